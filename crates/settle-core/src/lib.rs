@@ -1,0 +1,28 @@
+//! Settle's domain core: money, terms, customers, open items, payments, the journal and its
+//! posting rules, and aging.
+//!
+//! Deliberately free of I/O: no files, no database, no network, no clock. Dates such as "today"
+//! and "as of" are arguments. Everything here is deterministic and testable in memory.
+
+pub mod accounts;
+pub mod aging;
+pub mod currency;
+pub mod customer;
+pub mod document;
+pub mod events;
+pub mod ids;
+pub mod journal;
+pub mod ledger;
+pub mod money;
+pub mod payment;
+pub mod reason;
+pub mod terms;
+
+pub use currency::Currency;
+pub use money::Money;
+
+/// Business dates are civil dates (no time zone): invoice, due, value and posting dates.
+pub use jiff::civil::Date;
+
+#[cfg(test)]
+mod ledger_laws;
