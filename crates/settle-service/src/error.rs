@@ -1,0 +1,77 @@
+//! The service's errors: what went wrong, in words a user can act on.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use settle_core::events::Rejection;
+use settle_store::StoreError;
+
+/// One bad row of an import: the file, the line, the field, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub file: String,
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("refused: {0}")]
+    Rejected(#[from] Rejection),
+    #[error("{what} not found")]
+    NotFound { what: String },
+    #[error("{field}: {message}")]
+    InvalidInput { field: String, message: String },
+    #[error("{file}: {} bad row(s); nothing was stored (fix them, or pass --skip-invalid to store the good rows){}", errors.len(), list_errors(errors))]
+    ImportRejected { file: String, errors: Vec<RowError> },
+    #[error("{file}: {message}")]
+    BadFile { file: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("idempotency key {key:?} was already used for a different request ({operation})")]
+    IdempotencyConflict { key: String, operation: String },
+    #[error("{what} already exists with different details: {differences}")]
+    Conflict { what: String, differences: String },
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// How many bad rows an error message lists before it only counts the rest.
+pub const ROW_ERRORS_SHOWN: usize = 50;
+
+fn list_errors(errors: &[RowError]) -> String {
+    let mut text = String::new();
+    for error in errors.iter().take(ROW_ERRORS_SHOWN) {
+        text.push_str("\n  ");
+        text.push_str(&error.to_string());
+    }
+    if errors.len() > ROW_ERRORS_SHOWN {
+        text.push_str(&format!("\n  … and {} more", errors.len() - ROW_ERRORS_SHOWN));
+    }
+    text
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
+    ServiceError::InvalidInput {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+pub(crate) fn not_found(what: impl Into<String>) -> ServiceError {
+    ServiceError::NotFound { what: what.into() }
+}

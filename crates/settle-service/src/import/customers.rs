@@ -1,0 +1,205 @@
+//! customers.csv: `customer_id,name,email,phone,payment_terms,credit_limit,currency,country,tax_id,address`,
+//! with the optional columns `risk_class`, `sales_rep`, `status`, `contact_name`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use csv::StringRecord;
+
+use settle_core::customer::{Contact, NewCustomer, check_customer_code};
+use settle_core::money::SignPolicy;
+use settle_core::terms::PaymentTerms;
+use settle_core::{Currency, Money};
+
+use super::{Columns, ImportOptions, ImportReport, PreviousImport, Progress, csv_error, csv_reader, read_file};
+use crate::error::{RowError, ServiceError, ServiceResult};
+use crate::Settle;
+
+const KNOWN: &[&str] = &[
+    "customer_id",
+    "name",
+    "email",
+    "phone",
+    "payment_terms",
+    "credit_limit",
+    "currency",
+    "country",
+    "tax_id",
+    "address",
+    "risk_class",
+    "sales_rep",
+    "status",
+    "contact_name",
+];
+const REQUIRED: &[&str] = &["customer_id", "name", "currency"];
+
+/// Terms of a customer whose file leaves them empty.
+const DEFAULT_TERMS: PaymentTerms = PaymentTerms::Net { days: 30 };
+
+fn parse_customer(columns: &Columns, line: u64, row: &StringRecord) -> Result<NewCustomer, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let code = columns.get(row, "customer_id");
+    if let Err(message) = check_customer_code(code) {
+        errors.push(columns.error(line, "customer_id", message));
+    }
+    let name = columns.get(row, "name");
+    if name.is_empty() {
+        errors.push(columns.error(line, "name", "is empty"));
+    }
+    let currency = match Currency::from_code(columns.get(row, "currency")) {
+        Ok(currency) => Some(currency),
+        Err(e) => {
+            errors.push(columns.error(line, "currency", e.to_string()));
+            None
+        }
+    };
+    let terms_text = columns.get(row, "payment_terms");
+    let terms = if terms_text.is_empty() {
+        DEFAULT_TERMS
+    } else {
+        terms_text.parse().unwrap_or_else(|e: settle_core::terms::TermsError| {
+            errors.push(columns.error(line, "payment_terms", e.to_string()));
+            DEFAULT_TERMS
+        })
+    };
+    let limit_text = columns.get(row, "credit_limit");
+    let credit_limit = match (currency, limit_text.is_empty()) {
+        (Some(currency), false) => match Money::parse(limit_text, currency, SignPolicy::Unsigned) {
+            Ok(limit) => Some(limit),
+            Err(e) => {
+                errors.push(columns.error(line, "credit_limit", e.to_string()));
+                None
+            }
+        },
+        _ => None,
+    };
+    let parse_or_default = |field: &str| -> String { columns.get(row, field).to_string() };
+    let mut customer = NewCustomer::new(code, name, currency.unwrap_or(Currency::USD), terms);
+    customer.email = parse_or_default("email");
+    customer.phone = parse_or_default("phone");
+    customer.credit_limit = credit_limit;
+    customer.country = parse_or_default("country");
+    customer.tax_id = parse_or_default("tax_id");
+    customer.billing_address = parse_or_default("address");
+    customer.sales_rep = parse_or_default("sales_rep");
+    let risk = columns.get(row, "risk_class");
+    if !risk.is_empty() {
+        match risk.parse() {
+            Ok(risk) => customer.risk_class = risk,
+            Err(e) => errors.push(columns.error(line, "risk_class", e.to_string())),
+        }
+    }
+    let status = columns.get(row, "status");
+    if !status.is_empty() {
+        match status.parse() {
+            Ok(status) => customer.status = status,
+            Err(e) => errors.push(columns.error(line, "status", e.to_string())),
+        }
+    }
+    let contact_name = columns.get(row, "contact_name");
+    if !contact_name.is_empty() || !customer.email.is_empty() {
+        customer.contacts.push(Contact {
+            name: contact_name.to_string(),
+            role: "billing".to_string(),
+            email: customer.email.clone(),
+            phone: customer.phone.clone(),
+        });
+    }
+    if errors.is_empty() { Ok(customer) } else { Err(errors) }
+}
+
+impl Settle {
+    /// Imports customers.csv. Customers whose code is already stored are counted as duplicates
+    /// and left as they are.
+    pub async fn import_customers(
+        &self,
+        path: &Path,
+        options: ImportOptions,
+        progress: Progress<'_>,
+    ) -> ServiceResult<ImportReport> {
+        let file = read_file(path)?;
+        let entity = self.entity().id;
+        let mut report = ImportReport {
+            file: file.name.clone(),
+            fingerprint: file.fingerprint.clone(),
+            already_imported: None,
+            rows_read: 0,
+            stored: 0,
+            duplicates: 0,
+            rejected: Vec::new(),
+        };
+        let mut tx = self.store().begin().await?;
+        if let Some(previous) = tx.import_by_fingerprint(entity, "customers", &file.fingerprint).await? {
+            report.already_imported = Some(PreviousImport {
+                import_id: previous.id,
+                file_name: previous.file_name,
+                imported_at: previous.imported_at,
+                rows_stored: previous.rows_stored,
+            });
+            return Ok(report);
+        }
+        let mut reader = csv_reader(&file.bytes);
+        let headers = reader.headers().map_err(|e| ServiceError::BadFile {
+            file: file.name.clone(),
+            message: csv_error(&file.name, &e).message,
+        })?;
+        let columns = Columns::map(&file.name, headers, KNOWN, REQUIRED)?;
+        let existing = tx.customer_ids(entity).await?;
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        let mut errors: Vec<RowError> = Vec::new();
+        let mut good: Vec<NewCustomer> = Vec::new();
+        let mut skipped_codes: HashSet<String> = HashSet::new();
+        let total = file.bytes.len() as u64;
+        for record in reader.records() {
+            let row = match record {
+                Ok(row) => row,
+                Err(e) => {
+                    errors.push(csv_error(&file.name, &e));
+                    continue;
+                }
+            };
+            report.rows_read += 1;
+            let line = row.position().map_or(0, csv::Position::line);
+            if report.rows_read % 10_000 == 0 {
+                progress(row.position().map_or(0, csv::Position::byte), total);
+            }
+            if let Err(e) = columns.check_width(line, &row) {
+                errors.push(e);
+                continue;
+            }
+            match parse_customer(&columns, line, &row) {
+                Err(mut row_errors) => errors.append(&mut row_errors),
+                Ok(customer) => {
+                    if let Some(first) = seen.insert(customer.code.clone(), line) {
+                        errors.push(columns.error(line, "customer_id", format!("{:?} repeats line {first}", customer.code)));
+                    } else if existing.contains_key(&customer.code) {
+                        report.duplicates += 1;
+                        skipped_codes.insert(customer.code);
+                    } else {
+                        good.push(customer);
+                    }
+                }
+            }
+        }
+        progress(total, total);
+        if !errors.is_empty() && !options.skip_invalid {
+            return Err(ServiceError::ImportRejected { file: file.name, errors });
+        }
+        let import = tx.start_import(entity, "customers", &file.fingerprint, &file.name).await?;
+        for chunk in good.chunks(super::BATCH_ROWS) {
+            tx.insert_customers(entity, chunk, Some(import)).await?;
+        }
+        report.stored = good.len() as u64;
+        report.rejected = errors;
+        tx.finish_import(
+            import,
+            report.rows_read as i64,
+            report.stored as i64,
+            report.duplicates as i64,
+            report.rejected.len() as i64,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}

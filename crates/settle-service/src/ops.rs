@@ -1,0 +1,634 @@
+//! The write operations: payments, applications, memos, adjustments, write-offs, refunds.
+//!
+//! Each takes a request of plain values (amounts as the decimal text the user typed, read in
+//! the currency of what they act on), runs in one transaction through [`Settle::write`], and
+//! returns what it booked. Rejections come from the core's posting rules.
+
+use serde::{Deserialize, Serialize};
+
+use settle_core::customer::{Customer, NewCustomer};
+use settle_core::document::{DocumentLine, ItemKind, ItemState, NewDocument};
+use settle_core::events::{self, DiscountPolicy, RefundSource, WriteOffPolicy};
+use settle_core::ids::{ApplicationId, CustomerId, EntryId, ItemId, PaymentId, RefundId};
+use settle_core::journal::JournalEntry;
+use settle_core::money::SignPolicy;
+use settle_core::payment::{NewPayment, PaymentMethod, PaymentState};
+use settle_core::reason::ReasonCode;
+use settle_core::terms::PaymentTerms;
+use settle_core::{Currency, Date, Money};
+use settle_store::Tx;
+
+use crate::error::{invalid, not_found};
+use crate::{Outcome, ServiceError, ServiceResult, Settle};
+
+/// Reads an amount typed by a user in the currency of what it applies to.
+pub(crate) fn parse_amount(field: &str, text: &str, currency: Currency, sign: SignPolicy) -> ServiceResult<Money> {
+    Money::parse(text, currency, sign).map_err(|e| invalid(field, e.to_string()))
+}
+
+fn parse_optional(field: &str, text: Option<&str>, currency: Currency) -> ServiceResult<Option<Money>> {
+    text.map(|t| parse_amount(field, t, currency, SignPolicy::Unsigned)).transpose()
+}
+
+async fn customer(tx: &mut Tx, settle: &Settle, code: &str) -> ServiceResult<Customer> {
+    tx.customer_by_code(settle.entity().id, code)
+        .await?
+        .ok_or_else(|| not_found(format!("customer {code:?}")))
+}
+
+async fn item(tx: &mut Tx, settle: &Settle, kind: Option<ItemKind>, number: &str) -> ServiceResult<ItemState> {
+    let what = kind.map_or("document", |k| match k {
+        ItemKind::Invoice => "invoice",
+        ItemKind::DebitMemo => "debit memo",
+        ItemKind::CreditMemo => "credit memo",
+    });
+    tx.item_by_number(settle.entity().id, kind, number)
+        .await?
+        .ok_or_else(|| not_found(format!("{what} {number:?}")))
+}
+
+async fn payment(tx: &mut Tx, settle: &Settle, id: PaymentId) -> ServiceResult<PaymentState> {
+    tx.payment_by_id(settle.entity().id, id)
+        .await?
+        .ok_or_else(|| not_found(format!("payment {id}")))
+}
+
+/// Checks and books one entry in the entity's functional currency.
+async fn book(tx: &mut Tx, settle: &Settle, entry: JournalEntry) -> ServiceResult<EntryId> {
+    let entry = entry.in_functional(settle.entity().functional_currency);
+    debug_assert_eq!(entry.check_balanced(), Ok(()));
+    entry.check_balanced().map_err(|e| ServiceError::Refused(format!("unbalanced entry: {e}")))?;
+    Ok(tx.insert_entry(settle.entity().id, &entry).await?)
+}
+
+// ---- customers and invoices -------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerCreated {
+    pub customer_id: CustomerId,
+    pub code: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct InvoiceRequest {
+    pub customer: String,
+    pub number: String,
+    pub issue_date: Date,
+    pub due_date: Option<Date>,
+    pub currency: Option<Currency>,
+    /// (description, net amount, tax) per line, amounts as decimal text.
+    pub lines: Vec<(String, String, String)>,
+    pub po_number: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentIssued {
+    pub item_id: ItemId,
+    pub number: String,
+    pub entry_id: EntryId,
+    pub total: Money,
+    pub due_date: Date,
+    pub application: Option<Applied>,
+}
+
+// ---- payments ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct PaymentRequest {
+    /// The payer's customer code; `None` for unidentified cash.
+    pub customer: Option<String>,
+    pub amount: String,
+    /// Defaults to the customer's currency.
+    pub currency: Option<Currency>,
+    pub received_on: Date,
+    pub method: PaymentMethod,
+    pub bank_reference: String,
+    pub bank_account: String,
+    pub payer_name: String,
+    pub payer_account: String,
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentPosted {
+    pub payment_id: PaymentId,
+    /// `None` when the bank reference was already posted: nothing was booked this time.
+    pub entry_id: Option<EntryId>,
+    pub amount: Money,
+    pub duplicate: bool,
+}
+
+// ---- applications -----------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub enum ApplySource {
+    Payment(PaymentId),
+    CreditMemo(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    pub source: ApplySource,
+    pub invoice: String,
+    /// Cash (or credit) to apply; everything that fits when `None`.
+    pub amount: Option<String>,
+    pub date: Date,
+    pub discount: DiscountPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub application_id: ApplicationId,
+    pub entry_id: EntryId,
+    pub invoice: String,
+    pub amount: Money,
+    pub discount: Money,
+    /// What is still open on the invoice afterwards.
+    pub invoice_open: Money,
+    /// What is left of the payment's unapplied cash or the memo's credit afterwards.
+    pub source_remaining: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unapplied {
+    pub application_id: ApplicationId,
+    pub reversal_entry_id: EntryId,
+    pub amount: Money,
+    pub discount: Money,
+}
+
+// ---- memos, adjustments, write-offs, refunds ----------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct MemoRequest {
+    pub kind: ItemKind,
+    pub customer: String,
+    pub number: Option<String>,
+    /// Total including tax.
+    pub amount: String,
+    /// The tax included in `amount`.
+    pub tax: Option<String>,
+    pub currency: Option<Currency>,
+    pub reason: ReasonCode,
+    pub date: Date,
+    pub due_date: Option<Date>,
+    pub description: String,
+    /// A credit memo can be applied to an invoice at once.
+    pub apply_to: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdjustRequest {
+    pub item: String,
+    /// Signed: negative lowers what is owed.
+    pub change: String,
+    pub reason: ReasonCode,
+    pub date: Date,
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjusted {
+    pub entry_id: EntryId,
+    pub item: String,
+    pub amount: Money,
+    pub balance: Money,
+}
+
+#[derive(Debug, Clone)]
+pub struct WriteOffRequest {
+    pub invoice: String,
+    pub amount: Option<String>,
+    pub reason: ReasonCode,
+    pub date: Date,
+    pub policy: WriteOffPolicy,
+    pub memo: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum RefundFrom {
+    Payment(PaymentId),
+    CreditMemo(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    pub source: RefundFrom,
+    pub amount: Option<String>,
+    pub reason: ReasonCode,
+    pub date: Date,
+    /// The bank account the refund is paid from.
+    pub bank_account: String,
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refunded {
+    pub refund_id: RefundId,
+    pub entry_id: EntryId,
+    pub payout_entry_id: EntryId,
+    pub amount: Money,
+}
+
+impl Settle {
+    pub async fn create_customer(
+        &self,
+        customer: NewCustomer,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<CustomerCreated>> {
+        settle_core::customer::check_customer_code(&customer.code)
+            .map_err(|m| invalid("customer_id", format!("{:?} {m}", customer.code)))?;
+        let request = format!("{customer:?}");
+        self.write(idempotency_key, "create_customer", &request, async |tx| {
+            let entity = self.entity().id;
+            if tx.customer_by_code(entity, &customer.code).await?.is_some() {
+                return Err(ServiceError::Refused(format!("customer {:?} already exists", customer.code)));
+            }
+            let ids = tx.insert_customers(entity, std::slice::from_ref(&customer), None).await?;
+            Ok(CustomerCreated {
+                customer_id: ids[0],
+                code: customer.code.clone(),
+            })
+        })
+        .await
+    }
+
+    pub async fn create_invoice(
+        &self,
+        request: InvoiceRequest,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<DocumentIssued>> {
+        let text = format!("{request:?}");
+        self.write(idempotency_key, "create_invoice", &text, async |tx| {
+            let entity = self.entity().id;
+            let customer = customer(tx, self, &request.customer).await?;
+            let currency = request.currency.unwrap_or(customer.details.currency);
+            let mut lines = Vec::new();
+            for (description, net, tax) in &request.lines {
+                lines.push(DocumentLine {
+                    description: description.clone(),
+                    net: parse_amount("net", net, currency, SignPolicy::Unsigned)?,
+                    tax: parse_amount("tax", tax, currency, SignPolicy::Unsigned)?,
+                });
+            }
+            let terms = customer.details.terms;
+            let due_date = match request.due_date {
+                Some(due) => due,
+                None => terms.due_date(request.issue_date).map_err(|e| invalid("due_date", e.to_string()))?,
+            };
+            if due_date < request.issue_date {
+                return Err(invalid("due_date", "is before the issue date"));
+            }
+            if tx.item_by_number(entity, Some(ItemKind::Invoice), &request.number).await?.is_some() {
+                return Err(ServiceError::Refused(format!("invoice {:?} already exists", request.number)));
+            }
+            let document = NewDocument {
+                kind: ItemKind::Invoice,
+                number: request.number.clone(),
+                customer: customer.id,
+                issue_date: request.issue_date,
+                due_date,
+                currency,
+                terms,
+                lines,
+                po_number: request.po_number.clone(),
+                description: request.description.clone(),
+                reason: None,
+            };
+            issue(tx, self, document, None).await
+        })
+        .await
+    }
+
+    /// Posts a payment into Unapplied cash, exactly once per bank account and bank reference.
+    pub async fn post_payment(
+        &self,
+        request: PaymentRequest,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<PaymentPosted>> {
+        if request.bank_reference.trim().is_empty() {
+            return Err(invalid("reference", "a bank reference is required: it is what makes posting exactly-once"));
+        }
+        let text = format!("{request:?}");
+        self.write(idempotency_key, "post_payment", &text, async |tx| {
+            let entity = self.entity().id;
+            let payer = match &request.customer {
+                Some(code) => Some(customer(tx, self, code).await?),
+                None => None,
+            };
+            let currency = request
+                .currency
+                .or(payer.as_ref().map(|c| c.details.currency))
+                .unwrap_or(self.entity().functional_currency);
+            let amount = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
+            let customer_id = payer.as_ref().map(|c| c.id);
+            if let Some(existing) = tx
+                .payment_by_reference(entity, &request.bank_account, &request.bank_reference)
+                .await?
+            {
+                if existing.amount == amount && existing.customer == customer_id {
+                    return Ok(PaymentPosted {
+                        payment_id: existing.id,
+                        entry_id: None,
+                        amount,
+                        duplicate: true,
+                    });
+                }
+                return Err(ServiceError::Conflict {
+                    what: format!("payment with bank reference {:?}", request.bank_reference),
+                    differences: format!("stored {} for customer id {:?}", existing.amount, existing.customer),
+                });
+            }
+            let payment = NewPayment {
+                customer: customer_id,
+                amount,
+                received_on: request.received_on,
+                method: request.method,
+                bank_reference: request.bank_reference.clone(),
+                bank_account: request.bank_account.clone(),
+                payer_name: request.payer_name.clone(),
+                payer_account: request.payer_account.clone(),
+                memo: request.memo.clone(),
+            };
+            let chart = tx.chart(entity).await?;
+            let id = tx.allocate_payment().await?;
+            let entry = events::receive_payment(&chart, id, &payment)?;
+            tx.insert_payment(entity, id, &payment).await?;
+            let entry_id = book(tx, self, entry).await?;
+            Ok(PaymentPosted {
+                payment_id: id,
+                entry_id: Some(entry_id),
+                amount,
+                duplicate: false,
+            })
+        })
+        .await
+    }
+
+    /// Applies a payment's cash or a credit memo's credit to an invoice.
+    pub async fn apply(&self, request: ApplyRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<Applied>> {
+        let text = format!("{request:?}");
+        self.write(idempotency_key, "apply", &text, async |tx| apply_in(tx, self, &request).await)
+            .await
+    }
+
+    /// Reverses an application: the exact opposite entry, linked to the original.
+    pub async fn unapply(
+        &self,
+        application: ApplicationId,
+        date: Date,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<Unapplied>> {
+        let text = format!("{application:?} {date}");
+        self.write(idempotency_key, "unapply", &text, async |tx| {
+            let entity = self.entity().id;
+            let record = tx
+                .application(entity, application)
+                .await?
+                .ok_or_else(|| not_found(format!("application {application}")))?;
+            if let Some(reversal) = record.reversal_entry {
+                return Err(ServiceError::Refused(format!(
+                    "application {application} was already reversed by entry {reversal}"
+                )));
+            }
+            let original = tx
+                .entry(entity, record.entry)
+                .await?
+                .ok_or_else(|| not_found(format!("entry {}", record.entry)))?;
+            if date < original.date {
+                return Err(invalid("date", format!("is before the application's date {}", original.date)));
+            }
+            let reversal = original.reversal(record.entry, date, format!("unapply application {application}"));
+            let reversal_id = book(tx, self, reversal).await?;
+            tx.mark_application_reversed(application, reversal_id).await?;
+            Ok(Unapplied {
+                application_id: application,
+                reversal_entry_id: reversal_id,
+                amount: record.amount,
+                discount: record.discount,
+            })
+        })
+        .await
+    }
+
+    /// Issues a credit memo (optionally applied to an invoice at once) or a debit memo.
+    pub async fn issue_memo(&self, request: MemoRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<DocumentIssued>> {
+        if request.kind == ItemKind::Invoice {
+            return Err(invalid("kind", "invoices are created or imported, not issued as memos"));
+        }
+        if request.apply_to.is_some() && request.kind != ItemKind::CreditMemo {
+            return Err(invalid("apply_to", "only a credit memo can be applied to an invoice"));
+        }
+        let text = format!("{request:?}");
+        self.write(idempotency_key, "issue_memo", &text, async |tx| {
+            let entity = self.entity().id;
+            let customer = customer(tx, self, &request.customer).await?;
+            let currency = request.currency.unwrap_or(customer.details.currency);
+            let total = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
+            let tax = parse_optional("tax", request.tax.as_deref(), currency)?.unwrap_or(Money::zero(currency));
+            if tax > total {
+                return Err(invalid("tax", "is more than the amount it is part of"));
+            }
+            let item_id = ItemId(tx.allocate_items(1).await?);
+            let prefix = if request.kind == ItemKind::CreditMemo { "CM" } else { "DM" };
+            let number = request.number.clone().unwrap_or_else(|| format!("{prefix}-{:06}", item_id.0));
+            if tx.item_by_number(entity, Some(request.kind), &number).await?.is_some() {
+                return Err(ServiceError::Refused(format!("{} {number:?} already exists", request.kind)));
+            }
+            let terms = if request.kind == ItemKind::CreditMemo {
+                PaymentTerms::DueOnReceipt
+            } else {
+                customer.details.terms
+            };
+            let due_date = match request.due_date {
+                Some(due) => due,
+                None => terms.due_date(request.date).map_err(|e| invalid("due_date", e.to_string()))?,
+            };
+            let document = NewDocument {
+                kind: request.kind,
+                number: number.clone(),
+                customer: customer.id,
+                issue_date: request.date,
+                due_date,
+                currency,
+                terms,
+                lines: vec![DocumentLine {
+                    description: request.description.clone(),
+                    net: total.checked_sub(tax).map_err(|e| invalid("amount", e.to_string()))?,
+                    tax,
+                }],
+                po_number: String::new(),
+                description: request.description.clone(),
+                reason: Some(request.reason),
+            };
+            let mut issued = issue(tx, self, document, Some(item_id)).await?;
+            if let Some(invoice) = &request.apply_to {
+                let apply = ApplyRequest {
+                    source: ApplySource::CreditMemo(number),
+                    invoice: invoice.clone(),
+                    amount: None,
+                    date: request.date,
+                    discount: DiscountPolicy::Never,
+                };
+                issued.application = Some(apply_in(tx, self, &apply).await?);
+            }
+            Ok(issued)
+        })
+        .await
+    }
+
+    /// Moves an open item's balance against the account its reason names.
+    pub async fn adjust(&self, request: AdjustRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<Adjusted>> {
+        let text = format!("{request:?}");
+        self.write(idempotency_key, "adjust", &text, async |tx| {
+            let entity = self.entity().id;
+            let target = item(tx, self, None, &request.item).await?;
+            let change = parse_amount("amount", &request.change, target.currency, SignPolicy::Signed)?;
+            let chart = tx.chart(entity).await?;
+            let entry = events::adjust(&chart, &target, change, request.reason, request.date)?;
+            let entry_id = book(tx, self, entry).await?;
+            tx.insert_adjustment(entity, "adjustment", target.id, request.reason, change, &request.memo, entry_id)
+                .await?;
+            Ok(Adjusted {
+                entry_id,
+                item: target.number.clone(),
+                amount: change,
+                balance: target.balance.checked_add(change).map_err(|e| invalid("amount", e.to_string()))?,
+            })
+        })
+        .await
+    }
+
+    /// Writes off what is open on an invoice (or part of it).
+    pub async fn write_off(&self, request: WriteOffRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<Adjusted>> {
+        let text = format!("{request:?}");
+        self.write(idempotency_key, "write_off", &text, async |tx| {
+            let entity = self.entity().id;
+            let target = item(tx, self, None, &request.invoice).await?;
+            let amount = parse_optional("amount", request.amount.as_deref(), target.currency)?;
+            let chart = tx.chart(entity).await?;
+            let (amount, entry) =
+                events::write_off(&chart, &target, amount, request.policy, request.reason, request.date)?;
+            let entry_id = book(tx, self, entry).await?;
+            tx.insert_adjustment(entity, "write_off", target.id, request.reason, amount, &request.memo, entry_id)
+                .await?;
+            Ok(Adjusted {
+                entry_id,
+                item: target.number.clone(),
+                amount,
+                balance: target.balance.checked_sub(amount).map_err(|e| invalid("amount", e.to_string()))?,
+            })
+        })
+        .await
+    }
+
+    /// Refunds a customer's credit (unapplied cash or an unused credit memo) and pays it out.
+    pub async fn refund(&self, request: RefundRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<Refunded>> {
+        let text = format!("{request:?}");
+        self.write(idempotency_key, "refund", &text, async |tx| {
+            let entity = self.entity().id;
+            let chart = tx.chart(entity).await?;
+            let (paid, memo_item) = match &request.source {
+                RefundFrom::Payment(id) => (Some(payment(tx, self, *id).await?), None),
+                RefundFrom::CreditMemo(number) => (None, Some(item(tx, self, Some(ItemKind::CreditMemo), number).await?)),
+            };
+            let (source, currency, customer) = match (&paid, &memo_item) {
+                (Some(p), _) => (RefundSource::Payment(p), p.currency, p.customer),
+                (_, Some(m)) => (RefundSource::Credit(m), m.currency, Some(m.customer)),
+                _ => unreachable!("one source is always loaded"),
+            };
+            let amount = parse_optional("amount", request.amount.as_deref(), currency)?;
+            let (amount, entry) = events::refund(&chart, source, amount, request.date)?;
+            let payout = events::pay_out_refund(&chart, amount, &request.bank_account, request.date, format!("refund paid: {}", request.memo))?;
+            let entry_id = book(tx, self, entry).await?;
+            let payout_entry_id = book(tx, self, payout).await?;
+            let refund_id = tx
+                .insert_refund(
+                    entity,
+                    customer,
+                    paid.as_ref().map(|p| p.id),
+                    memo_item.as_ref().map(|m| m.id),
+                    amount,
+                    request.reason,
+                    &request.memo,
+                    &request.bank_account,
+                    entry_id,
+                    Some(payout_entry_id),
+                )
+                .await?;
+            Ok(Refunded {
+                refund_id,
+                entry_id,
+                payout_entry_id,
+                amount,
+            })
+        })
+        .await
+    }
+}
+
+/// Issues one document inside an operation's transaction.
+async fn issue(tx: &mut Tx, settle: &Settle, document: NewDocument, id: Option<ItemId>) -> ServiceResult<DocumentIssued> {
+    let entity = settle.entity().id;
+    let item_id = match id {
+        Some(id) => id,
+        None => ItemId(tx.allocate_items(1).await?),
+    };
+    let chart = tx.chart(entity).await?;
+    let entry = events::issue_document(&chart, item_id, &document)?
+        .in_functional(settle.entity().functional_currency);
+    let entry_id = tx.insert_document(entity, item_id, &document, &entry).await?;
+    Ok(DocumentIssued {
+        item_id,
+        number: document.number.clone(),
+        entry_id,
+        total: document.total().map_err(|e| invalid("amount", e.to_string()))?,
+        due_date: document.due_date,
+        application: None,
+    })
+}
+
+async fn apply_in(tx: &mut Tx, settle: &Settle, request: &ApplyRequest) -> ServiceResult<Applied> {
+    let entity = settle.entity().id;
+    let chart = tx.chart(entity).await?;
+    let invoice = item(tx, settle, None, &request.invoice).await?;
+    let amount = parse_optional("amount", request.amount.as_deref(), invoice.currency)?;
+    match &request.source {
+        ApplySource::Payment(id) => {
+            let paid = payment(tx, settle, *id).await?;
+            let application = events::apply_cash(&chart, &paid, &invoice, amount, request.discount, request.date)?;
+            let entry_id = book(tx, settle, application.entry).await?;
+            let application_id = tx
+                .insert_application(entity, Some(paid.id), None, invoice.id, application.cash, application.discount, request.date, entry_id)
+                .await?;
+            let moved = application.cash.checked_add(application.discount).map_err(|e| invalid("amount", e.to_string()))?;
+            Ok(Applied {
+                application_id,
+                entry_id,
+                invoice: invoice.number.clone(),
+                amount: application.cash,
+                discount: application.discount,
+                invoice_open: invoice.open_amount().checked_sub(moved).map_err(|e| invalid("amount", e.to_string()))?,
+                source_remaining: paid.unapplied.checked_sub(application.cash).map_err(|e| invalid("amount", e.to_string()))?,
+            })
+        }
+        ApplySource::CreditMemo(number) => {
+            let credit = item(tx, settle, Some(ItemKind::CreditMemo), number).await?;
+            let (applied, entry) = events::apply_credit(&chart, &credit, &invoice, amount, request.date)?;
+            let entry_id = book(tx, settle, entry).await?;
+            let application_id = tx
+                .insert_application(entity, None, Some(credit.id), invoice.id, applied, Money::zero(applied.currency()), request.date, entry_id)
+                .await?;
+            Ok(Applied {
+                application_id,
+                entry_id,
+                invoice: invoice.number.clone(),
+                amount: applied,
+                discount: Money::zero(applied.currency()),
+                invoice_open: invoice.open_amount().checked_sub(applied).map_err(|e| invalid("amount", e.to_string()))?,
+                source_remaining: credit.open_amount().checked_sub(applied).map_err(|e| invalid("amount", e.to_string()))?,
+            })
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Read-side operations: aging, the account view, the journal, the ledger check. They return
+//! data; rendering as table, CSV or JSON belongs to the front end.
+
+use std::collections::HashMap;
+
+use settle_core::aging::{self, AgingDetailLine, AgingPolicy, AgingReport};
+use settle_core::ids::CustomerId;
+use settle_core::{Date, Money};
+use settle_store::{AccountBalance, CustomerSummary, JournalLine, VerifyReport};
+
+use crate::error::not_found;
+use crate::{ServiceResult, Settle};
+
+/// An aging with the customers' codes and names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedAging {
+    pub report: AgingReport,
+    pub names: HashMap<CustomerId, (String, String)>,
+    /// Cash received from payers not identified yet, per currency: not in any customer's row.
+    pub unidentified_cash: Vec<Money>,
+}
+
+impl NamedAging {
+    /// Rows ordered by customer code, then currency.
+    pub fn rows_by_code(&self) -> Vec<(&str, &str, &settle_core::aging::AgingRow)> {
+        let mut rows: Vec<_> = self
+            .report
+            .rows
+            .iter()
+            .map(|row| {
+                let (code, name) = row
+                    .customer
+                    .and_then(|c| self.names.get(&c))
+                    .map_or(("?", "?"), |(code, name)| (code.as_str(), name.as_str()));
+                (code, name, row)
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0).then(a.2.currency.cmp(&b.2.currency)));
+        rows
+    }
+}
+
+/// The detail aging: each open debit item with its bucket, and the open credits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgingDetail {
+    pub labels: Vec<String>,
+    pub lines: Vec<AgingDetailLine>,
+    pub names: HashMap<CustomerId, (String, String)>,
+}
+
+impl Settle {
+    /// The summary aging as of a date, summed by the store and assembled by the core.
+    pub async fn aging(&self, policy: &AgingPolicy, as_of: Date) -> ServiceResult<NamedAging> {
+        let entity = self.entity().id;
+        let sums = self.store().aging_bucket_sums(entity, policy, as_of).await?;
+        let credits = self.store().open_credits(entity, as_of).await?;
+        let report = AgingReport::from_bucket_sums(policy, as_of, sums, credits)
+            .map_err(|e| crate::ServiceError::Refused(format!("aging out of range: {e}")))?;
+        Ok(NamedAging {
+            report,
+            names: self.store().customer_names(entity).await?,
+            unidentified_cash: self.store().unidentified_cash(entity, as_of).await?,
+        })
+    }
+
+    pub async fn aging_detail(&self, policy: &AgingPolicy, as_of: Date) -> ServiceResult<AgingDetail> {
+        let entity = self.entity().id;
+        let items = self.store().aging_items(entity, as_of).await?;
+        Ok(AgingDetail {
+            labels: policy.bucket_labels(),
+            lines: aging::age_detail(policy, as_of, items),
+            names: self.store().customer_names(entity).await?,
+        })
+    }
+
+    pub async fn customer_view(&self, code: &str) -> ServiceResult<CustomerSummary> {
+        self.store()
+            .customer_summary(self.entity().id, code)
+            .await?
+            .ok_or_else(|| not_found(format!("customer {code:?}")))
+    }
+
+    pub async fn journal(&self, from: Date, to: Date) -> ServiceResult<Vec<JournalLine>> {
+        Ok(self.store().journal(self.entity().id, from, to).await?)
+    }
+
+    pub async fn trial_balance(&self, as_of: Date) -> ServiceResult<Vec<AccountBalance>> {
+        Ok(self.store().account_balances(self.entity().id, as_of).await?)
+    }
+
+    pub async fn verify(&self) -> ServiceResult<VerifyReport> {
+        Ok(self.store().verify(self.entity().id).await?)
+    }
+}

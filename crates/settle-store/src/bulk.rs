@@ -1,0 +1,110 @@
+//! Multi-row `INSERT`s for imports: many rows per statement, so a million invoices cost a few
+//! thousand round trips to the engine instead of millions.
+
+use sqlx::{AnyConnection, AssertSqlSafe};
+
+use crate::StoreResult;
+
+/// One column value of a row to insert.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+}
+
+/// Both engines accept at least 32 766 bound parameters per statement; stay well under.
+const MAX_PARAMETERS: usize = 30_000;
+const MAX_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Buffers rows for one table and writes them a full statement at a time.
+pub(crate) struct BulkInsert {
+    table: &'static str,
+    columns: &'static [&'static str],
+    rows_per_statement: usize,
+    full_statement: String,
+    values: Vec<Value>,
+}
+
+fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut parameter = 1;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for column in 0..columns.len() {
+            if column > 0 {
+                sql.push(',');
+            }
+            sql.push('$');
+            sql.push_str(&parameter.to_string());
+            parameter += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+impl BulkInsert {
+    pub(crate) fn new(table: &'static str, columns: &'static [&'static str]) -> Self {
+        let rows_per_statement = (MAX_PARAMETERS / columns.len()).min(MAX_ROWS_PER_STATEMENT);
+        BulkInsert {
+            table,
+            columns,
+            rows_per_statement,
+            full_statement: insert_sql(table, columns, rows_per_statement),
+            values: Vec::with_capacity(rows_per_statement * columns.len()),
+        }
+    }
+
+    /// Adds one row (its values in column order) to the buffer.
+    pub(crate) fn push(&mut self, row: impl IntoIterator<Item = Value>) {
+        let before = self.values.len();
+        self.values.extend(row);
+        debug_assert_eq!(self.values.len() - before, self.columns.len(), "{}", self.table);
+    }
+
+    /// Whether a full statement's worth of rows is buffered.
+    pub(crate) fn is_full(&self) -> bool {
+        self.values.len() >= self.rows_per_statement * self.columns.len()
+    }
+
+    /// Writes everything buffered, a full statement at a time.
+    pub(crate) async fn flush(&mut self, conn: &mut AnyConnection) -> StoreResult<()> {
+        let width = self.columns.len();
+        while !self.values.is_empty() {
+            let rows = (self.values.len() / width).min(self.rows_per_statement);
+            let sql = if rows == self.rows_per_statement {
+                self.full_statement.clone()
+            } else {
+                insert_sql(self.table, self.columns, rows)
+            };
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for value in self.values.drain(..rows * width) {
+                query = match value {
+                    Value::Int(v) => query.bind(v),
+                    Value::OptInt(v) => query.bind(v),
+                    Value::Text(v) => query.bind(v),
+                    Value::OptText(v) => query.bind(v),
+                };
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_shape() {
+        assert_eq!(insert_sql("t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)");
+        let bulk = BulkInsert::new("t", &["a"; 40]);
+        assert_eq!(bulk.rows_per_statement, 750);
+    }
+}

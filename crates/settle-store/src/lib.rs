@@ -1,0 +1,281 @@
+//! Settle's persistence: SQLite as the embedded default (one file, WAL) and PostgreSQL by URL.
+//!
+//! One schema for both engines (see [`schema`]), runtime-checked SQL written once with `$n`
+//! placeholders, which both drivers accept. Writes happen inside a [`Tx`] that the service opens
+//! per operation; the store never decides anything about money, it only keeps what the core
+//! decided and reads it back. The subledger balances it keeps beside the postings
+//! (`items.balance_minor`, `payments.unapplied_minor`) are moved in the same transaction as the
+//! postings, from the entry's own deltas, and [`Store::verify`] recomputes them from scratch.
+
+mod bulk;
+mod codec;
+mod read;
+pub mod schema;
+mod tx;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use read::{
+    AccountBalance, ActivityLine, CustomerSummary, JournalLine, PaymentRow,
+    VerifyReport,
+};
+pub use tx::{ApplicationRecord, DocumentWriter, EntityRow, IdempotentResponse, ImportRecord, Tx};
+
+/// Which SQL engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot open the database at {location}: {source}")]
+    Open {
+        location: String,
+        source: sqlx::Error,
+    },
+    #[error("the database holds a value Settle cannot read ({table}.{column} = {value:?}): {reason}")]
+    Corrupt {
+        table: &'static str,
+        column: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error(
+        "the database schema is at version {found}, newer than this program's {known}: upgrade Settle"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("the database has no Settle schema yet: run `settle init` first")]
+    NotInitialised,
+    #[error("no legal entity {0:?} in this database (`settle init --entity {0}` creates it)")]
+    NoEntity(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A connection pool to one Settle database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+/// What `migrate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub from_version: i64,
+    pub to_version: i64,
+}
+
+impl Engine {
+    /// Tells the engine from a `--db` value: a `postgres://` or `postgresql://` URL, else a
+    /// SQLite file path (or `sqlite:` URL).
+    pub fn of(location: &str) -> Engine {
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
+    /// Row locks for rows read to decide a write; SQLite's write transactions lock the file.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "",
+            Engine::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+fn sqlite_url(location: &str) -> String {
+    if location.starts_with("sqlite:") {
+        location.to_string()
+    } else {
+        format!("sqlite://{location}?mode=rwc")
+    }
+}
+
+impl Store {
+    /// Opens a pool; creates an empty SQLite file if there is none. Does not touch the schema.
+    pub async fn connect(location: &str) -> StoreResult<Store> {
+        install_default_drivers();
+        let engine = Engine::of(location);
+        let url = match engine {
+            Engine::Sqlite => sqlite_url(location),
+            Engine::Postgres => location.to_string(),
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match engine {
+                Engine::Sqlite => 4,
+                Engine::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL lets readers work beside the one writer; NORMAL sync is durable
+                        // across application crashes and cheap; foreign keys are off by default.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|source| StoreError::Open {
+                location: redact(location),
+                source,
+            })?;
+        Ok(Store { pool, engine })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The schema version in the database (0 when it has none).
+    pub async fn schema_version(&self) -> StoreResult<i64> {
+        let exists: i64 = match self.engine {
+            Engine::Sqlite => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            ),
+            Engine::Postgres => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
+            ),
+        }
+        .fetch_one(&self.pool)
+        .await?;
+        if exists == 0 {
+            return Ok(0);
+        }
+        let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Creates or upgrades the schema, each migration in its own transaction.
+    pub async fn migrate(&self) -> StoreResult<MigrationReport> {
+        let known = schema::MIGRATIONS.last().map_or(0, |m| m.version);
+        let from_version = self.schema_version().await?;
+        if from_version > known {
+            return Err(StoreError::SchemaTooNew {
+                found: from_version,
+                known,
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (\
+             version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .await?;
+        tx.commit().await?;
+        for migration in schema::MIGRATIONS.iter().filter(|m| m.version > from_version) {
+            let mut tx = self.pool.begin().await?;
+            for statement in schema::statements(migration, self.engine) {
+                tx.execute(sqlx::AssertSqlSafe(statement)).await?;
+            }
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(migration.version)
+            .bind(migration.description)
+            .bind(codec::now())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(MigrationReport {
+            from_version,
+            to_version: known,
+        })
+    }
+
+    /// Fails unless the schema is current: every command but `init` needs it.
+    pub async fn require_schema(&self) -> StoreResult<()> {
+        let known = schema::MIGRATIONS.last().map_or(0, |m| m.version);
+        match self.schema_version().await? {
+            0 => Err(StoreError::NotInitialised),
+            v if v > known => Err(StoreError::SchemaTooNew { found: v, known }),
+            v if v < known => Err(StoreError::NotInitialised),
+            _ => Ok(()),
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that read state to decide never loses a race to upgrade.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        let tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx::new(tx, self.engine))
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// Hides a password in a database URL before it reaches a message.
+pub fn redact(location: &str) -> String {
+    match (location.find("://"), location.find('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &location[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &location[..scheme_end + 3], &location[at..]),
+                None => location.to_string(),
+            }
+        }
+        _ => location.to_string(),
+    }
+}
+
+/// Parses a stored text column, naming the column when it does not parse.
+pub(crate) fn parse_column<T: FromStr>(
+    table: &'static str,
+    column: &'static str,
+    value: &str,
+) -> StoreResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse::<T>().map_err(|e| StoreError::Corrupt {
+        table,
+        column,
+        value: value.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_and_redaction() {
+        assert_eq!(Engine::of("postgres://u@h/db"), Engine::Postgres);
+        assert_eq!(Engine::of("./settle.db"), Engine::Sqlite);
+        assert_eq!(redact("postgres://user:secret@host/db"), "postgres://user:***@host/db");
+        assert_eq!(redact("./a@b.db"), "./a@b.db");
+    }
+}

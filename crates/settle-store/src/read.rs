@@ -1,0 +1,562 @@
+//! Reads: aging, account views, the journal, and the ledger check.
+//!
+//! The aging is summed inside the engine. An item whose last posting is on or before the as-of
+//! date contributes its kept balance; only items touched after that date have their postings
+//! re-summed up to it. So the aging as of today reads each open item once, and an aging of the
+//! past costs what changed since then.
+
+use std::collections::HashMap;
+
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+
+use settle_core::accounts::ChartOfAccounts;
+use settle_core::aging::{AgingBasis, AgingItem, AgingPolicy, BucketSum, OpenCredit};
+use settle_core::customer::Customer;
+use settle_core::document::ItemState;
+use settle_core::ids::{CustomerId, EntityId, EntryId, ItemId, PaymentId};
+use settle_core::journal::{EntryKind, JournalEntry, Posting};
+use settle_core::{Currency, Date, Money};
+
+use crate::codec::{date_text, money, read_currency, read_date};
+use crate::tx::{account_from_row, customer_row, entity_row, item_state, payment_state};
+use crate::{EntityRow, Store, StoreError, StoreResult, parse_column};
+
+use settle_core::payment::PaymentState;
+
+/// One posting of the journal with its entry's header, for export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalLine {
+    pub entry: EntryId,
+    pub date: Date,
+    pub kind: EntryKind,
+    pub memo: String,
+    pub reverses: Option<EntryId>,
+    pub account: String,
+    pub amount: Money,
+    pub functional_minor: Option<i64>,
+    pub customer_code: Option<String>,
+    pub item_number: Option<String>,
+    pub payment: Option<PaymentId>,
+}
+
+/// A line of a customer's activity: how an entry moved what the customer owes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityLine {
+    pub date: Date,
+    pub entry: EntryId,
+    pub kind: EntryKind,
+    pub memo: String,
+    /// The document or payment moved.
+    pub reference: String,
+    /// Signed: positive raises what the customer owes, negative lowers it.
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRow {
+    pub state: PaymentState,
+    pub bank_reference: String,
+    pub method: String,
+}
+
+/// One customer's account: master data, open items, unapplied cash and activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerSummary {
+    pub customer: Customer,
+    pub open_items: Vec<ItemState>,
+    pub unapplied_payments: Vec<PaymentRow>,
+    pub activity: Vec<ActivityLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountBalance {
+    pub account: String,
+    pub currency: Currency,
+    pub balance_minor: i64,
+}
+
+/// What the ledger check found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VerifyReport {
+    pub entries: i64,
+    pub postings: i64,
+    pub items: i64,
+    pub payments: i64,
+    pub problems: Vec<String>,
+}
+
+pub(crate) async fn load_chart(conn: &mut AnyConnection, entity: EntityId) -> StoreResult<ChartOfAccounts> {
+    let rows = sqlx::query("SELECT code, name, role, bank_account FROM accounts WHERE entity_id = $1 ORDER BY code")
+        .bind(entity.0)
+        .fetch_all(conn)
+        .await?;
+    let accounts = rows.iter().map(account_from_row).collect::<StoreResult<Vec<_>>>()?;
+    Ok(ChartOfAccounts::new(accounts)?)
+}
+
+pub(crate) async fn load_entry(
+    conn: &mut AnyConnection,
+    entity: EntityId,
+    id: EntryId,
+) -> StoreResult<Option<JournalEntry>> {
+    let Some(header) = sqlx::query("SELECT kind, entry_date, memo, reverses_id FROM journal_entries WHERE entity_id = $1 AND id = $2")
+        .bind(entity.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut entry = JournalEntry::new(
+        parse_column("journal_entries", "kind", &header.try_get::<String, _>("kind")?)?,
+        read_date("journal_entries", "entry_date", &header.try_get::<String, _>("entry_date")?)?,
+        header.try_get::<String, _>("memo")?,
+    );
+    entry.reverses = header.try_get::<Option<i64>, _>("reverses_id")?.map(EntryId);
+    let rows = sqlx::query(
+        "SELECT account, currency, amount_minor, functional_minor, customer_id, item_id, payment_id \
+         FROM postings WHERE entry_id = $1 ORDER BY id",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
+        entry.postings.push(Posting {
+            account: row.try_get("account")?,
+            amount: money(row.try_get("amount_minor")?, currency),
+            functional_minor: row.try_get("functional_minor")?,
+            customer: row.try_get::<Option<i64>, _>("customer_id")?.map(CustomerId),
+            item: row.try_get::<Option<i64>, _>("item_id")?.map(ItemId),
+            payment: row.try_get::<Option<i64>, _>("payment_id")?.map(PaymentId),
+        });
+    }
+    Ok(Some(entry))
+}
+
+fn basis_column(policy: &AgingPolicy) -> &'static str {
+    match policy.basis() {
+        AgingBasis::DueDate => "due_date",
+        AgingBasis::InvoiceDate => "issue_date",
+    }
+}
+
+/// Item balances as of `$2`: kept balances where nothing moved after it, re-summed otherwise.
+/// `{kinds}` selects debit or credit items, `{sign}` the side of zero that is open.
+fn items_as_of_sql(kinds: &str, sign: &str, basis: &str) -> String {
+    format!(
+        "SELECT i.customer_id, i.currency, i.{basis} AS basis, i.balance_minor AS balance \
+         FROM items i WHERE i.entity_id = $1 AND {kinds} AND i.issue_date <= $2 \
+         AND i.last_activity <= $2 AND i.balance_minor {sign} 0 \
+         UNION ALL \
+         SELECT i.customer_id, i.currency, i.{basis} AS basis, p.balance \
+         FROM items i JOIN (SELECT item_id, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
+           WHERE entity_id = $1 AND posting_date <= $2 AND item_id IN \
+           (SELECT id FROM items i WHERE i.entity_id = $1 AND {kinds} AND i.issue_date <= $2 AND i.last_activity > $2) \
+           GROUP BY item_id) p ON p.item_id = i.id \
+         WHERE p.balance {sign} 0"
+    )
+}
+
+const DEBIT_KINDS: &str = "i.kind <> 'credit_memo'";
+const CREDIT_KINDS: &str = "i.kind = 'credit_memo'";
+
+impl Store {
+    pub async fn entity(&self, code: &str) -> StoreResult<EntityRow> {
+        let row = sqlx::query("SELECT id, code, name, functional_currency FROM entities WHERE code = $1")
+            .bind(code.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(row) => entity_row(&row),
+            None => Err(StoreError::NoEntity(code.to_string())),
+        }
+    }
+
+    pub async fn chart(&self, entity: EntityId) -> StoreResult<ChartOfAccounts> {
+        let mut conn = self.pool().acquire().await?;
+        load_chart(&mut conn, entity).await
+    }
+
+    pub async fn setting(&self, entity: EntityId, key: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE entity_id = $1 AND key = $2")
+            .bind(entity.0)
+            .bind(key.to_string())
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Open debit items' as-of balances summed per customer, currency and aging bucket.
+    pub async fn aging_bucket_sums(
+        &self,
+        entity: EntityId,
+        policy: &AgingPolicy,
+        as_of: Date,
+    ) -> StoreResult<Vec<BucketSum>> {
+        let floors = policy.bucket_floors(as_of);
+        let mut case = String::from("CASE");
+        for (bucket, _) in floors.iter().enumerate() {
+            case.push_str(&format!(" WHEN basis >= ${} THEN {bucket}", bucket + 3));
+        }
+        case.push_str(&format!(" ELSE {} END", floors.len()));
+        let sql = format!(
+            "SELECT customer_id, currency, {case} AS bucket, CAST(SUM(balance) AS BIGINT) AS amount \
+             FROM ({}) open_items GROUP BY customer_id, currency, bucket",
+            items_as_of_sql(DEBIT_KINDS, ">", basis_column(policy))
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(entity.0).bind(date_text(as_of));
+        for floor in &floors {
+            query = query.bind(date_text(*floor));
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
+                Ok(BucketSum {
+                    customer: CustomerId(row.try_get("customer_id")?),
+                    currency,
+                    bucket: row.try_get::<i64, _>("bucket")? as usize,
+                    amount: money(row.try_get("amount")?, currency),
+                })
+            })
+            .collect()
+    }
+
+    /// Open credits as of a date per customer and currency: unused credit memos and the
+    /// unapplied cash of identified payments.
+    pub async fn open_credits(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<OpenCredit>> {
+        let sql = format!(
+            "SELECT customer_id, currency, CAST(SUM(credit) AS BIGINT) AS credit FROM ( \
+               SELECT customer_id, currency, -balance AS credit FROM ({memos}) memos \
+               UNION ALL \
+               SELECT customer_id, currency, unapplied_minor AS credit FROM payments \
+                 WHERE entity_id = $1 AND customer_id IS NOT NULL AND received_on <= $2 \
+                 AND last_activity <= $2 AND unapplied_minor > 0 \
+               UNION ALL \
+               SELECT pm.customer_id, pm.currency, -p.balance AS credit FROM payments pm JOIN \
+                 (SELECT payment_id, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
+                  WHERE entity_id = $1 AND posting_date <= $2 AND payment_id IN \
+                  (SELECT id FROM payments WHERE entity_id = $1 AND customer_id IS NOT NULL \
+                   AND received_on <= $2 AND last_activity > $2) GROUP BY payment_id) p \
+                 ON p.payment_id = pm.id WHERE p.balance < 0 \
+             ) credits GROUP BY customer_id, currency",
+            memos = items_as_of_sql(CREDIT_KINDS, "<", "due_date"),
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(date_text(as_of))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;
+                Ok(OpenCredit {
+                    customer: CustomerId(row.try_get("customer_id")?),
+                    amount: money(row.try_get("credit")?, currency),
+                })
+            })
+            .collect()
+    }
+
+    /// Unapplied cash of payments whose payer is not identified yet, per currency, as of a date.
+    pub async fn unidentified_cash(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<Money>> {
+        let rows = sqlx::query(
+            "SELECT pm.currency, CAST(SUM(-p.amount_minor) AS BIGINT) AS cash FROM payments pm \
+             JOIN postings p ON p.payment_id = pm.id \
+             WHERE pm.entity_id = $1 AND pm.customer_id IS NULL AND p.posting_date <= $2 \
+             GROUP BY pm.currency HAVING SUM(p.amount_minor) <> 0 ORDER BY pm.currency",
+        )
+        .bind(entity.0)
+        .bind(date_text(as_of))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;
+                Ok(money(row.try_get("cash")?, currency))
+            })
+            .collect()
+    }
+
+    /// Every open item (debit and credit) with its balance as of a date, for the detail aging.
+    pub async fn aging_items(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<AgingItem>> {
+        let rows = sqlx::query(
+            "SELECT * FROM (SELECT i.id, i.number, i.kind, i.customer_id, i.currency, i.issue_date, i.due_date, \
+               CASE WHEN i.last_activity <= $2 THEN i.balance_minor ELSE \
+                 (SELECT CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) FROM postings p \
+                  WHERE p.item_id = i.id AND p.posting_date <= $2) END AS balance \
+             FROM items i WHERE i.entity_id = $1 AND i.issue_date <= $2) as_of WHERE balance <> 0 \
+             ORDER BY customer_id, due_date, id",
+        )
+        .bind(entity.0)
+        .bind(date_text(as_of))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
+                Ok(AgingItem {
+                    customer: CustomerId(row.try_get("customer_id")?),
+                    item: ItemId(row.try_get("id")?),
+                    number: row.try_get("number")?,
+                    kind: parse_column("items", "kind", &row.try_get::<String, _>("kind")?)?,
+                    issue_date: read_date("items", "issue_date", &row.try_get::<String, _>("issue_date")?)?,
+                    due_date: read_date("items", "due_date", &row.try_get::<String, _>("due_date")?)?,
+                    balance: money(row.try_get("balance")?, currency),
+                })
+            })
+            .collect()
+    }
+
+    /// The obvious aging: one SQL query that sums every posting up to the as-of date per item
+    /// and buckets by due date. Kept as the benchmark's baseline and as a cross-check in tests;
+    /// it must agree with [`Store::aging_bucket_sums`] to the cent.
+    pub async fn aging_by_one_query(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<BucketSum>> {
+        let policy = AgingPolicy::standard(AgingBasis::DueDate);
+        let floors = policy.bucket_floors(as_of);
+        let sql = "SELECT i.customer_id, i.currency, \
+               CASE WHEN i.due_date >= $3 THEN 0 WHEN i.due_date >= $4 THEN 1 WHEN i.due_date >= $5 THEN 2 \
+                    WHEN i.due_date >= $6 THEN 3 ELSE 4 END AS bucket, \
+               CAST(SUM(b.balance) AS BIGINT) AS amount \
+             FROM items i JOIN (SELECT item_id, SUM(amount_minor) AS balance FROM postings \
+               WHERE entity_id = $1 AND item_id IS NOT NULL AND posting_date <= $2 GROUP BY item_id) b \
+               ON b.item_id = i.id \
+             WHERE i.kind <> 'credit_memo' AND i.issue_date <= $2 AND b.balance > 0 \
+             GROUP BY i.customer_id, i.currency, bucket";
+        let mut query = sqlx::query(sql).bind(entity.0).bind(date_text(as_of));
+        for floor in &floors {
+            query = query.bind(date_text(*floor));
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
+                Ok(BucketSum {
+                    customer: CustomerId(row.try_get("customer_id")?),
+                    currency,
+                    bucket: row.try_get::<i64, _>("bucket")? as usize,
+                    amount: money(row.try_get("amount")?, currency),
+                })
+            })
+            .collect()
+    }
+
+    /// Customer id → (code, name), for reports.
+    pub async fn customer_names(&self, entity: EntityId) -> StoreResult<HashMap<CustomerId, (String, String)>> {
+        let rows = sqlx::query("SELECT id, code, name FROM customers WHERE entity_id = $1")
+            .bind(entity.0)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((CustomerId(row.try_get("id")?), (row.try_get("code")?, row.try_get("name")?))))
+            .collect()
+    }
+
+    pub async fn customer_summary(&self, entity: EntityId, code: &str) -> StoreResult<Option<CustomerSummary>> {
+        let Some(row) = sqlx::query("SELECT * FROM customers WHERE entity_id = $1 AND code = $2")
+            .bind(entity.0)
+            .bind(code.to_string())
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let customer = customer_row(&row)?;
+        let open_items = sqlx::query(
+            "SELECT id, number, kind, customer_id, currency, issue_date, due_date, terms, total_minor, balance_minor \
+             FROM items WHERE entity_id = $1 AND customer_id = $2 AND balance_minor <> 0 ORDER BY due_date, id",
+        )
+        .bind(entity.0)
+        .bind(customer.id.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(item_state)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let unapplied_payments = sqlx::query(
+            "SELECT id, customer_id, currency, received_on, amount_minor, unapplied_minor, bank_reference, method \
+             FROM payments WHERE entity_id = $1 AND customer_id = $2 AND unapplied_minor <> 0 ORDER BY received_on, id",
+        )
+        .bind(entity.0)
+        .bind(customer.id.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(PaymentRow {
+                state: payment_state(row)?,
+                bank_reference: row.try_get("bank_reference")?,
+                method: row.try_get("method")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        let activity = sqlx::query(
+            "SELECT e.id, e.entry_date, e.kind, e.memo, p.currency, CAST(SUM(p.amount_minor) AS BIGINT) AS amount, \
+               MIN(COALESCE(i.number, 'payment ' || CAST(p.payment_id AS TEXT))) AS reference \
+             FROM postings p JOIN journal_entries e ON e.id = p.entry_id \
+             LEFT JOIN items i ON i.id = p.item_id \
+             WHERE p.entity_id = $1 AND (p.item_id IN (SELECT id FROM items WHERE entity_id = $1 AND customer_id = $2) \
+               OR p.payment_id IN (SELECT id FROM payments WHERE entity_id = $1 AND customer_id = $2)) \
+             GROUP BY e.id, e.entry_date, e.kind, e.memo, p.currency ORDER BY e.entry_date, e.id",
+        )
+        .bind(entity.0)
+        .bind(customer.id.0)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
+            Ok(ActivityLine {
+                date: read_date("journal_entries", "entry_date", &row.try_get::<String, _>("entry_date")?)?,
+                entry: EntryId(row.try_get("id")?),
+                kind: parse_column("journal_entries", "kind", &row.try_get::<String, _>("kind")?)?,
+                memo: row.try_get("memo")?,
+                reference: row.try_get("reference")?,
+                amount: money(row.try_get("amount")?, currency),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(CustomerSummary {
+            customer,
+            open_items,
+            unapplied_payments,
+            activity,
+        }))
+    }
+
+    /// The journal between two dates (inclusive), entry by entry, posting by posting.
+    pub async fn journal(&self, entity: EntityId, from: Date, to: Date) -> StoreResult<Vec<JournalLine>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.entry_date, e.kind, e.memo, e.reverses_id, p.account, p.currency, p.amount_minor, \
+               p.functional_minor, c.code AS customer_code, i.number AS item_number, p.payment_id \
+             FROM journal_entries e JOIN postings p ON p.entry_id = e.id \
+             LEFT JOIN customers c ON c.id = p.customer_id LEFT JOIN items i ON i.id = p.item_id \
+             WHERE e.entity_id = $1 AND e.entry_date >= $2 AND e.entry_date <= $3 ORDER BY e.entry_date, e.id, p.id",
+        )
+        .bind(entity.0)
+        .bind(date_text(from))
+        .bind(date_text(to))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
+                Ok(JournalLine {
+                    entry: EntryId(row.try_get("id")?),
+                    date: read_date("journal_entries", "entry_date", &row.try_get::<String, _>("entry_date")?)?,
+                    kind: parse_column("journal_entries", "kind", &row.try_get::<String, _>("kind")?)?,
+                    memo: row.try_get("memo")?,
+                    reverses: row.try_get::<Option<i64>, _>("reverses_id")?.map(EntryId),
+                    account: row.try_get("account")?,
+                    amount: money(row.try_get("amount_minor")?, currency),
+                    functional_minor: row.try_get("functional_minor")?,
+                    customer_code: row.try_get("customer_code")?,
+                    item_number: row.try_get("item_number")?,
+                    payment: row.try_get::<Option<i64>, _>("payment_id")?.map(PaymentId),
+                })
+            })
+            .collect()
+    }
+
+    /// Balance of every account per currency as of a date: the trial balance.
+    pub async fn account_balances(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<AccountBalance>> {
+        let rows = sqlx::query(
+            "SELECT account, currency, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
+             WHERE entity_id = $1 AND posting_date <= $2 GROUP BY account, currency ORDER BY account, currency",
+        )
+        .bind(entity.0)
+        .bind(date_text(as_of))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AccountBalance {
+                    account: row.try_get("account")?,
+                    currency: read_currency("postings", &row.try_get::<String, _>("currency")?)?,
+                    balance_minor: row.try_get("balance")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Recomputes everything the store keeps beside the postings and checks the ledger's
+    /// invariants: every entry balances; each item's and payment's kept balance equals the sum
+    /// of its postings and is on the right side of zero; A/R control equals the open items;
+    /// Unapplied cash equals the payments' unapplied amounts.
+    pub async fn verify(&self, entity: EntityId) -> StoreResult<VerifyReport> {
+        let chart = self.chart(entity).await?;
+        let ar = chart.code(settle_core::accounts::AccountRole::ArControl).to_string();
+        let unapplied = chart.code(settle_core::accounts::AccountRole::UnappliedCash).to_string();
+        let mut report = VerifyReport::default();
+        let count = |sql: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(sql).bind(entity.0).fetch_one(self.pool()).await
+        };
+        report.entries = count("SELECT COUNT(*) FROM journal_entries WHERE entity_id = $1").await?;
+        report.postings = count("SELECT COUNT(*) FROM postings WHERE entity_id = $1").await?;
+        report.items = count("SELECT COUNT(*) FROM items WHERE entity_id = $1").await?;
+        report.payments = count("SELECT COUNT(*) FROM payments WHERE entity_id = $1").await?;
+        let checks: [(&str, String); 7] = [
+            (
+                "entries that do not balance",
+                "SELECT CAST(entry_id AS TEXT) || ' ' || currency FROM postings WHERE entity_id = $1 \
+                 GROUP BY entry_id, currency HAVING SUM(amount_minor) <> 0"
+                    .to_string(),
+            ),
+            (
+                "items whose kept balance differs from their postings",
+                "SELECT i.number FROM items i LEFT JOIN (SELECT item_id, SUM(amount_minor) AS s FROM postings \
+                 WHERE entity_id = $1 AND item_id IS NOT NULL GROUP BY item_id) p ON p.item_id = i.id \
+                 WHERE i.entity_id = $1 AND i.balance_minor <> COALESCE(p.s, 0)"
+                    .to_string(),
+            ),
+            (
+                "payments whose kept unapplied amount differs from their postings",
+                "SELECT CAST(m.id AS TEXT) FROM payments m LEFT JOIN (SELECT payment_id, SUM(amount_minor) AS s \
+                 FROM postings WHERE entity_id = $1 AND payment_id IS NOT NULL GROUP BY payment_id) p \
+                 ON p.payment_id = m.id WHERE m.entity_id = $1 AND m.unapplied_minor <> -COALESCE(p.s, 0)"
+                    .to_string(),
+            ),
+            (
+                "items on the wrong side of zero",
+                "SELECT number FROM items WHERE entity_id = $1 AND ((kind <> 'credit_memo' AND balance_minor < 0) \
+                 OR (kind = 'credit_memo' AND balance_minor > 0))"
+                    .to_string(),
+            ),
+            (
+                "payments with negative unapplied cash",
+                "SELECT CAST(id AS TEXT) FROM payments WHERE entity_id = $1 AND unapplied_minor < 0".to_string(),
+            ),
+            (
+                "A/R control postings without an open item",
+                format!("SELECT CAST(id AS TEXT) FROM postings WHERE entity_id = $1 AND account = '{}' AND item_id IS NULL", ar.replace('\'', "''")),
+            ),
+            (
+                "Unapplied-cash postings without a payment",
+                format!("SELECT CAST(id AS TEXT) FROM postings WHERE entity_id = $1 AND account = '{}' AND payment_id IS NULL", unapplied.replace('\'', "''")),
+            ),
+        ];
+        for (what, sql) in checks {
+            let found: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!("{sql} LIMIT 20")))
+                .bind(entity.0)
+                .fetch_all(self.pool())
+                .await?;
+            if !found.is_empty() {
+                report.problems.push(format!("{what}: {}", found.join(", ")));
+            }
+        }
+        // Postings that name an item or payment belong to A/R control or Unapplied cash only.
+        let misplaced: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM postings WHERE entity_id = $1 AND \
+             ((item_id IS NOT NULL AND account <> $2) OR (payment_id IS NOT NULL AND account <> $3))",
+        )
+        .bind(entity.0)
+        .bind(ar.clone())
+        .bind(unapplied.clone())
+        .fetch_one(self.pool())
+        .await?;
+        if misplaced > 0 {
+            report.problems.push(format!("{misplaced} subledger postings on other accounts"));
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,235 @@
+//! The schema and its migrations: one text for both engines, numbered, applied in order.
+//!
+//! The only dialect differences are spelled as placeholders: `{pk}` is SQLite's rowid alias
+//! (`INTEGER PRIMARY KEY`) or PostgreSQL's `BIGINT PRIMARY KEY`, `{int}` a 64-bit integer column.
+//! Ids are allocated by the store (see `counters`), never by the engine, so both behave alike.
+//! Business dates are ISO-8601 `TEXT` in both engines: lexical order is date order, and the
+//! aging compares dates only.
+
+use crate::Engine;
+
+/// A numbered schema change. Never edit one that has shipped: add the next.
+pub struct Migration {
+    pub version: i64,
+    pub description: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "ledger: entities, chart, customers, items, payments, journal, applications",
+    sql: r#"
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    next_id {int} NOT NULL
+);
+CREATE TABLE entities (
+    id {pk},
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    functional_currency TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE settings (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (entity_id, key)
+);
+CREATE TABLE accounts (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    bank_account TEXT,
+    PRIMARY KEY (entity_id, code)
+);
+CREATE TABLE imports (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    kind TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    rows_read {int} NOT NULL,
+    rows_stored {int} NOT NULL,
+    rows_duplicate {int} NOT NULL,
+    rows_rejected {int} NOT NULL,
+    imported_at TEXT NOT NULL,
+    UNIQUE (entity_id, kind, fingerprint)
+);
+CREATE TABLE customers (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    credit_limit_minor {int},
+    currency TEXT NOT NULL,
+    country TEXT NOT NULL,
+    tax_id TEXT NOT NULL,
+    billing_address TEXT NOT NULL,
+    risk_class TEXT NOT NULL,
+    sales_rep TEXT NOT NULL,
+    status TEXT NOT NULL,
+    import_id {int} REFERENCES imports (id),
+    created_at TEXT NOT NULL,
+    UNIQUE (entity_id, code)
+);
+CREATE TABLE contacts (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    email TEXT NOT NULL,
+    phone TEXT NOT NULL
+);
+CREATE TABLE items (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    kind TEXT NOT NULL,
+    number TEXT NOT NULL,
+    issue_date TEXT NOT NULL,
+    due_date TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    net_minor {int} NOT NULL,
+    tax_minor {int} NOT NULL,
+    total_minor {int} NOT NULL,
+    balance_minor {int} NOT NULL,
+    last_activity TEXT NOT NULL,
+    po_number TEXT NOT NULL,
+    description TEXT NOT NULL,
+    reason TEXT,
+    import_id {int} REFERENCES imports (id),
+    UNIQUE (entity_id, kind, number)
+);
+CREATE INDEX items_customer ON items (entity_id, customer_id);
+CREATE TABLE item_lines (
+    item_id {int} NOT NULL REFERENCES items (id),
+    line_no {int} NOT NULL,
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    description TEXT NOT NULL,
+    net_minor {int} NOT NULL,
+    tax_minor {int} NOT NULL,
+    PRIMARY KEY (item_id, line_no)
+);
+CREATE TABLE payments (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} REFERENCES customers (id),
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    unapplied_minor {int} NOT NULL,
+    received_on TEXT NOT NULL,
+    last_activity TEXT NOT NULL,
+    method TEXT NOT NULL,
+    bank_reference TEXT NOT NULL,
+    bank_account TEXT NOT NULL,
+    payer_name TEXT NOT NULL,
+    payer_account TEXT NOT NULL,
+    memo TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (entity_id, bank_account, bank_reference)
+);
+CREATE INDEX payments_customer ON payments (entity_id, customer_id);
+CREATE TABLE journal_entries (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    kind TEXT NOT NULL,
+    entry_date TEXT NOT NULL,
+    memo TEXT NOT NULL,
+    reverses_id {int} UNIQUE REFERENCES journal_entries (id),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE postings (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    entry_id {int} NOT NULL REFERENCES journal_entries (id),
+    posting_date TEXT NOT NULL,
+    account TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    functional_minor {int},
+    customer_id {int},
+    item_id {int},
+    payment_id {int}
+);
+CREATE INDEX postings_entry ON postings (entry_id);
+CREATE INDEX postings_item ON postings (item_id) WHERE item_id IS NOT NULL;
+CREATE INDEX postings_payment ON postings (payment_id) WHERE payment_id IS NOT NULL;
+CREATE TABLE applications (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    kind TEXT NOT NULL,
+    payment_id {int} REFERENCES payments (id),
+    credit_item_id {int} REFERENCES items (id),
+    invoice_id {int} NOT NULL REFERENCES items (id),
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    discount_minor {int} NOT NULL,
+    applied_on TEXT NOT NULL,
+    entry_id {int} NOT NULL REFERENCES journal_entries (id),
+    reversal_entry_id {int} REFERENCES journal_entries (id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX applications_invoice ON applications (invoice_id);
+CREATE INDEX applications_payment ON applications (payment_id) WHERE payment_id IS NOT NULL;
+CREATE TABLE adjustments (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    kind TEXT NOT NULL,
+    item_id {int} NOT NULL REFERENCES items (id),
+    reason TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    memo TEXT NOT NULL,
+    entry_id {int} NOT NULL REFERENCES journal_entries (id),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE refunds (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} REFERENCES customers (id),
+    payment_id {int} REFERENCES payments (id),
+    credit_item_id {int} REFERENCES items (id),
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    reason TEXT NOT NULL,
+    memo TEXT NOT NULL,
+    bank_account TEXT NOT NULL,
+    entry_id {int} NOT NULL REFERENCES journal_entries (id),
+    payout_entry_id {int} REFERENCES journal_entries (id),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE idempotency_keys (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    key TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (entity_id, key)
+);
+"#,
+}];
+
+/// The migration's statements in the engine's dialect.
+pub fn statements(migration: &Migration, engine: Engine) -> Vec<String> {
+    let (pk, int) = match engine {
+        Engine::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER"),
+        Engine::Postgres => ("BIGINT PRIMARY KEY", "BIGINT"),
+    };
+    migration
+        .sql
+        .replace("{pk}", pk)
+        .replace("{int}", int)
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,1065 @@
+//! A write transaction: the one way the service changes the database.
+//!
+//! Every operation of the service runs in one [`Tx`]: it reads the state the core needs to
+//! decide (rows it reads to decide are locked on PostgreSQL; SQLite's write transaction holds
+//! the file), writes what the core decided, and commits once. Dropping a `Tx` without
+//! committing rolls everything back, so a failed operation leaves nothing behind.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, AnyConnection, Row, Transaction};
+
+use settle_core::accounts::{Account, AccountRole, ChartOfAccounts};
+use settle_core::customer::{Customer, NewCustomer};
+use settle_core::document::{ItemKind, ItemState, NewDocument};
+use settle_core::ids::{ApplicationId, CustomerId, EntityId, EntryId, ItemId, PaymentId, RefundId};
+use settle_core::journal::{JournalEntry, Posting};
+use settle_core::payment::{NewPayment, PaymentState};
+use settle_core::reason::ReasonCode;
+use settle_core::{Currency, Date, Money};
+
+use crate::bulk::{BulkInsert, Value};
+use crate::codec::{date_text, money, now, read_currency, read_date};
+use crate::{Engine, StoreError, StoreResult, parse_column};
+
+pub struct Tx {
+    tx: Transaction<'static, Any>,
+    engine: Engine,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityRow {
+    pub id: EntityId,
+    pub code: String,
+    pub name: String,
+    pub functional_currency: Currency,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub file_name: String,
+    pub imported_at: String,
+    pub rows_stored: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentResponse {
+    pub operation: String,
+    pub request_hash: String,
+    pub response: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRecord {
+    pub id: ApplicationId,
+    pub kind: String,
+    pub invoice: ItemId,
+    pub payment: Option<PaymentId>,
+    pub credit_item: Option<ItemId>,
+    pub amount: Money,
+    pub discount: Money,
+    pub entry: EntryId,
+    pub reversal_entry: Option<EntryId>,
+}
+
+const ITEM_COLUMNS: &str = "id, number, kind, customer_id, currency, issue_date, due_date, terms, \
+                            total_minor, balance_minor";
+
+pub(crate) fn item_state(row: &sqlx::any::AnyRow) -> StoreResult<ItemState> {
+    let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
+    Ok(ItemState {
+        id: ItemId(row.try_get("id")?),
+        number: row.try_get("number")?,
+        kind: parse_column("items", "kind", &row.try_get::<String, _>("kind")?)?,
+        customer: CustomerId(row.try_get("customer_id")?),
+        currency,
+        issue_date: read_date("items", "issue_date", &row.try_get::<String, _>("issue_date")?)?,
+        due_date: read_date("items", "due_date", &row.try_get::<String, _>("due_date")?)?,
+        terms: parse_column("items", "terms", &row.try_get::<String, _>("terms")?)?,
+        total: money(row.try_get("total_minor")?, currency),
+        balance: money(row.try_get("balance_minor")?, currency),
+    })
+}
+
+const PAYMENT_COLUMNS: &str = "id, customer_id, currency, received_on, amount_minor, unapplied_minor";
+
+pub(crate) fn payment_state(row: &sqlx::any::AnyRow) -> StoreResult<PaymentState> {
+    let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;
+    Ok(PaymentState {
+        id: PaymentId(row.try_get("id")?),
+        customer: row.try_get::<Option<i64>, _>("customer_id")?.map(CustomerId),
+        currency,
+        received_on: read_date("payments", "received_on", &row.try_get::<String, _>("received_on")?)?,
+        amount: money(row.try_get("amount_minor")?, currency),
+        unapplied: money(row.try_get("unapplied_minor")?, currency),
+    })
+}
+
+pub(crate) fn customer_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
+    let currency = read_currency("customers", &row.try_get::<String, _>("currency")?)?;
+    Ok(Customer {
+        id: CustomerId(row.try_get("id")?),
+        details: NewCustomer {
+            code: row.try_get("code")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            phone: row.try_get("phone")?,
+            terms: parse_column("customers", "terms", &row.try_get::<String, _>("terms")?)?,
+            credit_limit: row
+                .try_get::<Option<i64>, _>("credit_limit_minor")?
+                .map(|m| money(m, currency)),
+            currency,
+            country: row.try_get("country")?,
+            tax_id: row.try_get("tax_id")?,
+            billing_address: row.try_get("billing_address")?,
+            risk_class: parse_column("customers", "risk_class", &row.try_get::<String, _>("risk_class")?)?,
+            sales_rep: row.try_get("sales_rep")?,
+            status: parse_column("customers", "status", &row.try_get::<String, _>("status")?)?,
+            contacts: Vec::new(),
+        },
+    })
+}
+
+/// Names of the id counters.
+const ENTITY_IDS: &str = "entities";
+const CUSTOMER_IDS: &str = "customers";
+const ITEM_IDS: &str = "items";
+const PAYMENT_IDS: &str = "payments";
+const ENTRY_IDS: &str = "journal_entries";
+const POSTING_IDS: &str = "postings";
+const OTHER_IDS: &str = "records";
+
+const ENTRY_COLUMNS: &[&str] = &["id", "entity_id", "kind", "entry_date", "memo", "reverses_id", "created_at"];
+const POSTING_COLUMNS: &[&str] = &[
+    "id",
+    "entity_id",
+    "entry_id",
+    "posting_date",
+    "account",
+    "currency",
+    "amount_minor",
+    "functional_minor",
+    "customer_id",
+    "item_id",
+    "payment_id",
+];
+const ITEM_INSERT_COLUMNS: &[&str] = &[
+    "id",
+    "entity_id",
+    "customer_id",
+    "kind",
+    "number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "terms",
+    "net_minor",
+    "tax_minor",
+    "total_minor",
+    "balance_minor",
+    "last_activity",
+    "po_number",
+    "description",
+    "reason",
+    "import_id",
+];
+const LINE_COLUMNS: &[&str] = &["item_id", "line_no", "entity_id", "description", "net_minor", "tax_minor"];
+const CUSTOMER_COLUMNS: &[&str] = &[
+    "id",
+    "entity_id",
+    "code",
+    "name",
+    "email",
+    "phone",
+    "terms",
+    "credit_limit_minor",
+    "currency",
+    "country",
+    "tax_id",
+    "billing_address",
+    "risk_class",
+    "sales_rep",
+    "status",
+    "import_id",
+    "created_at",
+];
+
+/// Buffers for writing many documents with their entries in one transaction.
+pub struct DocumentWriter {
+    items: BulkInsert,
+    lines: BulkInsert,
+    entries: BulkInsert,
+    postings: BulkInsert,
+}
+
+impl Tx {
+    pub(crate) fn new(tx: Transaction<'static, Any>, engine: Engine) -> Self {
+        Tx { tx, engine }
+    }
+
+    fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reserves `count` consecutive ids from a counter and returns the first.
+    pub async fn allocate(&mut self, counter: &str, count: i64) -> StoreResult<i64> {
+        assert!(count > 0, "allocate at least one id");
+        let next: Option<i64> = sqlx::query_scalar(
+            "UPDATE counters SET next_id = next_id + $1 WHERE name = $2 RETURNING next_id",
+        )
+        .bind(count)
+        .bind(counter.to_string())
+        .fetch_optional(self.conn())
+        .await?;
+        match next {
+            Some(next) => Ok(next - count),
+            None => {
+                sqlx::query("INSERT INTO counters (name, next_id) VALUES ($1, $2)")
+                    .bind(counter.to_string())
+                    .bind(count + 1)
+                    .execute(self.conn())
+                    .await?;
+                Ok(1)
+            }
+        }
+    }
+
+    // ---- entities, chart and settings -------------------------------------------------------
+
+    pub async fn entity(&mut self, code: &str) -> StoreResult<Option<EntityRow>> {
+        let row = sqlx::query("SELECT id, code, name, functional_currency FROM entities WHERE code = $1")
+            .bind(code.to_string())
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| entity_row(&row)).transpose()
+    }
+
+    /// Creates a legal entity with the default chart of accounts.
+    pub async fn create_entity(
+        &mut self,
+        code: &str,
+        name: &str,
+        functional_currency: Currency,
+    ) -> StoreResult<EntityRow> {
+        let id = EntityId(self.allocate(ENTITY_IDS, 1).await?);
+        sqlx::query(
+            "INSERT INTO entities (id, code, name, functional_currency, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.0)
+        .bind(code.to_string())
+        .bind(name.to_string())
+        .bind(functional_currency.code().to_string())
+        .bind(now())
+        .execute(self.conn())
+        .await?;
+        for account in ChartOfAccounts::default().accounts() {
+            self.put_account(id, account).await?;
+        }
+        Ok(EntityRow {
+            id,
+            code: code.to_string(),
+            name: name.to_string(),
+            functional_currency,
+        })
+    }
+
+    /// Adds or re-maps an account of the chart.
+    pub async fn put_account(&mut self, entity: EntityId, account: &Account) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO accounts (entity_id, code, name, role, bank_account) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (entity_id, code) DO UPDATE SET name = excluded.name, role = excluded.role, \
+             bank_account = excluded.bank_account",
+        )
+        .bind(entity.0)
+        .bind(account.code.clone())
+        .bind(account.name.clone())
+        .bind(account.role.name().to_string())
+        .bind(account.bank_account.clone())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn chart(&mut self, entity: EntityId) -> StoreResult<ChartOfAccounts> {
+        crate::read::load_chart(self.conn(), entity).await
+    }
+
+    pub async fn setting(&mut self, entity: EntityId, key: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE entity_id = $1 AND key = $2")
+            .bind(entity.0)
+            .bind(key.to_string())
+            .fetch_optional(self.conn())
+            .await?)
+    }
+
+    pub async fn set_setting(&mut self, entity: EntityId, key: &str, value: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO settings (entity_id, key, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (entity_id, key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(entity.0)
+        .bind(key.to_string())
+        .bind(value.to_string())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    // ---- imports and idempotency ------------------------------------------------------------
+
+    pub async fn import_by_fingerprint(
+        &mut self,
+        entity: EntityId,
+        kind: &str,
+        fingerprint: &str,
+    ) -> StoreResult<Option<ImportRecord>> {
+        let row = sqlx::query(
+            "SELECT id, file_name, imported_at, rows_stored FROM imports \
+             WHERE entity_id = $1 AND kind = $2 AND fingerprint = $3",
+        )
+        .bind(entity.0)
+        .bind(kind.to_string())
+        .bind(fingerprint.to_string())
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|row| {
+            Ok(ImportRecord {
+                id: row.try_get("id")?,
+                file_name: row.try_get("file_name")?,
+                imported_at: row.try_get("imported_at")?,
+                rows_stored: row.try_get("rows_stored")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records an import (its counts are filled in by [`Tx::finish_import`]).
+    pub async fn start_import(
+        &mut self,
+        entity: EntityId,
+        kind: &str,
+        fingerprint: &str,
+        file_name: &str,
+    ) -> StoreResult<i64> {
+        let id = self.allocate(OTHER_IDS, 1).await?;
+        sqlx::query(
+            "INSERT INTO imports (id, entity_id, kind, fingerprint, file_name, rows_read, rows_stored, \
+             rows_duplicate, rows_rejected, imported_at) VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, $6)",
+        )
+        .bind(id)
+        .bind(entity.0)
+        .bind(kind.to_string())
+        .bind(fingerprint.to_string())
+        .bind(file_name.to_string())
+        .bind(now())
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn finish_import(
+        &mut self,
+        import: i64,
+        read: i64,
+        stored: i64,
+        duplicate: i64,
+        rejected: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE imports SET rows_read = $1, rows_stored = $2, rows_duplicate = $3, rows_rejected = $4 \
+             WHERE id = $5",
+        )
+        .bind(read)
+        .bind(stored)
+        .bind(duplicate)
+        .bind(rejected)
+        .bind(import)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn idempotent_response(
+        &mut self,
+        entity: EntityId,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        let row = sqlx::query(
+            "SELECT operation, request_hash, response FROM idempotency_keys WHERE entity_id = $1 AND key = $2",
+        )
+        .bind(entity.0)
+        .bind(key.to_string())
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|row| {
+            Ok(IdempotentResponse {
+                operation: row.try_get("operation")?,
+                request_hash: row.try_get("request_hash")?,
+                response: row.try_get("response")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn remember_response(
+        &mut self,
+        entity: EntityId,
+        key: &str,
+        response: &IdempotentResponse,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (entity_id, key, operation, request_hash, response, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(entity.0)
+        .bind(key.to_string())
+        .bind(response.operation.clone())
+        .bind(response.request_hash.clone())
+        .bind(response.response.clone())
+        .bind(now())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    // ---- customers ---------------------------------------------------------------------------
+
+    /// Every customer code of the entity with its id.
+    pub async fn customer_ids(&mut self, entity: EntityId) -> StoreResult<HashMap<String, CustomerId>> {
+        let rows = sqlx::query("SELECT code, id FROM customers WHERE entity_id = $1")
+            .bind(entity.0)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("code")?, CustomerId(row.try_get("id")?))))
+            .collect()
+    }
+
+    /// Every customer of the entity by code, with what an invoice import defaults from it.
+    pub async fn customer_defaults(
+        &mut self,
+        entity: EntityId,
+    ) -> StoreResult<HashMap<String, (CustomerId, Currency, settle_core::terms::PaymentTerms)>> {
+        let rows = sqlx::query("SELECT code, id, currency, terms FROM customers WHERE entity_id = $1")
+            .bind(entity.0)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("customers", &row.try_get::<String, _>("currency")?)?;
+                let terms = parse_column("customers", "terms", &row.try_get::<String, _>("terms")?)?;
+                Ok((row.try_get("code")?, (CustomerId(row.try_get("id")?), currency, terms)))
+            })
+            .collect()
+    }
+
+    pub async fn customer_by_code(&mut self, entity: EntityId, code: &str) -> StoreResult<Option<Customer>> {
+        let row = sqlx::query("SELECT * FROM customers WHERE entity_id = $1 AND code = $2")
+            .bind(entity.0)
+            .bind(code.to_string())
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| customer_row(&row)).transpose()
+    }
+
+    /// Stores new customers (their codes must be new) and returns their ids in order.
+    pub async fn insert_customers(
+        &mut self,
+        entity: EntityId,
+        customers: &[NewCustomer],
+        import: Option<i64>,
+    ) -> StoreResult<Vec<CustomerId>> {
+        if customers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let first = self.allocate(CUSTOMER_IDS, customers.len() as i64).await?;
+        let created_at = now();
+        let mut bulk = BulkInsert::new("customers", CUSTOMER_COLUMNS);
+        let mut ids = Vec::with_capacity(customers.len());
+        for (offset, customer) in customers.iter().enumerate() {
+            let id = first + offset as i64;
+            ids.push(CustomerId(id));
+            let row = [
+                Value::Int(id),
+                Value::Int(entity.0),
+                Value::Text(customer.code.clone()),
+                Value::Text(customer.name.clone()),
+                Value::Text(customer.email.clone()),
+                Value::Text(customer.phone.clone()),
+                Value::Text(customer.terms.to_string()),
+                Value::OptInt(customer.credit_limit.map(|m| m.minor())),
+                Value::Text(customer.currency.code().to_string()),
+                Value::Text(customer.country.clone()),
+                Value::Text(customer.tax_id.clone()),
+                Value::Text(customer.billing_address.clone()),
+                Value::Text(customer.risk_class.as_str().to_string()),
+                Value::Text(customer.sales_rep.clone()),
+                Value::Text(customer.status.as_str().to_string()),
+                Value::OptInt(import),
+                Value::Text(created_at.clone()),
+            ];
+            bulk.push(row);
+            if bulk.is_full() {
+                bulk.flush(self.conn()).await?;
+            }
+        }
+        bulk.flush(self.conn()).await?;
+        for (id, customer) in ids.iter().zip(customers) {
+            for contact in &customer.contacts {
+                let contact_id = self.allocate(OTHER_IDS, 1).await?;
+                sqlx::query(
+                    "INSERT INTO contacts (id, entity_id, customer_id, name, role, email, phone) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(contact_id)
+                .bind(entity.0)
+                .bind(id.0)
+                .bind(contact.name.clone())
+                .bind(contact.role.clone())
+                .bind(contact.email.clone())
+                .bind(contact.phone.clone())
+                .execute(self.conn())
+                .await?;
+            }
+        }
+        Ok(ids)
+    }
+
+    // ---- open items --------------------------------------------------------------------------
+
+    /// Documents of `kind` already stored under any of `numbers`.
+    pub async fn existing_documents(
+        &mut self,
+        entity: EntityId,
+        kind: ItemKind,
+        numbers: &[&str],
+    ) -> StoreResult<HashMap<String, ItemState>> {
+        let mut found = HashMap::new();
+        for chunk in numbers.chunks(500) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE entity_id = $1 AND kind = $2 AND number IN ({})",
+                placeholders.join(",")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(entity.0)
+                .bind(kind.as_str().to_string());
+            for number in chunk {
+                query = query.bind(number.to_string());
+            }
+            for row in query.fetch_all(self.conn()).await? {
+                let state = item_state(&row)?;
+                found.insert(state.number.clone(), state);
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn has_items(&mut self, entity: EntityId) -> StoreResult<bool> {
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM items WHERE entity_id = $1 LIMIT 1")
+            .bind(entity.0)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(any.is_some())
+    }
+
+    /// An open item by number, locked for the rest of the transaction. With no `kind`, any kind
+    /// (invoice numbers are looked up first).
+    pub async fn item_by_number(
+        &mut self,
+        entity: EntityId,
+        kind: Option<ItemKind>,
+        number: &str,
+    ) -> StoreResult<Option<ItemState>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE entity_id = $1 AND number = $2 AND ($3 = '' OR kind = $3) \
+             ORDER BY CASE kind WHEN 'invoice' THEN 0 WHEN 'debit_memo' THEN 1 ELSE 2 END LIMIT 1{}",
+            self.engine.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(number.to_string())
+            .bind(kind.map_or(String::new(), |k| k.as_str().to_string()))
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| item_state(&row)).transpose()
+    }
+
+    pub async fn item_by_id(&mut self, entity: EntityId, id: ItemId) -> StoreResult<Option<ItemState>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE entity_id = $1 AND id = $2{}",
+            self.engine.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(id.0)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| item_state(&row)).transpose()
+    }
+
+    pub async fn allocate_items(&mut self, count: usize) -> StoreResult<i64> {
+        self.allocate(ITEM_IDS, count as i64).await
+    }
+
+    pub fn document_writer(&self) -> DocumentWriter {
+        DocumentWriter {
+            items: BulkInsert::new("items", ITEM_INSERT_COLUMNS),
+            lines: BulkInsert::new("item_lines", LINE_COLUMNS),
+            entries: BulkInsert::new("journal_entries", ENTRY_COLUMNS),
+            postings: BulkInsert::new("postings", POSTING_COLUMNS),
+        }
+    }
+
+    /// Writes documents with their issuing entries (ids already allocated with
+    /// [`Tx::allocate_items`]); each item's balance starts as its entry's A/R posting. Call
+    /// [`Tx::finish_documents`] after the last batch.
+    pub async fn write_documents(
+        &mut self,
+        writer: &mut DocumentWriter,
+        entity: EntityId,
+        batch: &[(ItemId, NewDocument, JournalEntry)],
+        import: Option<i64>,
+    ) -> StoreResult<Vec<EntryId>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let postings: usize = batch.iter().map(|(_, _, e)| e.postings.len()).sum();
+        let first_entry = self.allocate(ENTRY_IDS, batch.len() as i64).await?;
+        let mut next_posting = self.allocate(POSTING_IDS, postings as i64).await?;
+        let created_at = now();
+        let mut entry_ids = Vec::with_capacity(batch.len());
+        for (offset, (item, document, entry)) in batch.iter().enumerate() {
+            let entry_id = EntryId(first_entry + offset as i64);
+            entry_ids.push(entry_id);
+            let balance = entry.item_deltas().get(item).map_or(0, Money::minor);
+            let (net, tax, total) = (document.net(), document.tax(), document.total());
+            let (Ok(net), Ok(tax), Ok(total)) = (net, tax, total) else {
+                unreachable!("the core checked the document's totals before it made the entry")
+            };
+            let issue_date = date_text(document.issue_date);
+            let row = [
+                Value::Int(item.0),
+                Value::Int(entity.0),
+                Value::Int(document.customer.0),
+                Value::Text(document.kind.as_str().to_string()),
+                Value::Text(document.number.clone()),
+                Value::Text(issue_date.clone()),
+                Value::Text(date_text(document.due_date)),
+                Value::Text(document.currency.code().to_string()),
+                Value::Text(document.terms.to_string()),
+                Value::Int(net.minor()),
+                Value::Int(tax.minor()),
+                Value::Int(total.minor()),
+                Value::Int(balance),
+                Value::Text(issue_date),
+                Value::Text(document.po_number.clone()),
+                Value::Text(document.description.clone()),
+                Value::OptText(document.reason.map(|r| r.code().to_string())),
+                Value::OptInt(import),
+            ];
+            writer.items.push(row);
+            // A one-line document is its own line: its header holds the description and amounts.
+            if document.lines.len() > 1 {
+                for (line_no, line) in document.lines.iter().enumerate() {
+                    let row = [
+                        Value::Int(item.0),
+                        Value::Int(line_no as i64 + 1),
+                        Value::Int(entity.0),
+                        Value::Text(line.description.clone()),
+                        Value::Int(line.net.minor()),
+                        Value::Int(line.tax.minor()),
+                    ];
+                    writer.lines.push(row);
+                }
+            }
+            push_entry(writer, entity, entry_id, entry, &created_at, &mut next_posting);
+            if writer.is_full() {
+                self.flush_documents(writer).await?;
+            }
+        }
+        Ok(entry_ids)
+    }
+
+    /// Writes what the writer still buffers, parents before children.
+    pub async fn finish_documents(&mut self, mut writer: DocumentWriter) -> StoreResult<()> {
+        self.flush_documents(&mut writer).await
+    }
+
+    async fn flush_documents(&mut self, writer: &mut DocumentWriter) -> StoreResult<()> {
+        writer.items.flush(self.conn()).await?;
+        writer.lines.flush(self.conn()).await?;
+        writer.entries.flush(self.conn()).await?;
+        writer.postings.flush(self.conn()).await?;
+        Ok(())
+    }
+
+    /// Issues one document with its entry.
+    pub async fn insert_document(
+        &mut self,
+        entity: EntityId,
+        item: ItemId,
+        document: &NewDocument,
+        entry: &JournalEntry,
+    ) -> StoreResult<EntryId> {
+        let mut writer = self.document_writer();
+        let batch = [(item, document.clone(), entry.clone())];
+        let ids = self.write_documents(&mut writer, entity, &batch, None).await?;
+        self.finish_documents(writer).await?;
+        Ok(ids[0])
+    }
+
+    // ---- payments ----------------------------------------------------------------------------
+
+    pub async fn payment_by_id(&mut self, entity: EntityId, id: PaymentId) -> StoreResult<Option<PaymentState>> {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE entity_id = $1 AND id = $2{}",
+            self.engine.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(id.0)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| payment_state(&row)).transpose()
+    }
+
+    /// The payment already posted under a bank reference, if any (the exactly-once key).
+    pub async fn payment_by_reference(
+        &mut self,
+        entity: EntityId,
+        bank_account: &str,
+        bank_reference: &str,
+    ) -> StoreResult<Option<PaymentState>> {
+        let row = sqlx::query(
+            "SELECT id, customer_id, currency, received_on, amount_minor, unapplied_minor \
+             FROM payments WHERE entity_id = $1 AND bank_account = $2 AND bank_reference = $3",
+        )
+        .bind(entity.0)
+        .bind(bank_account.to_string())
+        .bind(bank_reference.to_string())
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|row| payment_state(&row)).transpose()
+    }
+
+    pub async fn allocate_payment(&mut self) -> StoreResult<PaymentId> {
+        Ok(PaymentId(self.allocate(PAYMENT_IDS, 1).await?))
+    }
+
+    /// Stores a payment with nothing unapplied yet; its entry (written next) credits it.
+    pub async fn insert_payment(&mut self, entity: EntityId, id: PaymentId, payment: &NewPayment) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO payments (id, entity_id, customer_id, currency, amount_minor, unapplied_minor, \
+             received_on, last_activity, method, bank_reference, bank_account, payer_name, payer_account, \
+             memo, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(id.0)
+        .bind(entity.0)
+        .bind(payment.customer.map(|c| c.0))
+        .bind(payment.amount.currency().code().to_string())
+        .bind(payment.amount.minor())
+        .bind(date_text(payment.received_on))
+        .bind(payment.method.as_str().to_string())
+        .bind(payment.bank_reference.clone())
+        .bind(payment.bank_account.clone())
+        .bind(payment.payer_name.clone())
+        .bind(payment.payer_account.clone())
+        .bind(payment.memo.clone())
+        .bind(now())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    // ---- journal -----------------------------------------------------------------------------
+
+    /// Writes one entry and moves the balances of the items and payments it names.
+    pub async fn insert_entry(&mut self, entity: EntityId, entry: &JournalEntry) -> StoreResult<EntryId> {
+        let entry_id = EntryId(self.allocate(ENTRY_IDS, 1).await?);
+        let mut next_posting = self.allocate(POSTING_IDS, entry.postings.len() as i64).await?;
+        let mut writer = self.document_writer();
+        push_entry(&mut writer, entity, entry_id, entry, &now(), &mut next_posting);
+        self.finish_documents(writer).await?;
+        let date = date_text(entry.date);
+        for (item, delta) in entry.item_deltas() {
+            sqlx::query(
+                "UPDATE items SET balance_minor = balance_minor + $1, \
+                 last_activity = CASE WHEN last_activity < $2 THEN $2 ELSE last_activity END \
+                 WHERE id = $3 AND entity_id = $4",
+            )
+            .bind(delta.minor())
+            .bind(date.clone())
+            .bind(item.0)
+            .bind(entity.0)
+            .execute(self.conn())
+            .await?;
+        }
+        for (payment, delta) in entry.payment_deltas() {
+            sqlx::query(
+                "UPDATE payments SET unapplied_minor = unapplied_minor + $1, \
+                 last_activity = CASE WHEN last_activity < $2 THEN $2 ELSE last_activity END \
+                 WHERE id = $3 AND entity_id = $4",
+            )
+            .bind(delta.minor())
+            .bind(date.clone())
+            .bind(payment.0)
+            .bind(entity.0)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(entry_id)
+    }
+
+    /// A stored entry, to reverse it.
+    pub async fn entry(&mut self, entity: EntityId, id: EntryId) -> StoreResult<Option<JournalEntry>> {
+        crate::read::load_entry(self.conn(), entity, id).await
+    }
+
+    // ---- applications, adjustments, refunds ---------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_application(
+        &mut self,
+        entity: EntityId,
+        payment: Option<PaymentId>,
+        credit_item: Option<ItemId>,
+        invoice: ItemId,
+        amount: Money,
+        discount: Money,
+        applied_on: Date,
+        entry: EntryId,
+    ) -> StoreResult<ApplicationId> {
+        let id = ApplicationId(self.allocate(OTHER_IDS, 1).await?);
+        sqlx::query(
+            "INSERT INTO applications (id, entity_id, kind, payment_id, credit_item_id, invoice_id, currency, \
+             amount_minor, discount_minor, applied_on, entry_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(id.0)
+        .bind(entity.0)
+        .bind(if payment.is_some() { "cash" } else { "credit" })
+        .bind(payment.map(|p| p.0))
+        .bind(credit_item.map(|i| i.0))
+        .bind(invoice.0)
+        .bind(amount.currency().code().to_string())
+        .bind(amount.minor())
+        .bind(discount.minor())
+        .bind(date_text(applied_on))
+        .bind(entry.0)
+        .bind(now())
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn application(&mut self, entity: EntityId, id: ApplicationId) -> StoreResult<Option<ApplicationRecord>> {
+        let sql = format!(
+            "SELECT id, kind, invoice_id, payment_id, credit_item_id, currency, amount_minor, discount_minor, \
+             entry_id, reversal_entry_id FROM applications WHERE entity_id = $1 AND id = $2{}",
+            self.engine.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(id.0)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| application_record(&row)).transpose()
+    }
+
+    /// Live (not reversed) applications to or from an item or payment.
+    pub async fn live_applications(
+        &mut self,
+        entity: EntityId,
+        invoice: Option<ItemId>,
+        payment: Option<PaymentId>,
+    ) -> StoreResult<Vec<ApplicationRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, invoice_id, payment_id, credit_item_id, currency, amount_minor, discount_minor, \
+             entry_id, reversal_entry_id FROM applications WHERE entity_id = $1 AND reversal_entry_id IS NULL \
+             AND ($2 = 0 OR invoice_id = $2 OR credit_item_id = $2) AND ($3 = 0 OR payment_id = $3) ORDER BY id",
+        )
+        .bind(entity.0)
+        .bind(invoice.map_or(0, |i| i.0))
+        .bind(payment.map_or(0, |p| p.0))
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(application_record).collect()
+    }
+
+    pub async fn mark_application_reversed(&mut self, id: ApplicationId, reversal: EntryId) -> StoreResult<()> {
+        sqlx::query("UPDATE applications SET reversal_entry_id = $1 WHERE id = $2")
+            .bind(reversal.0)
+            .bind(id.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_adjustment(
+        &mut self,
+        entity: EntityId,
+        kind: &str,
+        item: ItemId,
+        reason: ReasonCode,
+        amount: Money,
+        memo: &str,
+        entry: EntryId,
+    ) -> StoreResult<i64> {
+        let id = self.allocate(OTHER_IDS, 1).await?;
+        sqlx::query(
+            "INSERT INTO adjustments (id, entity_id, kind, item_id, reason, currency, amount_minor, memo, \
+             entry_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(entity.0)
+        .bind(kind.to_string())
+        .bind(item.0)
+        .bind(reason.code().to_string())
+        .bind(amount.currency().code().to_string())
+        .bind(amount.minor())
+        .bind(memo.to_string())
+        .bind(entry.0)
+        .bind(now())
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_refund(
+        &mut self,
+        entity: EntityId,
+        customer: Option<CustomerId>,
+        payment: Option<PaymentId>,
+        credit_item: Option<ItemId>,
+        amount: Money,
+        reason: ReasonCode,
+        memo: &str,
+        bank_account: &str,
+        entry: EntryId,
+        payout_entry: Option<EntryId>,
+    ) -> StoreResult<RefundId> {
+        let id = RefundId(self.allocate(OTHER_IDS, 1).await?);
+        sqlx::query(
+            "INSERT INTO refunds (id, entity_id, customer_id, payment_id, credit_item_id, currency, amount_minor, \
+             reason, memo, bank_account, entry_id, payout_entry_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(id.0)
+        .bind(entity.0)
+        .bind(customer.map(|c| c.0))
+        .bind(payment.map(|p| p.0))
+        .bind(credit_item.map(|i| i.0))
+        .bind(amount.currency().code().to_string())
+        .bind(amount.minor())
+        .bind(reason.code().to_string())
+        .bind(memo.to_string())
+        .bind(bank_account.to_string())
+        .bind(entry.0)
+        .bind(payout_entry.map(|e| e.0))
+        .bind(now())
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+}
+
+impl DocumentWriter {
+    fn is_full(&self) -> bool {
+        self.items.is_full() || self.lines.is_full() || self.entries.is_full() || self.postings.is_full()
+    }
+}
+
+fn push_entry(
+    writer: &mut DocumentWriter,
+    entity: EntityId,
+    entry_id: EntryId,
+    entry: &JournalEntry,
+    created_at: &str,
+    next_posting: &mut i64,
+) {
+    let entry_date = date_text(entry.date);
+    writer.entries.push([
+        Value::Int(entry_id.0),
+        Value::Int(entity.0),
+        Value::Text(entry.kind.as_str().to_string()),
+        Value::Text(entry_date.clone()),
+        Value::Text(entry.memo.clone()),
+        Value::OptInt(entry.reverses.map(|e| e.0)),
+        Value::Text(created_at.to_string()),
+    ]);
+    for posting in &entry.postings {
+        writer
+            .postings
+            .push(posting_row(*next_posting, entity, entry_id, &entry_date, posting));
+        *next_posting += 1;
+    }
+}
+
+fn posting_row(id: i64, entity: EntityId, entry: EntryId, date: &str, posting: &Posting) -> [Value; 11] {
+    [
+        Value::Int(id),
+        Value::Int(entity.0),
+        Value::Int(entry.0),
+        Value::Text(date.to_string()),
+        Value::Text(posting.account.clone()),
+        Value::Text(posting.amount.currency().code().to_string()),
+        Value::Int(posting.amount.minor()),
+        Value::OptInt(posting.functional_minor),
+        Value::OptInt(posting.customer.map(|c| c.0)),
+        Value::OptInt(posting.item.map(|i| i.0)),
+        Value::OptInt(posting.payment.map(|p| p.0)),
+    ]
+}
+
+fn application_record(row: &sqlx::any::AnyRow) -> StoreResult<ApplicationRecord> {
+    let currency = read_currency("applications", &row.try_get::<String, _>("currency")?)?;
+    Ok(ApplicationRecord {
+        id: ApplicationId(row.try_get("id")?),
+        kind: row.try_get("kind")?,
+        invoice: ItemId(row.try_get("invoice_id")?),
+        payment: row.try_get::<Option<i64>, _>("payment_id")?.map(PaymentId),
+        credit_item: row.try_get::<Option<i64>, _>("credit_item_id")?.map(ItemId),
+        amount: money(row.try_get("amount_minor")?, currency),
+        discount: money(row.try_get("discount_minor")?, currency),
+        entry: EntryId(row.try_get("entry_id")?),
+        reversal_entry: row.try_get::<Option<i64>, _>("reversal_entry_id")?.map(EntryId),
+    })
+}
+
+pub(crate) fn entity_row(row: &sqlx::any::AnyRow) -> StoreResult<EntityRow> {
+    Ok(EntityRow {
+        id: EntityId(row.try_get("id")?),
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        functional_currency: read_currency("entities", &row.try_get::<String, _>("functional_currency")?)?,
+    })
+}
+
+pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Account> {
+    Ok(Account {
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        role: parse_column::<AccountRole>("accounts", "role", &row.try_get::<String, _>("role")?)?,
+        bank_account: row.try_get("bank_account")?,
+    })
+}
+
+impl From<settle_core::accounts::ChartError> for StoreError {
+    fn from(e: settle_core::accounts::ChartError) -> Self {
+        StoreError::Corrupt {
+            table: "accounts",
+            column: "role",
+            value: String::new(),
+            reason: e.to_string(),
+        }
+    }
+}
