@@ -154,3 +154,8 @@ impl Settle {
         })
     }
 }
+
+/// A database location fit for messages: a password in a URL is hidden.
+pub fn redact_location(location: &str) -> String {
+    settle_store::redact(location)
+}

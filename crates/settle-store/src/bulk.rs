@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use crate::StoreResult;
+use crate::{Engine, StoreResult};
 
 /// One column value of a row to insert.
 #[derive(Debug, Clone)]
@@ -22,12 +22,16 @@ const MAX_ROWS_PER_STATEMENT: usize = 1_000;
 pub(crate) struct BulkInsert {
     table: &'static str,
     columns: &'static [&'static str],
+    engine: Engine,
     rows_per_statement: usize,
-    full_statement: String,
+    /// Built on the first full flush: most writers never fill a statement.
+    full_statement: Option<String>,
     values: Vec<Value>,
 }
 
-fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+/// The statement for `rows` rows. SQLite gets anonymous `?` parameters: it resolves numbered
+/// ones through a linear list, which makes a statement of thousands of them quadratic to bind.
+fn insert_sql(engine: Engine, table: &str, columns: &[&str], rows: usize) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let mut parameter = 1;
     for row in 0..rows {
@@ -39,8 +43,13 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
             if column > 0 {
                 sql.push(',');
             }
-            sql.push('$');
-            sql.push_str(&parameter.to_string());
+            match engine {
+                Engine::Sqlite => sql.push('?'),
+                Engine::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&parameter.to_string());
+                }
+            }
             parameter += 1;
         }
         sql.push(')');
@@ -49,14 +58,15 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
 }
 
 impl BulkInsert {
-    pub(crate) fn new(table: &'static str, columns: &'static [&'static str]) -> Self {
+    pub(crate) fn new(engine: Engine, table: &'static str, columns: &'static [&'static str]) -> Self {
         let rows_per_statement = (MAX_PARAMETERS / columns.len()).min(MAX_ROWS_PER_STATEMENT);
         BulkInsert {
             table,
             columns,
+            engine,
             rows_per_statement,
-            full_statement: insert_sql(table, columns, rows_per_statement),
-            values: Vec::with_capacity(rows_per_statement * columns.len()),
+            full_statement: None,
+            values: Vec::new(),
         }
     }
 
@@ -78,9 +88,12 @@ impl BulkInsert {
         while !self.values.is_empty() {
             let rows = (self.values.len() / width).min(self.rows_per_statement);
             let sql = if rows == self.rows_per_statement {
-                self.full_statement.clone()
+                let (engine, table, columns) = (self.engine, self.table, self.columns);
+                self.full_statement
+                    .get_or_insert_with(|| insert_sql(engine, table, columns, rows))
+                    .clone()
             } else {
-                insert_sql(self.table, self.columns, rows)
+                insert_sql(self.engine, self.table, self.columns, rows)
             };
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for value in self.values.drain(..rows * width) {
@@ -103,8 +116,9 @@ mod tests {
 
     #[test]
     fn statement_shape() {
-        assert_eq!(insert_sql("t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)");
-        let bulk = BulkInsert::new("t", &["a"; 40]);
+        assert_eq!(insert_sql(Engine::Postgres, "t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)");
+        assert_eq!(insert_sql(Engine::Sqlite, "t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES (?,?),(?,?)");
+        let bulk = BulkInsert::new(Engine::Sqlite, "t", &["a"; 40]);
         assert_eq!(bulk.rows_per_statement, 750);
     }
 }

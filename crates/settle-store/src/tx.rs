@@ -480,7 +480,7 @@ impl Tx {
         }
         let first = self.allocate(CUSTOMER_IDS, customers.len() as i64).await?;
         let created_at = now();
-        let mut bulk = BulkInsert::new("customers", CUSTOMER_COLUMNS);
+        let mut bulk = BulkInsert::new(self.engine, "customers", CUSTOMER_COLUMNS);
         let mut ids = Vec::with_capacity(customers.len());
         for (offset, customer) in customers.iter().enumerate() {
             let id = first + offset as i64;
@@ -610,10 +610,10 @@ impl Tx {
 
     pub fn document_writer(&self) -> DocumentWriter {
         DocumentWriter {
-            items: BulkInsert::new("items", ITEM_INSERT_COLUMNS),
-            lines: BulkInsert::new("item_lines", LINE_COLUMNS),
-            entries: BulkInsert::new("journal_entries", ENTRY_COLUMNS),
-            postings: BulkInsert::new("postings", POSTING_COLUMNS),
+            items: BulkInsert::new(self.engine, "items", ITEM_INSERT_COLUMNS),
+            lines: BulkInsert::new(self.engine, "item_lines", LINE_COLUMNS),
+            entries: BulkInsert::new(self.engine, "journal_entries", ENTRY_COLUMNS),
+            postings: BulkInsert::new(self.engine, "postings", POSTING_COLUMNS),
         }
     }
 

@@ -1,0 +1,380 @@
+//! The command line: what `settle` accepts. Parsing only; `commands` does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Accounts receivable and collections: exact ledgers, imports, payments, aging.
+#[derive(Debug, Parser)]
+#[command(name = "settle", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The database: a SQLite file path, or a postgres:// URL.
+    #[arg(long, global = true, env = "SETTLE_DATABASE_URL", default_value = "./settle.db")]
+    pub db: String,
+    /// The legal entity to work in.
+    #[arg(long, global = true, env = "SETTLE_ENTITY", default_value = "MAIN")]
+    pub entity: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade the database schema and the legal entity.
+    Init(InitArgs),
+    /// Build a realistic demo company in a fresh SQLite file and print its aging.
+    Demo(DemoArgs),
+    /// Import customers or invoices from CSV.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Payments received.
+    #[command(subcommand)]
+    Payment(PaymentCommand),
+    /// Apply a payment's cash or a credit memo to an invoice.
+    Apply(ApplyArgs),
+    /// Reverse an application (the exact opposite entry).
+    Unapply(UnapplyArgs),
+    /// Issue a credit memo, optionally applied to an invoice at once.
+    CreditMemo(MemoArgs),
+    /// Issue a debit memo (extra charge, late interest).
+    DebitMemo(MemoArgs),
+    /// Adjust an open item's balance with a reason code.
+    Adjust(AdjustArgs),
+    /// Refund a customer's credit (unapplied cash or a credit memo) and pay it out.
+    Refund(RefundArgs),
+    /// Write off what is open on an invoice.
+    WriteOff(WriteOffArgs),
+    /// Customers.
+    #[command(subcommand)]
+    Customer(CustomerCommand),
+    /// Aging of open items as of a date.
+    Aging(AgingArgs),
+    /// Export the journal.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Check the ledger: every entry balances, subledgers equal their control accounts.
+    Verify(FormatArgs),
+    /// Measure imports and aging on a large generated ledger.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Name of the legal entity.
+    #[arg(long, default_value = "Main company")]
+    pub name: String,
+    /// Functional currency of the legal entity (ISO 4217).
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed of the generator: the same seed builds the same company.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// How many customers.
+    #[arg(long, default_value_t = 300)]
+    pub customers: usize,
+    /// The demo's "today": the year of activity ends here and the aging is taken on it.
+    #[arg(long, default_value = "2026-10-31")]
+    pub as_of: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import customers.csv (customer_id,name,email,phone,payment_terms,credit_limit,currency,country,tax_id,address).
+    Customers(ImportArgs),
+    /// Import invoices.csv (invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description).
+    Invoices(InvoiceImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// Store the good rows and report the bad ones, instead of refusing the whole file.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InvoiceImportArgs {
+    #[command(flatten)]
+    pub import: ImportArgs,
+    /// Whether `amount` includes tax (gross: tax_amount is part of it) or not (net: the total
+    /// is amount + tax_amount).
+    #[arg(long, value_enum, default_value_t = AmountBasisArg::Gross)]
+    pub amount_basis: AmountBasisArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AmountBasisArg {
+    Gross,
+    Net,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentCommand {
+    /// Post a payment received into unapplied cash (exactly once per bank reference).
+    Post(PaymentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Repeating a command with the same key posts nothing the second time.
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PaymentArgs {
+    /// The payer's customer id; leave out for cash from a payer not identified yet.
+    #[arg(long)]
+    pub customer: Option<String>,
+    #[arg(long)]
+    pub amount: String,
+    /// Defaults to the customer's currency.
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Value date (yyyy-mm-dd); today when left out.
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long, default_value = "wire")]
+    pub method: String,
+    /// The bank's reference for the credit.
+    #[arg(long)]
+    pub reference: String,
+    #[arg(long, default_value = "OPERATING")]
+    pub bank_account: String,
+    #[arg(long, default_value = "")]
+    pub payer_name: String,
+    #[arg(long, default_value = "")]
+    pub payer_account: String,
+    #[arg(long, default_value = "")]
+    pub memo: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true))]
+pub struct ApplyArgs {
+    /// The payment whose unapplied cash to apply.
+    #[arg(long, group = "source")]
+    pub payment: Option<i64>,
+    /// The credit memo whose credit to apply.
+    #[arg(long, group = "source")]
+    pub credit_memo: Option<String>,
+    /// The invoice (or debit memo) number.
+    #[arg(long)]
+    pub invoice: String,
+    /// How much; everything that fits when left out.
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// Date of the application; today when left out.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Do not take an early-payment discount even when it is earned.
+    #[arg(long)]
+    pub no_discount: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UnapplyArgs {
+    #[arg(long)]
+    pub application: i64,
+    #[arg(long)]
+    pub date: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MemoArgs {
+    #[arg(long)]
+    pub customer: String,
+    /// Total of the memo, tax included.
+    #[arg(long)]
+    pub amount: String,
+    /// The tax included in the amount.
+    #[arg(long)]
+    pub tax: Option<String>,
+    /// Reason code (PRICING, DAMAGED, RETURN, LATE_INTEREST, …).
+    #[arg(long)]
+    pub reason: String,
+    /// The memo's number; generated when left out.
+    #[arg(long)]
+    pub number: Option<String>,
+    #[arg(long)]
+    pub currency: Option<String>,
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long)]
+    pub due_date: Option<String>,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Apply the credit memo to this invoice at once.
+    #[arg(long)]
+    pub apply_to: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AdjustArgs {
+    /// The invoice, debit or credit memo number.
+    #[arg(long, alias = "item")]
+    pub invoice: String,
+    /// Signed change of the balance: -10.00 lowers what is owed.
+    #[arg(long, allow_hyphen_values = true)]
+    pub amount: String,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long, default_value = "")]
+    pub memo: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true))]
+pub struct RefundArgs {
+    #[arg(long, group = "source")]
+    pub payment: Option<i64>,
+    #[arg(long, group = "source")]
+    pub credit_memo: Option<String>,
+    /// How much; all of the credit when left out.
+    #[arg(long)]
+    pub amount: Option<String>,
+    #[arg(long, default_value = "CUSTOMER_REQUEST")]
+    pub reason: String,
+    /// The bank account the refund is paid from.
+    #[arg(long, default_value = "OPERATING")]
+    pub bank_account: String,
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long, default_value = "")]
+    pub memo: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WriteOffArgs {
+    #[arg(long)]
+    pub invoice: String,
+    /// How much; all that is open when left out.
+    #[arg(long)]
+    pub amount: Option<String>,
+    #[arg(long, default_value = "BAD_DEBT")]
+    pub reason: String,
+    /// Charge bad debt expense directly instead of drawing on the allowance.
+    #[arg(long)]
+    pub direct: bool,
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long, default_value = "")]
+    pub memo: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomerCommand {
+    /// A customer's account: open items, unapplied cash, activity, balance.
+    Show(CustomerShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CustomerShowArgs {
+    pub customer_id: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AgingArgs {
+    /// Balances as they stood at the end of this day; today when left out.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Age by due date or by invoice date.
+    #[arg(long, value_enum, default_value_t = AgingBy::Due)]
+    pub by: AgingBy,
+    /// Upper day bounds of the past-due buckets.
+    #[arg(long, default_value = "30,60,90", value_delimiter = ',')]
+    pub buckets: Vec<u32>,
+    /// One line per open item instead of one per customer.
+    #[arg(long)]
+    pub detail: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AgingBy {
+    Due,
+    Invoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The journal, one line per posting.
+    Journal(JournalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    #[arg(long, default_value = "0001-01-01")]
+    pub from: String,
+    #[arg(long, default_value = "9999-12-31")]
+    pub to: String,
+    /// csv, or ledger (plain-text double entry that hledger reads).
+    #[arg(long, value_enum, default_value_t = JournalFormat::Csv)]
+    pub format: JournalFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum JournalFormat {
+    Csv,
+    Ledger,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// How many invoices to generate and import.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub invoices: usize,
+    /// How many times to run each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Working directory for the generated files and databases.
+    #[arg(long, default_value = "bench-data")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    /// Output for people (table) or for programs (csv, json).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}

@@ -1,0 +1,113 @@
+//! One function per command: turn arguments into a service request, print the result.
+
+mod aging;
+mod bench;
+mod customer;
+mod demo;
+mod import;
+mod journal;
+mod writes;
+
+use anyhow::{Context, Result, anyhow};
+use jiff::civil::Date;
+
+use settle_core::Currency;
+use settle_service::Settle;
+
+use crate::cli::{Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand, PaymentCommand};
+use crate::render;
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init(args) => init(&cli.db, &cli.entity, &args.name, &args.currency).await,
+        Command::Demo(args) => demo::run(&cli.db, args).await,
+        Command::Bench(args) => bench::run(args).await,
+        command => {
+            let settle = Settle::open(&cli.db, &cli.entity)
+                .await
+                .with_context(|| format!("cannot open {}", settle_service::redact_location(&cli.db)))?;
+            let result = dispatch(&settle, command).await;
+            settle.close().await;
+            result
+        }
+    }
+}
+
+async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
+    match command {
+        Command::Import(ImportCommand::Customers(args)) => import::customers(settle, args).await,
+        Command::Import(ImportCommand::Invoices(args)) => import::invoices(settle, args).await,
+        Command::Payment(PaymentCommand::Post(args)) => writes::payment(settle, args).await,
+        Command::Apply(args) => writes::apply(settle, args).await,
+        Command::Unapply(args) => writes::unapply(settle, args).await,
+        Command::CreditMemo(args) => writes::memo(settle, args, true).await,
+        Command::DebitMemo(args) => writes::memo(settle, args, false).await,
+        Command::Adjust(args) => writes::adjust(settle, args).await,
+        Command::Refund(args) => writes::refund(settle, args).await,
+        Command::WriteOff(args) => writes::write_off(settle, args).await,
+        Command::Customer(CustomerCommand::Show(args)) => customer::show(settle, args).await,
+        Command::Aging(args) => aging::run(settle, args).await,
+        Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
+        Command::Verify(args) => verify(settle, args.format).await,
+        Command::Init(_) | Command::Demo(_) | Command::Bench(_) => unreachable!("handled before opening"),
+    }
+}
+
+async fn init(db: &str, entity: &str, name: &str, currency: &str) -> Result<()> {
+    let currency = Currency::from_code(currency).map_err(|e| anyhow!("--currency: {e}"))?;
+    let (settle, report) = Settle::init(db, entity, name, currency).await?;
+    if report.from_version == report.to_version {
+        println!("schema is current (version {})", report.to_version);
+    } else {
+        println!("schema upgraded from version {} to {}", report.from_version, report.to_version);
+    }
+    if report.entity_created {
+        println!("created legal entity {} ({}, {})", report.entity.code, report.entity.name, report.entity.functional_currency);
+    } else {
+        println!("legal entity {} exists", report.entity.code);
+    }
+    settle.close().await;
+    Ok(())
+}
+
+async fn verify(settle: &Settle, format: Format) -> Result<()> {
+    let report = settle.verify().await?;
+    if format == Format::Json {
+        render::json(&serde_json::json!({
+            "entries": report.entries,
+            "postings": report.postings,
+            "items": report.items,
+            "payments": report.payments,
+            "problems": report.problems,
+        }))?;
+    } else {
+        println!(
+            "checked {} entries, {} postings, {} open items, {} payments",
+            report.entries, report.postings, report.items, report.payments
+        );
+        for problem in &report.problems {
+            println!("PROBLEM: {problem}");
+        }
+    }
+    if report.problems.is_empty() {
+        if format != Format::Json {
+            println!("ledger is consistent");
+        }
+        Ok(())
+    } else {
+        Err(anyhow!("the ledger check found {} problem(s)", report.problems.len()))
+    }
+}
+
+/// A date argument, or today (the machine's local date) when left out.
+pub fn date_or_today(field: &str, text: Option<&str>) -> Result<Date> {
+    match text {
+        Some(text) => parse_date(field, text),
+        None => Ok(jiff::Zoned::now().date()),
+    }
+}
+
+pub fn parse_date(field: &str, text: &str) -> Result<Date> {
+    text.parse::<Date>()
+        .map_err(|e| anyhow!("{field}: {text:?} is not a date (expected yyyy-mm-dd): {e}"))
+}

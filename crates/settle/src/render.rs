@@ -1,0 +1,28 @@
+//! Output helpers: tables for people, CSV and JSON for programs.
+
+use std::io::Write;
+
+use comfy_table::{Cell, CellAlignment, Table, presets};
+
+pub fn table(headers: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_HORIZONTAL_ONLY);
+    table.set_header(headers.iter().map(|h| Cell::new(h)));
+    table
+}
+
+/// A right-aligned cell, for amounts and counts.
+pub fn num(text: impl Into<String>) -> Cell {
+    Cell::new(text.into()).set_alignment(CellAlignment::Right)
+}
+
+pub fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn csv_out() -> csv::Writer<std::io::StdoutLock<'static>> {
+    csv::Writer::from_writer(std::io::stdout().lock())
+}
