@@ -50,27 +50,44 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> ServiceError + '_ {
-    move |source| ServiceError::Io { path: path.to_path_buf(), source }
+    move |source| ServiceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writes customers.csv and invoices.csv: invoices spread over the year before `as_of`.
 fn generate(options: &BenchOptions) -> ServiceResult<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(&options.dir).map_err(io(&options.dir))?;
     let customers = options.dir.join("bench-customers.csv");
-    let invoices = options.dir.join(format!("bench-invoices-{}.csv", options.invoices));
-    let mut text = String::from("customer_id,name,email,phone,payment_terms,credit_limit,currency,country,tax_id,address\n");
+    let invoices = options
+        .dir
+        .join(format!("bench-invoices-{}.csv", options.invoices));
+    let mut text = String::from(
+        "customer_id,name,email,phone,payment_terms,credit_limit,currency,country,tax_id,address\n",
+    );
     for c in 0..options.customers {
-        let _ = writeln!(text, "B{c:06},Bench customer {c},ap{c}@example.com,,NET30,,USD,US,,");
+        let _ = writeln!(
+            text,
+            "B{c:06},Bench customer {c},ap{c}@example.com,,NET30,,USD,US,,"
+        );
     }
     std::fs::write(&customers, text).map_err(io(&customers))?;
     if !invoices.exists() {
         let mut rng = Rng::new(7);
-        let start = options.as_of.checked_sub(jiff::Span::new().days(365)).expect("in range");
+        let start = options
+            .as_of
+            .checked_sub(jiff::Span::new().days(365))
+            .expect("in range");
         let mut text = String::with_capacity(options.invoices * 100);
         text.push_str("invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n");
         for n in 0..options.invoices {
-            let issued = start.checked_add(jiff::Span::new().days(rng.range(0, 366) as i64)).expect("in range");
-            let due = issued.checked_add(jiff::Span::new().days(30)).expect("in range");
+            let issued = start
+                .checked_add(jiff::Span::new().days(rng.range(0, 366) as i64))
+                .expect("in range");
+            let due = issued
+                .checked_add(jiff::Span::new().days(30))
+                .expect("in range");
             let cents = rng.range(10_000, 5_000_000);
             let tax = cents * 8 / 108;
             let _ = writeln!(
@@ -89,17 +106,29 @@ fn generate(options: &BenchOptions) -> ServiceResult<(PathBuf, PathBuf)> {
     Ok((customers, invoices))
 }
 
-fn same(report: &AgingReport, sums: Vec<settle_core::aging::BucketSum>, policy: &AgingPolicy) -> bool {
+fn same(
+    report: &AgingReport,
+    sums: Vec<settle_core::aging::BucketSum>,
+    policy: &AgingPolicy,
+) -> bool {
     match AgingReport::from_bucket_sums(policy, report.as_of, sums, Vec::new()) {
         Ok(other) => {
-            let strip = |r: &AgingReport| r.rows.iter().map(|row| (row.customer, row.buckets.clone())).collect::<Vec<_>>();
+            let strip = |r: &AgingReport| {
+                r.rows
+                    .iter()
+                    .map(|row| (row.customer, row.buckets.clone()))
+                    .collect::<Vec<_>>()
+            };
             strip(report) == strip(&other)
         }
         Err(_) => false,
     }
 }
 
-pub async fn run(options: &BenchOptions, log: &(dyn Fn(&str) + Sync)) -> ServiceResult<BenchResult> {
+pub async fn run(
+    options: &BenchOptions,
+    log: &(dyn Fn(&str) + Sync),
+) -> ServiceResult<BenchResult> {
     log(&format!("generating {} invoices …", options.invoices));
     let (customers, invoices) = generate(options)?;
     let mut result = BenchResult {
@@ -116,16 +145,25 @@ pub async fn run(options: &BenchOptions, log: &(dyn Fn(&str) + Sync)) -> Service
         }
         let location = db.display().to_string();
         let (settle, _) = Settle::init(&location, DEFAULT_ENTITY, "Bench", Currency::USD).await?;
-        settle.import_customers(&customers, ImportOptions::default(), &quiet).await?;
+        settle
+            .import_customers(&customers, ImportOptions::default(), &quiet)
+            .await?;
         let started = Instant::now();
-        let report = settle.import_invoices(&invoices, ImportOptions::default(), &quiet).await?;
+        let report = settle
+            .import_invoices(&invoices, ImportOptions::default(), &quiet)
+            .await?;
         let seconds = started.elapsed().as_secs_f64();
-        log(&format!("import run {}: {} invoices in {seconds:.2} s", run + 1, report.stored));
+        log(&format!(
+            "import run {}: {} invoices in {seconds:.2} s",
+            run + 1,
+            report.stored
+        ));
         result.import_seconds.push(seconds);
         settle.close().await;
         if let Some(previous) = last_db.replace(db) {
             for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", PathBuf::from(&previous).display()));
+                let _ =
+                    std::fs::remove_file(format!("{}{suffix}", PathBuf::from(&previous).display()));
             }
         }
     }
@@ -133,13 +171,23 @@ pub async fn run(options: &BenchOptions, log: &(dyn Fn(&str) + Sync)) -> Service
     let settle = Settle::open(&location, DEFAULT_ENTITY).await?;
     let entity = settle.entity().id;
     let policy = AgingPolicy::standard(AgingBasis::DueDate);
-    let mid_year = options.as_of.checked_sub(jiff::Span::new().days(182)).expect("in range");
+    let mid_year = options
+        .as_of
+        .checked_sub(jiff::Span::new().days(182))
+        .expect("in range");
     // One warm-up of each, so that every measured run reads a warm page cache alike.
     settle.aging(&policy, options.as_of).await?;
-    settle.store().aging_by_one_query(entity, options.as_of).await?;
+    settle
+        .store()
+        .aging_by_one_query(entity, options.as_of)
+        .await?;
     for _ in 0..options.runs.max(1) {
         for (as_of, ours, theirs) in [
-            (options.as_of, &mut result.aging_ms, &mut result.aging_sql_ms),
+            (
+                options.as_of,
+                &mut result.aging_ms,
+                &mut result.aging_sql_ms,
+            ),
             (mid_year, &mut result.history_ms, &mut result.history_sql_ms),
         ] {
             let started = Instant::now();
@@ -149,11 +197,17 @@ pub async fn run(options: &BenchOptions, log: &(dyn Fn(&str) + Sync)) -> Service
             let sums = settle.store().aging_by_one_query(entity, as_of).await?;
             theirs.push(started.elapsed().as_secs_f64() * 1000.0);
             if !same(&aging.report, sums, &policy) {
-                return Err(ServiceError::Refused(format!("the two agings as of {as_of} disagree")));
+                return Err(ServiceError::Refused(format!(
+                    "the two agings as of {as_of} disagree"
+                )));
             }
         }
     }
-    result.open_items = settle.store().aging_items(entity, options.as_of).await?.len();
+    result.open_items = settle
+        .store()
+        .aging_items(entity, options.as_of)
+        .await?
+        .len();
     settle.close().await;
     Ok(result)
 }

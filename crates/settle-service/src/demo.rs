@@ -6,22 +6,22 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use jiff::civil::Date;
 use jiff::Span;
+use jiff::civil::Date;
 
 use settle_core::Currency;
+use settle_core::Money;
 use settle_core::document::ItemKind;
 use settle_core::events::{DiscountPolicy, WriteOffPolicy};
 use settle_core::ids::PaymentId;
 use settle_core::payment::PaymentMethod;
 use settle_core::reason::ReasonCode;
 use settle_core::terms::PaymentTerms;
-use settle_core::Money;
 
 use crate::import::ImportOptions;
 use crate::{
-    ApplyRequest, ApplySource, DEFAULT_ENTITY, MemoRequest, PaymentRequest, RefundFrom, RefundRequest, ServiceError,
-    ServiceResult, Settle, WriteOffRequest,
+    ApplyRequest, ApplySource, DEFAULT_ENTITY, MemoRequest, PaymentRequest, RefundFrom,
+    RefundRequest, ServiceError, ServiceResult, Settle, WriteOffRequest,
 };
 
 /// The settings key that marks a database as a demo, which `demo` may replace.
@@ -79,13 +79,58 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "Acme", "Blue River", "Northwind", "Harbor", "Summit", "Cedar", "Pioneer", "Granite", "Silver Lake", "Redwood",
-    "Atlas", "Beacon", "Crescent", "Evergreen", "Falcon", "Golden Gate", "Horizon", "Ironwood", "Juniper", "Keystone",
-    "Lakeside", "Meridian", "Oakridge", "Pinnacle", "Riverbend", "Sterling", "Trident", "Union", "Valley", "Westfield",
+    "Acme",
+    "Blue River",
+    "Northwind",
+    "Harbor",
+    "Summit",
+    "Cedar",
+    "Pioneer",
+    "Granite",
+    "Silver Lake",
+    "Redwood",
+    "Atlas",
+    "Beacon",
+    "Crescent",
+    "Evergreen",
+    "Falcon",
+    "Golden Gate",
+    "Horizon",
+    "Ironwood",
+    "Juniper",
+    "Keystone",
+    "Lakeside",
+    "Meridian",
+    "Oakridge",
+    "Pinnacle",
+    "Riverbend",
+    "Sterling",
+    "Trident",
+    "Union",
+    "Valley",
+    "Westfield",
 ];
 const SECOND: &[&str] = &[
-    "Foods", "Hardware", "Logistics", "Builders", "Medical", "Electric", "Textiles", "Farms", "Motors", "Outfitters",
-    "Printing", "Plastics", "Marine", "Supply", "Bakery", "Pharma", "Tools", "Interiors", "Packaging", "Labs",
+    "Foods",
+    "Hardware",
+    "Logistics",
+    "Builders",
+    "Medical",
+    "Electric",
+    "Textiles",
+    "Farms",
+    "Motors",
+    "Outfitters",
+    "Printing",
+    "Plastics",
+    "Marine",
+    "Supply",
+    "Bakery",
+    "Pharma",
+    "Tools",
+    "Interiors",
+    "Packaging",
+    "Labs",
 ];
 const SUFFIX: &[&str] = &["Inc.", "LLC", "Corp.", "Co.", "Ltd."];
 /// Customers abroad, with names in their own scripts.
@@ -134,9 +179,22 @@ enum Event {
         amount: Money,
         method: PaymentMethod,
     },
-    CreditMemo { customer: usize, invoice: String, amount: Money, day: Date, reason: ReasonCode },
-    LateInterest { customer: usize, amount: Money, day: Date },
-    WriteOff { invoice: String, day: Date },
+    CreditMemo {
+        customer: usize,
+        invoice: String,
+        amount: Money,
+        day: Date,
+        reason: ReasonCode,
+    },
+    LateInterest {
+        customer: usize,
+        amount: Money,
+        day: Date,
+    },
+    WriteOff {
+        invoice: String,
+        day: Date,
+    },
 }
 
 impl Event {
@@ -155,7 +213,8 @@ fn days(n: i64) -> Span {
 }
 
 fn add(date: Date, n: i64) -> Date {
-    date.checked_add(days(n)).expect("demo dates stay within the calendar")
+    date.checked_add(days(n))
+        .expect("demo dates stay within the calendar")
 }
 
 /// Refuses to replace anything but an earlier demo.
@@ -165,13 +224,20 @@ async fn prepare_file(location: &str) -> ServiceResult<()> {
             "the demo builds a fresh SQLite file; give --db a file path".to_string(),
         ));
     }
-    let path = PathBuf::from(location.trim_start_matches("sqlite://").trim_start_matches("sqlite:"));
+    let path = PathBuf::from(
+        location
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:"),
+    );
     if !path.exists() {
         return Ok(());
     }
     let is_demo = match Settle::open(location, DEFAULT_ENTITY).await {
         Ok(settle) => {
-            let marker = settle.store().setting(settle.entity().id, DEMO_MARKER).await?;
+            let marker = settle
+                .store()
+                .setting(settle.entity().id, DEMO_MARKER)
+                .await?;
             settle.close().await;
             marker.is_some()
         }
@@ -186,7 +252,10 @@ async fn prepare_file(location: &str) -> ServiceResult<()> {
     for suffix in ["", "-wal", "-shm"] {
         let file = PathBuf::from(format!("{}{suffix}", path.display()));
         if file.exists() {
-            std::fs::remove_file(&file).map_err(|source| ServiceError::Io { path: file.clone(), source })?;
+            std::fs::remove_file(&file).map_err(|source| ServiceError::Io {
+                path: file.clone(),
+                source,
+            })?;
         }
     }
     Ok(())
@@ -203,7 +272,12 @@ fn customers(rng: &mut Rng, count: usize) -> (Vec<DemoCustomer>, String) {
             let (name, country, currency, tax) = FOREIGN[(index / 17) % FOREIGN.len()];
             (name.to_string(), country, currency, tax)
         } else {
-            let name = format!("{} {} {}", rng.pick(FIRST), rng.pick(SECOND), rng.pick(SUFFIX));
+            let name = format!(
+                "{} {} {}",
+                rng.pick(FIRST),
+                rng.pick(SECOND),
+                rng.pick(SUFFIX)
+            );
             (name, "US", "USD", *rng.pick(&[0u64, 0, 600, 725, 825]))
         };
         let currency = Currency::from_code(currency).expect("demo currencies are known");
@@ -215,7 +289,11 @@ fn customers(rng: &mut Rng, count: usize) -> (Vec<DemoCustomer>, String) {
             _ => Habit::Delinquent,
         };
         let terms = match habit {
-            Habit::DiscountTaker => PaymentTerms::Discount { discount_bp: 200, discount_days: 10, net_days: 30 },
+            Habit::DiscountTaker => PaymentTerms::Discount {
+                discount_bp: 200,
+                discount_days: 10,
+                net_days: 30,
+            },
             _ => *rng.pick(&[
                 PaymentTerms::Net { days: 30 },
                 PaymentTerms::Net { days: 30 },
@@ -231,9 +309,24 @@ fn customers(rng: &mut Rng, count: usize) -> (Vec<DemoCustomer>, String) {
             Habit::Late => "high",
             Habit::Delinquent => "critical",
         };
-        let limit = Money::new(rng.range(5, 200) as i64 * 5_000 * currency.minor_per_major(), currency);
-        let slug: String = name.chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>().to_lowercase();
-        let email = format!("ap@{}.example", if slug.is_empty() { code.to_lowercase() } else { slug });
+        let limit = Money::new(
+            rng.range(5, 200) as i64 * 5_000 * currency.minor_per_major(),
+            currency,
+        );
+        let slug: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect::<String>()
+            .to_lowercase();
+        let email = format!(
+            "ap@{}.example",
+            if slug.is_empty() {
+                code.to_lowercase()
+            } else {
+                slug
+            }
+        );
         let _ = writeln!(
             csv,
             "{code},\"{}\",{email},+1-555-{:04},{terms},{},{currency},{country},TAX{:07},\"{} Commerce Way, Suite {}\",{risk},{}",
@@ -245,7 +338,13 @@ fn customers(rng: &mut Rng, count: usize) -> (Vec<DemoCustomer>, String) {
             rng.range(100, 999),
             rng.pick(REPS),
         );
-        list.push(DemoCustomer { code, currency, terms, habit, tax_bp });
+        list.push(DemoCustomer {
+            code,
+            currency,
+            terms,
+            habit,
+            tax_bp,
+        });
     }
     (list, csv)
 }
@@ -261,16 +360,28 @@ fn invoice_amount(rng: &mut Rng, currency: Currency) -> Money {
         "JPY" => 150,
         _ => 1,
     };
-    let minor = (major * scale) as i64 * currency.minor_per_major() + rng.range(0, currency.minor_per_major() as u64) as i64;
+    let minor = (major * scale) as i64 * currency.minor_per_major()
+        + rng.range(0, currency.minor_per_major() as u64) as i64;
     Money::new(minor, currency)
 }
 
-pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> ServiceResult<(Settle, DemoSummary)> {
+pub async fn build(
+    location: &str,
+    options: &DemoOptions,
+    work_dir: &Path,
+) -> ServiceResult<(Settle, DemoSummary)> {
     prepare_file(location).await?;
-    let (settle, _) = Settle::init(location, DEFAULT_ENTITY, "Northwind Supply Co.", Currency::USD).await?;
+    let (settle, _) = Settle::init(
+        location,
+        DEFAULT_ENTITY,
+        "Northwind Supply Co.",
+        Currency::USD,
+    )
+    .await?;
     {
         let mut tx = settle.store().begin().await?;
-        tx.set_setting(settle.entity().id, DEMO_MARKER, &options.seed.to_string()).await?;
+        tx.set_setting(settle.entity().id, DEMO_MARKER, &options.seed.to_string())
+            .await?;
         tx.commit().await?;
     }
     let mut rng = Rng::new(options.seed);
@@ -279,7 +390,9 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
     let start = add(options.as_of, -365);
 
     // A year of invoices, and what each customer's habit makes of them.
-    let mut invoices_csv = String::from("invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n");
+    let mut invoices_csv = String::from(
+        "invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n",
+    );
     let mut events: Vec<Event> = Vec::new();
     let mut number = 0;
     for (index, customer) in customers.iter().enumerate() {
@@ -292,7 +405,10 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
         for _ in 0..per_year {
             number += 1;
             let issued = add(start, rng.range(0, 366) as i64);
-            let due = customer.terms.due_date(issued).expect("demo terms are in range");
+            let due = customer
+                .terms
+                .due_date(issued)
+                .expect("demo terms are in range");
             let total = invoice_amount(&mut rng, customer.currency);
             let tax = Money::new(
                 settle_core::money::round_div(
@@ -311,28 +427,51 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
                 total.to_decimal_string(),
                 tax.to_decimal_string(),
                 rng.range(10_000, 99_999),
-                rng.pick(&["Monthly supply order", "Spare parts", "Installation service", "Consumables", "Freight and handling"]),
+                rng.pick(&[
+                    "Monthly supply order",
+                    "Spare parts",
+                    "Installation service",
+                    "Consumables",
+                    "Freight and handling"
+                ]),
             );
             if rng.chance(3) {
                 let amount = Money::new(total.minor() / rng.range(5, 20) as i64, customer.currency);
-                let reason = *rng.pick(&[ReasonCode::Pricing, ReasonCode::Damaged, ReasonCode::ShortShipment]);
-                events.push(Event::CreditMemo { customer: index, invoice: invoice.clone(), amount, day: add(issued, rng.range(3, 25) as i64), reason });
+                let reason = *rng.pick(&[
+                    ReasonCode::Pricing,
+                    ReasonCode::Damaged,
+                    ReasonCode::ShortShipment,
+                ]);
+                events.push(Event::CreditMemo {
+                    customer: index,
+                    invoice: invoice.clone(),
+                    amount,
+                    day: add(issued, rng.range(3, 25) as i64),
+                    reason,
+                });
             }
             let paid_on = match customer.habit {
                 Habit::Prompt => Some(add(due, rng.range(0, 8) as i64 - 5)),
-                Habit::DiscountTaker if rng.chance(85) => Some(add(issued, rng.range(3, 11) as i64)),
+                Habit::DiscountTaker if rng.chance(85) => {
+                    Some(add(issued, rng.range(3, 11) as i64))
+                }
                 Habit::DiscountTaker => Some(add(due, rng.range(0, 10) as i64)),
                 Habit::Slow => Some(add(due, rng.range(10, 45) as i64)),
                 Habit::Late if rng.chance(85) => Some(add(due, rng.range(30, 100) as i64)),
                 Habit::Late => None,
-                Habit::Delinquent if issued < add(start, 120) && rng.chance(60) => Some(add(due, rng.range(30, 90) as i64)),
+                Habit::Delinquent if issued < add(start, 120) && rng.chance(60) => {
+                    Some(add(due, rng.range(30, 90) as i64))
+                }
                 Habit::Delinquent => None,
             };
             match paid_on {
                 Some(day) if day <= options.as_of => pending.push((invoice, total, day)),
                 Some(_) => {}
                 None if add(due, 150) <= options.as_of && rng.chance(50) => {
-                    events.push(Event::WriteOff { invoice, day: add(due, 150) });
+                    events.push(Event::WriteOff {
+                        invoice,
+                        day: add(due, 150),
+                    });
                 }
                 None => {}
             }
@@ -344,28 +483,54 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
             let combine = customer.habit != Habit::DiscountTaker && rng.chance(35);
             if let Some(last) = batch.last() {
                 if !(combine && invoice.2 <= add(last.2, 10)) {
-                    push_payment(&mut events, &mut rng, index, customer, std::mem::take(&mut batch));
+                    push_payment(
+                        &mut events,
+                        &mut rng,
+                        index,
+                        customer,
+                        std::mem::take(&mut batch),
+                    );
                 }
             }
             batch.push(invoice);
         }
         push_payment(&mut events, &mut rng, index, customer, batch);
         if customer.habit == Habit::Late && rng.chance(40) {
-            let amount = Money::new(rng.range(25, 400) as i64 * customer.currency.minor_per_major(), customer.currency);
-            events.push(Event::LateInterest { customer: index, amount, day: add(options.as_of, -(rng.range(5, 60) as i64)) });
+            let amount = Money::new(
+                rng.range(25, 400) as i64 * customer.currency.minor_per_major(),
+                customer.currency,
+            );
+            events.push(Event::LateInterest {
+                customer: index,
+                amount,
+                day: add(options.as_of, -(rng.range(5, 60) as i64)),
+            });
         }
     }
 
-    std::fs::create_dir_all(work_dir).map_err(|source| ServiceError::Io { path: work_dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(work_dir).map_err(|source| ServiceError::Io {
+        path: work_dir.to_path_buf(),
+        source,
+    })?;
     let customers_path = work_dir.join("demo-customers.csv");
     let invoices_path = work_dir.join("demo-invoices.csv");
-    for (path, text) in [(&customers_path, &customers_csv), (&invoices_path, &invoices_csv)] {
-        std::fs::write(path, text).map_err(|source| ServiceError::Io { path: path.to_path_buf(), source })?;
+    for (path, text) in [
+        (&customers_path, &customers_csv),
+        (&invoices_path, &invoices_csv),
+    ] {
+        std::fs::write(path, text).map_err(|source| ServiceError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     }
     let quiet = |_: u64, _: u64| {};
-    let imported = settle.import_customers(&customers_path, ImportOptions::default(), &quiet).await?;
+    let imported = settle
+        .import_customers(&customers_path, ImportOptions::default(), &quiet)
+        .await?;
     summary.customers = imported.stored as usize;
-    let imported = settle.import_invoices(&invoices_path, ImportOptions::default(), &quiet).await?;
+    let imported = settle
+        .import_invoices(&invoices_path, ImportOptions::default(), &quiet)
+        .await?;
     summary.invoices = imported.stored as usize;
     let _ = std::fs::remove_file(&customers_path);
     let _ = std::fs::remove_file(&invoices_path);
@@ -375,7 +540,13 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
     let mut payments_by_customer: HashMap<usize, Vec<PaymentId>> = HashMap::new();
     for event in events {
         match event {
-            Event::Pay { customer, invoices, day, amount, method } => {
+            Event::Pay {
+                customer,
+                invoices,
+                day,
+                amount,
+                method,
+            } => {
                 reference += 1;
                 let request = PaymentRequest {
                     customer: Some(customers[customer].code.clone()),
@@ -387,11 +558,18 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
                     bank_account: "OPERATING".to_string(),
                     payer_name: String::new(),
                     payer_account: String::new(),
-                    memo: invoices.iter().map(|i| i.0.as_str()).collect::<Vec<_>>().join(" "),
+                    memo: invoices
+                        .iter()
+                        .map(|i| i.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 };
                 let posted = settle.post_payment(request, None).await?.value;
                 summary.payments += 1;
-                payments_by_customer.entry(customer).or_default().push(posted.payment_id);
+                payments_by_customer
+                    .entry(customer)
+                    .or_default()
+                    .push(posted.payment_id);
                 // Some of the last weeks' payments arrived without usable remittance: they wait
                 // for a clerk.
                 if day > add(options.as_of, -21) && rng.chance(25) {
@@ -414,7 +592,13 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
                     }
                 }
             }
-            Event::CreditMemo { customer, invoice, amount, day, reason } => {
+            Event::CreditMemo {
+                customer,
+                invoice,
+                amount,
+                day,
+                reason,
+            } => {
                 let request = MemoRequest {
                     kind: ItemKind::CreditMemo,
                     customer: customers[customer].code.clone(),
@@ -434,7 +618,11 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
                     Err(other) => return Err(other),
                 }
             }
-            Event::LateInterest { customer, amount, day } => {
+            Event::LateInterest {
+                customer,
+                amount,
+                day,
+            } => {
                 let request = MemoRequest {
                     kind: ItemKind::DebitMemo,
                     customer: customers[customer].code.clone(),
@@ -478,7 +666,13 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
             if refunded >= 5 {
                 break;
             }
-            let Some(state) = settle.store().begin().await?.payment_by_id(settle.entity().id, payment).await? else {
+            let Some(state) = settle
+                .store()
+                .begin()
+                .await?
+                .payment_by_id(settle.entity().id, payment)
+                .await?
+            else {
                 continue;
             };
             if state.unapplied.is_positive() && state.unapplied < state.amount && rng.chance(30) {
@@ -499,18 +693,40 @@ pub async fn build(location: &str, options: &DemoOptions, work_dir: &Path) -> Se
     Ok((settle, summary))
 }
 
-fn push_payment(events: &mut Vec<Event>, rng: &mut Rng, index: usize, customer: &DemoCustomer, invoices: Vec<(String, Money, Date)>) {
+fn push_payment(
+    events: &mut Vec<Event>,
+    rng: &mut Rng,
+    index: usize,
+    customer: &DemoCustomer,
+    invoices: Vec<(String, Money, Date)>,
+) {
     let Some(last) = invoices.last() else { return };
     let day = last.2;
     let mut cents: i64 = invoices.iter().map(|i| i.1.minor()).sum();
     if customer.habit == Habit::DiscountTaker && invoices.len() == 1 {
         // The remitter deducts the 2 % discount itself.
-        cents -= settle_core::money::round_div(i128::from(cents) * 200, 10_000, settle_core::money::Rounding::HalfUp) as i64;
+        cents -= settle_core::money::round_div(
+            i128::from(cents) * 200,
+            10_000,
+            settle_core::money::Rounding::HalfUp,
+        ) as i64;
     } else if customer.habit == Habit::Late && rng.chance(30) {
         cents = cents * rng.range(40, 90) as i64 / 100;
     } else if rng.chance(3) {
         cents += rng.range(1, 50) as i64 * customer.currency.minor_per_major();
     }
-    let method = *rng.pick(&[PaymentMethod::Ach, PaymentMethod::Ach, PaymentMethod::Wire, PaymentMethod::Check, PaymentMethod::Card]);
-    events.push(Event::Pay { customer: index, invoices, day, amount: Money::new(cents, customer.currency), method });
+    let method = *rng.pick(&[
+        PaymentMethod::Ach,
+        PaymentMethod::Ach,
+        PaymentMethod::Wire,
+        PaymentMethod::Check,
+        PaymentMethod::Card,
+    ]);
+    events.push(Event::Pay {
+        customer: index,
+        invoices,
+        day,
+        amount: Money::new(cents, customer.currency),
+        method,
+    });
 }

@@ -17,7 +17,11 @@ pub struct RowError {
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.message)
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file, self.line, self.field, self.message
+        )
     }
 }
 
@@ -31,7 +35,11 @@ pub enum ServiceError {
     NotFound { what: String },
     #[error("{field}: {message}")]
     InvalidInput { field: String, message: String },
-    #[error("{file}: {} bad row(s); nothing was stored (fix them, or pass --skip-invalid to store the good rows){}", errors.len(), list_errors(errors))]
+    #[error(
+        "{file}: {} bad row(s); nothing was stored (fix them, or pass --skip-invalid to store the good rows){}",
+        distinct_rows(errors),
+        list_errors(errors)
+    )]
     ImportRejected { file: String, errors: Vec<RowError> },
     #[error("{file}: {message}")]
     BadFile { file: String, message: String },
@@ -51,6 +59,14 @@ pub enum ServiceError {
 /// How many bad rows an error message lists before it only counts the rest.
 pub const ROW_ERRORS_SHOWN: usize = 50;
 
+/// How many rows the errors name (a row can have several bad fields).
+pub fn distinct_rows(errors: &[RowError]) -> usize {
+    let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines.len()
+}
+
 fn list_errors(errors: &[RowError]) -> String {
     let mut text = String::new();
     for error in errors.iter().take(ROW_ERRORS_SHOWN) {
@@ -58,7 +74,10 @@ fn list_errors(errors: &[RowError]) -> String {
         text.push_str(&error.to_string());
     }
     if errors.len() > ROW_ERRORS_SHOWN {
-        text.push_str(&format!("\n  … and {} more", errors.len() - ROW_ERRORS_SHOWN));
+        text.push_str(&format!(
+            "\n  … and {} more",
+            errors.len() - ROW_ERRORS_SHOWN
+        ));
     }
     text
 }

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use settle_core::Currency;
 use settle_store::{EntityRow, IdempotentResponse, Store, Tx};
 
-pub use error::{ROW_ERRORS_SHOWN, RowError, ServiceError, ServiceResult};
+pub use error::{ROW_ERRORS_SHOWN, RowError, ServiceError, ServiceResult, distinct_rows};
 pub use ops::*;
 
 /// The entity a fresh database gets when none is named.
@@ -124,7 +124,9 @@ impl Settle {
                     });
                 }
                 let value = serde_json::from_str(&previous.response).map_err(|e| {
-                    ServiceError::Refused(format!("stored response for key {key:?} is unreadable: {e}"))
+                    ServiceError::Refused(format!(
+                        "stored response for key {key:?} is unreadable: {e}"
+                    ))
                 })?;
                 return Ok(Outcome {
                     value,

@@ -22,12 +22,22 @@ use crate::error::{invalid, not_found};
 use crate::{Outcome, ServiceError, ServiceResult, Settle};
 
 /// Reads an amount typed by a user in the currency of what it applies to.
-pub(crate) fn parse_amount(field: &str, text: &str, currency: Currency, sign: SignPolicy) -> ServiceResult<Money> {
+pub(crate) fn parse_amount(
+    field: &str,
+    text: &str,
+    currency: Currency,
+    sign: SignPolicy,
+) -> ServiceResult<Money> {
     Money::parse(text, currency, sign).map_err(|e| invalid(field, e.to_string()))
 }
 
-fn parse_optional(field: &str, text: Option<&str>, currency: Currency) -> ServiceResult<Option<Money>> {
-    text.map(|t| parse_amount(field, t, currency, SignPolicy::Unsigned)).transpose()
+fn parse_optional(
+    field: &str,
+    text: Option<&str>,
+    currency: Currency,
+) -> ServiceResult<Option<Money>> {
+    text.map(|t| parse_amount(field, t, currency, SignPolicy::Unsigned))
+        .transpose()
 }
 
 async fn customer(tx: &mut Tx, settle: &Settle, code: &str) -> ServiceResult<Customer> {
@@ -36,7 +46,12 @@ async fn customer(tx: &mut Tx, settle: &Settle, code: &str) -> ServiceResult<Cus
         .ok_or_else(|| not_found(format!("customer {code:?}")))
 }
 
-async fn item(tx: &mut Tx, settle: &Settle, kind: Option<ItemKind>, number: &str) -> ServiceResult<ItemState> {
+async fn item(
+    tx: &mut Tx,
+    settle: &Settle,
+    kind: Option<ItemKind>,
+    number: &str,
+) -> ServiceResult<ItemState> {
     let what = kind.map_or("document", |k| match k {
         ItemKind::Invoice => "invoice",
         ItemKind::DebitMemo => "debit memo",
@@ -57,7 +72,9 @@ async fn payment(tx: &mut Tx, settle: &Settle, id: PaymentId) -> ServiceResult<P
 async fn book(tx: &mut Tx, settle: &Settle, entry: JournalEntry) -> ServiceResult<EntryId> {
     let entry = entry.in_functional(settle.entity().functional_currency);
     debug_assert_eq!(entry.check_balanced(), Ok(()));
-    entry.check_balanced().map_err(|e| ServiceError::Refused(format!("unbalanced entry: {e}")))?;
+    entry
+        .check_balanced()
+        .map_err(|e| ServiceError::Refused(format!("unbalanced entry: {e}")))?;
     Ok(tx.insert_entry(settle.entity().id, &entry).await?)
 }
 
@@ -243,9 +260,14 @@ impl Settle {
         self.write(idempotency_key, "create_customer", &request, async |tx| {
             let entity = self.entity().id;
             if tx.customer_by_code(entity, &customer.code).await?.is_some() {
-                return Err(ServiceError::Refused(format!("customer {:?} already exists", customer.code)));
+                return Err(ServiceError::Refused(format!(
+                    "customer {:?} already exists",
+                    customer.code
+                )));
             }
-            let ids = tx.insert_customers(entity, std::slice::from_ref(&customer), None).await?;
+            let ids = tx
+                .insert_customers(entity, std::slice::from_ref(&customer), None)
+                .await?;
             Ok(CustomerCreated {
                 customer_id: ids[0],
                 code: customer.code.clone(),
@@ -275,13 +297,22 @@ impl Settle {
             let terms = customer.details.terms;
             let due_date = match request.due_date {
                 Some(due) => due,
-                None => terms.due_date(request.issue_date).map_err(|e| invalid("due_date", e.to_string()))?,
+                None => terms
+                    .due_date(request.issue_date)
+                    .map_err(|e| invalid("due_date", e.to_string()))?,
             };
             if due_date < request.issue_date {
                 return Err(invalid("due_date", "is before the issue date"));
             }
-            if tx.item_by_number(entity, Some(ItemKind::Invoice), &request.number).await?.is_some() {
-                return Err(ServiceError::Refused(format!("invoice {:?} already exists", request.number)));
+            if tx
+                .item_by_number(entity, Some(ItemKind::Invoice), &request.number)
+                .await?
+                .is_some()
+            {
+                return Err(ServiceError::Refused(format!(
+                    "invoice {:?} already exists",
+                    request.number
+                )));
             }
             let document = NewDocument {
                 kind: ItemKind::Invoice,
@@ -308,7 +339,10 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<PaymentPosted>> {
         if request.bank_reference.trim().is_empty() {
-            return Err(invalid("reference", "a bank reference is required: it is what makes posting exactly-once"));
+            return Err(invalid(
+                "reference",
+                "a bank reference is required: it is what makes posting exactly-once",
+            ));
         }
         let text = format!("{request:?}");
         self.write(idempotency_key, "post_payment", &text, async |tx| {
@@ -337,7 +371,10 @@ impl Settle {
                 }
                 return Err(ServiceError::Conflict {
                     what: format!("payment with bank reference {:?}", request.bank_reference),
-                    differences: format!("stored {} for customer id {:?}", existing.amount, existing.customer),
+                    differences: format!(
+                        "stored {} for customer id {:?}",
+                        existing.amount, existing.customer
+                    ),
                 });
             }
             let payment = NewPayment {
@@ -367,10 +404,16 @@ impl Settle {
     }
 
     /// Applies a payment's cash or a credit memo's credit to an invoice.
-    pub async fn apply(&self, request: ApplyRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<Applied>> {
+    pub async fn apply(
+        &self,
+        request: ApplyRequest,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<Applied>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "apply", &text, async |tx| apply_in(tx, self, &request).await)
-            .await
+        self.write(idempotency_key, "apply", &text, async |tx| {
+            apply_in(tx, self, &request).await
+        })
+        .await
     }
 
     /// Reverses an application: the exact opposite entry, linked to the original.
@@ -397,11 +440,19 @@ impl Settle {
                 .await?
                 .ok_or_else(|| not_found(format!("entry {}", record.entry)))?;
             if date < original.date {
-                return Err(invalid("date", format!("is before the application's date {}", original.date)));
+                return Err(invalid(
+                    "date",
+                    format!("is before the application's date {}", original.date),
+                ));
             }
-            let reversal = original.reversal(record.entry, date, format!("unapply application {application}"));
+            let reversal = original.reversal(
+                record.entry,
+                date,
+                format!("unapply application {application}"),
+            );
             let reversal_id = book(tx, self, reversal).await?;
-            tx.mark_application_reversed(application, reversal_id).await?;
+            tx.mark_application_reversed(application, reversal_id)
+                .await?;
             Ok(Unapplied {
                 application_id: application,
                 reversal_entry_id: reversal_id,
@@ -413,12 +464,22 @@ impl Settle {
     }
 
     /// Issues a credit memo (optionally applied to an invoice at once) or a debit memo.
-    pub async fn issue_memo(&self, request: MemoRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<DocumentIssued>> {
+    pub async fn issue_memo(
+        &self,
+        request: MemoRequest,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<DocumentIssued>> {
         if request.kind == ItemKind::Invoice {
-            return Err(invalid("kind", "invoices are created or imported, not issued as memos"));
+            return Err(invalid(
+                "kind",
+                "invoices are created or imported, not issued as memos",
+            ));
         }
         if request.apply_to.is_some() && request.kind != ItemKind::CreditMemo {
-            return Err(invalid("apply_to", "only a credit memo can be applied to an invoice"));
+            return Err(invalid(
+                "apply_to",
+                "only a credit memo can be applied to an invoice",
+            ));
         }
         let text = format!("{request:?}");
         self.write(idempotency_key, "issue_memo", &text, async |tx| {
@@ -426,15 +487,30 @@ impl Settle {
             let customer = customer(tx, self, &request.customer).await?;
             let currency = request.currency.unwrap_or(customer.details.currency);
             let total = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
-            let tax = parse_optional("tax", request.tax.as_deref(), currency)?.unwrap_or(Money::zero(currency));
+            let tax = parse_optional("tax", request.tax.as_deref(), currency)?
+                .unwrap_or(Money::zero(currency));
             if tax > total {
                 return Err(invalid("tax", "is more than the amount it is part of"));
             }
             let item_id = ItemId(tx.allocate_items(1).await?);
-            let prefix = if request.kind == ItemKind::CreditMemo { "CM" } else { "DM" };
-            let number = request.number.clone().unwrap_or_else(|| format!("{prefix}-{:06}", item_id.0));
-            if tx.item_by_number(entity, Some(request.kind), &number).await?.is_some() {
-                return Err(ServiceError::Refused(format!("{} {number:?} already exists", request.kind)));
+            let prefix = if request.kind == ItemKind::CreditMemo {
+                "CM"
+            } else {
+                "DM"
+            };
+            let number = request
+                .number
+                .clone()
+                .unwrap_or_else(|| format!("{prefix}-{:06}", item_id.0));
+            if tx
+                .item_by_number(entity, Some(request.kind), &number)
+                .await?
+                .is_some()
+            {
+                return Err(ServiceError::Refused(format!(
+                    "{} {number:?} already exists",
+                    request.kind
+                )));
             }
             let terms = if request.kind == ItemKind::CreditMemo {
                 PaymentTerms::DueOnReceipt
@@ -443,7 +519,9 @@ impl Settle {
             };
             let due_date = match request.due_date {
                 Some(due) => due,
-                None => terms.due_date(request.date).map_err(|e| invalid("due_date", e.to_string()))?,
+                None => terms
+                    .due_date(request.date)
+                    .map_err(|e| invalid("due_date", e.to_string()))?,
             };
             let document = NewDocument {
                 kind: request.kind,
@@ -455,7 +533,9 @@ impl Settle {
                 terms,
                 lines: vec![DocumentLine {
                     description: request.description.clone(),
-                    net: total.checked_sub(tax).map_err(|e| invalid("amount", e.to_string()))?,
+                    net: total
+                        .checked_sub(tax)
+                        .map_err(|e| invalid("amount", e.to_string()))?,
                     tax,
                 }],
                 po_number: String::new(),
@@ -479,59 +559,107 @@ impl Settle {
     }
 
     /// Moves an open item's balance against the account its reason names.
-    pub async fn adjust(&self, request: AdjustRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<Adjusted>> {
+    pub async fn adjust(
+        &self,
+        request: AdjustRequest,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<Adjusted>> {
         let text = format!("{request:?}");
         self.write(idempotency_key, "adjust", &text, async |tx| {
             let entity = self.entity().id;
             let target = item(tx, self, None, &request.item).await?;
-            let change = parse_amount("amount", &request.change, target.currency, SignPolicy::Signed)?;
+            let change = parse_amount(
+                "amount",
+                &request.change,
+                target.currency,
+                SignPolicy::Signed,
+            )?;
             let chart = tx.chart(entity).await?;
             let entry = events::adjust(&chart, &target, change, request.reason, request.date)?;
             let entry_id = book(tx, self, entry).await?;
-            tx.insert_adjustment(entity, "adjustment", target.id, request.reason, change, &request.memo, entry_id)
-                .await?;
+            tx.insert_adjustment(
+                entity,
+                "adjustment",
+                target.id,
+                request.reason,
+                change,
+                &request.memo,
+                entry_id,
+            )
+            .await?;
             Ok(Adjusted {
                 entry_id,
                 item: target.number.clone(),
                 amount: change,
-                balance: target.balance.checked_add(change).map_err(|e| invalid("amount", e.to_string()))?,
+                balance: target
+                    .balance
+                    .checked_add(change)
+                    .map_err(|e| invalid("amount", e.to_string()))?,
             })
         })
         .await
     }
 
     /// Writes off what is open on an invoice (or part of it).
-    pub async fn write_off(&self, request: WriteOffRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<Adjusted>> {
+    pub async fn write_off(
+        &self,
+        request: WriteOffRequest,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<Adjusted>> {
         let text = format!("{request:?}");
         self.write(idempotency_key, "write_off", &text, async |tx| {
             let entity = self.entity().id;
             let target = item(tx, self, None, &request.invoice).await?;
             let amount = parse_optional("amount", request.amount.as_deref(), target.currency)?;
             let chart = tx.chart(entity).await?;
-            let (amount, entry) =
-                events::write_off(&chart, &target, amount, request.policy, request.reason, request.date)?;
+            let (amount, entry) = events::write_off(
+                &chart,
+                &target,
+                amount,
+                request.policy,
+                request.reason,
+                request.date,
+            )?;
             let entry_id = book(tx, self, entry).await?;
-            tx.insert_adjustment(entity, "write_off", target.id, request.reason, amount, &request.memo, entry_id)
-                .await?;
+            tx.insert_adjustment(
+                entity,
+                "write_off",
+                target.id,
+                request.reason,
+                amount,
+                &request.memo,
+                entry_id,
+            )
+            .await?;
             Ok(Adjusted {
                 entry_id,
                 item: target.number.clone(),
                 amount,
-                balance: target.balance.checked_sub(amount).map_err(|e| invalid("amount", e.to_string()))?,
+                balance: target
+                    .balance
+                    .checked_sub(amount)
+                    .map_err(|e| invalid("amount", e.to_string()))?,
             })
         })
         .await
     }
 
     /// Refunds a customer's credit (unapplied cash or an unused credit memo) and pays it out.
-    pub async fn refund(&self, request: RefundRequest, idempotency_key: Option<&str>) -> ServiceResult<Outcome<Refunded>> {
+    pub async fn refund(
+        &self,
+        request: RefundRequest,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<Outcome<Refunded>> {
         let text = format!("{request:?}");
         self.write(idempotency_key, "refund", &text, async |tx| {
             let entity = self.entity().id;
             let chart = tx.chart(entity).await?;
             let (paid, memo_item) = match &request.source {
                 RefundFrom::Payment(id) => (Some(payment(tx, self, *id).await?), None),
-                RefundFrom::CreditMemo(number) => (None, Some(item(tx, self, Some(ItemKind::CreditMemo), number).await?)),
+                RefundFrom::CreditMemo(number) => (
+                    None,
+                    Some(item(tx, self, Some(ItemKind::CreditMemo), number).await?),
+                ),
             };
             let (source, currency, customer) = match (&paid, &memo_item) {
                 (Some(p), _) => (RefundSource::Payment(p), p.currency, p.customer),
@@ -540,7 +668,13 @@ impl Settle {
             };
             let amount = parse_optional("amount", request.amount.as_deref(), currency)?;
             let (amount, entry) = events::refund(&chart, source, amount, request.date)?;
-            let payout = events::pay_out_refund(&chart, amount, &request.bank_account, request.date, format!("refund paid: {}", request.memo))?;
+            let payout = events::pay_out_refund(
+                &chart,
+                amount,
+                &request.bank_account,
+                request.date,
+                format!("refund paid: {}", request.memo),
+            )?;
             let entry_id = book(tx, self, entry).await?;
             let payout_entry_id = book(tx, self, payout).await?;
             let refund_id = tx
@@ -569,7 +703,12 @@ impl Settle {
 }
 
 /// Issues one document inside an operation's transaction.
-async fn issue(tx: &mut Tx, settle: &Settle, document: NewDocument, id: Option<ItemId>) -> ServiceResult<DocumentIssued> {
+async fn issue(
+    tx: &mut Tx,
+    settle: &Settle,
+    document: NewDocument,
+    id: Option<ItemId>,
+) -> ServiceResult<DocumentIssued> {
     let entity = settle.entity().id;
     let item_id = match id {
         Some(id) => id,
@@ -578,12 +717,16 @@ async fn issue(tx: &mut Tx, settle: &Settle, document: NewDocument, id: Option<I
     let chart = tx.chart(entity).await?;
     let entry = events::issue_document(&chart, item_id, &document)?
         .in_functional(settle.entity().functional_currency);
-    let entry_id = tx.insert_document(entity, item_id, &document, &entry).await?;
+    let entry_id = tx
+        .insert_document(entity, item_id, &document, &entry)
+        .await?;
     Ok(DocumentIssued {
         item_id,
         number: document.number.clone(),
         entry_id,
-        total: document.total().map_err(|e| invalid("amount", e.to_string()))?,
+        total: document
+            .total()
+            .map_err(|e| invalid("amount", e.to_string()))?,
         due_date: document.due_date,
         application: None,
     })
@@ -597,28 +740,63 @@ async fn apply_in(tx: &mut Tx, settle: &Settle, request: &ApplyRequest) -> Servi
     match &request.source {
         ApplySource::Payment(id) => {
             let paid = payment(tx, settle, *id).await?;
-            let application = events::apply_cash(&chart, &paid, &invoice, amount, request.discount, request.date)?;
+            let application = events::apply_cash(
+                &chart,
+                &paid,
+                &invoice,
+                amount,
+                request.discount,
+                request.date,
+            )?;
             let entry_id = book(tx, settle, application.entry).await?;
             let application_id = tx
-                .insert_application(entity, Some(paid.id), None, invoice.id, application.cash, application.discount, request.date, entry_id)
+                .insert_application(
+                    entity,
+                    Some(paid.id),
+                    None,
+                    invoice.id,
+                    application.cash,
+                    application.discount,
+                    request.date,
+                    entry_id,
+                )
                 .await?;
-            let moved = application.cash.checked_add(application.discount).map_err(|e| invalid("amount", e.to_string()))?;
+            let moved = application
+                .cash
+                .checked_add(application.discount)
+                .map_err(|e| invalid("amount", e.to_string()))?;
             Ok(Applied {
                 application_id,
                 entry_id,
                 invoice: invoice.number.clone(),
                 amount: application.cash,
                 discount: application.discount,
-                invoice_open: invoice.open_amount().checked_sub(moved).map_err(|e| invalid("amount", e.to_string()))?,
-                source_remaining: paid.unapplied.checked_sub(application.cash).map_err(|e| invalid("amount", e.to_string()))?,
+                invoice_open: invoice
+                    .open_amount()
+                    .checked_sub(moved)
+                    .map_err(|e| invalid("amount", e.to_string()))?,
+                source_remaining: paid
+                    .unapplied
+                    .checked_sub(application.cash)
+                    .map_err(|e| invalid("amount", e.to_string()))?,
             })
         }
         ApplySource::CreditMemo(number) => {
             let credit = item(tx, settle, Some(ItemKind::CreditMemo), number).await?;
-            let (applied, entry) = events::apply_credit(&chart, &credit, &invoice, amount, request.date)?;
+            let (applied, entry) =
+                events::apply_credit(&chart, &credit, &invoice, amount, request.date)?;
             let entry_id = book(tx, settle, entry).await?;
             let application_id = tx
-                .insert_application(entity, None, Some(credit.id), invoice.id, applied, Money::zero(applied.currency()), request.date, entry_id)
+                .insert_application(
+                    entity,
+                    None,
+                    Some(credit.id),
+                    invoice.id,
+                    applied,
+                    Money::zero(applied.currency()),
+                    request.date,
+                    entry_id,
+                )
                 .await?;
             Ok(Applied {
                 application_id,
@@ -626,8 +804,14 @@ async fn apply_in(tx: &mut Tx, settle: &Settle, request: &ApplyRequest) -> Servi
                 invoice: invoice.number.clone(),
                 amount: applied,
                 discount: Money::zero(applied.currency()),
-                invoice_open: invoice.open_amount().checked_sub(applied).map_err(|e| invalid("amount", e.to_string()))?,
-                source_remaining: credit.open_amount().checked_sub(applied).map_err(|e| invalid("amount", e.to_string()))?,
+                invoice_open: invoice
+                    .open_amount()
+                    .checked_sub(applied)
+                    .map_err(|e| invalid("amount", e.to_string()))?,
+                source_remaining: credit
+                    .open_amount()
+                    .checked_sub(applied)
+                    .map_err(|e| invalid("amount", e.to_string()))?,
             })
         }
     }

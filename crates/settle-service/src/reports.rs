@@ -52,7 +52,10 @@ impl Settle {
     /// The summary aging as of a date, summed by the store and assembled by the core.
     pub async fn aging(&self, policy: &AgingPolicy, as_of: Date) -> ServiceResult<NamedAging> {
         let entity = self.entity().id;
-        let sums = self.store().aging_bucket_sums(entity, policy, as_of).await?;
+        let sums = self
+            .store()
+            .aging_bucket_sums(entity, policy, as_of)
+            .await?;
         let credits = self.store().open_credits(entity, as_of).await?;
         let report = AgingReport::from_bucket_sums(policy, as_of, sums, credits)
             .map_err(|e| crate::ServiceError::Refused(format!("aging out of range: {e}")))?;
@@ -63,7 +66,11 @@ impl Settle {
         })
     }
 
-    pub async fn aging_detail(&self, policy: &AgingPolicy, as_of: Date) -> ServiceResult<AgingDetail> {
+    pub async fn aging_detail(
+        &self,
+        policy: &AgingPolicy,
+        as_of: Date,
+    ) -> ServiceResult<AgingDetail> {
         let entity = self.entity().id;
         let items = self.store().aging_items(entity, as_of).await?;
         Ok(AgingDetail {
@@ -85,7 +92,10 @@ impl Settle {
     }
 
     pub async fn trial_balance(&self, as_of: Date) -> ServiceResult<Vec<AccountBalance>> {
-        Ok(self.store().account_balances(self.entity().id, as_of).await?)
+        Ok(self
+            .store()
+            .account_balances(self.entity().id, as_of)
+            .await?)
     }
 
     pub async fn verify(&self) -> ServiceResult<VerifyReport> {

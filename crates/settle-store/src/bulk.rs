@@ -58,7 +58,11 @@ fn insert_sql(engine: Engine, table: &str, columns: &[&str], rows: usize) -> Str
 }
 
 impl BulkInsert {
-    pub(crate) fn new(engine: Engine, table: &'static str, columns: &'static [&'static str]) -> Self {
+    pub(crate) fn new(
+        engine: Engine,
+        table: &'static str,
+        columns: &'static [&'static str],
+    ) -> Self {
         let rows_per_statement = (MAX_PARAMETERS / columns.len()).min(MAX_ROWS_PER_STATEMENT);
         BulkInsert {
             table,
@@ -74,7 +78,12 @@ impl BulkInsert {
     pub(crate) fn push(&mut self, row: impl IntoIterator<Item = Value>) {
         let before = self.values.len();
         self.values.extend(row);
-        debug_assert_eq!(self.values.len() - before, self.columns.len(), "{}", self.table);
+        debug_assert_eq!(
+            self.values.len() - before,
+            self.columns.len(),
+            "{}",
+            self.table
+        );
     }
 
     /// Whether a full statement's worth of rows is buffered.
@@ -116,8 +125,14 @@ mod tests {
 
     #[test]
     fn statement_shape() {
-        assert_eq!(insert_sql(Engine::Postgres, "t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)");
-        assert_eq!(insert_sql(Engine::Sqlite, "t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES (?,?),(?,?)");
+        assert_eq!(
+            insert_sql(Engine::Postgres, "t", &["a", "b"], 2),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+        );
+        assert_eq!(
+            insert_sql(Engine::Sqlite, "t", &["a", "b"], 2),
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
+        );
         let bulk = BulkInsert::new(Engine::Sqlite, "t", &["a"; 40]);
         assert_eq!(bulk.rows_per_statement, 750);
     }

@@ -14,7 +14,11 @@ pub(crate) fn now() -> String {
     jiff::Timestamp::now().to_string()
 }
 
-pub(crate) fn read_date(table: &'static str, column: &'static str, text: &str) -> StoreResult<Date> {
+pub(crate) fn read_date(
+    table: &'static str,
+    column: &'static str,
+    text: &str,
+) -> StoreResult<Date> {
     parse_column(table, column, text)
 }
 

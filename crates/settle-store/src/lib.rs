@@ -20,8 +20,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use read::{
-    AccountBalance, ActivityLine, CustomerSummary, JournalLine, PaymentRow,
-    VerifyReport,
+    AccountBalance, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
 };
 pub use tx::{ApplicationRecord, DocumentWriter, EntityRow, IdempotentResponse, ImportRecord, Tx};
 
@@ -41,7 +40,9 @@ pub enum StoreError {
         location: String,
         source: sqlx::Error,
     },
-    #[error("the database holds a value Settle cannot read ({table}.{column} = {value:?}): {reason}")]
+    #[error(
+        "the database holds a value Settle cannot read ({table}.{column} = {value:?}): {reason}"
+    )]
     Corrupt {
         table: &'static str,
         column: &'static str,
@@ -189,7 +190,10 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        for migration in schema::MIGRATIONS.iter().filter(|m| m.version > from_version) {
+        for migration in schema::MIGRATIONS
+            .iter()
+            .filter(|m| m.version > from_version)
+        {
             let mut tx = self.pool.begin().await?;
             for statement in schema::statements(migration, self.engine) {
                 tx.execute(sqlx::AssertSqlSafe(statement)).await?;
@@ -242,7 +246,11 @@ pub fn redact(location: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &location[scheme_end + 3..at];
             match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &location[..scheme_end + 3], &location[at..]),
+                Some((user, _)) => format!(
+                    "{}{user}:***{}",
+                    &location[..scheme_end + 3],
+                    &location[at..]
+                ),
                 None => location.to_string(),
             }
         }
@@ -275,7 +283,10 @@ mod tests {
     fn engines_and_redaction() {
         assert_eq!(Engine::of("postgres://u@h/db"), Engine::Postgres);
         assert_eq!(Engine::of("./settle.db"), Engine::Sqlite);
-        assert_eq!(redact("postgres://user:secret@host/db"), "postgres://user:***@host/db");
+        assert_eq!(
+            redact("postgres://user:secret@host/db"),
+            "postgres://user:***@host/db"
+        );
         assert_eq!(redact("./a@b.db"), "./a@b.db");
     }
 }

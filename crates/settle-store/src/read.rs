@@ -85,12 +85,20 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
 }
 
-pub(crate) async fn load_chart(conn: &mut AnyConnection, entity: EntityId) -> StoreResult<ChartOfAccounts> {
-    let rows = sqlx::query("SELECT code, name, role, bank_account FROM accounts WHERE entity_id = $1 ORDER BY code")
-        .bind(entity.0)
-        .fetch_all(conn)
-        .await?;
-    let accounts = rows.iter().map(account_from_row).collect::<StoreResult<Vec<_>>>()?;
+pub(crate) async fn load_chart(
+    conn: &mut AnyConnection,
+    entity: EntityId,
+) -> StoreResult<ChartOfAccounts> {
+    let rows = sqlx::query(
+        "SELECT code, name, role, bank_account FROM accounts WHERE entity_id = $1 ORDER BY code",
+    )
+    .bind(entity.0)
+    .fetch_all(conn)
+    .await?;
+    let accounts = rows
+        .iter()
+        .map(account_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(ChartOfAccounts::new(accounts)?)
 }
 
@@ -108,11 +116,21 @@ pub(crate) async fn load_entry(
         return Ok(None);
     };
     let mut entry = JournalEntry::new(
-        parse_column("journal_entries", "kind", &header.try_get::<String, _>("kind")?)?,
-        read_date("journal_entries", "entry_date", &header.try_get::<String, _>("entry_date")?)?,
+        parse_column(
+            "journal_entries",
+            "kind",
+            &header.try_get::<String, _>("kind")?,
+        )?,
+        read_date(
+            "journal_entries",
+            "entry_date",
+            &header.try_get::<String, _>("entry_date")?,
+        )?,
         header.try_get::<String, _>("memo")?,
     );
-    entry.reverses = header.try_get::<Option<i64>, _>("reverses_id")?.map(EntryId);
+    entry.reverses = header
+        .try_get::<Option<i64>, _>("reverses_id")?
+        .map(EntryId);
     let rows = sqlx::query(
         "SELECT account, currency, amount_minor, functional_minor, customer_id, item_id, payment_id \
          FROM postings WHERE entry_id = $1 ORDER BY id",
@@ -126,7 +144,9 @@ pub(crate) async fn load_entry(
             account: row.try_get("account")?,
             amount: money(row.try_get("amount_minor")?, currency),
             functional_minor: row.try_get("functional_minor")?,
-            customer: row.try_get::<Option<i64>, _>("customer_id")?.map(CustomerId),
+            customer: row
+                .try_get::<Option<i64>, _>("customer_id")?
+                .map(CustomerId),
             item: row.try_get::<Option<i64>, _>("item_id")?.map(ItemId),
             payment: row.try_get::<Option<i64>, _>("payment_id")?.map(PaymentId),
         });
@@ -163,10 +183,11 @@ const CREDIT_KINDS: &str = "i.kind = 'credit_memo'";
 
 impl Store {
     pub async fn entity(&self, code: &str) -> StoreResult<EntityRow> {
-        let row = sqlx::query("SELECT id, code, name, functional_currency FROM entities WHERE code = $1")
-            .bind(code.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, code, name, functional_currency FROM entities WHERE code = $1")
+                .bind(code.to_string())
+                .fetch_optional(self.pool())
+                .await?;
         match row {
             Some(row) => entity_row(&row),
             None => Err(StoreError::NoEntity(code.to_string())),
@@ -179,11 +200,13 @@ impl Store {
     }
 
     pub async fn setting(&self, entity: EntityId, key: &str) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE entity_id = $1 AND key = $2")
-            .bind(entity.0)
-            .bind(key.to_string())
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE entity_id = $1 AND key = $2")
+                .bind(entity.0)
+                .bind(key.to_string())
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     /// Open debit items' as-of balances summed per customer, currency and aging bucket.
@@ -204,7 +227,9 @@ impl Store {
              FROM ({}) open_items GROUP BY customer_id, currency, bucket",
             items_as_of_sql(DEBIT_KINDS, ">", basis_column(policy))
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(entity.0).bind(date_text(as_of));
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(date_text(as_of));
         for floor in &floors {
             query = query.bind(date_text(*floor));
         }
@@ -224,7 +249,11 @@ impl Store {
 
     /// Open credits as of a date per customer and currency: unused credit memos and the
     /// unapplied cash of identified payments.
-    pub async fn open_credits(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<OpenCredit>> {
+    pub async fn open_credits(
+        &self,
+        entity: EntityId,
+        as_of: Date,
+    ) -> StoreResult<Vec<OpenCredit>> {
         let sql = format!(
             "SELECT customer_id, currency, CAST(SUM(credit) AS BIGINT) AS credit FROM ( \
                SELECT customer_id, currency, -balance AS credit FROM ({memos}) memos \
@@ -259,7 +288,11 @@ impl Store {
     }
 
     /// Unapplied cash of payments whose payer is not identified yet, per currency, as of a date.
-    pub async fn unidentified_cash(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<Money>> {
+    pub async fn unidentified_cash(
+        &self,
+        entity: EntityId,
+        as_of: Date,
+    ) -> StoreResult<Vec<Money>> {
         let rows = sqlx::query(
             "SELECT pm.currency, CAST(SUM(-p.amount_minor) AS BIGINT) AS cash FROM payments pm \
              JOIN postings p ON p.payment_id = pm.id \
@@ -300,8 +333,16 @@ impl Store {
                     item: ItemId(row.try_get("id")?),
                     number: row.try_get("number")?,
                     kind: parse_column("items", "kind", &row.try_get::<String, _>("kind")?)?,
-                    issue_date: read_date("items", "issue_date", &row.try_get::<String, _>("issue_date")?)?,
-                    due_date: read_date("items", "due_date", &row.try_get::<String, _>("due_date")?)?,
+                    issue_date: read_date(
+                        "items",
+                        "issue_date",
+                        &row.try_get::<String, _>("issue_date")?,
+                    )?,
+                    due_date: read_date(
+                        "items",
+                        "due_date",
+                        &row.try_get::<String, _>("due_date")?,
+                    )?,
                     balance: money(row.try_get("balance")?, currency),
                 })
             })
@@ -311,7 +352,11 @@ impl Store {
     /// The obvious aging: one SQL query that sums every posting up to the as-of date per item
     /// and buckets by due date. Kept as the benchmark's baseline and as a cross-check in tests;
     /// it must agree with [`Store::aging_bucket_sums`] to the cent.
-    pub async fn aging_by_one_query(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<BucketSum>> {
+    pub async fn aging_by_one_query(
+        &self,
+        entity: EntityId,
+        as_of: Date,
+    ) -> StoreResult<Vec<BucketSum>> {
         let policy = AgingPolicy::standard(AgingBasis::DueDate);
         let floors = policy.bucket_floors(as_of);
         let sql = "SELECT i.customer_id, i.currency, \
@@ -342,17 +387,29 @@ impl Store {
     }
 
     /// Customer id → (code, name), for reports.
-    pub async fn customer_names(&self, entity: EntityId) -> StoreResult<HashMap<CustomerId, (String, String)>> {
+    pub async fn customer_names(
+        &self,
+        entity: EntityId,
+    ) -> StoreResult<HashMap<CustomerId, (String, String)>> {
         let rows = sqlx::query("SELECT id, code, name FROM customers WHERE entity_id = $1")
             .bind(entity.0)
             .fetch_all(self.pool())
             .await?;
         rows.iter()
-            .map(|row| Ok((CustomerId(row.try_get("id")?), (row.try_get("code")?, row.try_get("name")?))))
+            .map(|row| {
+                Ok((
+                    CustomerId(row.try_get("id")?),
+                    (row.try_get("code")?, row.try_get("name")?),
+                ))
+            })
             .collect()
     }
 
-    pub async fn customer_summary(&self, entity: EntityId, code: &str) -> StoreResult<Option<CustomerSummary>> {
+    pub async fn customer_summary(
+        &self,
+        entity: EntityId,
+        code: &str,
+    ) -> StoreResult<Option<CustomerSummary>> {
         let Some(row) = sqlx::query("SELECT * FROM customers WHERE entity_id = $1 AND code = $2")
             .bind(entity.0)
             .bind(code.to_string())
@@ -425,7 +482,12 @@ impl Store {
     }
 
     /// The journal between two dates (inclusive), entry by entry, posting by posting.
-    pub async fn journal(&self, entity: EntityId, from: Date, to: Date) -> StoreResult<Vec<JournalLine>> {
+    pub async fn journal(
+        &self,
+        entity: EntityId,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<JournalLine>> {
         let rows = sqlx::query(
             "SELECT e.id, e.entry_date, e.kind, e.memo, e.reverses_id, p.account, p.currency, p.amount_minor, \
                p.functional_minor, c.code AS customer_code, i.number AS item_number, p.payment_id \
@@ -443,8 +505,16 @@ impl Store {
                 let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
                 Ok(JournalLine {
                     entry: EntryId(row.try_get("id")?),
-                    date: read_date("journal_entries", "entry_date", &row.try_get::<String, _>("entry_date")?)?,
-                    kind: parse_column("journal_entries", "kind", &row.try_get::<String, _>("kind")?)?,
+                    date: read_date(
+                        "journal_entries",
+                        "entry_date",
+                        &row.try_get::<String, _>("entry_date")?,
+                    )?,
+                    kind: parse_column(
+                        "journal_entries",
+                        "kind",
+                        &row.try_get::<String, _>("kind")?,
+                    )?,
                     memo: row.try_get("memo")?,
                     reverses: row.try_get::<Option<i64>, _>("reverses_id")?.map(EntryId),
                     account: row.try_get("account")?,
@@ -459,7 +529,11 @@ impl Store {
     }
 
     /// Balance of every account per currency as of a date: the trial balance.
-    pub async fn account_balances(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<AccountBalance>> {
+    pub async fn account_balances(
+        &self,
+        entity: EntityId,
+        as_of: Date,
+    ) -> StoreResult<Vec<AccountBalance>> {
         let rows = sqlx::query(
             "SELECT account, currency, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
              WHERE entity_id = $1 AND posting_date <= $2 GROUP BY account, currency ORDER BY account, currency",
@@ -485,11 +559,18 @@ impl Store {
     /// Unapplied cash equals the payments' unapplied amounts.
     pub async fn verify(&self, entity: EntityId) -> StoreResult<VerifyReport> {
         let chart = self.chart(entity).await?;
-        let ar = chart.code(settle_core::accounts::AccountRole::ArControl).to_string();
-        let unapplied = chart.code(settle_core::accounts::AccountRole::UnappliedCash).to_string();
+        let ar = chart
+            .code(settle_core::accounts::AccountRole::ArControl)
+            .to_string();
+        let unapplied = chart
+            .code(settle_core::accounts::AccountRole::UnappliedCash)
+            .to_string();
         let mut report = VerifyReport::default();
         let count = |sql: &'static str| async move {
-            sqlx::query_scalar::<_, i64>(sql).bind(entity.0).fetch_one(self.pool()).await
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(entity.0)
+                .fetch_one(self.pool())
+                .await
         };
         report.entries = count("SELECT COUNT(*) FROM journal_entries WHERE entity_id = $1").await?;
         report.postings = count("SELECT COUNT(*) FROM postings WHERE entity_id = $1").await?;
@@ -541,7 +622,9 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?;
             if !found.is_empty() {
-                report.problems.push(format!("{what}: {}", found.join(", ")));
+                report
+                    .problems
+                    .push(format!("{what}: {}", found.join(", ")));
             }
         }
         // Postings that name an item or payment belong to A/R control or Unapplied cash only.
@@ -555,7 +638,9 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         if misplaced > 0 {
-            report.problems.push(format!("{misplaced} subledger postings on other accounts"));
+            report
+                .problems
+                .push(format!("{misplaced} subledger postings on other accounts"));
         }
         Ok(report)
     }

@@ -74,7 +74,11 @@ pub(crate) fn item_state(row: &sqlx::any::AnyRow) -> StoreResult<ItemState> {
         kind: parse_column("items", "kind", &row.try_get::<String, _>("kind")?)?,
         customer: CustomerId(row.try_get("customer_id")?),
         currency,
-        issue_date: read_date("items", "issue_date", &row.try_get::<String, _>("issue_date")?)?,
+        issue_date: read_date(
+            "items",
+            "issue_date",
+            &row.try_get::<String, _>("issue_date")?,
+        )?,
         due_date: read_date("items", "due_date", &row.try_get::<String, _>("due_date")?)?,
         terms: parse_column("items", "terms", &row.try_get::<String, _>("terms")?)?,
         total: money(row.try_get("total_minor")?, currency),
@@ -82,15 +86,22 @@ pub(crate) fn item_state(row: &sqlx::any::AnyRow) -> StoreResult<ItemState> {
     })
 }
 
-const PAYMENT_COLUMNS: &str = "id, customer_id, currency, received_on, amount_minor, unapplied_minor";
+const PAYMENT_COLUMNS: &str =
+    "id, customer_id, currency, received_on, amount_minor, unapplied_minor";
 
 pub(crate) fn payment_state(row: &sqlx::any::AnyRow) -> StoreResult<PaymentState> {
     let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;
     Ok(PaymentState {
         id: PaymentId(row.try_get("id")?),
-        customer: row.try_get::<Option<i64>, _>("customer_id")?.map(CustomerId),
+        customer: row
+            .try_get::<Option<i64>, _>("customer_id")?
+            .map(CustomerId),
         currency,
-        received_on: read_date("payments", "received_on", &row.try_get::<String, _>("received_on")?)?,
+        received_on: read_date(
+            "payments",
+            "received_on",
+            &row.try_get::<String, _>("received_on")?,
+        )?,
         amount: money(row.try_get("amount_minor")?, currency),
         unapplied: money(row.try_get("unapplied_minor")?, currency),
     })
@@ -113,7 +124,11 @@ pub(crate) fn customer_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
             country: row.try_get("country")?,
             tax_id: row.try_get("tax_id")?,
             billing_address: row.try_get("billing_address")?,
-            risk_class: parse_column("customers", "risk_class", &row.try_get::<String, _>("risk_class")?)?,
+            risk_class: parse_column(
+                "customers",
+                "risk_class",
+                &row.try_get::<String, _>("risk_class")?,
+            )?,
             sales_rep: row.try_get("sales_rep")?,
             status: parse_column("customers", "status", &row.try_get::<String, _>("status")?)?,
             contacts: Vec::new(),
@@ -128,9 +143,16 @@ const ITEM_IDS: &str = "items";
 const PAYMENT_IDS: &str = "payments";
 const ENTRY_IDS: &str = "journal_entries";
 const POSTING_IDS: &str = "postings";
-const OTHER_IDS: &str = "records";
 
-const ENTRY_COLUMNS: &[&str] = &["id", "entity_id", "kind", "entry_date", "memo", "reverses_id", "created_at"];
+const ENTRY_COLUMNS: &[&str] = &[
+    "id",
+    "entity_id",
+    "kind",
+    "entry_date",
+    "memo",
+    "reverses_id",
+    "created_at",
+];
 const POSTING_COLUMNS: &[&str] = &[
     "id",
     "entity_id",
@@ -164,7 +186,14 @@ const ITEM_INSERT_COLUMNS: &[&str] = &[
     "reason",
     "import_id",
 ];
-const LINE_COLUMNS: &[&str] = &["item_id", "line_no", "entity_id", "description", "net_minor", "tax_minor"];
+const LINE_COLUMNS: &[&str] = &[
+    "item_id",
+    "line_no",
+    "entity_id",
+    "description",
+    "net_minor",
+    "tax_minor",
+];
 const CUSTOMER_COLUMNS: &[&str] = &[
     "id",
     "entity_id",
@@ -207,36 +236,40 @@ impl Tx {
         Ok(())
     }
 
-    /// Reserves `count` consecutive ids from a counter and returns the first.
-    pub async fn allocate(&mut self, counter: &str, count: i64) -> StoreResult<i64> {
+    /// Reserves `count` consecutive ids for a table and returns the first. A table's counter
+    /// starts after the largest id it holds, so a counter can never hand out a used id.
+    pub async fn allocate(&mut self, table: &'static str, count: i64) -> StoreResult<i64> {
         assert!(count > 0, "allocate at least one id");
         let next: Option<i64> = sqlx::query_scalar(
             "UPDATE counters SET next_id = next_id + $1 WHERE name = $2 RETURNING next_id",
         )
         .bind(count)
-        .bind(counter.to_string())
+        .bind(table)
         .fetch_optional(self.conn())
         .await?;
-        match next {
-            Some(next) => Ok(next - count),
-            None => {
-                sqlx::query("INSERT INTO counters (name, next_id) VALUES ($1, $2)")
-                    .bind(counter.to_string())
-                    .bind(count + 1)
-                    .execute(self.conn())
-                    .await?;
-                Ok(1)
-            }
+        if let Some(next) = next {
+            return Ok(next - count);
         }
+        let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM {table}");
+        let largest: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(self.conn())
+            .await?;
+        sqlx::query("INSERT INTO counters (name, next_id) VALUES ($1, $2)")
+            .bind(table)
+            .bind(largest + 1 + count)
+            .execute(self.conn())
+            .await?;
+        Ok(largest + 1)
     }
 
     // ---- entities, chart and settings -------------------------------------------------------
 
     pub async fn entity(&mut self, code: &str) -> StoreResult<Option<EntityRow>> {
-        let row = sqlx::query("SELECT id, code, name, functional_currency FROM entities WHERE code = $1")
-            .bind(code.to_string())
-            .fetch_optional(self.conn())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, code, name, functional_currency FROM entities WHERE code = $1")
+                .bind(code.to_string())
+                .fetch_optional(self.conn())
+                .await?;
         row.map(|row| entity_row(&row)).transpose()
     }
 
@@ -291,14 +324,21 @@ impl Tx {
     }
 
     pub async fn setting(&mut self, entity: EntityId, key: &str) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE entity_id = $1 AND key = $2")
-            .bind(entity.0)
-            .bind(key.to_string())
-            .fetch_optional(self.conn())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE entity_id = $1 AND key = $2")
+                .bind(entity.0)
+                .bind(key.to_string())
+                .fetch_optional(self.conn())
+                .await?,
+        )
     }
 
-    pub async fn set_setting(&mut self, entity: EntityId, key: &str, value: &str) -> StoreResult<()> {
+    pub async fn set_setting(
+        &mut self,
+        entity: EntityId,
+        key: &str,
+        value: &str,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO settings (entity_id, key, value) VALUES ($1, $2, $3) \
              ON CONFLICT (entity_id, key) DO UPDATE SET value = excluded.value",
@@ -347,7 +387,7 @@ impl Tx {
         fingerprint: &str,
         file_name: &str,
     ) -> StoreResult<i64> {
-        let id = self.allocate(OTHER_IDS, 1).await?;
+        let id = self.allocate("imports", 1).await?;
         sqlx::query(
             "INSERT INTO imports (id, entity_id, kind, fingerprint, file_name, rows_read, rows_stored, \
              rows_duplicate, rows_rejected, imported_at) VALUES ($1, $2, $3, $4, $5, 0, 0, 0, 0, $6)",
@@ -431,7 +471,10 @@ impl Tx {
     // ---- customers ---------------------------------------------------------------------------
 
     /// Every customer code of the entity with its id.
-    pub async fn customer_ids(&mut self, entity: EntityId) -> StoreResult<HashMap<String, CustomerId>> {
+    pub async fn customer_ids(
+        &mut self,
+        entity: EntityId,
+    ) -> StoreResult<HashMap<String, CustomerId>> {
         let rows = sqlx::query("SELECT code, id FROM customers WHERE entity_id = $1")
             .bind(entity.0)
             .fetch_all(self.conn())
@@ -445,21 +488,31 @@ impl Tx {
     pub async fn customer_defaults(
         &mut self,
         entity: EntityId,
-    ) -> StoreResult<HashMap<String, (CustomerId, Currency, settle_core::terms::PaymentTerms)>> {
-        let rows = sqlx::query("SELECT code, id, currency, terms FROM customers WHERE entity_id = $1")
-            .bind(entity.0)
-            .fetch_all(self.conn())
-            .await?;
+    ) -> StoreResult<HashMap<String, (CustomerId, Currency, settle_core::terms::PaymentTerms)>>
+    {
+        let rows =
+            sqlx::query("SELECT code, id, currency, terms FROM customers WHERE entity_id = $1")
+                .bind(entity.0)
+                .fetch_all(self.conn())
+                .await?;
         rows.iter()
             .map(|row| {
                 let currency = read_currency("customers", &row.try_get::<String, _>("currency")?)?;
-                let terms = parse_column("customers", "terms", &row.try_get::<String, _>("terms")?)?;
-                Ok((row.try_get("code")?, (CustomerId(row.try_get("id")?), currency, terms)))
+                let terms =
+                    parse_column("customers", "terms", &row.try_get::<String, _>("terms")?)?;
+                Ok((
+                    row.try_get("code")?,
+                    (CustomerId(row.try_get("id")?), currency, terms),
+                ))
             })
             .collect()
     }
 
-    pub async fn customer_by_code(&mut self, entity: EntityId, code: &str) -> StoreResult<Option<Customer>> {
+    pub async fn customer_by_code(
+        &mut self,
+        entity: EntityId,
+        code: &str,
+    ) -> StoreResult<Option<Customer>> {
         let row = sqlx::query("SELECT * FROM customers WHERE entity_id = $1 AND code = $2")
             .bind(entity.0)
             .bind(code.to_string())
@@ -512,7 +565,7 @@ impl Tx {
         bulk.flush(self.conn()).await?;
         for (id, customer) in ids.iter().zip(customers) {
             for contact in &customer.contacts {
-                let contact_id = self.allocate(OTHER_IDS, 1).await?;
+                let contact_id = self.allocate("contacts", 1).await?;
                 sqlx::query(
                     "INSERT INTO contacts (id, entity_id, customer_id, name, role, email, phone) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -542,7 +595,8 @@ impl Tx {
     ) -> StoreResult<HashMap<String, ItemState>> {
         let mut found = HashMap::new();
         for chunk in numbers.chunks(500) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
                 "SELECT {ITEM_COLUMNS} FROM items WHERE entity_id = $1 AND kind = $2 AND number IN ({})",
                 placeholders.join(",")
@@ -562,10 +616,11 @@ impl Tx {
     }
 
     pub async fn has_items(&mut self, entity: EntityId) -> StoreResult<bool> {
-        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM items WHERE entity_id = $1 LIMIT 1")
-            .bind(entity.0)
-            .fetch_optional(self.conn())
-            .await?;
+        let any: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM items WHERE entity_id = $1 LIMIT 1")
+                .bind(entity.0)
+                .fetch_optional(self.conn())
+                .await?;
         Ok(any.is_some())
     }
 
@@ -591,7 +646,11 @@ impl Tx {
         row.map(|row| item_state(&row)).transpose()
     }
 
-    pub async fn item_by_id(&mut self, entity: EntityId, id: ItemId) -> StoreResult<Option<ItemState>> {
+    pub async fn item_by_id(
+        &mut self,
+        entity: EntityId,
+        id: ItemId,
+    ) -> StoreResult<Option<ItemState>> {
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM items WHERE entity_id = $1 AND id = $2{}",
             self.engine.for_update()
@@ -679,7 +738,14 @@ impl Tx {
                     writer.lines.push(row);
                 }
             }
-            push_entry(writer, entity, entry_id, entry, &created_at, &mut next_posting);
+            push_entry(
+                writer,
+                entity,
+                entry_id,
+                entry,
+                &created_at,
+                &mut next_posting,
+            );
             if writer.is_full() {
                 self.flush_documents(writer).await?;
             }
@@ -710,14 +776,20 @@ impl Tx {
     ) -> StoreResult<EntryId> {
         let mut writer = self.document_writer();
         let batch = [(item, document.clone(), entry.clone())];
-        let ids = self.write_documents(&mut writer, entity, &batch, None).await?;
+        let ids = self
+            .write_documents(&mut writer, entity, &batch, None)
+            .await?;
         self.finish_documents(writer).await?;
         Ok(ids[0])
     }
 
     // ---- payments ----------------------------------------------------------------------------
 
-    pub async fn payment_by_id(&mut self, entity: EntityId, id: PaymentId) -> StoreResult<Option<PaymentState>> {
+    pub async fn payment_by_id(
+        &mut self,
+        entity: EntityId,
+        id: PaymentId,
+    ) -> StoreResult<Option<PaymentState>> {
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE entity_id = $1 AND id = $2{}",
             self.engine.for_update()
@@ -754,7 +826,12 @@ impl Tx {
     }
 
     /// Stores a payment with nothing unapplied yet; its entry (written next) credits it.
-    pub async fn insert_payment(&mut self, entity: EntityId, id: PaymentId, payment: &NewPayment) -> StoreResult<()> {
+    pub async fn insert_payment(
+        &mut self,
+        entity: EntityId,
+        id: PaymentId,
+        payment: &NewPayment,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO payments (id, entity_id, customer_id, currency, amount_minor, unapplied_minor, \
              received_on, last_activity, method, bank_reference, bank_account, payer_name, payer_account, \
@@ -781,11 +858,24 @@ impl Tx {
     // ---- journal -----------------------------------------------------------------------------
 
     /// Writes one entry and moves the balances of the items and payments it names.
-    pub async fn insert_entry(&mut self, entity: EntityId, entry: &JournalEntry) -> StoreResult<EntryId> {
+    pub async fn insert_entry(
+        &mut self,
+        entity: EntityId,
+        entry: &JournalEntry,
+    ) -> StoreResult<EntryId> {
         let entry_id = EntryId(self.allocate(ENTRY_IDS, 1).await?);
-        let mut next_posting = self.allocate(POSTING_IDS, entry.postings.len() as i64).await?;
+        let mut next_posting = self
+            .allocate(POSTING_IDS, entry.postings.len() as i64)
+            .await?;
         let mut writer = self.document_writer();
-        push_entry(&mut writer, entity, entry_id, entry, &now(), &mut next_posting);
+        push_entry(
+            &mut writer,
+            entity,
+            entry_id,
+            entry,
+            &now(),
+            &mut next_posting,
+        );
         self.finish_documents(writer).await?;
         let date = date_text(entry.date);
         for (item, delta) in entry.item_deltas() {
@@ -818,7 +908,11 @@ impl Tx {
     }
 
     /// A stored entry, to reverse it.
-    pub async fn entry(&mut self, entity: EntityId, id: EntryId) -> StoreResult<Option<JournalEntry>> {
+    pub async fn entry(
+        &mut self,
+        entity: EntityId,
+        id: EntryId,
+    ) -> StoreResult<Option<JournalEntry>> {
         crate::read::load_entry(self.conn(), entity, id).await
     }
 
@@ -836,7 +930,7 @@ impl Tx {
         applied_on: Date,
         entry: EntryId,
     ) -> StoreResult<ApplicationId> {
-        let id = ApplicationId(self.allocate(OTHER_IDS, 1).await?);
+        let id = ApplicationId(self.allocate("applications", 1).await?);
         sqlx::query(
             "INSERT INTO applications (id, entity_id, kind, payment_id, credit_item_id, invoice_id, currency, \
              amount_minor, discount_minor, applied_on, entry_id, created_at) \
@@ -859,7 +953,11 @@ impl Tx {
         Ok(id)
     }
 
-    pub async fn application(&mut self, entity: EntityId, id: ApplicationId) -> StoreResult<Option<ApplicationRecord>> {
+    pub async fn application(
+        &mut self,
+        entity: EntityId,
+        id: ApplicationId,
+    ) -> StoreResult<Option<ApplicationRecord>> {
         let sql = format!(
             "SELECT id, kind, invoice_id, payment_id, credit_item_id, currency, amount_minor, discount_minor, \
              entry_id, reversal_entry_id FROM applications WHERE entity_id = $1 AND id = $2{}",
@@ -893,7 +991,11 @@ impl Tx {
         rows.iter().map(application_record).collect()
     }
 
-    pub async fn mark_application_reversed(&mut self, id: ApplicationId, reversal: EntryId) -> StoreResult<()> {
+    pub async fn mark_application_reversed(
+        &mut self,
+        id: ApplicationId,
+        reversal: EntryId,
+    ) -> StoreResult<()> {
         sqlx::query("UPDATE applications SET reversal_entry_id = $1 WHERE id = $2")
             .bind(reversal.0)
             .bind(id.0)
@@ -913,7 +1015,7 @@ impl Tx {
         memo: &str,
         entry: EntryId,
     ) -> StoreResult<i64> {
-        let id = self.allocate(OTHER_IDS, 1).await?;
+        let id = self.allocate("adjustments", 1).await?;
         sqlx::query(
             "INSERT INTO adjustments (id, entity_id, kind, item_id, reason, currency, amount_minor, memo, \
              entry_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -947,7 +1049,7 @@ impl Tx {
         entry: EntryId,
         payout_entry: Option<EntryId>,
     ) -> StoreResult<RefundId> {
-        let id = RefundId(self.allocate(OTHER_IDS, 1).await?);
+        let id = RefundId(self.allocate("refunds", 1).await?);
         sqlx::query(
             "INSERT INTO refunds (id, entity_id, customer_id, payment_id, credit_item_id, currency, amount_minor, \
              reason, memo, bank_account, entry_id, payout_entry_id, created_at) \
@@ -974,7 +1076,10 @@ impl Tx {
 
 impl DocumentWriter {
     fn is_full(&self) -> bool {
-        self.items.is_full() || self.lines.is_full() || self.entries.is_full() || self.postings.is_full()
+        self.items.is_full()
+            || self.lines.is_full()
+            || self.entries.is_full()
+            || self.postings.is_full()
     }
 }
 
@@ -997,14 +1102,24 @@ fn push_entry(
         Value::Text(created_at.to_string()),
     ]);
     for posting in &entry.postings {
-        writer
-            .postings
-            .push(posting_row(*next_posting, entity, entry_id, &entry_date, posting));
+        writer.postings.push(posting_row(
+            *next_posting,
+            entity,
+            entry_id,
+            &entry_date,
+            posting,
+        ));
         *next_posting += 1;
     }
 }
 
-fn posting_row(id: i64, entity: EntityId, entry: EntryId, date: &str, posting: &Posting) -> [Value; 11] {
+fn posting_row(
+    id: i64,
+    entity: EntityId,
+    entry: EntryId,
+    date: &str,
+    posting: &Posting,
+) -> [Value; 11] {
     [
         Value::Int(id),
         Value::Int(entity.0),
@@ -1031,7 +1146,9 @@ fn application_record(row: &sqlx::any::AnyRow) -> StoreResult<ApplicationRecord>
         amount: money(row.try_get("amount_minor")?, currency),
         discount: money(row.try_get("discount_minor")?, currency),
         entry: EntryId(row.try_get("entry_id")?),
-        reversal_entry: row.try_get::<Option<i64>, _>("reversal_entry_id")?.map(EntryId),
+        reversal_entry: row
+            .try_get::<Option<i64>, _>("reversal_entry_id")?
+            .map(EntryId),
     })
 }
 
@@ -1040,7 +1157,10 @@ pub(crate) fn entity_row(row: &sqlx::any::AnyRow) -> StoreResult<EntityRow> {
         id: EntityId(row.try_get("id")?),
         code: row.try_get("code")?,
         name: row.try_get("name")?,
-        functional_currency: read_currency("entities", &row.try_get::<String, _>("functional_currency")?)?,
+        functional_currency: read_currency(
+            "entities",
+            &row.try_get::<String, _>("functional_currency")?,
+        )?,
     })
 }
 

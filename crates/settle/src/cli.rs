@@ -9,7 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "settle", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// The database: a SQLite file path, or a postgres:// URL.
-    #[arg(long, global = true, env = "SETTLE_DATABASE_URL", default_value = "./settle.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "SETTLE_DATABASE_URL",
+        default_value = "./settle.db"
+    )]
     pub db: String,
     /// The legal entity to work in.
     #[arg(long, global = true, env = "SETTLE_ENTITY", default_value = "MAIN")]

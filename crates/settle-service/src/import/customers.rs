@@ -11,9 +11,12 @@ use settle_core::money::SignPolicy;
 use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Money};
 
-use super::{Columns, ImportOptions, ImportReport, PreviousImport, Progress, csv_error, csv_reader, read_file};
-use crate::error::{RowError, ServiceError, ServiceResult};
+use super::{
+    Columns, ImportOptions, ImportReport, PreviousImport, Progress, csv_error, csv_reader,
+    read_file,
+};
 use crate::Settle;
+use crate::error::{RowError, ServiceError, ServiceResult};
 
 const KNOWN: &[&str] = &[
     "customer_id",
@@ -36,7 +39,11 @@ const REQUIRED: &[&str] = &["customer_id", "name", "currency"];
 /// Terms of a customer whose file leaves them empty.
 const DEFAULT_TERMS: PaymentTerms = PaymentTerms::Net { days: 30 };
 
-fn parse_customer(columns: &Columns, line: u64, row: &StringRecord) -> Result<NewCustomer, Vec<RowError>> {
+fn parse_customer(
+    columns: &Columns,
+    line: u64,
+    row: &StringRecord,
+) -> Result<NewCustomer, Vec<RowError>> {
     let mut errors = Vec::new();
     let code = columns.get(row, "customer_id");
     if let Err(message) = check_customer_code(code) {
@@ -57,10 +64,12 @@ fn parse_customer(columns: &Columns, line: u64, row: &StringRecord) -> Result<Ne
     let terms = if terms_text.is_empty() {
         DEFAULT_TERMS
     } else {
-        terms_text.parse().unwrap_or_else(|e: settle_core::terms::TermsError| {
-            errors.push(columns.error(line, "payment_terms", e.to_string()));
-            DEFAULT_TERMS
-        })
+        terms_text
+            .parse()
+            .unwrap_or_else(|e: settle_core::terms::TermsError| {
+                errors.push(columns.error(line, "payment_terms", e.to_string()));
+                DEFAULT_TERMS
+            })
     };
     let limit_text = columns.get(row, "credit_limit");
     let credit_limit = match (currency, limit_text.is_empty()) {
@@ -105,7 +114,11 @@ fn parse_customer(columns: &Columns, line: u64, row: &StringRecord) -> Result<Ne
             phone: customer.phone.clone(),
         });
     }
-    if errors.is_empty() { Ok(customer) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(customer)
+    } else {
+        Err(errors)
+    }
 }
 
 impl Settle {
@@ -129,7 +142,10 @@ impl Settle {
             rejected: Vec::new(),
         };
         let mut tx = self.store().begin().await?;
-        if let Some(previous) = tx.import_by_fingerprint(entity, "customers", &file.fingerprint).await? {
+        if let Some(previous) = tx
+            .import_by_fingerprint(entity, "customers", &file.fingerprint)
+            .await?
+        {
             report.already_imported = Some(PreviousImport {
                 import_id: previous.id,
                 file_name: previous.file_name,
@@ -171,7 +187,11 @@ impl Settle {
                 Err(mut row_errors) => errors.append(&mut row_errors),
                 Ok(customer) => {
                     if let Some(first) = seen.insert(customer.code.clone(), line) {
-                        errors.push(columns.error(line, "customer_id", format!("{:?} repeats line {first}", customer.code)));
+                        errors.push(columns.error(
+                            line,
+                            "customer_id",
+                            format!("{:?} repeats line {first}", customer.code),
+                        ));
                     } else if existing.contains_key(&customer.code) {
                         report.duplicates += 1;
                         skipped_codes.insert(customer.code);
@@ -183,9 +203,14 @@ impl Settle {
         }
         progress(total, total);
         if !errors.is_empty() && !options.skip_invalid {
-            return Err(ServiceError::ImportRejected { file: file.name, errors });
+            return Err(ServiceError::ImportRejected {
+                file: file.name,
+                errors,
+            });
         }
-        let import = tx.start_import(entity, "customers", &file.fingerprint, &file.name).await?;
+        let import = tx
+            .start_import(entity, "customers", &file.fingerprint, &file.name)
+            .await?;
         for chunk in good.chunks(super::BATCH_ROWS) {
             tx.insert_customers(entity, chunk, Some(import)).await?;
         }

@@ -15,11 +15,11 @@ use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Money};
 
 use super::{
-    AmountBasis, Columns, ImportOptions, ImportReport, PreviousImport, Progress, csv_error, csv_reader, parse_date,
-    read_file,
+    AmountBasis, Columns, ImportOptions, ImportReport, PreviousImport, Progress, csv_error,
+    csv_reader, parse_date, read_file,
 };
-use crate::error::{RowError, ServiceError, ServiceResult};
 use crate::Settle;
+use crate::error::{RowError, ServiceError, ServiceResult};
 
 const KNOWN: &[&str] = &[
     "invoice_number",
@@ -40,8 +40,15 @@ const MAX_NUMBER_LEN: usize = 64;
 
 type CustomerDefaults = HashMap<String, (CustomerId, Currency, PaymentTerms)>;
 
-fn money(columns: &Columns, line: u64, field: &str, text: &str, currency: Currency) -> Result<Money, RowError> {
-    Money::parse(text, currency, SignPolicy::Unsigned).map_err(|e| columns.error(line, field, e.to_string()))
+fn money(
+    columns: &Columns,
+    line: u64,
+    field: &str,
+    text: &str,
+    currency: Currency,
+) -> Result<Money, RowError> {
+    Money::parse(text, currency, SignPolicy::Unsigned)
+        .map_err(|e| columns.error(line, field, e.to_string()))
 }
 
 fn parse_invoice(
@@ -59,7 +66,11 @@ fn parse_invoice(
     let code = columns.get(row, "customer_id");
     let customer = customers.get(code);
     if customer.is_none() {
-        errors.push(columns.error(line, "customer_id", format!("unknown customer {code:?} (import customers first)")));
+        errors.push(columns.error(
+            line,
+            "customer_id",
+            format!("unknown customer {code:?} (import customers first)"),
+        ));
     }
     let issue_date = parse_date(columns, line, "issue_date", columns.get(row, "issue_date"))
         .map_err(|e| errors.push(e))
@@ -83,7 +94,9 @@ fn parse_invoice(
     };
     let due_text = columns.get(row, "due_date");
     let due_date = match (due_text.is_empty(), terms, issue_date) {
-        (false, _, _) => parse_date(columns, line, "due_date", due_text).map_err(|e| errors.push(e)).ok(),
+        (false, _, _) => parse_date(columns, line, "due_date", due_text)
+            .map_err(|e| errors.push(e))
+            .ok(),
         (true, Some(terms), Some(issued)) => terms
             .due_date(issued)
             .map_err(|e| errors.push(columns.error(line, "due_date", e.to_string())))
@@ -92,25 +105,47 @@ fn parse_invoice(
     };
     if let (Some(issued), Some(due)) = (issue_date, due_date) {
         if due < issued {
-            errors.push(columns.error(line, "due_date", format!("{due} is before the issue date {issued}")));
+            errors.push(columns.error(
+                line,
+                "due_date",
+                format!("{due} is before the issue date {issued}"),
+            ));
         }
     }
     let mut amounts = None;
     if let Some(currency) = currency {
-        let amount = money(columns, line, "amount", columns.get(row, "amount"), currency).map_err(|e| errors.push(e)).ok();
+        let amount = money(
+            columns,
+            line,
+            "amount",
+            columns.get(row, "amount"),
+            currency,
+        )
+        .map_err(|e| errors.push(e))
+        .ok();
         let tax_text = columns.get(row, "tax_amount");
         let tax = if tax_text.is_empty() {
             Some(Money::zero(currency))
         } else {
-            money(columns, line, "tax_amount", tax_text, currency).map_err(|e| errors.push(e)).ok()
+            money(columns, line, "tax_amount", tax_text, currency)
+                .map_err(|e| errors.push(e))
+                .ok()
         };
         if let (Some(amount), Some(tax)) = (amount, tax) {
             if amount.is_zero() {
-                errors.push(columns.error(line, "amount", "is zero (credits are issued as credit memos)"));
+                errors.push(columns.error(
+                    line,
+                    "amount",
+                    "is zero (credits are issued as credit memos)",
+                ));
             }
             let net = match basis {
                 AmountBasis::Gross if tax > amount => {
-                    errors.push(columns.error(line, "tax_amount", format!("{tax} is more than the amount {amount} that includes it")));
+                    errors.push(columns.error(
+                        line,
+                        "tax_amount",
+                        format!("{tax} is more than the amount {amount} that includes it"),
+                    ));
                     None
                 }
                 AmountBasis::Gross => amount.checked_sub(tax).ok(),
@@ -125,8 +160,24 @@ fn parse_invoice(
             amounts = net.map(|net| (net, tax));
         }
     }
-    match (customer, issue_date, due_date, currency, terms, amounts, errors.is_empty()) {
-        (Some(customer), Some(issue_date), Some(due_date), Some(currency), Some(terms), Some((net, tax)), true) => {
+    match (
+        customer,
+        issue_date,
+        due_date,
+        currency,
+        terms,
+        amounts,
+        errors.is_empty(),
+    ) {
+        (
+            Some(customer),
+            Some(issue_date),
+            Some(due_date),
+            Some(currency),
+            Some(terms),
+            Some((net, tax)),
+            true,
+        ) => {
             let description = columns.get(row, "description").to_string();
             Ok(NewDocument {
                 kind: ItemKind::Invoice,
@@ -172,7 +223,10 @@ impl Settle {
             rejected: Vec::new(),
         };
         let mut tx = self.store().begin().await?;
-        if let Some(previous) = tx.import_by_fingerprint(entity, "invoices", &file.fingerprint).await? {
+        if let Some(previous) = tx
+            .import_by_fingerprint(entity, "invoices", &file.fingerprint)
+            .await?
+        {
             report.already_imported = Some(PreviousImport {
                 import_id: previous.id,
                 file_name: previous.file_name,
@@ -191,7 +245,9 @@ impl Settle {
         let chart = tx.chart(entity).await?;
         let functional = self.entity().functional_currency;
         let check_stored = tx.has_items(entity).await?;
-        let import = tx.start_import(entity, "invoices", &file.fingerprint, &file.name).await?;
+        let import = tx
+            .start_import(entity, "invoices", &file.fingerprint, &file.name)
+            .await?;
         let mut writer = tx.document_writer();
         let mut seen: HashMap<String, u64> = HashMap::new();
         let mut errors: Vec<RowError> = Vec::new();
@@ -278,7 +334,10 @@ impl Settle {
         if !errors.is_empty() && !options.skip_invalid {
             errors.sort_by_key(|e| e.line);
             // Dropping the transaction rolls back every batch already written.
-            return Err(ServiceError::ImportRejected { file: file.name, errors });
+            return Err(ServiceError::ImportRejected {
+                file: file.name,
+                errors,
+            });
         }
         tx.finish_documents(writer).await?;
         errors.sort_by_key(|e| e.line);

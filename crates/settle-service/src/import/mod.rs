@@ -112,7 +112,10 @@ impl Columns {
     ) -> ServiceResult<Columns> {
         let mut index = HashMap::new();
         for (position, header) in headers.iter().enumerate() {
-            let header = header.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            let header = header
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_ascii_lowercase();
             if let Some(name) = known.iter().find(|k| **k == header) {
                 if index.insert(*name, position).is_some() {
                     return Err(ServiceError::BadFile {
@@ -122,7 +125,11 @@ impl Columns {
                 }
             }
         }
-        let missing: Vec<&str> = required.iter().copied().filter(|r| !index.contains_key(r)).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|r| !index.contains_key(r))
+            .collect();
         if !missing.is_empty() {
             return Err(ServiceError::BadFile {
                 file: file.to_string(),
@@ -192,10 +199,19 @@ pub(crate) fn csv_error(file: &str, error: &csv::Error) -> RowError {
     }
 }
 
-pub(crate) fn parse_date(columns: &Columns, line: u64, field: &str, text: &str) -> Result<jiff::civil::Date, RowError> {
+pub(crate) fn parse_date(
+    columns: &Columns,
+    line: u64,
+    field: &str,
+    text: &str,
+) -> Result<jiff::civil::Date, RowError> {
     let valid_shape = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
     match text.parse::<jiff::civil::Date>() {
         Ok(date) if valid_shape => Ok(date),
-        _ => Err(columns.error(line, field, format!("{text:?} is not a date (expected yyyy-mm-dd)"))),
+        _ => Err(columns.error(
+            line,
+            field,
+            format!("{text:?} is not a date (expected yyyy-mm-dd)"),
+        )),
     }
 }

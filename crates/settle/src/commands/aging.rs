@@ -64,12 +64,20 @@ pub fn print_summary(aging: &NamedAging, format: Format) -> Result<()> {
             let mut out = render::csv_out();
             out.write_record(&header)?;
             for (code, name, row) in &rows {
-                let mut record = vec![code.to_string(), name.to_string(), row.currency.code().to_string()];
+                let mut record = vec![
+                    code.to_string(),
+                    name.to_string(),
+                    row.currency.code().to_string(),
+                ];
                 record.extend(amounts(row));
                 out.write_record(&record)?;
             }
             for total in &aging.report.totals {
-                let mut record = vec!["TOTAL".to_string(), String::new(), total.currency.code().to_string()];
+                let mut record = vec![
+                    "TOTAL".to_string(),
+                    String::new(),
+                    total.currency.code().to_string(),
+                ];
                 record.extend(amounts(total));
                 out.write_record(&record)?;
             }
@@ -87,16 +95,28 @@ pub fn print_summary(aging: &NamedAging, format: Format) -> Result<()> {
         Format::Table => {
             let mut table = render::table(&header);
             for (code, name, row) in &rows {
-                let mut cells = vec![comfy_table::Cell::new(code), comfy_table::Cell::new(name), comfy_table::Cell::new(row.currency)];
+                let mut cells = vec![
+                    comfy_table::Cell::new(code),
+                    comfy_table::Cell::new(name),
+                    comfy_table::Cell::new(row.currency),
+                ];
                 cells.extend(amounts(row).into_iter().map(render::num));
                 table.add_row(cells);
             }
             for total in &aging.report.totals {
-                let mut cells = vec![comfy_table::Cell::new("TOTAL"), comfy_table::Cell::new(""), comfy_table::Cell::new(total.currency)];
+                let mut cells = vec![
+                    comfy_table::Cell::new("TOTAL"),
+                    comfy_table::Cell::new(""),
+                    comfy_table::Cell::new(total.currency),
+                ];
                 cells.extend(amounts(total).into_iter().map(render::num));
                 table.add_row(cells);
             }
-            println!("Aging as of {} ({} customer rows)", aging.report.as_of, rows.len());
+            println!(
+                "Aging as of {} ({} customer rows)",
+                aging.report.as_of,
+                rows.len()
+            );
             println!("{table}");
             for cash in &aging.unidentified_cash {
                 println!("Unidentified cash (payer not known yet, not in any row): {cash}");
@@ -120,7 +140,11 @@ fn print_detail(detail: &AgingDetail, format: Format) -> Result<()> {
         "balance",
     ];
     let name = |line: &settle_core::aging::AgingDetailLine| {
-        detail.names.get(&line.item.customer).cloned().unwrap_or_default()
+        detail
+            .names
+            .get(&line.item.customer)
+            .cloned()
+            .unwrap_or_default()
     };
     let record = |line: &settle_core::aging::AgingDetailLine| {
         let (code, customer_name) = name(line);
@@ -152,7 +176,13 @@ fn print_detail(detail: &AgingDetail, format: Format) -> Result<()> {
                 .iter()
                 .map(|line| {
                     let fields = record(line);
-                    Value::Object(header.iter().map(|h| h.to_string()).zip(fields.into_iter().map(Value::String)).collect())
+                    Value::Object(
+                        header
+                            .iter()
+                            .map(|h| h.to_string())
+                            .zip(fields.into_iter().map(Value::String))
+                            .collect(),
+                    )
                 })
                 .collect();
             render::json(&lines)?;

@@ -17,8 +17,17 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     let log = |line: &str| eprintln!("{line}");
     let result = bench::run(&options, &log).await?;
     let ms = |v: &[f64]| format!("{:.1} ms", median(v));
-    println!("invoices imported: {} ({:.1} MB of CSV), {} runs", result.invoices, result.csv_bytes as f64 / 1e6, result.import_seconds.len());
-    println!("import into SQLite, median: {:.2} s ({:.0} invoices/s)", median(&result.import_seconds), result.invoices as f64 / median(&result.import_seconds));
+    println!(
+        "invoices imported: {} ({:.1} MB of CSV), {} runs",
+        result.invoices,
+        result.csv_bytes as f64 / 1e6,
+        result.import_seconds.len()
+    );
+    println!(
+        "import into SQLite, median: {:.2} s ({:.0} invoices/s)",
+        median(&result.import_seconds),
+        result.invoices as f64 / median(&result.import_seconds)
+    );
     println!("open items aged: {}", result.open_items);
     println!(
         "aging as of {}: settle {} · one SQL query {} · ratio {:.2}x",

@@ -15,12 +15,16 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
     // Balance per currency: open items less unapplied cash.
     let mut balances: std::collections::BTreeMap<String, Money> = Default::default();
     for item in &view.open_items {
-        let slot = balances.entry(item.currency.code().to_string()).or_insert(Money::zero(item.currency));
+        let slot = balances
+            .entry(item.currency.code().to_string())
+            .or_insert(Money::zero(item.currency));
         *slot = slot.checked_add(item.balance)?;
     }
     for payment in &view.unapplied_payments {
         let state = &payment.state;
-        let slot = balances.entry(state.currency.code().to_string()).or_insert(Money::zero(state.currency));
+        let slot = balances
+            .entry(state.currency.code().to_string())
+            .or_insert(Money::zero(state.currency));
         *slot = slot.checked_sub(state.unapplied)?;
     }
     if args.format.format == Format::Json {
@@ -52,7 +56,9 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
         customer.status,
         customer.terms,
         customer.currency,
-        customer.credit_limit.map_or("none".to_string(), |l| l.to_string()),
+        customer
+            .credit_limit
+            .map_or("none".to_string(), |l| l.to_string()),
         customer.risk_class
     );
     if balances.is_empty() {
@@ -76,7 +82,14 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
     println!("{items}");
     if !view.unapplied_payments.is_empty() {
         println!("\nUnapplied cash");
-        let mut payments = render::table(&["payment", "received", "method", "bank reference", "amount", "unapplied"]);
+        let mut payments = render::table(&[
+            "payment",
+            "received",
+            "method",
+            "bank reference",
+            "amount",
+            "unapplied",
+        ]);
         for p in &view.unapplied_payments {
             payments.add_row(vec![
                 comfy_table::Cell::new(p.state.id),
@@ -93,7 +106,9 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
     let mut activity = render::table(&["date", "entry", "event", "reference", "amount", "balance"]);
     let mut running: std::collections::BTreeMap<String, Money> = Default::default();
     for line in &view.activity {
-        let slot = running.entry(line.amount.currency().code().to_string()).or_insert(Money::zero(line.amount.currency()));
+        let slot = running
+            .entry(line.amount.currency().code().to_string())
+            .or_insert(Money::zero(line.amount.currency()));
         *slot = slot.checked_add(line.amount)?;
         activity.add_row(vec![
             comfy_table::Cell::new(line.date),

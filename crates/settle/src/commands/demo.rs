@@ -15,17 +15,29 @@ fn per_mille(part: i64, whole: i64) -> String {
     if whole == 0 {
         return "0.0%".to_string();
     }
-    let tenths = settle_core::money::round_div(i128::from(part) * 1000, i128::from(whole), settle_core::money::Rounding::HalfUp);
+    let tenths = settle_core::money::round_div(
+        i128::from(part) * 1000,
+        i128::from(whole),
+        settle_core::money::Rounding::HalfUp,
+    );
     format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
 pub async fn run(db: &str, args: DemoArgs) -> Result<()> {
-    let db = if db == "./settle.db" { "./settle-demo.db" } else { db };
+    let db = if db == "./settle.db" {
+        "./settle-demo.db"
+    } else {
+        db
+    };
     let as_of = parse_date("--as-of", &args.as_of)?;
     if args.customers == 0 {
         return Err(anyhow!("--customers must be at least 1"));
     }
-    let options = DemoOptions { seed: args.seed, customers: args.customers, as_of };
+    let options = DemoOptions {
+        seed: args.seed,
+        customers: args.customers,
+        as_of,
+    };
     let work_dir = std::env::temp_dir().join(format!("settle-demo-{}", std::process::id()));
     eprintln!("building the demo company in {db} (seed {}) …", args.seed);
     let (settle, summary) = demo::build(db, &options, &work_dir).await?;
@@ -35,7 +47,10 @@ pub async fn run(db: &str, args: DemoArgs) -> Result<()> {
     let verify = settle.verify().await?;
     settle.close().await;
     if !verify.problems.is_empty() {
-        return Err(anyhow!("the demo ledger failed its check: {}", verify.problems.join("; ")));
+        return Err(anyhow!(
+            "the demo ledger failed its check: {}",
+            verify.problems.join("; ")
+        ));
     }
     if args.format.format == Format::Json {
         return render::json(&json!({
@@ -72,7 +87,15 @@ pub async fn run(db: &str, args: DemoArgs) -> Result<()> {
         summary.write_offs,
         summary.refunds
     );
-    let mut figures = render::table(&["currency", "receivables", "past due", "past due %", "90+ %", "open credits", "net"]);
+    let mut figures = render::table(&[
+        "currency",
+        "receivables",
+        "past due",
+        "past due %",
+        "90+ %",
+        "open credits",
+        "net",
+    ]);
     for total in &aging.report.totals {
         let gross = total.total.minor();
         let current = total.buckets[0].minor();
@@ -89,7 +112,12 @@ pub async fn run(db: &str, args: DemoArgs) -> Result<()> {
         ]);
     }
     println!("Key figures as of {as_of}\n{figures}");
-    println!("Ledger check: {} entries, {} postings, every entry balances and the subledgers equal their control accounts.", verify.entries, verify.postings);
-    println!("Explore it: settle --db {db} customer show C00001   ·   settle --db {db} aging --as-of {as_of} --detail");
+    println!(
+        "Ledger check: {} entries, {} postings, every entry balances and the subledgers equal their control accounts.",
+        verify.entries, verify.postings
+    );
+    println!(
+        "Explore it: settle --db {db} customer show C00001   ·   settle --db {db} aging --as-of {as_of} --detail"
+    );
     Ok(())
 }

@@ -37,23 +37,34 @@ fn print_report(what: &str, report: &ImportReport, format: Format) -> Result<()>
     if let Some(previous) = &report.already_imported {
         println!(
             "{}: already imported (import #{} of {} on {}, {} {what} stored then); nothing posted",
-            report.file, previous.import_id, previous.file_name, previous.imported_at, previous.rows_stored
+            report.file,
+            previous.import_id,
+            previous.file_name,
+            previous.imported_at,
+            previous.rows_stored
         );
         return Ok(());
     }
     println!(
-        "{}: {} rows read, {} {what} stored, {} already stored (skipped), {} rejected",
+        "{}: {} rows read, {} {what} stored, {} already stored (skipped), {} rows rejected",
         report.file,
         report.rows_read,
         report.stored,
         report.duplicates,
-        report.rejected.len()
+        settle_service::distinct_rows(&report.rejected)
     );
-    for error in report.rejected.iter().take(settle_service::ROW_ERRORS_SHOWN) {
+    for error in report
+        .rejected
+        .iter()
+        .take(settle_service::ROW_ERRORS_SHOWN)
+    {
         println!("  skipped {error}");
     }
     if report.rejected.len() > settle_service::ROW_ERRORS_SHOWN {
-        println!("  … and {} more", report.rejected.len() - settle_service::ROW_ERRORS_SHOWN);
+        println!(
+            "  … and {} more",
+            report.rejected.len() - settle_service::ROW_ERRORS_SHOWN
+        );
     }
     Ok(())
 }
@@ -80,7 +91,9 @@ pub async fn invoices(settle: &Settle, args: InvoiceImportArgs) -> Result<()> {
         },
     };
     let tick = |done: u64, _total: u64| bar.set_position(done);
-    let report = settle.import_invoices(&args.import.file, options, &tick).await;
+    let report = settle
+        .import_invoices(&args.import.file, options, &tick)
+        .await;
     bar.finish_and_clear();
     print_report("invoices", &report?, args.import.format.format)
 }

@@ -15,10 +15,15 @@ pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
     let to = parse_date("--to", &args.to)?;
     let lines = settle.journal(from, to).await?;
     let chart = settle.store().chart(settle.entity().id).await?;
-    let names: std::collections::HashMap<&str, &str> =
-        chart.accounts().iter().map(|a| (a.code.as_str(), a.name.as_str())).collect();
+    let names: std::collections::HashMap<&str, &str> = chart
+        .accounts()
+        .iter()
+        .map(|a| (a.code.as_str(), a.name.as_str()))
+        .collect();
     let out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
+        Some(path) => Box::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        ),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(out);
@@ -26,8 +31,20 @@ pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
         JournalFormat::Csv => {
             let mut csv = csv::Writer::from_writer(&mut out);
             csv.write_record([
-                "entry_id", "date", "kind", "memo", "reverses_entry", "account", "account_name", "currency", "debit",
-                "credit", "functional_amount", "customer_id", "document", "payment_id",
+                "entry_id",
+                "date",
+                "kind",
+                "memo",
+                "reverses_entry",
+                "account",
+                "account_name",
+                "currency",
+                "debit",
+                "credit",
+                "functional_amount",
+                "customer_id",
+                "document",
+                "payment_id",
             ])?;
             for line in &lines {
                 let amount = line.amount;
@@ -43,12 +60,18 @@ pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
                     line.memo.clone(),
                     line.reverses.map_or(String::new(), |e| e.to_string()),
                     line.account.clone(),
-                    names.get(line.account.as_str()).copied().unwrap_or("").to_string(),
+                    names
+                        .get(line.account.as_str())
+                        .copied()
+                        .unwrap_or("")
+                        .to_string(),
                     amount.currency().code().to_string(),
                     debit,
                     credit,
-                    line.functional_minor
-                        .map_or(String::new(), |m| settle_core::Money::new(m, settle.entity().functional_currency).to_decimal_string()),
+                    line.functional_minor.map_or(String::new(), |m| {
+                        settle_core::Money::new(m, settle.entity().functional_currency)
+                            .to_decimal_string()
+                    }),
                     line.customer_code.clone().unwrap_or_default(),
                     line.item_number.clone().unwrap_or_default(),
                     line.payment.map_or(String::new(), |p| p.to_string()),
@@ -64,7 +87,14 @@ pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
                         writeln!(out)?;
                     }
                     current = Some(line.entry);
-                    writeln!(out, "{} * {}  ; entry:{} kind:{}", line.date, line.memo.replace(';', ","), line.entry, line.kind)?;
+                    writeln!(
+                        out,
+                        "{} * {}  ; entry:{} kind:{}",
+                        line.date,
+                        line.memo.replace(';', ","),
+                        line.entry,
+                        line.kind
+                    )?;
                 }
                 let name = names.get(line.account.as_str()).copied().unwrap_or("");
                 let mut tags = Vec::new();
@@ -77,7 +107,11 @@ pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
                 if let Some(payment) = line.payment {
                     tags.push(format!("payment:{payment}"));
                 }
-                let comment = if tags.is_empty() { String::new() } else { format!("  ; {}", tags.join(", ")) };
+                let comment = if tags.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ; {}", tags.join(", "))
+                };
                 writeln!(
                     out,
                     "    {} {}  {} {}{comment}",

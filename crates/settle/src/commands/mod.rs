@@ -14,7 +14,9 @@ use jiff::civil::Date;
 use settle_core::Currency;
 use settle_service::Settle;
 
-use crate::cli::{Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand, PaymentCommand};
+use crate::cli::{
+    Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand, PaymentCommand,
+};
 use crate::render;
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -23,9 +25,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(&cli.db, args).await,
         Command::Bench(args) => bench::run(args).await,
         command => {
-            let settle = Settle::open(&cli.db, &cli.entity)
-                .await
-                .with_context(|| format!("cannot open {}", settle_service::redact_location(&cli.db)))?;
+            let settle = Settle::open(&cli.db, &cli.entity).await.with_context(|| {
+                format!("cannot open {}", settle_service::redact_location(&cli.db))
+            })?;
             let result = dispatch(&settle, command).await;
             settle.close().await;
             result
@@ -49,7 +51,9 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Aging(args) => aging::run(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Verify(args) => verify(settle, args.format).await,
-        Command::Init(_) | Command::Demo(_) | Command::Bench(_) => unreachable!("handled before opening"),
+        Command::Init(_) | Command::Demo(_) | Command::Bench(_) => {
+            unreachable!("handled before opening")
+        }
     }
 }
 
@@ -59,10 +63,16 @@ async fn init(db: &str, entity: &str, name: &str, currency: &str) -> Result<()> 
     if report.from_version == report.to_version {
         println!("schema is current (version {})", report.to_version);
     } else {
-        println!("schema upgraded from version {} to {}", report.from_version, report.to_version);
+        println!(
+            "schema upgraded from version {} to {}",
+            report.from_version, report.to_version
+        );
     }
     if report.entity_created {
-        println!("created legal entity {} ({}, {})", report.entity.code, report.entity.name, report.entity.functional_currency);
+        println!(
+            "created legal entity {} ({}, {})",
+            report.entity.code, report.entity.name, report.entity.functional_currency
+        );
     } else {
         println!("legal entity {} exists", report.entity.code);
     }
@@ -95,7 +105,10 @@ async fn verify(settle: &Settle, format: Format) -> Result<()> {
         }
         Ok(())
     } else {
-        Err(anyhow!("the ledger check found {} problem(s)", report.problems.len()))
+        Err(anyhow!(
+            "the ledger check found {} problem(s)",
+            report.problems.len()
+        ))
     }
 }
 

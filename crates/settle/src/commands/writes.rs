@@ -9,12 +9,15 @@ use settle_core::events::{DiscountPolicy, WriteOffPolicy};
 use settle_core::ids::{ApplicationId, PaymentId};
 use settle_core::reason::ReasonCode;
 use settle_service::{
-    AdjustRequest, ApplyRequest, ApplySource, MemoRequest, Outcome, PaymentRequest, RefundFrom, RefundRequest,
-    Settle, WriteOffRequest,
+    AdjustRequest, ApplyRequest, ApplySource, MemoRequest, Outcome, PaymentRequest, RefundFrom,
+    RefundRequest, Settle, WriteOffRequest,
 };
 
 use super::{date_or_today, parse_date};
-use crate::cli::{AdjustArgs, ApplyArgs, Format, MemoArgs, PaymentArgs, RefundArgs, UnapplyArgs, WriteArgs, WriteOffArgs};
+use crate::cli::{
+    AdjustArgs, ApplyArgs, Format, MemoArgs, PaymentArgs, RefundArgs, UnapplyArgs, WriteArgs,
+    WriteOffArgs,
+};
 use crate::render;
 
 fn reason(text: &str) -> Result<ReasonCode> {
@@ -22,7 +25,8 @@ fn reason(text: &str) -> Result<ReasonCode> {
 }
 
 fn currency(text: Option<&str>) -> Result<Option<Currency>> {
-    text.map(|t| Currency::from_code(t).map_err(|e| anyhow!("--currency: {e}"))).transpose()
+    text.map(|t| Currency::from_code(t).map_err(|e| anyhow!("--currency: {e}")))
+        .transpose()
 }
 
 /// Prints an outcome: JSON for programs, else `line` and a note when it was replayed.
@@ -32,7 +36,10 @@ fn print<T: Serialize>(outcome: &Outcome<T>, write: &WriteArgs, line: String) ->
     }
     println!("{line}");
     if outcome.replayed {
-        println!("(replayed: idempotency key {:?} was used before; nothing posted this time)", write.idempotency_key.as_deref().unwrap_or(""));
+        println!(
+            "(replayed: idempotency key {:?} was used before; nothing posted this time)",
+            write.idempotency_key.as_deref().unwrap_or("")
+        );
     }
     Ok(())
 }
@@ -50,12 +57,22 @@ pub async fn payment(settle: &Settle, args: PaymentArgs) -> Result<()> {
         payer_account: args.payer_account,
         memo: args.memo,
     };
-    let outcome = settle.post_payment(request, args.write.idempotency_key.as_deref()).await?;
+    let outcome = settle
+        .post_payment(request, args.write.idempotency_key.as_deref())
+        .await?;
     let posted = &outcome.value;
     let line = if posted.duplicate {
-        format!("payment {} with this bank reference was already posted; nothing posted", posted.payment_id)
+        format!(
+            "payment {} with this bank reference was already posted; nothing posted",
+            posted.payment_id
+        )
     } else {
-        format!("posted payment {} for {} (entry {})", posted.payment_id, posted.amount, posted.entry_id.map_or(0, |e| e.0))
+        format!(
+            "posted payment {} for {} (entry {})",
+            posted.payment_id,
+            posted.amount,
+            posted.entry_id.map_or(0, |e| e.0)
+        )
     };
     print(&outcome, &args.write, line)
 }
@@ -71,11 +88,21 @@ pub async fn apply(settle: &Settle, args: ApplyArgs) -> Result<()> {
         invoice: args.invoice,
         amount: args.amount,
         date: date_or_today("--date", args.date.as_deref())?,
-        discount: if args.no_discount { DiscountPolicy::Never } else { DiscountPolicy::WhenEarned },
+        discount: if args.no_discount {
+            DiscountPolicy::Never
+        } else {
+            DiscountPolicy::WhenEarned
+        },
     };
-    let outcome = settle.apply(request, args.write.idempotency_key.as_deref()).await?;
+    let outcome = settle
+        .apply(request, args.write.idempotency_key.as_deref())
+        .await?;
     let a = &outcome.value;
-    let discount = if a.discount.is_zero() { String::new() } else { format!(" with a discount of {}", a.discount) };
+    let discount = if a.discount.is_zero() {
+        String::new()
+    } else {
+        format!(" with a discount of {}", a.discount)
+    };
     let line = format!(
         "application {}: {} applied to {}{discount}; {} still open on it, {} left to apply",
         a.application_id, a.amount, a.invoice, a.invoice_open, a.source_remaining
@@ -86,16 +113,27 @@ pub async fn apply(settle: &Settle, args: ApplyArgs) -> Result<()> {
 pub async fn unapply(settle: &Settle, args: UnapplyArgs) -> Result<()> {
     let date = date_or_today("--date", args.date.as_deref())?;
     let outcome = settle
-        .unapply(ApplicationId(args.application), date, args.write.idempotency_key.as_deref())
+        .unapply(
+            ApplicationId(args.application),
+            date,
+            args.write.idempotency_key.as_deref(),
+        )
         .await?;
     let u = &outcome.value;
-    let line = format!("application {} reversed by entry {} ({} back to open)", u.application_id, u.reversal_entry_id, u.amount);
+    let line = format!(
+        "application {} reversed by entry {} ({} back to open)",
+        u.application_id, u.reversal_entry_id, u.amount
+    );
     print(&outcome, &args.write, line)
 }
 
 pub async fn memo(settle: &Settle, args: MemoArgs, credit: bool) -> Result<()> {
     let request = MemoRequest {
-        kind: if credit { ItemKind::CreditMemo } else { ItemKind::DebitMemo },
+        kind: if credit {
+            ItemKind::CreditMemo
+        } else {
+            ItemKind::DebitMemo
+        },
         customer: args.customer,
         number: args.number,
         amount: args.amount,
@@ -103,16 +141,28 @@ pub async fn memo(settle: &Settle, args: MemoArgs, credit: bool) -> Result<()> {
         currency: currency(args.currency.as_deref())?,
         reason: reason(&args.reason)?,
         date: date_or_today("--date", args.date.as_deref())?,
-        due_date: args.due_date.as_deref().map(|d| parse_date("--due-date", d)).transpose()?,
+        due_date: args
+            .due_date
+            .as_deref()
+            .map(|d| parse_date("--due-date", d))
+            .transpose()?,
         description: args.description,
         apply_to: args.apply_to,
     };
-    let outcome = settle.issue_memo(request, args.write.idempotency_key.as_deref()).await?;
+    let outcome = settle
+        .issue_memo(request, args.write.idempotency_key.as_deref())
+        .await?;
     let issued = &outcome.value;
     let what = if credit { "credit memo" } else { "debit memo" };
-    let mut line = format!("issued {what} {} for {} (entry {})", issued.number, issued.total, issued.entry_id);
+    let mut line = format!(
+        "issued {what} {} for {} (entry {})",
+        issued.number, issued.total, issued.entry_id
+    );
     if let Some(a) = &issued.application {
-        line.push_str(&format!("; applied {} to {} ({} still open on it)", a.amount, a.invoice, a.invoice_open));
+        line.push_str(&format!(
+            "; applied {} to {} ({} still open on it)",
+            a.amount, a.invoice, a.invoice_open
+        ));
     }
     print(&outcome, &args.write, line)
 }
@@ -125,9 +175,14 @@ pub async fn adjust(settle: &Settle, args: AdjustArgs) -> Result<()> {
         date: date_or_today("--date", args.date.as_deref())?,
         memo: args.memo,
     };
-    let outcome = settle.adjust(request, args.write.idempotency_key.as_deref()).await?;
+    let outcome = settle
+        .adjust(request, args.write.idempotency_key.as_deref())
+        .await?;
     let a = &outcome.value;
-    let line = format!("adjusted {} by {} (entry {}); balance now {}", a.item, a.amount, a.entry_id, a.balance);
+    let line = format!(
+        "adjusted {} by {} (entry {}); balance now {}",
+        a.item, a.amount, a.entry_id, a.balance
+    );
     print(&outcome, &args.write, line)
 }
 
@@ -145,7 +200,9 @@ pub async fn refund(settle: &Settle, args: RefundArgs) -> Result<()> {
         bank_account: args.bank_account,
         memo: args.memo,
     };
-    let outcome = settle.refund(request, args.write.idempotency_key.as_deref()).await?;
+    let outcome = settle
+        .refund(request, args.write.idempotency_key.as_deref())
+        .await?;
     let r = &outcome.value;
     let line = format!(
         "refund {} of {} booked (entry {}) and paid out (entry {})",
@@ -160,11 +217,20 @@ pub async fn write_off(settle: &Settle, args: WriteOffArgs) -> Result<()> {
         amount: args.amount,
         reason: reason(&args.reason)?,
         date: date_or_today("--date", args.date.as_deref())?,
-        policy: if args.direct { WriteOffPolicy::DirectExpense } else { WriteOffPolicy::Allowance },
+        policy: if args.direct {
+            WriteOffPolicy::DirectExpense
+        } else {
+            WriteOffPolicy::Allowance
+        },
         memo: args.memo,
     };
-    let outcome = settle.write_off(request, args.write.idempotency_key.as_deref()).await?;
+    let outcome = settle
+        .write_off(request, args.write.idempotency_key.as_deref())
+        .await?;
     let w = &outcome.value;
-    let line = format!("wrote off {} of {} (entry {}); balance now {}", w.amount, w.item, w.entry_id, w.balance);
+    let line = format!(
+        "wrote off {} of {} (entry {}); balance now {}",
+        w.amount, w.item, w.entry_id, w.balance
+    );
     print(&outcome, &args.write, line)
 }

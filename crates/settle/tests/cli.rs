@@ -1,0 +1,628 @@
+//! The `settle` command end to end, on SQLite and on PostgreSQL: the same scenarios, both
+//! engines, the real binary.
+
+mod support;
+
+use support::Backend;
+
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $scenario() { super::$scenario(&super::Backend::sqlite()); } )*
+        }
+        mod postgres {
+            $( #[test] fn $scenario() { super::$scenario(&super::Backend::postgres()); } )*
+        }
+    };
+}
+
+on_both_engines!(
+    imported_aging_equals_an_independent_computation,
+    a_second_import_posts_nothing,
+    a_file_with_a_bad_row_is_refused_and_changes_nothing,
+    skip_invalid_stores_the_good_rows,
+    payments_apply_exactly_once_and_unapply_restores,
+    idempotency_keys_replay_and_refuse_other_requests,
+    memos_adjustments_write_offs_and_refunds_keep_the_ledger_exact,
+    earned_discount_closes_the_invoice,
+    historical_aging_shows_balances_as_they_stood,
+    journal_export_balances_per_entry,
+);
+
+fn load_fixture(db: &Backend) {
+    db.ok(&["init"]);
+    let customers = Backend::data("customers.csv");
+    let invoices = Backend::data("invoices.csv");
+    db.ok(&["import", "customers", customers.to_str().unwrap()]);
+    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+}
+
+fn aging_csv(db: &Backend, as_of: &str) -> String {
+    db.ok(&["aging", "--as-of", as_of, "--format", "csv"])
+}
+
+fn imported_aging_equals_an_independent_computation(db: &Backend) {
+    load_fixture(db);
+    let expected = std::fs::read_to_string(Backend::data("aging-2026-06-30.csv")).unwrap();
+    assert_eq!(aging_csv(db, "2026-06-30"), expected);
+    db.ok(&["verify"]);
+}
+
+fn a_second_import_posts_nothing(db: &Backend) {
+    load_fixture(db);
+    let before = aging_csv(db, "2026-12-31");
+    let invoices = Backend::data("invoices.csv");
+    let again = db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+    assert!(
+        again.contains("already imported") && again.contains("nothing posted"),
+        "{again}"
+    );
+    // The same invoices in another file (other bytes) are recognised one by one.
+    let text = std::fs::read_to_string(&invoices)
+        .unwrap()
+        .replace("Widgets", "Widgets ");
+    let copy = db.file("copy.csv", &text);
+    let report = db.json(&["import", "invoices", &copy]);
+    assert_eq!(report["stored"], 0, "{report}");
+    assert_eq!(report["duplicates"], 15, "{report}");
+    assert_eq!(aging_csv(db, "2026-12-31"), before);
+    let journal = db.ok(&["export", "journal"]);
+    assert_eq!(
+        journal.lines().filter(|l| l.contains(",invoice,")).count(),
+        15 * 2 + 6,
+        "two postings per invoice, a third for the six with tax"
+    );
+}
+
+fn a_file_with_a_bad_row_is_refused_and_changes_nothing(db: &Backend) {
+    load_fixture(db);
+    let before = aging_csv(db, "2026-12-31");
+    let journal_before = db.ok(&["export", "journal"]);
+    let bad = db.file(
+        "bad.csv",
+        "invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n\
+         N-1,ACME,2026-07-01,,USD,100.00,,,\n\
+         N-2,ACME,2026-07-01,,USD,12.345,,,\n\
+         N-3,ACME,2026-07-01,,USD,50.00,,,\n",
+    );
+    let error = db.fails(&["import", "invoices", &bad]);
+    assert!(error.contains("bad.csv:3: amount"), "{error}");
+    assert!(error.contains("3 decimals"), "{error}");
+    assert!(error.contains("nothing was stored"), "{error}");
+    assert_eq!(aging_csv(db, "2026-12-31"), before);
+    assert_eq!(db.ok(&["export", "journal"]), journal_before);
+    // Fixed, the same rows import: the refused attempt left no trace of its fingerprint.
+    let fixed = db.file(
+        "fixed.csv",
+        &std::fs::read_to_string(&bad)
+            .unwrap()
+            .replace("12.345", "12.34"),
+    );
+    let report = db.json(&["import", "invoices", &fixed]);
+    assert_eq!(report["stored"], 3);
+    let missing_column = db.file(
+        "short.csv",
+        "invoice_number,customer_id,amount\nX,ACME,1.00\n",
+    );
+    let error = db.fails(&["import", "invoices", &missing_column]);
+    assert!(
+        error.contains("short.csv: line 1: missing column(s) issue_date"),
+        "{error}"
+    );
+}
+
+fn skip_invalid_stores_the_good_rows(db: &Backend) {
+    load_fixture(db);
+    let mixed = db.file(
+        "mixed.csv",
+        "invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n\
+         S-1,ACME,2026-07-01,,USD,100.00,,,\n\
+         S-2,NOBODY,2026-07-01,,USD,5.00,,,\n\
+         S-3,ACME,2026-02-30,,USD,5.00,,,\n",
+    );
+    let report = db.json(&["import", "invoices", &mixed, "--skip-invalid"]);
+    assert_eq!(report["stored"], 1, "{report}");
+    let rejected = report["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected[0]["line"], 3);
+    assert_eq!(rejected[0]["field"], "customer_id");
+    assert_eq!(rejected[1]["field"], "issue_date");
+    db.ok(&["verify"]);
+}
+
+fn payments_apply_exactly_once_and_unapply_restores(db: &Backend) {
+    load_fixture(db);
+    let before = aging_csv(db, "2026-12-31");
+    let posted = db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "1500.00",
+        "--date",
+        "2026-07-01",
+        "--reference",
+        "WIRE-1",
+    ]);
+    assert_eq!(posted["duplicate"], false);
+    let again = db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "1500.00",
+        "--date",
+        "2026-07-01",
+        "--reference",
+        "WIRE-1",
+    ]);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["payment_id"], posted["payment_id"]);
+    let conflict = db.fails(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "9.00",
+        "--date",
+        "2026-07-01",
+        "--reference",
+        "WIRE-1",
+    ]);
+    assert!(
+        conflict.contains("already exists with different details"),
+        "{conflict}"
+    );
+    let payment = posted["payment_id"].to_string();
+    // Over-payment: 1080.00 closes A-1001 and 420.00 stays unapplied.
+    let applied = db.json(&[
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "A-1001",
+        "--date",
+        "2026-07-02",
+    ]);
+    assert_eq!(applied["amount"]["amount"], "1080.00");
+    assert_eq!(applied["invoice_open"]["amount"], "0.00");
+    assert_eq!(applied["source_remaining"]["amount"], "420.00");
+    let refused = db.fails(&[
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "A-1002",
+        "--amount",
+        "500.00",
+        "--date",
+        "2026-07-02",
+    ]);
+    assert!(
+        refused.contains("exceeds the unapplied amount"),
+        "{refused}"
+    );
+    let closed = db.fails(&[
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "A-1001",
+        "--date",
+        "2026-07-02",
+    ]);
+    assert!(closed.contains("has nothing open"), "{closed}");
+    let other = db.fails(&[
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "B-2001",
+        "--date",
+        "2026-07-02",
+    ]);
+    assert!(other.contains("another customer"), "{other}");
+    let aging = aging_csv(db, "2026-12-31");
+    let acme = aging.lines().find(|l| l.starts_with("ACME,")).unwrap();
+    assert!(acme.ends_with(",4428.26,420.00,4008.26"), "{acme}");
+    let application = applied["application_id"].to_string();
+    db.ok(&[
+        "unapply",
+        "--application",
+        &application,
+        "--date",
+        "2026-07-03",
+    ]);
+    let twice = db.fails(&[
+        "unapply",
+        "--application",
+        &application,
+        "--date",
+        "2026-07-03",
+    ]);
+    assert!(twice.contains("already reversed"), "{twice}");
+    let aging = aging_csv(db, "2026-12-31");
+    let acme = aging.lines().find(|l| l.starts_with("ACME,")).unwrap();
+    assert!(acme.ends_with(",5508.26,1500.00,4008.26"), "{acme}");
+    assert_ne!(aging, before, "the payment is still there, unapplied");
+    db.ok(&["verify"]);
+}
+
+fn idempotency_keys_replay_and_refuse_other_requests(db: &Backend) {
+    load_fixture(db);
+    let args = [
+        "payment",
+        "post",
+        "--customer",
+        "BETA",
+        "--amount",
+        "100.00",
+        "--date",
+        "2026-07-01",
+        "--reference",
+        "ACH-9",
+        "--idempotency-key",
+        "k-1",
+    ];
+    let first = db.json(&args);
+    let second = db.json(&args);
+    assert_eq!(first["replayed"], false);
+    assert_eq!(second["replayed"], true);
+    assert_eq!(first["payment_id"], second["payment_id"]);
+    let other = db.fails(&[
+        "payment",
+        "post",
+        "--customer",
+        "BETA",
+        "--amount",
+        "200.00",
+        "--date",
+        "2026-07-01",
+        "--reference",
+        "ACH-10",
+        "--idempotency-key",
+        "k-1",
+    ]);
+    assert!(
+        other.contains("idempotency key \"k-1\" was already used"),
+        "{other}"
+    );
+    let payment = first["payment_id"].to_string();
+    let apply = [
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "B-2002",
+        "--amount",
+        "40.00",
+        "--date",
+        "2026-07-02",
+        "--idempotency-key",
+        "k-2",
+    ];
+    db.json(&apply);
+    let replay = db.json(&apply);
+    assert_eq!(replay["replayed"], true);
+    let view = db.json(&["customer", "show", "BETA"]);
+    let b2002 = view["open_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["number"] == "B-2002")
+        .unwrap();
+    assert_eq!(
+        b2002["balance"]["amount"], "3293.33",
+        "applied once: {view}"
+    );
+}
+
+fn memos_adjustments_write_offs_and_refunds_keep_the_ledger_exact(db: &Backend) {
+    load_fixture(db);
+    let memo = db.json(&[
+        "credit-memo",
+        "--customer",
+        "ACME",
+        "--amount",
+        "108.00",
+        "--tax",
+        "8.00",
+        "--reason",
+        "PRICING",
+        "--date",
+        "2026-07-01",
+        "--apply-to",
+        "A-1002",
+    ]);
+    assert_eq!(
+        memo["application"]["invoice_open"]["amount"], "2392.50",
+        "{memo}"
+    );
+    let spare = db.json(&[
+        "credit-memo",
+        "--customer",
+        "ACME",
+        "--amount",
+        "50.00",
+        "--reason",
+        "DAMAGED",
+        "--number",
+        "CM-SPARE",
+        "--date",
+        "2026-07-01",
+    ]);
+    assert_eq!(spare["number"], "CM-SPARE");
+    db.json(&[
+        "debit-memo",
+        "--customer",
+        "ACME",
+        "--amount",
+        "25.00",
+        "--reason",
+        "LATE_INTEREST",
+        "--date",
+        "2026-07-01",
+    ]);
+    let adjusted = db.json(&[
+        "adjust",
+        "--invoice",
+        "A-1003",
+        "--amount",
+        "-0.99",
+        "--reason",
+        "SMALL_BALANCE",
+        "--date",
+        "2026-07-01",
+    ]);
+    assert_eq!(adjusted["balance"]["amount"], "999.00");
+    let too_much = db.fails(&[
+        "adjust",
+        "--invoice",
+        "A-1003",
+        "--amount",
+        "-1000.00",
+        "--reason",
+        "PRICING",
+        "--date",
+        "2026-07-01",
+    ]);
+    assert!(too_much.contains("exceeds the open amount"), "{too_much}");
+    let unknown = db.fails(&[
+        "adjust",
+        "--invoice",
+        "A-1003",
+        "--amount",
+        "-1",
+        "--reason",
+        "WHIM",
+        "--date",
+        "2026-07-01",
+    ]);
+    assert!(unknown.contains("unknown reason code"), "{unknown}");
+    let written = db.json(&["write-off", "--invoice", "A-1001", "--date", "2026-07-01"]);
+    assert_eq!(written["amount"]["amount"], "1080.00");
+    let refund = db.json(&[
+        "refund",
+        "--credit-memo",
+        "CM-SPARE",
+        "--date",
+        "2026-07-02",
+    ]);
+    assert_eq!(refund["amount"]["amount"], "50.00");
+    let again = db.fails(&[
+        "refund",
+        "--credit-memo",
+        "CM-SPARE",
+        "--date",
+        "2026-07-02",
+    ]);
+    assert!(again.contains("nothing open"), "{again}");
+    let paid = db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "300.00",
+        "--date",
+        "2026-07-03",
+        "--reference",
+        "CHK-1",
+        "--method",
+        "check",
+    ]);
+    let payment = paid["payment_id"].to_string();
+    db.json(&[
+        "refund",
+        "--payment",
+        &payment,
+        "--amount",
+        "100.00",
+        "--date",
+        "2026-07-04",
+    ]);
+    let view = db.json(&["customer", "show", "ACME"]);
+    let unapplied = &view["unapplied_payments"][0]["unapplied"]["amount"];
+    assert_eq!(unapplied, "200.00");
+    let aging = aging_csv(db, "2026-12-31");
+    let acme = aging.lines().find(|l| l.starts_with("ACME,")).unwrap();
+    // Open: A-1002 2392.50 + A-1003 999.00 + A-1004 150.00 + A-1005 777.77 + DM 25.00; credit 200.00.
+    assert!(acme.ends_with(",4344.27,200.00,4144.27"), "{acme}");
+    db.ok(&["verify"]);
+}
+
+fn earned_discount_closes_the_invoice(db: &Backend) {
+    load_fixture(db);
+    // B-2001: 10000.00 on 2/10 NET30, issued 2026-04-01: 9800.00 by 2026-04-11 settles it.
+    let paid = db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "BETA",
+        "--amount",
+        "9800.00",
+        "--date",
+        "2026-04-11",
+        "--reference",
+        "ACH-1",
+    ]);
+    let payment = paid["payment_id"].to_string();
+    let applied = db.json(&[
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "B-2001",
+        "--date",
+        "2026-04-12",
+    ]);
+    assert_eq!(applied["amount"]["amount"], "9800.00");
+    assert_eq!(applied["discount"]["amount"], "200.00");
+    assert_eq!(applied["invoice_open"]["amount"], "0.00");
+    // A day late, no discount: the cash applies and the rest stays open.
+    let late = db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "BETA",
+        "--amount",
+        "3266.66",
+        "--date",
+        "2026-06-11",
+        "--reference",
+        "ACH-2",
+    ]);
+    let late_id = late["payment_id"].to_string();
+    let applied = db.json(&[
+        "apply",
+        "--payment",
+        &late_id,
+        "--invoice",
+        "B-2002",
+        "--date",
+        "2026-06-12",
+    ]);
+    assert_eq!(applied["discount"]["amount"], "0.00");
+    assert_eq!(applied["invoice_open"]["amount"], "66.67");
+    let journal = db.ok(&["export", "journal"]);
+    assert!(
+        journal
+            .lines()
+            .any(|l| l.contains(",4200,Sales discounts,USD,200.00,")),
+        "{journal}"
+    );
+}
+
+fn historical_aging_shows_balances_as_they_stood(db: &Backend) {
+    load_fixture(db);
+    let before = aging_csv(db, "2026-06-30");
+    let paid = db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "1080.00",
+        "--date",
+        "2026-07-10",
+        "--reference",
+        "W-7",
+    ]);
+    let payment = paid["payment_id"].to_string();
+    db.ok(&[
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "A-1001",
+        "--date",
+        "2026-07-10",
+    ]);
+    assert_eq!(
+        aging_csv(db, "2026-06-30"),
+        before,
+        "later postings do not change the past"
+    );
+    let after = aging_csv(db, "2026-07-10");
+    let acme = after.lines().find(|l| l.starts_with("ACME,")).unwrap();
+    assert_eq!(
+        acme,
+        "ACME,Acme Corporation,USD,150.00,999.99,0.00,2500.50,0.00,3650.49,0.00,3650.49"
+    );
+    let detail = db.ok(&[
+        "aging",
+        "--as-of",
+        "2026-06-30",
+        "--detail",
+        "--format",
+        "csv",
+    ]);
+    let a1001 = detail.lines().find(|l| l.contains(",A-1001,")).unwrap();
+    assert!(a1001.ends_with(",141,90+,USD,1080.00"), "{a1001}");
+    let by_invoice = db.ok(&[
+        "aging",
+        "--as-of",
+        "2026-06-30",
+        "--by",
+        "invoice",
+        "--format",
+        "csv",
+    ]);
+    let beta = by_invoice.lines().find(|l| l.starts_with("BETA,")).unwrap();
+    assert_eq!(
+        beta,
+        "BETA,Beta Logistics LLC,USD,0.00,3333.34,0.00,10000.00,0.00,13333.34,0.00,13333.34"
+    );
+}
+
+fn journal_export_balances_per_entry(db: &Backend) {
+    load_fixture(db);
+    let paid = db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "MULL",
+        "--amount",
+        "5000.00",
+        "--date",
+        "2026-07-01",
+        "--reference",
+        "SEPA-1",
+    ]);
+    let payment = paid["payment_id"].to_string();
+    db.ok(&[
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "M-3001",
+        "--date",
+        "2026-07-01",
+    ]);
+    let out = db.dir.join("journal.csv");
+    db.ok(&["export", "journal", "--out", out.to_str().unwrap()]);
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let mut sums: std::collections::BTreeMap<(String, String), i128> = Default::default();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let cents = |s: &str| -> i128 {
+            if s.is_empty() {
+                return 0;
+            }
+            s.replace('.', "").parse().unwrap()
+        };
+        *sums
+            .entry((row[0].to_string(), row[7].to_string()))
+            .or_default() += cents(&row[8]) - cents(&row[9]);
+    }
+    assert!(sums.len() >= 16);
+    assert!(sums.values().all(|s| *s == 0), "{sums:?}");
+    let ledger = db.ok(&["export", "journal", "--format", "ledger"]);
+    assert!(
+        ledger.contains("1200 Accounts receivable  EUR 4200.00"),
+        "{ledger}"
+    );
+}
