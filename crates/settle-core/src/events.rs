@@ -42,6 +42,12 @@ pub enum Rejection {
     },
     #[error("{requested} exceeds the unapplied amount {unapplied} of the payment")]
     ExceedsUnapplied { unapplied: Money, requested: Money },
+    #[error("the date {date} is before {what} ({earliest})")]
+    DateTooEarly {
+        date: Date,
+        what: String,
+        earliest: Date,
+    },
     #[error("the document has no lines")]
     NoLines,
     #[error("a line has a negative amount or tax")]
@@ -67,6 +73,23 @@ fn require_currency(expected: Currency, found: Currency) -> Result<(), Rejection
         Ok(())
     } else {
         Err(Rejection::CurrencyMismatch { expected, found })
+    }
+}
+
+/// Nothing is booked against a document before it exists.
+fn require_not_before(
+    date: Date,
+    earliest: Date,
+    what: impl FnOnce() -> String,
+) -> Result<(), Rejection> {
+    if date >= earliest {
+        Ok(())
+    } else {
+        Err(Rejection::DateTooEarly {
+            date,
+            what: what(),
+            earliest,
+        })
     }
 }
 
@@ -215,6 +238,12 @@ pub fn apply_cash(
         });
     }
     require_debit_item(invoice)?;
+    require_not_before(date, invoice.issue_date, || {
+        format!("the issue date of {}", invoice.number)
+    })?;
+    require_not_before(date, payment.received_on, || {
+        "the payment's value date".to_string()
+    })?;
     let open = invoice.open_amount();
     if !open.is_positive() {
         return Err(Rejection::NothingOpen {
@@ -305,6 +334,12 @@ pub fn apply_credit(
         });
     }
     require_debit_item(invoice)?;
+    require_not_before(date, invoice.issue_date, || {
+        format!("the issue date of {}", invoice.number)
+    })?;
+    require_not_before(date, credit.issue_date, || {
+        format!("the issue date of {}", credit.number)
+    })?;
     let invoice_open = invoice.open_amount();
     let credit_open = credit.open_amount();
     let amount = match requested {
@@ -353,6 +388,9 @@ pub fn adjust(
         return Err(Rejection::NotPositive);
     }
     require_currency(item.currency, change.currency())?;
+    require_not_before(date, item.issue_date, || {
+        format!("the issue date of {}", item.number)
+    })?;
     let after = item.balance.checked_add(change)?;
     let crosses_zero = if item.kind.is_debit() {
         after.is_negative()
@@ -401,6 +439,9 @@ pub fn write_off(
         require_currency(item.currency, amount.currency())?;
     }
     require_debit_item(item)?;
+    require_not_before(date, item.issue_date, || {
+        format!("the issue date of {}", item.number)
+    })?;
     let what = format!("{} {}", item.kind, item.number);
     let amount = amount_within(requested, item.open_amount(), &what)?;
     let role = match policy {
@@ -439,6 +480,9 @@ pub fn refund(
     let clearing = chart.code(AccountRole::RefundsClearing);
     let (amount, debit, memo) = match source {
         RefundSource::Payment(payment) => {
+            require_not_before(date, payment.received_on, || {
+                "the payment's value date".to_string()
+            })?;
             let amount = amount_within(requested, payment.unapplied, "the payment")?;
             let debit = Posting::new(chart.code(AccountRole::UnappliedCash), amount)
                 .for_payment(payment.customer, payment.id);
@@ -452,6 +496,9 @@ pub fn refund(
                     found: credit.kind,
                 });
             }
+            require_not_before(date, credit.issue_date, || {
+                format!("the issue date of {}", credit.number)
+            })?;
             let what = format!("credit memo {}", credit.number);
             let amount = amount_within(requested, credit.open_amount(), &what)?;
             let debit = Posting::new(chart.code(AccountRole::ArControl), amount)

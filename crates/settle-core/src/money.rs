@@ -328,6 +328,31 @@ impl fmt::Debug for Money {
     }
 }
 
+/// Money travels in JSON as `{"amount": "1234.50", "currency": "USD"}`: a decimal string, so
+/// that no reader turns it into a float.
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Money", 2)?;
+        s.serialize_field("amount", &self.to_decimal_string())?;
+        s.serialize_field("currency", self.currency.code())?;
+        s.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Wire {
+            amount: String,
+            currency: String,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let currency = Currency::from_code(&wire.currency).map_err(serde::de::Error::custom)?;
+        Money::parse(&wire.amount, currency, SignPolicy::Signed).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,30 +488,5 @@ mod tests {
         fn parse_never_panics(text in ".{0,40}") {
             let _ = Money::parse(&text, Currency::USD, SignPolicy::Signed);
         }
-    }
-}
-
-/// Money travels in JSON as `{"amount": "1234.50", "currency": "USD"}`: a decimal string, so
-/// that no reader turns it into a float.
-impl serde::Serialize for Money {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Money", 2)?;
-        s.serialize_field("amount", &self.to_decimal_string())?;
-        s.serialize_field("currency", self.currency.code())?;
-        s.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Money {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        struct Wire {
-            amount: String,
-            currency: String,
-        }
-        let wire = Wire::deserialize(deserializer)?;
-        let currency = Currency::from_code(&wire.currency).map_err(serde::de::Error::custom)?;
-        Money::parse(&wire.amount, currency, SignPolicy::Signed).map_err(serde::de::Error::custom)
     }
 }

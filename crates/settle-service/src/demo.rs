@@ -481,16 +481,16 @@ pub async fn build(
         let mut batch: Vec<(String, Money, Date)> = Vec::new();
         for invoice in pending {
             let combine = customer.habit != Habit::DiscountTaker && rng.chance(35);
-            if let Some(last) = batch.last() {
-                if !(combine && invoice.2 <= add(last.2, 10)) {
-                    push_payment(
-                        &mut events,
-                        &mut rng,
-                        index,
-                        customer,
-                        std::mem::take(&mut batch),
-                    );
-                }
+            if let Some(last) = batch.last()
+                && !(combine && invoice.2 <= add(last.2, 10))
+            {
+                push_payment(
+                    &mut events,
+                    &mut rng,
+                    index,
+                    customer,
+                    std::mem::take(&mut batch),
+                );
             }
             batch.push(invoice);
         }

@@ -115,24 +115,24 @@ impl Settle {
         let entity = self.entity.id;
         let mut tx = self.store.begin().await?;
         let request_hash = sha256_hex(format!("{operation}\n{request}").as_bytes());
-        if let Some(key) = idempotency_key {
-            if let Some(previous) = tx.idempotent_response(entity, key).await? {
-                if previous.operation != operation || previous.request_hash != request_hash {
-                    return Err(ServiceError::IdempotencyConflict {
-                        key: key.to_string(),
-                        operation: previous.operation,
-                    });
-                }
-                let value = serde_json::from_str(&previous.response).map_err(|e| {
-                    ServiceError::Refused(format!(
-                        "stored response for key {key:?} is unreadable: {e}"
-                    ))
-                })?;
-                return Ok(Outcome {
-                    value,
-                    replayed: true,
+        if let Some(key) = idempotency_key
+            && let Some(previous) = tx.idempotent_response(entity, key).await?
+        {
+            if previous.operation != operation || previous.request_hash != request_hash {
+                return Err(ServiceError::IdempotencyConflict {
+                    key: key.to_string(),
+                    operation: previous.operation,
                 });
             }
+            let value = serde_json::from_str(&previous.response).map_err(|e| {
+                ServiceError::Refused(format!(
+                    "stored response for key {key:?} is unreadable: {e}"
+                ))
+            })?;
+            return Ok(Outcome {
+                value,
+                replayed: true,
+            });
         }
         let value = body(&mut tx).await?;
         if let Some(key) = idempotency_key {

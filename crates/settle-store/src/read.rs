@@ -133,7 +133,7 @@ pub(crate) async fn load_entry(
         .map(EntryId);
     let rows = sqlx::query(
         "SELECT account, currency, amount_minor, functional_minor, customer_id, item_id, payment_id \
-         FROM postings WHERE entry_id = $1 ORDER BY id",
+         FROM postings WHERE entry_id = $1 ORDER BY line_no",
     )
     .bind(id.0)
     .fetch_all(&mut *conn)
@@ -161,25 +161,83 @@ fn basis_column(policy: &AgingPolicy) -> &'static str {
     }
 }
 
-/// Item balances as of `$2`: kept balances where nothing moved after it, re-summed otherwise.
-/// `{kinds}` selects debit or credit items, `{sign}` the side of zero that is open.
-fn items_as_of_sql(kinds: &str, sign: &str, basis: &str) -> String {
-    format!(
-        "SELECT i.customer_id, i.currency, i.{basis} AS basis, i.balance_minor AS balance \
-         FROM items i WHERE i.entity_id = $1 AND {kinds} AND i.issue_date <= $2 \
-         AND i.last_activity <= $2 AND i.balance_minor {sign} 0 \
-         UNION ALL \
-         SELECT i.customer_id, i.currency, i.{basis} AS basis, p.balance \
-         FROM items i JOIN (SELECT item_id, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
-           WHERE entity_id = $1 AND posting_date <= $2 AND item_id IN \
-           (SELECT id FROM items i WHERE i.entity_id = $1 AND {kinds} AND i.issue_date <= $2 AND i.last_activity > $2) \
-           GROUP BY item_id) p ON p.item_id = i.id \
-         WHERE p.balance {sign} 0"
-    )
+/// Which rows of a subledger table an as-of query reads, and how it gets their balance.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// Open now and untouched after the as-of date (the `*_open` index): the kept balance is the
+    /// balance as of then.
+    Untouched,
+    /// Moved after the as-of date, open now or not (the `*_touched` index): postings up to the
+    /// as-of date are summed again.
+    TouchedSince,
 }
 
-const DEBIT_KINDS: &str = "i.kind <> 'credit_memo'";
-const CREDIT_KINDS: &str = "i.kind = 'credit_memo'";
+/// Items' balances as of `$2` (entity `$1`), one side (`is_credit`), per customer and currency,
+/// summed into one column per bucket (`b0`…) by the bucket floors bound from `$3` on.
+fn items_as_of_sql(rows: Rows, is_credit: bool, basis: &str, floors: usize) -> String {
+    let in_bucket = |b: usize| -> String {
+        let lower = (b < floors).then(|| format!("{basis} >= ${}", b + 3));
+        let upper = (b > 0).then(|| format!("{basis} < ${}", b + 2));
+        match (lower, upper) {
+            (Some(lower), Some(upper)) => format!("{lower} AND {upper}"),
+            (Some(only), None) | (None, Some(only)) => only,
+            (None, None) => "1 = 1".to_string(),
+        }
+    };
+    let open_side = if is_credit { "<" } else { ">" };
+    let side = i64::from(is_credit);
+    let columns = |value: &str| -> String {
+        (0..=floors)
+            .map(|b| {
+                format!(
+                    "CAST(SUM(CASE WHEN {} THEN {value} ELSE 0 END) AS BIGINT) AS b{b}",
+                    in_bucket(b)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match rows {
+        Rows::Untouched => format!(
+            "SELECT customer_id, currency, {} FROM items \
+             WHERE entity_id = $1 AND is_credit = {side} AND balance_minor <> 0 \
+             AND balance_minor {open_side} 0 AND last_activity <= $2 AND issue_date <= $2 \
+             GROUP BY customer_id, currency",
+            columns("balance_minor")
+        ),
+        Rows::TouchedSince => format!(
+            "SELECT customer_id, currency, {} FROM ( \
+               SELECT i.customer_id, i.currency, i.{basis} AS {basis}, \
+                 (SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p \
+                  WHERE p.item_id = i.id AND p.posting_date <= $2) AS balance \
+               FROM items i WHERE i.entity_id = $1 AND i.last_activity > i.issue_date \
+               AND i.last_activity > $2 AND i.issue_date <= $2 AND i.is_credit = {side} \
+             ) as_of WHERE balance {open_side} 0 GROUP BY customer_id, currency",
+            columns("balance")
+        ),
+    }
+}
+
+/// Identified payments' unapplied cash as of `$2`, per customer and currency.
+fn payments_as_of_sql(rows: Rows) -> &'static str {
+    match rows {
+        Rows::Untouched => {
+            "SELECT customer_id, currency, CAST(SUM(unapplied_minor) AS BIGINT) AS b0 \
+             FROM payments WHERE entity_id = $1 AND unapplied_minor <> 0 AND unapplied_minor > 0 \
+             AND last_activity <= $2 AND received_on <= $2 AND customer_id IS NOT NULL \
+             GROUP BY customer_id, currency"
+        }
+        Rows::TouchedSince => {
+            "SELECT customer_id, currency, CAST(SUM(unapplied) AS BIGINT) AS b0 FROM ( \
+               SELECT m.customer_id, m.currency, \
+                 (SELECT -COALESCE(SUM(p.amount_minor), 0) FROM postings p \
+                  WHERE p.payment_id = m.id AND p.posting_date <= $2) AS unapplied \
+               FROM payments m WHERE m.entity_id = $1 AND m.last_activity > m.received_on \
+               AND m.last_activity > $2 AND m.received_on <= $2 AND m.customer_id IS NOT NULL \
+             ) as_of WHERE unapplied > 0 GROUP BY customer_id, currency"
+        }
+    }
+}
 
 impl Store {
     pub async fn entity(&self, code: &str) -> StoreResult<EntityRow> {
@@ -209,6 +267,39 @@ impl Store {
         )
     }
 
+    /// Runs an as-of query and returns one sum per customer, currency and bucket column.
+    async fn bucket_rows(
+        &self,
+        sql: String,
+        entity: EntityId,
+        as_of: Date,
+        floors: &[Date],
+    ) -> StoreResult<Vec<BucketSum>> {
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(date_text(as_of));
+        for floor in floors {
+            query = query.bind(date_text(*floor));
+        }
+        let mut sums = Vec::new();
+        for row in query.fetch_all(self.pool()).await? {
+            let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
+            let customer = CustomerId(row.try_get("customer_id")?);
+            for bucket in 0..=floors.len() {
+                let minor: i64 = row.try_get(2 + bucket)?;
+                if minor != 0 {
+                    sums.push(BucketSum {
+                        customer,
+                        currency,
+                        bucket,
+                        amount: money(minor, currency),
+                    });
+                }
+            }
+        }
+        Ok(sums)
+    }
+
     /// Open debit items' as-of balances summed per customer, currency and aging bucket.
     pub async fn aging_bucket_sums(
         &self,
@@ -217,34 +308,13 @@ impl Store {
         as_of: Date,
     ) -> StoreResult<Vec<BucketSum>> {
         let floors = policy.bucket_floors(as_of);
-        let mut case = String::from("CASE");
-        for (bucket, _) in floors.iter().enumerate() {
-            case.push_str(&format!(" WHEN basis >= ${} THEN {bucket}", bucket + 3));
+        let basis = basis_column(policy);
+        let mut sums = Vec::new();
+        for rows in [Rows::Untouched, Rows::TouchedSince] {
+            let sql = items_as_of_sql(rows, false, basis, floors.len());
+            sums.extend(self.bucket_rows(sql, entity, as_of, &floors).await?);
         }
-        case.push_str(&format!(" ELSE {} END", floors.len()));
-        let sql = format!(
-            "SELECT customer_id, currency, {case} AS bucket, CAST(SUM(balance) AS BIGINT) AS amount \
-             FROM ({}) open_items GROUP BY customer_id, currency, bucket",
-            items_as_of_sql(DEBIT_KINDS, ">", basis_column(policy))
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
-            .bind(entity.0)
-            .bind(date_text(as_of));
-        for floor in &floors {
-            query = query.bind(date_text(*floor));
-        }
-        let rows = query.fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|row| {
-                let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
-                Ok(BucketSum {
-                    customer: CustomerId(row.try_get("customer_id")?),
-                    currency,
-                    bucket: row.try_get::<i64, _>("bucket")? as usize,
-                    amount: money(row.try_get("amount")?, currency),
-                })
-            })
-            .collect()
+        Ok(sums)
     }
 
     /// Open credits as of a date per customer and currency: unused credit memos and the
@@ -254,37 +324,25 @@ impl Store {
         entity: EntityId,
         as_of: Date,
     ) -> StoreResult<Vec<OpenCredit>> {
-        let sql = format!(
-            "SELECT customer_id, currency, CAST(SUM(credit) AS BIGINT) AS credit FROM ( \
-               SELECT customer_id, currency, -balance AS credit FROM ({memos}) memos \
-               UNION ALL \
-               SELECT customer_id, currency, unapplied_minor AS credit FROM payments \
-                 WHERE entity_id = $1 AND customer_id IS NOT NULL AND received_on <= $2 \
-                 AND last_activity <= $2 AND unapplied_minor > 0 \
-               UNION ALL \
-               SELECT pm.customer_id, pm.currency, -p.balance AS credit FROM payments pm JOIN \
-                 (SELECT payment_id, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
-                  WHERE entity_id = $1 AND posting_date <= $2 AND payment_id IN \
-                  (SELECT id FROM payments WHERE entity_id = $1 AND customer_id IS NOT NULL \
-                   AND received_on <= $2 AND last_activity > $2) GROUP BY payment_id) p \
-                 ON p.payment_id = pm.id WHERE p.balance < 0 \
-             ) credits GROUP BY customer_id, currency",
-            memos = items_as_of_sql(CREDIT_KINDS, "<", "due_date"),
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(entity.0)
-            .bind(date_text(as_of))
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;
-                Ok(OpenCredit {
-                    customer: CustomerId(row.try_get("customer_id")?),
-                    amount: money(row.try_get("credit")?, currency),
-                })
-            })
-            .collect()
+        let mut credits = Vec::new();
+        for rows in [Rows::Untouched, Rows::TouchedSince] {
+            // A credit memo's as-of balance is negative; one bucket holds them all.
+            let sql = items_as_of_sql(rows, true, "due_date", 0);
+            for sum in self.bucket_rows(sql, entity, as_of, &[]).await? {
+                credits.push(OpenCredit {
+                    customer: sum.customer,
+                    amount: money(-sum.amount.minor(), sum.currency),
+                });
+            }
+            let sql = payments_as_of_sql(rows).to_string();
+            for sum in self.bucket_rows(sql, entity, as_of, &[]).await? {
+                credits.push(OpenCredit {
+                    customer: sum.customer,
+                    amount: sum.amount,
+                });
+            }
+        }
+        Ok(credits)
     }
 
     /// Unapplied cash of payments whose payer is not identified yet, per currency, as of a date.
@@ -313,22 +371,32 @@ impl Store {
 
     /// Every open item (debit and credit) with its balance as of a date, for the detail aging.
     pub async fn aging_items(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<AgingItem>> {
-        let rows = sqlx::query(
-            "SELECT * FROM (SELECT i.id, i.number, i.kind, i.customer_id, i.currency, i.issue_date, i.due_date, \
-               CASE WHEN i.last_activity <= $2 THEN i.balance_minor ELSE \
-                 (SELECT CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) FROM postings p \
-                  WHERE p.item_id = i.id AND p.posting_date <= $2) END AS balance \
-             FROM items i WHERE i.entity_id = $1 AND i.issue_date <= $2) as_of WHERE balance <> 0 \
-             ORDER BY customer_id, due_date, id",
-        )
-        .bind(entity.0)
-        .bind(date_text(as_of))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
+        let resummed = "(SELECT CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) FROM postings p \
+                        WHERE p.item_id = i.id AND p.posting_date <= $2)";
+        let mut items = Vec::new();
+        for (balance, filter) in [
+            (
+                "i.balance_minor",
+                "i.balance_minor <> 0 AND i.last_activity <= $2",
+            ),
+            (
+                resummed,
+                "i.last_activity > i.issue_date AND i.last_activity > $2",
+            ),
+        ] {
+            let sql = format!(
+                "SELECT * FROM (SELECT i.id, i.number, i.kind, i.customer_id, i.currency, i.issue_date, \
+                   i.due_date, {balance} AS balance FROM items i \
+                   WHERE i.entity_id = $1 AND {filter} AND i.issue_date <= $2) as_of WHERE balance <> 0"
+            );
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .bind(entity.0)
+                .bind(date_text(as_of))
+                .fetch_all(self.pool())
+                .await?;
+            for row in &rows {
                 let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
-                Ok(AgingItem {
+                items.push(AgingItem {
                     customer: CustomerId(row.try_get("customer_id")?),
                     item: ItemId(row.try_get("id")?),
                     number: row.try_get("number")?,
@@ -344,9 +412,13 @@ impl Store {
                         &row.try_get::<String, _>("due_date")?,
                     )?,
                     balance: money(row.try_get("balance")?, currency),
-                })
-            })
-            .collect()
+                });
+            }
+        }
+        items.sort_by(|a, b| {
+            (a.customer, a.due_date, a.item).cmp(&(b.customer, b.due_date, b.item))
+        });
+        Ok(items)
     }
 
     /// The obvious aging: one SQL query that sums every posting up to the as-of date per item
@@ -493,7 +565,7 @@ impl Store {
                p.functional_minor, c.code AS customer_code, i.number AS item_number, p.payment_id \
              FROM journal_entries e JOIN postings p ON p.entry_id = e.id \
              LEFT JOIN customers c ON c.id = p.customer_id LEFT JOIN items i ON i.id = p.item_id \
-             WHERE e.entity_id = $1 AND e.entry_date >= $2 AND e.entry_date <= $3 ORDER BY e.entry_date, e.id, p.id",
+             WHERE e.entity_id = $1 AND e.entry_date >= $2 AND e.entry_date <= $3 ORDER BY e.entry_date, e.id, p.line_no",
         )
         .bind(entity.0)
         .bind(date_text(from))
@@ -609,11 +681,11 @@ impl Store {
             ),
             (
                 "A/R control postings without an open item",
-                format!("SELECT CAST(id AS TEXT) FROM postings WHERE entity_id = $1 AND account = '{}' AND item_id IS NULL", ar.replace('\'', "''")),
+                format!("SELECT CAST(entry_id AS TEXT) FROM postings WHERE entity_id = $1 AND account = '{}' AND item_id IS NULL", ar.replace('\'', "''")),
             ),
             (
                 "Unapplied-cash postings without a payment",
-                format!("SELECT CAST(id AS TEXT) FROM postings WHERE entity_id = $1 AND account = '{}' AND payment_id IS NULL", unapplied.replace('\'', "''")),
+                format!("SELECT CAST(entry_id AS TEXT) FROM postings WHERE entity_id = $1 AND account = '{}' AND payment_id IS NULL", unapplied.replace('\'', "''")),
             ),
         ];
         for (what, sql) in checks {

@@ -96,6 +96,7 @@ CREATE TABLE items (
     due_date TEXT NOT NULL,
     currency TEXT NOT NULL,
     terms TEXT NOT NULL,
+    is_credit {int} NOT NULL,
     net_minor {int} NOT NULL,
     tax_minor {int} NOT NULL,
     total_minor {int} NOT NULL,
@@ -108,6 +109,9 @@ CREATE TABLE items (
     UNIQUE (entity_id, kind, number)
 );
 CREATE INDEX items_customer ON items (entity_id, customer_id);
+CREATE INDEX items_open ON items (entity_id, is_credit, customer_id, currency, due_date, issue_date,
+    balance_minor, last_activity) WHERE balance_minor <> 0;
+CREATE INDEX items_touched ON items (entity_id, last_activity) WHERE last_activity > issue_date;
 CREATE TABLE item_lines (
     item_id {int} NOT NULL REFERENCES items (id),
     line_no {int} NOT NULL,
@@ -136,6 +140,9 @@ CREATE TABLE payments (
     UNIQUE (entity_id, bank_account, bank_reference)
 );
 CREATE INDEX payments_customer ON payments (entity_id, customer_id);
+CREATE INDEX payments_open ON payments (entity_id, customer_id, currency, received_on, unapplied_minor,
+    last_activity) WHERE unapplied_minor <> 0;
+CREATE INDEX payments_touched ON payments (entity_id, last_activity) WHERE last_activity > received_on;
 CREATE TABLE journal_entries (
     id {pk},
     entity_id {int} NOT NULL REFERENCES entities (id),
@@ -146,9 +153,9 @@ CREATE TABLE journal_entries (
     created_at TEXT NOT NULL
 );
 CREATE TABLE postings (
-    id {pk},
-    entity_id {int} NOT NULL REFERENCES entities (id),
     entry_id {int} NOT NULL REFERENCES journal_entries (id),
+    line_no {int} NOT NULL,
+    entity_id {int} NOT NULL,
     posting_date TEXT NOT NULL,
     account TEXT NOT NULL,
     currency TEXT NOT NULL,
@@ -156,9 +163,9 @@ CREATE TABLE postings (
     functional_minor {int},
     customer_id {int},
     item_id {int},
-    payment_id {int}
-);
-CREATE INDEX postings_entry ON postings (entry_id);
+    payment_id {int},
+    PRIMARY KEY (entry_id, line_no)
+){without_rowid};
 CREATE INDEX postings_item ON postings (item_id) WHERE item_id IS NOT NULL;
 CREATE INDEX postings_payment ON postings (payment_id) WHERE payment_id IS NOT NULL;
 CREATE TABLE applications (
@@ -219,14 +226,15 @@ CREATE TABLE idempotency_keys (
 
 /// The migration's statements in the engine's dialect.
 pub fn statements(migration: &Migration, engine: Engine) -> Vec<String> {
-    let (pk, int) = match engine {
-        Engine::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER"),
-        Engine::Postgres => ("BIGINT PRIMARY KEY", "BIGINT"),
+    let (pk, int, without_rowid) = match engine {
+        Engine::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER", " WITHOUT ROWID"),
+        Engine::Postgres => ("BIGINT PRIMARY KEY", "BIGINT", ""),
     };
     migration
         .sql
         .replace("{pk}", pk)
         .replace("{int}", int)
+        .replace("{without_rowid}", without_rowid)
         .split(';')
         .map(str::trim)
         .filter(|s| !s.is_empty())

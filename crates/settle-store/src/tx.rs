@@ -142,7 +142,6 @@ const CUSTOMER_IDS: &str = "customers";
 const ITEM_IDS: &str = "items";
 const PAYMENT_IDS: &str = "payments";
 const ENTRY_IDS: &str = "journal_entries";
-const POSTING_IDS: &str = "postings";
 
 const ENTRY_COLUMNS: &[&str] = &[
     "id",
@@ -154,9 +153,9 @@ const ENTRY_COLUMNS: &[&str] = &[
     "created_at",
 ];
 const POSTING_COLUMNS: &[&str] = &[
-    "id",
-    "entity_id",
     "entry_id",
+    "line_no",
+    "entity_id",
     "posting_date",
     "account",
     "currency",
@@ -176,6 +175,7 @@ const ITEM_INSERT_COLUMNS: &[&str] = &[
     "due_date",
     "currency",
     "terms",
+    "is_credit",
     "net_minor",
     "tax_minor",
     "total_minor",
@@ -689,9 +689,7 @@ impl Tx {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let postings: usize = batch.iter().map(|(_, _, e)| e.postings.len()).sum();
         let first_entry = self.allocate(ENTRY_IDS, batch.len() as i64).await?;
-        let mut next_posting = self.allocate(POSTING_IDS, postings as i64).await?;
         let created_at = now();
         let mut entry_ids = Vec::with_capacity(batch.len());
         for (offset, (item, document, entry)) in batch.iter().enumerate() {
@@ -713,6 +711,7 @@ impl Tx {
                 Value::Text(date_text(document.due_date)),
                 Value::Text(document.currency.code().to_string()),
                 Value::Text(document.terms.to_string()),
+                Value::Int(i64::from(!document.kind.is_debit())),
                 Value::Int(net.minor()),
                 Value::Int(tax.minor()),
                 Value::Int(total.minor()),
@@ -738,14 +737,7 @@ impl Tx {
                     writer.lines.push(row);
                 }
             }
-            push_entry(
-                writer,
-                entity,
-                entry_id,
-                entry,
-                &created_at,
-                &mut next_posting,
-            );
+            push_entry(writer, entity, entry_id, entry, &created_at);
             if writer.is_full() {
                 self.flush_documents(writer).await?;
             }
@@ -864,18 +856,8 @@ impl Tx {
         entry: &JournalEntry,
     ) -> StoreResult<EntryId> {
         let entry_id = EntryId(self.allocate(ENTRY_IDS, 1).await?);
-        let mut next_posting = self
-            .allocate(POSTING_IDS, entry.postings.len() as i64)
-            .await?;
         let mut writer = self.document_writer();
-        push_entry(
-            &mut writer,
-            entity,
-            entry_id,
-            entry,
-            &now(),
-            &mut next_posting,
-        );
+        push_entry(&mut writer, entity, entry_id, entry, &now());
         self.finish_documents(writer).await?;
         let date = date_text(entry.date);
         for (item, delta) in entry.item_deltas() {
@@ -1089,7 +1071,6 @@ fn push_entry(
     entry_id: EntryId,
     entry: &JournalEntry,
     created_at: &str,
-    next_posting: &mut i64,
 ) {
     let entry_date = date_text(entry.date);
     writer.entries.push([
@@ -1101,29 +1082,28 @@ fn push_entry(
         Value::OptInt(entry.reverses.map(|e| e.0)),
         Value::Text(created_at.to_string()),
     ]);
-    for posting in &entry.postings {
+    for (line_no, posting) in entry.postings.iter().enumerate() {
         writer.postings.push(posting_row(
-            *next_posting,
-            entity,
             entry_id,
+            line_no as i64 + 1,
+            entity,
             &entry_date,
             posting,
         ));
-        *next_posting += 1;
     }
 }
 
 fn posting_row(
-    id: i64,
-    entity: EntityId,
     entry: EntryId,
+    line_no: i64,
+    entity: EntityId,
     date: &str,
     posting: &Posting,
 ) -> [Value; 11] {
     [
-        Value::Int(id),
-        Value::Int(entity.0),
         Value::Int(entry.0),
+        Value::Int(line_no),
+        Value::Int(entity.0),
         Value::Text(date.to_string()),
         Value::Text(posting.account.clone()),
         Value::Text(posting.amount.currency().code().to_string()),

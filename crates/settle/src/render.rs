@@ -7,7 +7,7 @@ use comfy_table::{Cell, CellAlignment, Table, presets};
 pub fn table(headers: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(presets::UTF8_HORIZONTAL_ONLY);
-    table.set_header(headers.iter().map(|h| Cell::new(h)));
+    table.set_header(headers.iter().copied().map(Cell::new));
     table
 }
 

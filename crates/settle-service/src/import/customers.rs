@@ -176,7 +176,7 @@ impl Settle {
             };
             report.rows_read += 1;
             let line = row.position().map_or(0, csv::Position::line);
-            if report.rows_read % 10_000 == 0 {
+            if report.rows_read.is_multiple_of(10_000) {
                 progress(row.position().map_or(0, csv::Position::byte), total);
             }
             if let Err(e) = columns.check_width(line, &row) {

@@ -103,14 +103,14 @@ fn parse_invoice(
             .ok(),
         _ => None,
     };
-    if let (Some(issued), Some(due)) = (issue_date, due_date) {
-        if due < issued {
-            errors.push(columns.error(
-                line,
-                "due_date",
-                format!("{due} is before the issue date {issued}"),
-            ));
-        }
+    if let (Some(issued), Some(due)) = (issue_date, due_date)
+        && due < issued
+    {
+        errors.push(columns.error(
+            line,
+            "due_date",
+            format!("{due} is before the issue date {issued}"),
+        ));
     }
     let mut amounts = None;
     if let Some(currency) = currency {

@@ -116,13 +116,13 @@ impl Columns {
                 .trim()
                 .trim_start_matches('\u{feff}')
                 .to_ascii_lowercase();
-            if let Some(name) = known.iter().find(|k| **k == header) {
-                if index.insert(*name, position).is_some() {
-                    return Err(ServiceError::BadFile {
-                        file: file.to_string(),
-                        message: format!("line 1: column {name:?} appears twice"),
-                    });
-                }
+            if let Some(name) = known.iter().find(|k| **k == header)
+                && index.insert(*name, position).is_some()
+            {
+                return Err(ServiceError::BadFile {
+                    file: file.to_string(),
+                    message: format!("line 1: column {name:?} appears twice"),
+                });
             }
         }
         let missing: Vec<&str> = required
