@@ -648,7 +648,13 @@ impl Store {
         report.postings = count("SELECT COUNT(*) FROM postings WHERE entity_id = $1").await?;
         report.items = count("SELECT COUNT(*) FROM items WHERE entity_id = $1").await?;
         report.payments = count("SELECT COUNT(*) FROM payments WHERE entity_id = $1").await?;
-        let checks: [(&str, String); 7] = [
+        let checks: [(&str, String); 8] = [
+            (
+                "postings without their entry",
+                "SELECT CAST(p.entry_id AS TEXT) FROM postings p LEFT JOIN journal_entries e ON e.id = p.entry_id \
+                 WHERE p.entity_id = $1 AND e.id IS NULL"
+                    .to_string(),
+            ),
             (
                 "entries that do not balance",
                 "SELECT CAST(entry_id AS TEXT) || ' ' || currency FROM postings WHERE entity_id = $1 \

@@ -615,6 +615,38 @@ impl Tx {
         Ok(found)
     }
 
+    /// How many open items (of any state) the database holds, in all entities.
+    pub async fn item_count(&mut self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM items")
+            .fetch_one(self.conn())
+            .await?)
+    }
+
+    /// Before a bulk load on SQLite: drops the secondary indexes that are cheaper to build again
+    /// afterwards than to maintain row by row. Returns whether it did; the caller must then call
+    /// [`Tx::rebuild_bulk_indexes`] before committing. Inside the transaction, so a rollback
+    /// brings them back. PostgreSQL keeps its indexes (dropping one would lock out readers).
+    pub async fn suspend_bulk_indexes(&mut self) -> StoreResult<bool> {
+        if self.engine != Engine::Sqlite {
+            return Ok(false);
+        }
+        for (name, _) in crate::schema::BULK_REBUILT_INDEXES {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}")))
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(true)
+    }
+
+    pub async fn rebuild_bulk_indexes(&mut self) -> StoreResult<()> {
+        for (_, statement) in crate::schema::BULK_REBUILT_INDEXES {
+            sqlx::query(sqlx::AssertSqlSafe(*statement))
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn has_items(&mut self, entity: EntityId) -> StoreResult<bool> {
         let any: Option<i64> =
             sqlx::query_scalar("SELECT id FROM items WHERE entity_id = $1 LIMIT 1")
