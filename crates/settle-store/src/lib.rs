@@ -61,6 +61,9 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Page cache of a SQLite connection, in KiB.
+pub(crate) const CACHE_KIB: i64 = 65_536;
+
 /// A connection pool to one Settle database.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -124,7 +127,7 @@ impl Store {
                         // WAL lets readers work beside the one writer; NORMAL sync is durable
                         // across application crashes and cheap; foreign keys are off by default.
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                            "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                              PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
                         )

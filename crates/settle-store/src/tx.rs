@@ -136,6 +136,9 @@ pub(crate) fn customer_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
     })
 }
 
+/// Page cache of a connection during a bulk load, in KiB.
+const BULK_CACHE_KIB: i64 = 1 << 20;
+
 /// Names of the id counters.
 const ENTITY_IDS: &str = "entities";
 const CUSTOMER_IDS: &str = "customers";
@@ -635,7 +638,16 @@ impl Tx {
                 .execute(self.conn())
                 .await?;
         }
+        // Room for the load's pages, so that they are not spilled to the log before commit.
+        self.set_cache_kib(BULK_CACHE_KIB).await?;
         Ok(true)
+    }
+
+    async fn set_cache_kib(&mut self, kib: i64) -> StoreResult<()> {
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{kib}")))
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 
     pub async fn rebuild_bulk_indexes(&mut self) -> StoreResult<()> {
@@ -644,6 +656,7 @@ impl Tx {
                 .execute(self.conn())
                 .await?;
         }
+        self.set_cache_kib(crate::CACHE_KIB).await?;
         Ok(())
     }
 
