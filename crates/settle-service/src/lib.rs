@@ -3,6 +3,7 @@
 //! later) calls these and nothing else; none of them holds business rules.
 
 pub mod bench;
+mod chart;
 pub mod demo;
 mod error;
 pub mod import;

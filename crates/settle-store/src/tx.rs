@@ -322,6 +322,31 @@ impl Tx {
         Ok(())
     }
 
+    /// Whether any posting of the entity names this account code.
+    pub async fn account_has_postings(
+        &mut self,
+        entity: EntityId,
+        code: &str,
+    ) -> StoreResult<bool> {
+        let any: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM postings WHERE entity_id = $1 AND account = $2 LIMIT 1",
+        )
+        .bind(entity.0)
+        .bind(code.to_string())
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(any.is_some())
+    }
+
+    pub async fn delete_account(&mut self, entity: EntityId, code: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM accounts WHERE entity_id = $1 AND code = $2")
+            .bind(entity.0)
+            .bind(code.to_string())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn chart(&mut self, entity: EntityId) -> StoreResult<ChartOfAccounts> {
         crate::read::load_chart(self.conn(), entity).await
     }

@@ -57,6 +57,9 @@ pub enum Command {
     /// Export the journal.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The chart of accounts: which general-ledger code each role posts to.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
     /// Check the ledger: every entry balances, subledgers equal their control accounts.
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.
@@ -382,4 +385,27 @@ pub enum Format {
     Table,
     Csv,
     Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// List the accounts and their roles.
+    List(FormatArgs),
+    /// Map a role to a general-ledger account (adds a cash account per bank account).
+    Map(MapAccountArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MapAccountArgs {
+    /// AR_CONTROL, CASH, UNAPPLIED_CASH, REVENUE, SALES_RETURNS, SALES_DISCOUNTS, TAX_PAYABLE,
+    /// BANK_FEES, INTEREST_INCOME, ALLOWANCE, BAD_DEBT_EXPENSE, REFUNDS_CLEARING, ROUNDING.
+    #[arg(long)]
+    pub role: String,
+    #[arg(long)]
+    pub code: String,
+    #[arg(long)]
+    pub name: String,
+    /// For a cash account: the bank account's short name (payments name it with --bank-account).
+    #[arg(long)]
+    pub bank_account: Option<String>,
 }

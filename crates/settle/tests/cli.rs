@@ -27,6 +27,7 @@ on_both_engines!(
     earned_discount_closes_the_invoice,
     historical_aging_shows_balances_as_they_stood,
     journal_export_balances_per_entry,
+    the_chart_of_accounts_is_configurable_until_used,
 );
 
 fn load_fixture(db: &Backend) {
@@ -625,4 +626,89 @@ fn journal_export_balances_per_entry(db: &Backend) {
         ledger.contains("1200 Accounts receivable  EUR 4200.00"),
         "{ledger}"
     );
+}
+
+fn the_chart_of_accounts_is_configurable_until_used(db: &Backend) {
+    db.ok(&["init"]);
+    db.ok(&[
+        "accounts",
+        "map",
+        "--role",
+        "AR_CONTROL",
+        "--code",
+        "1100",
+        "--name",
+        "Trade debtors",
+    ]);
+    db.ok(&[
+        "accounts",
+        "map",
+        "--role",
+        "CASH",
+        "--code",
+        "1020",
+        "--name",
+        "Cash - lockbox",
+        "--bank-account",
+        "LOCKBOX",
+    ]);
+    let customers = Backend::data("customers.csv");
+    let invoices = Backend::data("invoices.csv");
+    db.ok(&["import", "customers", customers.to_str().unwrap()]);
+    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+    db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "10.00",
+        "--date",
+        "2026-07-01",
+        "--reference",
+        "LB-1",
+        "--bank-account",
+        "LOCKBOX",
+    ]);
+    let journal = db.ok(&["export", "journal"]);
+    assert!(
+        journal.contains(",1100,Trade debtors,USD,1080.00,"),
+        "{journal}"
+    );
+    assert!(
+        journal.contains(",1020,Cash - lockbox,USD,10.00,"),
+        "{journal}"
+    );
+    let refused = db.fails(&[
+        "accounts",
+        "map",
+        "--role",
+        "AR_CONTROL",
+        "--code",
+        "1105",
+        "--name",
+        "Other",
+    ]);
+    assert!(refused.contains("already has postings"), "{refused}");
+    let unknown_bank = db.fails(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "1.00",
+        "--date",
+        "2026-07-01",
+        "--reference",
+        "X-1",
+        "--bank-account",
+        "NOPE",
+    ]);
+    assert!(
+        unknown_bank.contains("no cash account \"NOPE\""),
+        "{unknown_bank}"
+    );
+    let accounts = db.json(&["accounts", "list"]);
+    assert_eq!(accounts.as_array().unwrap().len(), 14);
+    db.ok(&["verify"]);
 }

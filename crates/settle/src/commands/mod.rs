@@ -1,5 +1,6 @@
 //! One function per command: turn arguments into a service request, print the result.
 
+mod accounts;
 mod aging;
 mod bench;
 mod customer;
@@ -15,7 +16,8 @@ use settle_core::Currency;
 use settle_service::Settle;
 
 use crate::cli::{
-    Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand, PaymentCommand,
+    AccountsCommand, Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand,
+    PaymentCommand,
 };
 use crate::render;
 
@@ -51,6 +53,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Aging(args) => aging::run(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Verify(args) => verify(settle, args.format).await,
+        Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
+        Command::Accounts(AccountsCommand::Map(args)) => accounts::map(settle, args).await,
         Command::Init(_) | Command::Demo(_) | Command::Bench(_) => {
             unreachable!("handled before opening")
         }
