@@ -1,7 +1,7 @@
 //! customers.csv: `customer_id,name,email,phone,payment_terms,credit_limit,currency,country,tax_id,address`,
 //! with the optional columns `risk_class`, `sales_rep`, `status`, `contact_name`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use csv::StringRecord;
@@ -11,10 +11,7 @@ use settle_core::money::SignPolicy;
 use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Money};
 
-use super::{
-    Columns, ImportOptions, ImportReport, PreviousImport, Progress, csv_error, csv_reader,
-    read_file,
-};
+use super::{Columns, ImportOptions, ImportReport, Opened, Progress, read_file};
 use crate::Settle;
 use crate::error::{RowError, ServiceError, ServiceResult};
 
@@ -132,57 +129,39 @@ impl Settle {
     ) -> ServiceResult<ImportReport> {
         let file = read_file(path)?;
         let entity = self.entity().id;
-        let mut report = ImportReport {
-            file: file.name.clone(),
-            fingerprint: file.fingerprint.clone(),
-            already_imported: None,
-            rows_read: 0,
-            stored: 0,
-            duplicates: 0,
-            rejected: Vec::new(),
+        let Opened {
+            mut tx,
+            mut report,
+            columns,
+            mut reader,
+        } = match super::open(self, &file, "customers", KNOWN, REQUIRED).await? {
+            Ok(opened) => opened,
+            Err(already_imported) => return Ok(already_imported),
         };
-        let mut tx = self.store().begin().await?;
-        if let Some(previous) = tx
-            .import_by_fingerprint(entity, "customers", &file.fingerprint)
-            .await?
-        {
-            report.already_imported = Some(PreviousImport {
-                import_id: previous.id,
-                file_name: previous.file_name,
-                imported_at: previous.imported_at,
-                rows_stored: previous.rows_stored,
-            });
-            return Ok(report);
-        }
-        let mut reader = csv_reader(&file.bytes);
-        let headers = reader.headers().map_err(|e| ServiceError::BadFile {
-            file: file.name.clone(),
-            message: csv_error(&file.name, &e).message,
-        })?;
-        let columns = Columns::map(&file.name, headers, KNOWN, REQUIRED)?;
         let existing = tx.customer_ids(entity).await?;
         let mut seen: HashMap<String, u64> = HashMap::new();
         let mut errors: Vec<RowError> = Vec::new();
         let mut good: Vec<NewCustomer> = Vec::new();
-        let mut skipped_codes: HashSet<String> = HashSet::new();
         let total = file.bytes.len() as u64;
         for record in reader.records() {
-            let row = match record {
+            report.rows_read += 1;
+            if report.rows_read.is_multiple_of(10_000) {
+                progress(
+                    record
+                        .as_ref()
+                        .ok()
+                        .and_then(|r| r.position())
+                        .map_or(0, csv::Position::byte),
+                    total,
+                );
+            }
+            let (line, row) = match super::row_of(&file.name, &columns, record) {
                 Ok(row) => row,
                 Err(e) => {
-                    errors.push(csv_error(&file.name, &e));
+                    errors.push(e);
                     continue;
                 }
             };
-            report.rows_read += 1;
-            let line = row.position().map_or(0, csv::Position::line);
-            if report.rows_read.is_multiple_of(10_000) {
-                progress(row.position().map_or(0, csv::Position::byte), total);
-            }
-            if let Err(e) = columns.check_width(line, &row) {
-                errors.push(e);
-                continue;
-            }
             match parse_customer(&columns, line, &row) {
                 Err(mut row_errors) => errors.append(&mut row_errors),
                 Ok(customer) => {
@@ -194,7 +173,6 @@ impl Settle {
                         ));
                     } else if existing.contains_key(&customer.code) {
                         report.duplicates += 1;
-                        skipped_codes.insert(customer.code);
                     } else {
                         good.push(customer);
                     }
@@ -216,15 +194,7 @@ impl Settle {
         }
         report.stored = good.len() as u64;
         report.rejected = errors;
-        tx.finish_import(
-            import,
-            report.rows_read as i64,
-            report.stored as i64,
-            report.duplicates as i64,
-            report.rejected.len() as i64,
-        )
-        .await?;
-        tx.commit().await?;
+        super::finish(tx, import, &report).await?;
         Ok(report)
     }
 }

@@ -15,8 +15,7 @@ use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Money};
 
 use super::{
-    AmountBasis, Columns, ImportOptions, ImportReport, PreviousImport, Progress, csv_error,
-    csv_reader, parse_date, read_file,
+    AmountBasis, Columns, ImportOptions, ImportReport, Opened, Progress, parse_date, read_file,
 };
 use crate::Settle;
 use crate::error::{RowError, ServiceError, ServiceResult};
@@ -216,34 +215,15 @@ impl Settle {
     ) -> ServiceResult<ImportReport> {
         let file = read_file(path)?;
         let entity = self.entity().id;
-        let mut report = ImportReport {
-            file: file.name.clone(),
-            fingerprint: file.fingerprint.clone(),
-            already_imported: None,
-            rows_read: 0,
-            stored: 0,
-            duplicates: 0,
-            rejected: Vec::new(),
+        let Opened {
+            mut tx,
+            mut report,
+            columns,
+            mut reader,
+        } = match super::open(self, &file, "invoices", KNOWN, REQUIRED).await? {
+            Ok(opened) => opened,
+            Err(already_imported) => return Ok(already_imported),
         };
-        let mut tx = self.store().begin().await?;
-        if let Some(previous) = tx
-            .import_by_fingerprint(entity, "invoices", &file.fingerprint)
-            .await?
-        {
-            report.already_imported = Some(PreviousImport {
-                import_id: previous.id,
-                file_name: previous.file_name,
-                imported_at: previous.imported_at,
-                rows_stored: previous.rows_stored,
-            });
-            return Ok(report);
-        }
-        let mut reader = csv_reader(&file.bytes);
-        let headers = reader.headers().map_err(|e| ServiceError::BadFile {
-            file: file.name.clone(),
-            message: csv_error(&file.name, &e).message,
-        })?;
-        let columns = Columns::map(&file.name, headers, KNOWN, REQUIRED)?;
         let customers = tx.customer_defaults(entity).await?;
         let chart = tx.chart(entity).await?;
         let functional = self.entity().functional_currency;
@@ -305,19 +285,14 @@ impl Settle {
         }
 
         for record in reader.records() {
-            let row = match record {
+            report.rows_read += 1;
+            let (line, row) = match super::row_of(&file.name, &columns, record) {
                 Ok(row) => row,
                 Err(e) => {
-                    errors.push(csv_error(&file.name, &e));
+                    errors.push(e);
                     continue;
                 }
             };
-            report.rows_read += 1;
-            let line = row.position().map_or(0, csv::Position::line);
-            if let Err(e) = columns.check_width(line, &row) {
-                errors.push(e);
-                continue;
-            }
             match parse_invoice(&columns, line, &row, &customers, options.amount_basis) {
                 Err(mut row_errors) => errors.append(&mut row_errors),
                 Ok(document) => match seen.get(&document.number) {
@@ -353,15 +328,7 @@ impl Settle {
         }
         errors.sort_by_key(|e| e.line);
         report.rejected = errors;
-        tx.finish_import(
-            import,
-            report.rows_read as i64,
-            report.stored as i64,
-            report.duplicates as i64,
-            report.rejected.len() as i64,
-        )
-        .await?;
-        tx.commit().await?;
+        super::finish(tx, import, &report).await?;
         Ok(report)
     }
 }

@@ -15,8 +15,10 @@ use std::path::Path;
 use csv::StringRecord;
 use serde::Serialize;
 
-use crate::error::{RowError, ServiceError, ServiceResult};
-use crate::sha256_hex;
+use settle_store::Tx;
+
+use crate::error::{RowError, ServiceError, ServiceResult, distinct_rows};
+use crate::{Settle, sha256_hex};
 
 /// The largest file an import reads (it is held in memory while it is parsed).
 pub const MAX_IMPORT_BYTES: u64 = 4 << 30;
@@ -214,4 +216,83 @@ pub(crate) fn parse_date(
             format!("{text:?} is not a date (expected yyyy-mm-dd)"),
         )),
     }
+}
+
+/// An import under way: its transaction, its report so far, and the file's rows.
+pub(crate) struct Opened<'f> {
+    pub tx: Tx,
+    pub report: ImportReport,
+    pub columns: Columns,
+    pub reader: csv::Reader<&'f [u8]>,
+}
+
+/// Opens an import of `kind`: `Ok(Err(report))` when this very file was imported before (then
+/// nothing is to be done), else the transaction, with the header row mapped.
+pub(crate) async fn open<'f>(
+    settle: &Settle,
+    file: &'f ImportFile,
+    kind: &str,
+    known: &[&'static str],
+    required: &[&'static str],
+) -> ServiceResult<Result<Opened<'f>, ImportReport>> {
+    let mut report = ImportReport {
+        file: file.name.clone(),
+        fingerprint: file.fingerprint.clone(),
+        already_imported: None,
+        rows_read: 0,
+        stored: 0,
+        duplicates: 0,
+        rejected: Vec::new(),
+    };
+    let mut tx = settle.store().begin().await?;
+    if let Some(previous) = tx
+        .import_by_fingerprint(settle.entity().id, kind, &file.fingerprint)
+        .await?
+    {
+        report.already_imported = Some(PreviousImport {
+            import_id: previous.id,
+            file_name: previous.file_name,
+            imported_at: previous.imported_at,
+            rows_stored: previous.rows_stored,
+        });
+        return Ok(Err(report));
+    }
+    let mut reader = csv_reader(&file.bytes);
+    let headers = reader.headers().map_err(|e| ServiceError::BadFile {
+        file: file.name.clone(),
+        message: csv_error(&file.name, &e).message,
+    })?;
+    let columns = Columns::map(&file.name, headers, known, required)?;
+    Ok(Ok(Opened {
+        tx,
+        report,
+        columns,
+        reader,
+    }))
+}
+
+/// One record of the file with its line, or why it is not a row of the header's shape.
+pub(crate) fn row_of(
+    file: &str,
+    columns: &Columns,
+    record: Result<StringRecord, csv::Error>,
+) -> Result<(u64, StringRecord), RowError> {
+    let row = record.map_err(|e| csv_error(file, &e))?;
+    let line = row.position().map_or(0, csv::Position::line);
+    columns.check_width(line, &row)?;
+    Ok((line, row))
+}
+
+/// Records the import's counts and commits everything it stored.
+pub(crate) async fn finish(mut tx: Tx, import: i64, report: &ImportReport) -> ServiceResult<()> {
+    tx.finish_import(
+        import,
+        report.rows_read as i64,
+        report.stored as i64,
+        report.duplicates as i64,
+        distinct_rows(&report.rejected) as i64,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
