@@ -576,25 +576,22 @@ impl Settle {
             )?;
             let chart = tx.chart(entity).await?;
             let entry = events::adjust(&chart, &target, change, request.reason, request.date)?;
-            let entry_id = book(tx, self, entry).await?;
-            tx.insert_adjustment(
-                entity,
+            let (entry_id, balance) = record_adjustment(
+                tx,
+                self,
                 "adjustment",
-                target.id,
-                request.reason,
+                &target,
                 change,
+                request.reason,
                 &request.memo,
-                entry_id,
+                entry,
             )
             .await?;
             Ok(Adjusted {
                 entry_id,
                 item: target.number.clone(),
                 amount: change,
-                balance: target
-                    .balance
-                    .checked_add(change)
-                    .map_err(|e| invalid("amount", e.to_string()))?,
+                balance,
             })
         })
         .await
@@ -620,25 +617,25 @@ impl Settle {
                 request.reason,
                 request.date,
             )?;
-            let entry_id = book(tx, self, entry).await?;
-            tx.insert_adjustment(
-                entity,
+            let written_off = amount
+                .checked_neg()
+                .map_err(|e| invalid("amount", e.to_string()))?;
+            let (entry_id, balance) = record_adjustment(
+                tx,
+                self,
                 "write_off",
-                target.id,
+                &target,
+                written_off,
                 request.reason,
-                amount,
                 &request.memo,
-                entry_id,
+                entry,
             )
             .await?;
             Ok(Adjusted {
                 entry_id,
                 item: target.number.clone(),
                 amount,
-                balance: target
-                    .balance
-                    .checked_sub(amount)
-                    .map_err(|e| invalid("amount", e.to_string()))?,
+                balance,
             })
         })
         .await
@@ -700,6 +697,37 @@ impl Settle {
         })
         .await
     }
+}
+
+/// Books an adjustment's or write-off's entry and records it with its reason; returns the entry
+/// and the item's balance afterwards. `change` is signed: what the item's balance moves by.
+#[allow(clippy::too_many_arguments)]
+async fn record_adjustment(
+    tx: &mut Tx,
+    settle: &Settle,
+    kind: &str,
+    target: &ItemState,
+    change: Money,
+    reason: ReasonCode,
+    memo: &str,
+    entry: JournalEntry,
+) -> ServiceResult<(EntryId, Money)> {
+    let entry_id = book(tx, settle, entry).await?;
+    tx.insert_adjustment(
+        settle.entity().id,
+        kind,
+        target.id,
+        reason,
+        change,
+        memo,
+        entry_id,
+    )
+    .await?;
+    let balance = target
+        .balance
+        .checked_add(change)
+        .map_err(|e| invalid("amount", e.to_string()))?;
+    Ok((entry_id, balance))
 }
 
 /// Issues one document inside an operation's transaction.
