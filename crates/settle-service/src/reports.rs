@@ -52,17 +52,21 @@ impl Settle {
     /// The summary aging as of a date, summed by the store and assembled by the core.
     pub async fn aging(&self, policy: &AgingPolicy, as_of: Date) -> ServiceResult<NamedAging> {
         let entity = self.entity().id;
-        let sums = self
-            .store()
-            .aging_bucket_sums(entity, policy, as_of)
-            .await?;
-        let credits = self.store().open_credits(entity, as_of).await?;
-        let report = AgingReport::from_bucket_sums(policy, as_of, sums, credits)
+        let store = self.store();
+        // Independent reads, each on its own connection.
+        let (sums, credits, names, unidentified_cash) = futures_util::future::join4(
+            store.aging_bucket_sums(entity, policy, as_of),
+            store.open_credits(entity, as_of),
+            store.customer_names(entity),
+            store.unidentified_cash(entity, as_of),
+        )
+        .await;
+        let report = AgingReport::from_bucket_sums(policy, as_of, sums?, credits?)
             .map_err(|e| crate::ServiceError::Refused(format!("aging out of range: {e}")))?;
         Ok(NamedAging {
             report,
-            names: self.store().customer_names(entity).await?,
-            unidentified_cash: self.store().unidentified_cash(entity, as_of).await?,
+            names: names?,
+            unidentified_cash: unidentified_cash?,
         })
     }
 

@@ -61,6 +61,9 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// SQLite has one writer; more connections only serve parallel reads.
+const MAX_SQLITE_CONNECTIONS: u32 = 4;
+
 /// Page cache of a SQLite connection, in KiB.
 pub(crate) const CACHE_KIB: i64 = 65_536;
 
@@ -117,7 +120,7 @@ impl Store {
         };
         let options = AnyPoolOptions::new()
             .max_connections(match engine {
-                Engine::Sqlite => 4,
+                Engine::Sqlite => MAX_SQLITE_CONNECTIONS,
                 Engine::Postgres => 8,
             })
             .acquire_timeout(Duration::from_secs(10))
@@ -236,6 +239,12 @@ impl Store {
             Engine::Postgres => self.pool.begin().await?,
         };
         Ok(Tx::new(tx, self.engine))
+    }
+
+    /// How many connections a read may split its work over: the cores, within the pool.
+    pub(crate) fn read_parallelism(&self) -> i64 {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+        cores.clamp(1, i64::from(MAX_SQLITE_CONNECTIONS))
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -198,12 +198,16 @@ fn items_as_of_sql(rows: Rows, is_credit: bool, basis: &str, floors: usize) -> S
             .join(", ")
     };
     match rows {
+        // `last_activity <= $2` implies `issue_date <= $2`: activity starts on the issue date.
+        // The customer range (the two parameters after the floors) lets the scan be split.
         Rows::Untouched => format!(
             "SELECT customer_id, currency, {} FROM items \
              WHERE entity_id = $1 AND is_credit = {side} AND balance_minor <> 0 \
-             AND balance_minor {open_side} 0 AND last_activity <= $2 AND issue_date <= $2 \
-             GROUP BY customer_id, currency",
-            columns("balance_minor")
+             AND balance_minor {open_side} 0 AND customer_id >= ${} AND customer_id < ${} \
+             AND last_activity <= $2 GROUP BY customer_id, currency",
+            columns("balance_minor"),
+            floors + 3,
+            floors + 4,
         ),
         Rows::TouchedSince => format!(
             "SELECT customer_id, currency, {} FROM ( \
@@ -268,18 +272,23 @@ impl Store {
     }
 
     /// Runs an as-of query and returns one sum per customer, currency and bucket column.
+    /// `customers` bounds an `Untouched` query's customer range (half-open).
     async fn bucket_rows(
         &self,
         sql: String,
         entity: EntityId,
         as_of: Date,
         floors: &[Date],
+        customers: Option<(i64, i64)>,
     ) -> StoreResult<Vec<BucketSum>> {
         let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(entity.0)
             .bind(date_text(as_of));
         for floor in floors {
             query = query.bind(date_text(*floor));
+        }
+        if let Some((from, to)) = customers {
+            query = query.bind(from).bind(to);
         }
         let mut sums = Vec::new();
         for row in query.fetch_all(self.pool()).await? {
@@ -300,7 +309,26 @@ impl Store {
         Ok(sums)
     }
 
-    /// Open debit items' as-of balances summed per customer, currency and aging bucket.
+    /// Customer id ranges (half-open) that split the entity's customers into `parts` runs of
+    /// ids, so that a scan ordered by customer can run on several connections at once.
+    async fn customer_ranges(&self, entity: EntityId, parts: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let (low, high): (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT MIN(id), MAX(id) FROM customers WHERE entity_id = $1")
+                .bind(entity.0)
+                .fetch_one(self.pool())
+                .await?;
+        let (Some(low), Some(high)) = (low, high) else {
+            return Ok(Vec::new());
+        };
+        let span = high - low + 1;
+        let parts = parts.clamp(1, span);
+        Ok((0..parts)
+            .map(|p| (low + span * p / parts, low + span * (p + 1) / parts))
+            .collect())
+    }
+
+    /// Open debit items' as-of balances summed per customer, currency and aging bucket. The
+    /// scan of the open set is split by customer range over the pool's connections.
     pub async fn aging_bucket_sums(
         &self,
         entity: EntityId,
@@ -309,10 +337,20 @@ impl Store {
     ) -> StoreResult<Vec<BucketSum>> {
         let floors = policy.bucket_floors(as_of);
         let basis = basis_column(policy);
+        let ranges = self
+            .customer_ranges(entity, self.read_parallelism())
+            .await?;
+        let untouched = items_as_of_sql(Rows::Untouched, false, basis, floors.len());
+        let touched = items_as_of_sql(Rows::TouchedSince, false, basis, floors.len());
+        let scans = ranges
+            .into_iter()
+            .map(|range| self.bucket_rows(untouched.clone(), entity, as_of, &floors, Some(range)))
+            .chain(std::iter::once(
+                self.bucket_rows(touched, entity, as_of, &floors, None),
+            ));
         let mut sums = Vec::new();
-        for rows in [Rows::Untouched, Rows::TouchedSince] {
-            let sql = items_as_of_sql(rows, false, basis, floors.len());
-            sums.extend(self.bucket_rows(sql, entity, as_of, &floors).await?);
+        for part in futures_util::future::join_all(scans).await {
+            sums.extend(part?);
         }
         Ok(sums)
     }
@@ -324,23 +362,56 @@ impl Store {
         entity: EntityId,
         as_of: Date,
     ) -> StoreResult<Vec<OpenCredit>> {
-        let mut credits = Vec::new();
-        for rows in [Rows::Untouched, Rows::TouchedSince] {
+        let every_customer = Some((i64::MIN, i64::MAX));
+        let memos = [Rows::Untouched, Rows::TouchedSince].map(|rows| {
             // A credit memo's as-of balance is negative; one bucket holds them all.
-            let sql = items_as_of_sql(rows, true, "due_date", 0);
-            for sum in self.bucket_rows(sql, entity, as_of, &[]).await? {
-                credits.push(OpenCredit {
-                    customer: sum.customer,
-                    amount: money(-sum.amount.minor(), sum.currency),
-                });
-            }
-            let sql = payments_as_of_sql(rows).to_string();
-            for sum in self.bucket_rows(sql, entity, as_of, &[]).await? {
-                credits.push(OpenCredit {
-                    customer: sum.customer,
-                    amount: sum.amount,
-                });
-            }
+            let range = (rows == Rows::Untouched)
+                .then_some(every_customer)
+                .flatten();
+            self.bucket_rows(
+                items_as_of_sql(rows, true, "due_date", 0),
+                entity,
+                as_of,
+                &[],
+                range,
+            )
+        });
+        let cash = [Rows::Untouched, Rows::TouchedSince].map(|rows| {
+            self.bucket_rows(
+                payments_as_of_sql(rows).to_string(),
+                entity,
+                as_of,
+                &[],
+                None,
+            )
+        });
+        let (memos, cash) = futures_util::future::join(
+            futures_util::future::join_all(memos),
+            futures_util::future::join_all(cash),
+        )
+        .await;
+        let mut credits = Vec::new();
+        for sum in memos
+            .into_iter()
+            .collect::<StoreResult<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+        {
+            credits.push(OpenCredit {
+                customer: sum.customer,
+                amount: money(-sum.amount.minor(), sum.currency),
+            });
+        }
+        for sum in cash
+            .into_iter()
+            .collect::<StoreResult<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+        {
+            credits.push(OpenCredit {
+                customer: sum.customer,
+                amount: sum.amount,
+            });
         }
         Ok(credits)
     }
