@@ -173,27 +173,24 @@ enum Rows {
 }
 
 /// Items' balances as of `$2` (entity `$1`), one side (`is_credit`), per customer and currency,
-/// summed into one column per bucket (`b0`…) by the bucket floors bound from `$3` on.
+/// as cumulative columns: `c0`… sum the balances whose basis date reaches each bucket floor
+/// bound from `$3` on (floors fall back in time, so each column includes the one before), and
+/// the last column sums them all. One comparison per floor per item; [`Store::bucket_rows`]
+/// takes the differences.
 fn items_as_of_sql(rows: Rows, is_credit: bool, basis: &str, floors: usize) -> String {
-    let in_bucket = |b: usize| -> String {
-        let lower = (b < floors).then(|| format!("{basis} >= ${}", b + 3));
-        let upper = (b > 0).then(|| format!("{basis} < ${}", b + 2));
-        match (lower, upper) {
-            (Some(lower), Some(upper)) => format!("{lower} AND {upper}"),
-            (Some(only), None) | (None, Some(only)) => only,
-            (None, None) => "1 = 1".to_string(),
-        }
-    };
     let open_side = if is_credit { "<" } else { ">" };
     let side = i64::from(is_credit);
     let columns = |value: &str| -> String {
-        (0..=floors)
-            .map(|b| {
+        (0..floors)
+            .map(|k| {
                 format!(
-                    "CAST(SUM(CASE WHEN {} THEN {value} ELSE 0 END) AS BIGINT) AS b{b}",
-                    in_bucket(b)
+                    "CAST(SUM(CASE WHEN {basis} >= ${} THEN {value} ELSE 0 END) AS BIGINT) AS c{k}",
+                    k + 3
                 )
             })
+            .chain(std::iter::once(format!(
+                "CAST(SUM({value}) AS BIGINT) AS total"
+            )))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -271,7 +268,8 @@ impl Store {
         )
     }
 
-    /// Runs an as-of query and returns one sum per customer, currency and bucket column.
+    /// Runs an as-of query (cumulative columns, see [`items_as_of_sql`]) and returns one sum per
+    /// customer, currency and bucket.
     /// `customers` bounds an `Untouched` query's customer range (half-open).
     async fn bucket_rows(
         &self,
@@ -294,8 +292,12 @@ impl Store {
         for row in query.fetch_all(self.pool()).await? {
             let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
             let customer = CustomerId(row.try_get("customer_id")?);
+            // Cumulative columns to buckets: each bucket is its column less the one before.
+            let mut before: i64 = 0;
             for bucket in 0..=floors.len() {
-                let minor: i64 = row.try_get(2 + bucket)?;
+                let through: i64 = row.try_get(2 + bucket)?;
+                let minor = through - before;
+                before = through;
                 if minor != 0 {
                     sums.push(BucketSum {
                         customer,
