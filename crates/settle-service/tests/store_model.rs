@@ -366,18 +366,58 @@ async fn aging_from_journal(
     aging::age(policy, as_of, items, credits).expect("in range")
 }
 
+/// Where a model run keeps its ledger.
+enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The server the PostgreSQL runs create their databases on (they fail when it is unreachable).
+fn postgres_admin_url() -> String {
+    std::env::var("SETTLE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+async fn postgres_admin(sql: String) {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let url = postgres_admin_url();
+    let mut conn = sqlx::AnyConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is unreachable (this test needs it): {e}"));
+    conn.execute(sqlx::AssertSqlSafe(sql))
+        .await
+        .expect("admin statement");
+}
+
 fn check(ops: Vec<Op>) {
+    check_on(Engine::Sqlite, ops);
+}
+
+fn check_on(engine: Engine, ops: Vec<Op>) {
     let dir = std::env::temp_dir().join(format!(
         "settle-model-{}-{}",
         std::process::id(),
         rand_suffix()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let location = dir.join("model.db").display().to_string();
+    let database = format!("settle_model_{}_{}", std::process::id(), rand_suffix());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    let location = match engine {
+        Engine::Sqlite => dir.join("model.db").display().to_string(),
+        Engine::Postgres => {
+            runtime.block_on(postgres_admin(format!("CREATE DATABASE {database}")));
+            let admin = postgres_admin_url();
+            let base = admin
+                .rsplit_once('/')
+                .map_or(admin.as_str(), |(base, _)| base)
+                .to_string();
+            format!("{base}/{database}")
+        }
+    };
     runtime.block_on(async {
         let (settle, _) = Settle::init(&location, "MAIN", "Model", Currency::USD)
             .await
@@ -444,6 +484,11 @@ fn check(ops: Vec<Op>) {
         }
         settle.close().await;
     });
+    if matches!(engine, Engine::Postgres) {
+        runtime.block_on(postgres_admin(format!(
+            "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+        )));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -460,5 +505,15 @@ proptest! {
     #[test]
     fn store_agrees_with_the_journal_under_random_operations(ops in proptest::collection::vec(op(), 1..60)) {
         check(ops);
+    }
+}
+
+proptest! {
+    // Fewer cases: each creates a PostgreSQL database.
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    fn postgres_store_agrees_with_the_journal_under_random_operations(ops in proptest::collection::vec(op(), 1..60)) {
+        check_on(Engine::Postgres, ops);
     }
 }
