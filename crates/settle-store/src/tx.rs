@@ -793,8 +793,11 @@ impl Tx {
                 Value::OptInt(import),
             ];
             writer.items.push(row);
-            // A one-line document is its own line: its header holds the description and amounts.
-            if document.lines.len() > 1 {
+            // A one-line document whose line says what its header says is its own line (most
+            // imported invoices): the header holds the description and amounts.
+            let header_is_the_line = matches!(document.lines.as_slice(),
+                [only] if only.description == document.description);
+            if !header_is_the_line {
                 for (line_no, line) in document.lines.iter().enumerate() {
                     let row = [
                         Value::Int(item.0),
