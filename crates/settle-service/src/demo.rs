@@ -464,6 +464,8 @@ pub async fn build(
                 }
                 Habit::Delinquent => None,
             };
+            // Nobody pays an invoice before it is issued.
+            let paid_on = paid_on.map(|day| day.max(issued));
             match paid_on {
                 Some(day) if day <= options.as_of => pending.push((invoice, total, day)),
                 Some(_) => {}
