@@ -35,7 +35,8 @@ pub enum Engine {
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("cannot open the database at {location}: {source}")]
+    /// The location is not in the message: front ends say which database they opened.
+    #[error("{source}")]
     Open {
         location: String,
         source: sqlx::Error,
@@ -139,13 +140,17 @@ impl Store {
                     Ok(())
                 })
             });
-        let pool = options
-            .connect(&url)
+        let open_error = |source| StoreError::Open {
+            location: redact(location),
+            source,
+        };
+        // One plain connection first: a pool that cannot connect only says it timed out, while
+        // the driver says why (refused, no such database, authentication).
+        let probe = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
             .await
-            .map_err(|source| StoreError::Open {
-                location: redact(location),
-                source,
-            })?;
+            .map_err(open_error)?;
+        sqlx::Connection::close(probe).await.map_err(open_error)?;
+        let pool = options.connect(&url).await.map_err(open_error)?;
         Ok(Store { pool, engine })
     }
 
