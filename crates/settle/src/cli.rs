@@ -52,6 +52,9 @@ pub enum Command {
     /// Customers.
     #[command(subcommand)]
     Customer(CustomerCommand),
+    /// Invoices.
+    #[command(subcommand)]
+    Invoice(InvoiceCommand),
     /// Aging of open items as of a date.
     Aging(AgingArgs),
     /// Export the journal.
@@ -301,6 +304,67 @@ pub struct WriteOffArgs {
 pub enum CustomerCommand {
     /// A customer's account: open items, unapplied cash, activity, balance.
     Show(CustomerShowArgs),
+    /// Create one customer.
+    Add(CustomerAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CustomerAddArgs {
+    pub customer_id: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// NET30, DUE_ON_RECEIPT, EOM30, 2/10 NET30, …
+    #[arg(long, default_value = "NET30")]
+    pub terms: String,
+    #[arg(long)]
+    pub credit_limit: Option<String>,
+    #[arg(long, default_value = "")]
+    pub email: String,
+    #[arg(long, default_value = "")]
+    pub phone: String,
+    #[arg(long, default_value = "")]
+    pub country: String,
+    #[arg(long, default_value = "")]
+    pub tax_id: String,
+    #[arg(long, default_value = "")]
+    pub address: String,
+    /// low, medium, high or critical.
+    #[arg(long, default_value = "medium")]
+    pub risk_class: String,
+    #[arg(long, default_value = "")]
+    pub sales_rep: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvoiceCommand {
+    /// Issue one invoice with its lines.
+    Add(InvoiceAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InvoiceAddArgs {
+    pub number: String,
+    #[arg(long)]
+    pub customer: String,
+    /// Issue date; today when left out.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Due date; from the customer's terms when left out.
+    #[arg(long)]
+    pub due_date: Option<String>,
+    /// A line as DESCRIPTION=NET or DESCRIPTION=NET+TAX (repeat for more lines).
+    #[arg(long = "line", required = true)]
+    pub lines: Vec<String>,
+    #[arg(long, default_value = "")]
+    pub po_number: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ on_both_engines!(
     historical_aging_shows_balances_as_they_stood,
     journal_export_balances_per_entry,
     the_chart_of_accounts_is_configurable_until_used,
+    a_clerk_creates_a_customer_and_an_invoice_with_lines,
 );
 
 fn load_fixture(db: &Backend) {
@@ -710,5 +711,54 @@ fn the_chart_of_accounts_is_configurable_until_used(db: &Backend) {
     );
     let accounts = db.json(&["accounts", "list"]);
     assert_eq!(accounts.as_array().unwrap().len(), 14);
+    db.ok(&["verify"]);
+}
+
+fn a_clerk_creates_a_customer_and_an_invoice_with_lines(db: &Backend) {
+    db.ok(&["init"]);
+    db.ok(&[
+        "customer",
+        "add",
+        "K1",
+        "--name",
+        "Kiwi Ltd",
+        "--currency",
+        "NZD",
+        "--terms",
+        "2/10 NET30",
+    ]);
+    let issued = db.json(&[
+        "invoice",
+        "add",
+        "K-100",
+        "--customer",
+        "K1",
+        "--date",
+        "2026-03-01",
+        "--line",
+        "Widgets=100.00+15.00",
+        "--line",
+        "Freight=20",
+    ]);
+    assert_eq!(issued["total"]["amount"], "135.00");
+    assert_eq!(issued["total"]["currency"], "NZD");
+    assert_eq!(issued["due_date"], "2026-03-31");
+    let again = db.fails(&[
+        "invoice",
+        "add",
+        "K-100",
+        "--customer",
+        "K1",
+        "--line",
+        "x=1",
+    ]);
+    assert!(again.contains("already exists"), "{again}");
+    let duplicate = db.fails(&["customer", "add", "K1", "--name", "Other"]);
+    assert!(duplicate.contains("already exists"), "{duplicate}");
+    let aging = db.ok(&["aging", "--as-of", "2026-03-05", "--format", "csv"]);
+    assert!(
+        aging.contains("K1,Kiwi Ltd,NZD,135.00,0.00,0.00,0.00,0.00,135.00,0.00,135.00"),
+        "{aging}"
+    );
     db.ok(&["verify"]);
 }

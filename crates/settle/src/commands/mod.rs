@@ -17,7 +17,7 @@ use settle_service::Settle;
 
 use crate::cli::{
     AccountsCommand, Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand,
-    PaymentCommand,
+    InvoiceCommand, PaymentCommand,
 };
 use crate::render;
 
@@ -50,6 +50,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Refund(args) => writes::refund(settle, args).await,
         Command::WriteOff(args) => writes::write_off(settle, args).await,
         Command::Customer(CustomerCommand::Show(args)) => customer::show(settle, args).await,
+        Command::Customer(CustomerCommand::Add(args)) => writes::add_customer(settle, args).await,
+        Command::Invoice(InvoiceCommand::Add(args)) => writes::add_invoice(settle, args).await,
         Command::Aging(args) => aging::run(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Verify(args) => verify(settle, args.format).await,
@@ -63,7 +65,9 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
 
 async fn init(db: &str, entity: &str, name: &str, currency: &str) -> Result<()> {
     let currency = Currency::from_code(currency).map_err(|e| anyhow!("--currency: {e}"))?;
-    let (settle, report) = Settle::init(db, entity, name, currency).await?;
+    let (settle, report) = Settle::init(db, entity, name, currency)
+        .await
+        .with_context(|| format!("cannot initialise {}", settle_service::redact_location(db)))?;
     if report.from_version == report.to_version {
         println!("schema is current (version {})", report.to_version);
     } else {

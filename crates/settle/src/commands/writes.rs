@@ -15,8 +15,8 @@ use settle_service::{
 
 use super::{date_or_today, parse_date};
 use crate::cli::{
-    AdjustArgs, ApplyArgs, Format, MemoArgs, PaymentArgs, RefundArgs, UnapplyArgs, WriteArgs,
-    WriteOffArgs,
+    AdjustArgs, ApplyArgs, CustomerAddArgs, Format, InvoiceAddArgs, MemoArgs, PaymentArgs,
+    RefundArgs, UnapplyArgs, WriteArgs, WriteOffArgs,
 };
 use crate::render;
 
@@ -231,6 +231,82 @@ pub async fn write_off(settle: &Settle, args: WriteOffArgs) -> Result<()> {
     let line = format!(
         "wrote off {} of {} (entry {}); balance now {}",
         w.amount, w.item, w.entry_id, w.balance
+    );
+    print(&outcome, &args.write, line)
+}
+
+pub async fn add_customer(settle: &Settle, args: CustomerAddArgs) -> Result<()> {
+    let currency = Currency::from_code(&args.currency).map_err(|e| anyhow!("--currency: {e}"))?;
+    let terms = args.terms.parse().map_err(|e| anyhow!("--terms: {e}"))?;
+    let mut customer =
+        settle_core::customer::NewCustomer::new(&args.customer_id, &args.name, currency, terms);
+    customer.credit_limit = args
+        .credit_limit
+        .as_deref()
+        .map(|limit| {
+            settle_core::Money::parse(limit, currency, settle_core::money::SignPolicy::Unsigned)
+                .map_err(|e| anyhow!("--credit-limit: {e}"))
+        })
+        .transpose()?;
+    customer.email = args.email;
+    customer.phone = args.phone;
+    customer.country = args.country;
+    customer.tax_id = args.tax_id;
+    customer.billing_address = args.address;
+    customer.risk_class = args
+        .risk_class
+        .parse()
+        .map_err(|e| anyhow!("--risk-class: {e}"))?;
+    customer.sales_rep = args.sales_rep;
+    let outcome = settle
+        .create_customer(customer, args.write.idempotency_key.as_deref())
+        .await?;
+    let line = format!(
+        "created customer {} (id {})",
+        outcome.value.code, outcome.value.customer_id
+    );
+    print(&outcome, &args.write, line)
+}
+
+/// Reads `DESCRIPTION=NET` or `DESCRIPTION=NET+TAX`.
+fn invoice_line(text: &str) -> Result<(String, String, String)> {
+    let (description, amounts) = text.rsplit_once('=').ok_or_else(|| {
+        anyhow!("--line {text:?}: expected DESCRIPTION=NET or DESCRIPTION=NET+TAX")
+    })?;
+    let (net, tax) = amounts.split_once('+').unwrap_or((amounts, "0"));
+    Ok((
+        description.trim().to_string(),
+        net.trim().to_string(),
+        tax.trim().to_string(),
+    ))
+}
+
+pub async fn add_invoice(settle: &Settle, args: InvoiceAddArgs) -> Result<()> {
+    let request = settle_service::InvoiceRequest {
+        customer: args.customer,
+        number: args.number,
+        issue_date: date_or_today("--date", args.date.as_deref())?,
+        due_date: args
+            .due_date
+            .as_deref()
+            .map(|d| parse_date("--due-date", d))
+            .transpose()?,
+        currency: None,
+        lines: args
+            .lines
+            .iter()
+            .map(|l| invoice_line(l))
+            .collect::<Result<_>>()?,
+        po_number: args.po_number,
+        description: args.description,
+    };
+    let outcome = settle
+        .create_invoice(request, args.write.idempotency_key.as_deref())
+        .await?;
+    let issued = &outcome.value;
+    let line = format!(
+        "issued invoice {} for {}, due {} (entry {})",
+        issued.number, issued.total, issued.due_date, issued.entry_id
     );
     print(&outcome, &args.write, line)
 }
