@@ -305,7 +305,7 @@ pub enum CustomerCommand {
     /// A customer's account: open items, unapplied cash, activity, balance.
     Show(CustomerShowArgs),
     /// Create one customer.
-    Add(CustomerAddArgs),
+    Add(Box<CustomerAddArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -50,7 +50,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Refund(args) => writes::refund(settle, args).await,
         Command::WriteOff(args) => writes::write_off(settle, args).await,
         Command::Customer(CustomerCommand::Show(args)) => customer::show(settle, args).await,
-        Command::Customer(CustomerCommand::Add(args)) => writes::add_customer(settle, args).await,
+        Command::Customer(CustomerCommand::Add(args)) => writes::add_customer(settle, *args).await,
         Command::Invoice(InvoiceCommand::Add(args)) => writes::add_invoice(settle, args).await,
         Command::Aging(args) => aging::run(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
