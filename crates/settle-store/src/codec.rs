@@ -10,6 +10,11 @@ pub(crate) fn date_text(date: Date) -> String {
     date.to_string()
 }
 
+/// Days since 1970-01-01: the form of a date in the aging's indexes.
+pub(crate) fn day_number(date: Date) -> i64 {
+    i64::from((date - jiff::civil::date(1970, 1, 1)).get_days())
+}
+
 pub(crate) fn now() -> String {
     jiff::Timestamp::now().to_string()
 }

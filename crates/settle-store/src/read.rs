@@ -17,7 +17,7 @@ use settle_core::ids::{CustomerId, EntityId, EntryId, ItemId, PaymentId};
 use settle_core::journal::{EntryKind, JournalEntry, Posting};
 use settle_core::{Currency, Date, Money};
 
-use crate::codec::{date_text, money, read_currency, read_date};
+use crate::codec::{date_text, day_number, money, read_currency, read_date};
 use crate::tx::{account_from_row, customer_row, entity_row, item_state, payment_state};
 use crate::{EntityRow, Store, StoreError, StoreResult, parse_column};
 
@@ -154,10 +154,10 @@ pub(crate) async fn load_entry(
     Ok(Some(entry))
 }
 
-fn basis_column(policy: &AgingPolicy) -> &'static str {
+fn basis_day_column(policy: &AgingPolicy) -> &'static str {
     match policy.basis() {
-        AgingBasis::DueDate => "due_date",
-        AgingBasis::InvoiceDate => "issue_date",
+        AgingBasis::DueDate => "due_day",
+        AgingBasis::InvoiceDate => "issue_day",
     }
 }
 
@@ -172,49 +172,53 @@ enum Rows {
     TouchedSince,
 }
 
-/// Items' balances as of `$2` (entity `$1`), one side (`is_credit`), per customer and currency,
-/// as cumulative columns: `c0`… sum the balances whose basis date reaches each bucket floor
-/// bound from `$3` on (floors fall back in time, so each column includes the one before), and
-/// the last column sums them all. One comparison per floor per item; [`Store::bucket_rows`]
-/// takes the differences.
-fn items_as_of_sql(rows: Rows, is_credit: bool, basis: &str, floors: usize) -> String {
-    let open_side = if is_credit { "<" } else { ">" };
-    let side = i64::from(is_credit);
+/// A parameter of an as-of query.
+#[derive(Clone)]
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// Items' balances as of a date, one side (`is_credit`), per customer and currency, as
+/// cumulative columns: `c0`… sum the balances whose basis day reaches each bucket floor (floors
+/// fall back in time, so each column includes the one before), and the last column sums them
+/// all: one comparison per floor per item; [`Store::bucket_rows`] takes the differences.
+///
+/// Parameters: `$1` entity, `$2` the as-of day number, then the floors as day numbers; then for
+/// `Untouched` a half-open customer-id range (so the scan can be split), for `TouchedSince` the
+/// as-of date as text (postings are dated in text).
+fn items_as_of_sql(rows: Rows, is_credit: bool, basis_day: &str, floors: usize) -> String {
     let columns = |value: &str| -> String {
         (0..floors)
-            .map(|k| {
-                format!(
-                    "CAST(SUM(CASE WHEN {basis} >= ${} THEN {value} ELSE 0 END) AS BIGINT) AS c{k}",
-                    k + 3
-                )
-            })
-            .chain(std::iter::once(format!(
-                "CAST(SUM({value}) AS BIGINT) AS total"
-            )))
+            .map(|k| format!("CAST(SUM(CASE WHEN {basis_day} >= ${} THEN {value} ELSE 0 END) AS BIGINT) AS c{k}", k + 3))
+            .chain(std::iter::once(format!("CAST(SUM({value}) AS BIGINT) AS total")))
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let after_floors = floors + 3;
     match rows {
-        // `last_activity <= $2` implies `issue_date <= $2`: activity starts on the issue date.
-        // The customer range (the two parameters after the floors) lets the scan be split.
+        // Reads `items_open` (debit items, balance > 0) or `items_credit_open` (balance < 0).
+        // `activity_day <= $2` implies the item was issued by then: activity starts on issue.
         Rows::Untouched => format!(
             "SELECT customer_id, currency, {} FROM items \
-             WHERE entity_id = $1 AND is_credit = {side} AND balance_minor <> 0 \
-             AND balance_minor {open_side} 0 AND customer_id >= ${} AND customer_id < ${} \
-             AND last_activity <= $2 GROUP BY customer_id, currency",
+             WHERE entity_id = $1 AND balance_minor {} 0 \
+             AND customer_id >= ${after_floors} AND customer_id < ${} \
+             AND activity_day <= $2 GROUP BY customer_id, currency",
             columns("balance_minor"),
-            floors + 3,
-            floors + 4,
+            if is_credit { "<" } else { ">" },
+            after_floors + 1,
         ),
         Rows::TouchedSince => format!(
             "SELECT customer_id, currency, {} FROM ( \
-               SELECT i.customer_id, i.currency, i.{basis} AS {basis}, \
+               SELECT i.customer_id, i.currency, i.{basis_day} AS {basis_day}, \
                  (SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p \
-                  WHERE p.item_id = i.id AND p.posting_date <= $2) AS balance \
-               FROM items i WHERE i.entity_id = $1 AND i.last_activity > i.issue_date \
-               AND i.last_activity > $2 AND i.issue_date <= $2 AND i.is_credit = {side} \
-             ) as_of WHERE balance {open_side} 0 GROUP BY customer_id, currency",
-            columns("balance")
+                  WHERE p.item_id = i.id AND p.posting_date <= ${after_floors}) AS balance \
+               FROM items i WHERE i.entity_id = $1 AND i.activity_day > i.issue_day \
+               AND i.activity_day > $2 AND i.issue_day <= $2 AND i.is_credit = {} \
+             ) as_of WHERE balance {} 0 GROUP BY customer_id, currency",
+            columns("balance"),
+            i64::from(is_credit),
+            if is_credit { "<" } else { ">" },
         ),
     }
 }
@@ -268,25 +272,20 @@ impl Store {
         )
     }
 
-    /// Runs an as-of query (cumulative columns, see [`items_as_of_sql`]) and returns one sum per
-    /// customer, currency and bucket.
-    /// `customers` bounds an `Untouched` query's customer range (half-open).
+    /// Runs an as-of query (cumulative columns, see [`items_as_of_sql`]) with its parameters
+    /// and returns one sum per customer, currency and bucket (`buckets` of them).
     async fn bucket_rows(
         &self,
         sql: String,
-        entity: EntityId,
-        as_of: Date,
-        floors: &[Date],
-        customers: Option<(i64, i64)>,
+        binds: Vec<Bind>,
+        buckets: usize,
     ) -> StoreResult<Vec<BucketSum>> {
-        let mut query = sqlx::query(AssertSqlSafe(sql))
-            .bind(entity.0)
-            .bind(date_text(as_of));
-        for floor in floors {
-            query = query.bind(date_text(*floor));
-        }
-        if let Some((from, to)) = customers {
-            query = query.bind(from).bind(to);
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Bind::Int(value) => query.bind(value),
+                Bind::Text(value) => query.bind(value),
+            };
         }
         let mut sums = Vec::new();
         for row in query.fetch_all(self.pool()).await? {
@@ -294,7 +293,7 @@ impl Store {
             let customer = CustomerId(row.try_get("customer_id")?);
             // Cumulative columns to buckets: each bucket is its column less the one before.
             let mut before: i64 = 0;
-            for bucket in 0..=floors.len() {
+            for bucket in 0..buckets {
                 let through: i64 = row.try_get(2 + bucket)?;
                 let minor = through - before;
                 before = through;
@@ -337,8 +336,14 @@ impl Store {
         policy: &AgingPolicy,
         as_of: Date,
     ) -> StoreResult<Vec<BucketSum>> {
-        let floors = policy.bucket_floors(as_of);
-        let basis = basis_column(policy);
+        let floors: Vec<Bind> = policy
+            .bucket_floors(as_of)
+            .into_iter()
+            .map(|f| Bind::Int(day_number(f)))
+            .collect();
+        let buckets = floors.len() + 1;
+        let basis = basis_day_column(policy);
+        let head = [Bind::Int(entity.0), Bind::Int(day_number(as_of))];
         let ranges = self
             .customer_ranges(entity, self.read_parallelism())
             .await?;
@@ -346,10 +351,24 @@ impl Store {
         let touched = items_as_of_sql(Rows::TouchedSince, false, basis, floors.len());
         let scans = ranges
             .into_iter()
-            .map(|range| self.bucket_rows(untouched.clone(), entity, as_of, &floors, Some(range)))
-            .chain(std::iter::once(
-                self.bucket_rows(touched, entity, as_of, &floors, None),
-            ));
+            .map(|(from, to)| {
+                let binds = head
+                    .iter()
+                    .chain(&floors)
+                    .cloned()
+                    .chain([Bind::Int(from), Bind::Int(to)])
+                    .collect();
+                self.bucket_rows(untouched.clone(), binds, buckets)
+            })
+            .chain(std::iter::once({
+                let binds = head
+                    .iter()
+                    .chain(&floors)
+                    .cloned()
+                    .chain([Bind::Text(date_text(as_of))])
+                    .collect();
+                self.bucket_rows(touched, binds, buckets)
+            }));
         let mut sums = Vec::new();
         for part in futures_util::future::join_all(scans).await {
             sums.extend(part?);
@@ -364,41 +383,35 @@ impl Store {
         entity: EntityId,
         as_of: Date,
     ) -> StoreResult<Vec<OpenCredit>> {
-        let every_customer = Some((i64::MIN, i64::MAX));
-        let memos = [Rows::Untouched, Rows::TouchedSince].map(|rows| {
-            // A credit memo's as-of balance is negative; one bucket holds them all.
-            let range = (rows == Rows::Untouched)
-                .then_some(every_customer)
-                .flatten();
-            self.bucket_rows(
-                items_as_of_sql(rows, true, "due_date", 0),
-                entity,
-                as_of,
-                &[],
-                range,
-            )
-        });
+        let head = [Bind::Int(entity.0), Bind::Int(day_number(as_of))];
+        // A credit memo's as-of balance is negative; one bucket holds them all.
+        let memos_untouched = self.bucket_rows(
+            items_as_of_sql(Rows::Untouched, true, "due_day", 0),
+            head.iter()
+                .cloned()
+                .chain([Bind::Int(i64::MIN), Bind::Int(i64::MAX)])
+                .collect(),
+            1,
+        );
+        let memos_touched = self.bucket_rows(
+            items_as_of_sql(Rows::TouchedSince, true, "due_day", 0),
+            head.iter()
+                .cloned()
+                .chain([Bind::Text(date_text(as_of))])
+                .collect(),
+            1,
+        );
         let cash = [Rows::Untouched, Rows::TouchedSince].map(|rows| {
-            self.bucket_rows(
-                payments_as_of_sql(rows).to_string(),
-                entity,
-                as_of,
-                &[],
-                None,
-            )
+            let binds = vec![Bind::Int(entity.0), Bind::Text(date_text(as_of))];
+            self.bucket_rows(payments_as_of_sql(rows).to_string(), binds, 1)
         });
         let (memos, cash) = futures_util::future::join(
-            futures_util::future::join_all(memos),
+            futures_util::future::join(memos_untouched, memos_touched),
             futures_util::future::join_all(cash),
         )
         .await;
         let mut credits = Vec::new();
-        for sum in memos
-            .into_iter()
-            .collect::<StoreResult<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-        {
+        for sum in memos.0?.into_iter().chain(memos.1?) {
             credits.push(OpenCredit {
                 customer: sum.customer,
                 amount: money(-sum.amount.minor(), sum.currency),
@@ -450,11 +463,11 @@ impl Store {
         for (balance, filter) in [
             (
                 "i.balance_minor",
-                "i.balance_minor <> 0 AND i.last_activity <= $2",
+                "i.balance_minor <> 0 AND i.activity_day <= $3",
             ),
             (
                 resummed,
-                "i.last_activity > i.issue_date AND i.last_activity > $2",
+                "i.activity_day > i.issue_day AND i.activity_day > $3",
             ),
         ] {
             let sql = format!(
@@ -465,6 +478,7 @@ impl Store {
             let rows = sqlx::query(AssertSqlSafe(sql))
                 .bind(entity.0)
                 .bind(date_text(as_of))
+                .bind(day_number(as_of))
                 .fetch_all(self.pool())
                 .await?;
             for row in &rows {

@@ -9,10 +9,13 @@
 //! their entry without a declared foreign key: they are only ever written with their entry, and
 //! `verify` checks that every posting has one.
 //!
-//! The partial index `items_open` (and `payments_open`) holds only what is open now, with every
-//! column the aging reads, so an aging scans the open set and never the history. The
-//! `*_touched` indexes hold only rows moved after the day they were issued or received (a fresh
-//! import adds nothing to them): the rows whose balance as of a past date may differ from now.
+//! The partial index `items_open` holds only debit items open now (`items_credit_open` the
+//! credit memos, `payments_open` the payments), with every column the aging reads, so an aging
+//! scans the open set and never the history. They use the items' dates as day numbers
+//! (`issue_day`, `due_day`, `activity_day`: days since 1970-01-01, the same dates as the ISO
+//! columns beside them), which compare faster and keep the index narrow. The `*_touched`
+//! indexes hold only rows moved after the day they were issued or received (a fresh import adds
+//! nothing to them): the rows whose balance as of a past date may differ from now.
 
 use crate::Engine;
 
@@ -33,7 +36,7 @@ pub const BULK_REBUILT_INDEXES: &[(&str, &str)] = &[
     ),
     (
         "items_open",
-        "CREATE INDEX items_open ON items (entity_id, is_credit, customer_id, currency, due_date, issue_date, balance_minor, last_activity) WHERE balance_minor <> 0",
+        "CREATE INDEX items_open ON items (entity_id, customer_id, currency, due_day, issue_day, balance_minor, activity_day) WHERE balance_minor > 0",
     ),
     (
         "postings_item",
@@ -128,6 +131,9 @@ CREATE TABLE items (
     total_minor {int} NOT NULL,
     balance_minor {int} NOT NULL,
     last_activity TEXT NOT NULL,
+    issue_day {int} NOT NULL,
+    due_day {int} NOT NULL,
+    activity_day {int} NOT NULL,
     po_number TEXT NOT NULL,
     description TEXT NOT NULL,
     reason TEXT,
@@ -135,8 +141,9 @@ CREATE TABLE items (
     UNIQUE (entity_id, kind, number)
 );
 CREATE INDEX items_customer ON items (entity_id, customer_id);
-CREATE INDEX items_open ON items (entity_id, is_credit, customer_id, currency, due_date, issue_date, balance_minor, last_activity) WHERE balance_minor <> 0;
-CREATE INDEX items_touched ON items (entity_id, last_activity) WHERE last_activity > issue_date;
+CREATE INDEX items_open ON items (entity_id, customer_id, currency, due_day, issue_day, balance_minor, activity_day) WHERE balance_minor > 0;
+CREATE INDEX items_credit_open ON items (entity_id, customer_id, currency, balance_minor, activity_day) WHERE balance_minor < 0;
+CREATE INDEX items_touched ON items (entity_id, activity_day) WHERE activity_day > issue_day;
 CREATE TABLE item_lines (
     item_id {int} NOT NULL REFERENCES items (id),
     line_no {int} NOT NULL,

@@ -19,7 +19,7 @@ use settle_core::reason::ReasonCode;
 use settle_core::{Currency, Date, Money};
 
 use crate::bulk::{BulkInsert, Value};
-use crate::codec::{date_text, money, now, read_currency, read_date};
+use crate::codec::{date_text, day_number, money, now, read_currency, read_date};
 use crate::{Engine, StoreError, StoreResult, parse_column};
 
 pub struct Tx {
@@ -184,6 +184,9 @@ const ITEM_INSERT_COLUMNS: &[&str] = &[
     "total_minor",
     "balance_minor",
     "last_activity",
+    "issue_day",
+    "due_day",
+    "activity_day",
     "po_number",
     "description",
     "reason",
@@ -787,6 +790,9 @@ impl Tx {
                 Value::Int(total.minor()),
                 Value::Int(balance),
                 Value::Text(issue_date),
+                Value::Int(day_number(document.issue_date)),
+                Value::Int(day_number(document.due_date)),
+                Value::Int(day_number(document.issue_date)),
                 Value::Text(document.po_number.clone()),
                 Value::Text(document.description.clone()),
                 Value::OptText(document.reason.map(|r| r.code().to_string())),
@@ -936,13 +942,15 @@ impl Tx {
         for (item, delta) in entry.item_deltas() {
             sqlx::query(
                 "UPDATE items SET balance_minor = balance_minor + $1, \
-                 last_activity = CASE WHEN last_activity < $2 THEN $2 ELSE last_activity END \
+                 last_activity = CASE WHEN last_activity < $2 THEN $2 ELSE last_activity END, \
+                 activity_day = CASE WHEN activity_day < $5 THEN $5 ELSE activity_day END \
                  WHERE id = $3 AND entity_id = $4",
             )
             .bind(delta.minor())
             .bind(date.clone())
             .bind(item.0)
             .bind(entity.0)
+            .bind(day_number(entry.date))
             .execute(self.conn())
             .await?;
         }
