@@ -1,7 +1,9 @@
 //! Multi-row `INSERT`s for imports: many rows per statement, so a million invoices cost a few
 //! thousand round trips to the engine instead of millions.
 
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AssertSqlSafe};
 
 use crate::{Engine, StoreResult};
 
@@ -91,8 +93,8 @@ impl BulkInsert {
         self.values.len() >= self.rows_per_statement * self.columns.len()
     }
 
-    /// Writes everything buffered, a full statement at a time.
-    pub(crate) async fn flush(&mut self, conn: &mut AnyConnection) -> StoreResult<()> {
+    /// Turns everything buffered into statements, a full statement's worth of rows each.
+    pub(crate) fn drain(&mut self, into: &mut Vec<PreparedStatement>) {
         let width = self.columns.len();
         while !self.values.is_empty() {
             let rows = (self.values.len() / width).min(self.rows_per_statement);
@@ -113,10 +115,30 @@ impl BulkInsert {
                     Value::OptText(v) => query.bind(v),
                 };
             }
-            query.execute(&mut *conn).await?;
+            into.push(PreparedStatement(query));
         }
-        Ok(())
     }
+
+    /// Writes everything buffered.
+    pub(crate) async fn flush(&mut self, conn: &mut AnyConnection) -> StoreResult<()> {
+        let mut statements = Vec::new();
+        self.drain(&mut statements);
+        execute(conn, statements).await
+    }
+}
+
+/// A statement with its parameters bound, built away from any connection (on another thread,
+/// say) and executed later in a transaction.
+pub struct PreparedStatement(Query<'static, Any, AnyArguments>);
+
+pub(crate) async fn execute(
+    conn: &mut AnyConnection,
+    statements: Vec<PreparedStatement>,
+) -> StoreResult<()> {
+    for statement in statements {
+        statement.0.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

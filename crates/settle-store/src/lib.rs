@@ -9,6 +9,7 @@
 
 mod bulk;
 mod codec;
+mod documents;
 mod read;
 pub mod schema;
 mod tx;
@@ -19,10 +20,12 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use bulk::PreparedStatement;
+pub use documents::DocumentRows;
 pub use read::{
     AccountBalance, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
 };
-pub use tx::{ApplicationRecord, DocumentWriter, EntityRow, IdempotentResponse, ImportRecord, Tx};
+pub use tx::{ApplicationRecord, EntityRow, IdempotentResponse, ImportRecord, Tx};
 
 /// Which SQL engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

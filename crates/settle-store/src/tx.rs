@@ -13,13 +13,14 @@ use settle_core::accounts::{Account, AccountRole, ChartOfAccounts};
 use settle_core::customer::{Customer, NewCustomer};
 use settle_core::document::{ItemKind, ItemState, NewDocument};
 use settle_core::ids::{ApplicationId, CustomerId, EntityId, EntryId, ItemId, PaymentId, RefundId};
-use settle_core::journal::{JournalEntry, Posting};
+use settle_core::journal::JournalEntry;
 use settle_core::payment::{NewPayment, PaymentState};
 use settle_core::reason::ReasonCode;
 use settle_core::{Currency, Date, Money};
 
-use crate::bulk::{BulkInsert, Value};
+use crate::bulk::{BulkInsert, PreparedStatement, Value};
 use crate::codec::{date_text, day_number, money, now, read_currency, read_date};
+use crate::documents::DocumentRows;
 use crate::{Engine, StoreError, StoreResult, parse_column};
 
 pub struct Tx {
@@ -146,60 +147,6 @@ const ITEM_IDS: &str = "items";
 const PAYMENT_IDS: &str = "payments";
 const ENTRY_IDS: &str = "journal_entries";
 
-const ENTRY_COLUMNS: &[&str] = &[
-    "id",
-    "entity_id",
-    "kind",
-    "entry_date",
-    "memo",
-    "reverses_id",
-    "created_at",
-];
-const POSTING_COLUMNS: &[&str] = &[
-    "entry_id",
-    "line_no",
-    "entity_id",
-    "posting_date",
-    "account",
-    "currency",
-    "amount_minor",
-    "functional_minor",
-    "customer_id",
-    "item_id",
-    "payment_id",
-];
-const ITEM_INSERT_COLUMNS: &[&str] = &[
-    "id",
-    "entity_id",
-    "customer_id",
-    "kind",
-    "number",
-    "issue_date",
-    "due_date",
-    "currency",
-    "terms",
-    "is_credit",
-    "net_minor",
-    "tax_minor",
-    "total_minor",
-    "balance_minor",
-    "last_activity",
-    "issue_day",
-    "due_day",
-    "activity_day",
-    "po_number",
-    "description",
-    "reason",
-    "import_id",
-];
-const LINE_COLUMNS: &[&str] = &[
-    "item_id",
-    "line_no",
-    "entity_id",
-    "description",
-    "net_minor",
-    "tax_minor",
-];
 const CUSTOMER_COLUMNS: &[&str] = &[
     "id",
     "entity_id",
@@ -219,14 +166,6 @@ const CUSTOMER_COLUMNS: &[&str] = &[
     "import_id",
     "created_at",
 ];
-
-/// Buffers for writing many documents with their entries in one transaction.
-pub struct DocumentWriter {
-    items: BulkInsert,
-    lines: BulkInsert,
-    entries: BulkInsert,
-    postings: BulkInsert,
-}
 
 impl Tx {
     pub(crate) fn new(tx: Transaction<'static, Any>, engine: Engine) -> Self {
@@ -740,22 +679,21 @@ impl Tx {
         self.allocate(ITEM_IDS, count as i64).await
     }
 
-    pub fn document_writer(&self) -> DocumentWriter {
-        DocumentWriter {
-            items: BulkInsert::new(self.engine, "items", ITEM_INSERT_COLUMNS),
-            lines: BulkInsert::new(self.engine, "item_lines", LINE_COLUMNS),
-            entries: BulkInsert::new(self.engine, "journal_entries", ENTRY_COLUMNS),
-            postings: BulkInsert::new(self.engine, "postings", POSTING_COLUMNS),
-        }
+    /// A builder for the rows of documents and entries of `entity`, for this engine.
+    pub fn document_rows(&self, entity: EntityId) -> DocumentRows {
+        DocumentRows::new(self.engine, entity)
     }
 
-    /// Writes documents with their issuing entries (ids already allocated with
-    /// [`Tx::allocate_items`]); each item's balance starts as its entry's A/R posting. Call
-    /// [`Tx::finish_documents`] after the last batch.
+    /// Runs statements built by [`DocumentRows`], in order.
+    pub async fn execute(&mut self, statements: Vec<PreparedStatement>) -> StoreResult<()> {
+        crate::bulk::execute(self.conn(), statements).await
+    }
+
+    /// Writes documents with their issuing entries (item ids already allocated with
+    /// [`Tx::allocate_items`]); run `rows.finish()` through [`Tx::execute`] after the last batch.
     pub async fn write_documents(
         &mut self,
-        writer: &mut DocumentWriter,
-        entity: EntityId,
+        rows: &mut DocumentRows,
         batch: &[(ItemId, NewDocument, JournalEntry)],
         import: Option<i64>,
     ) -> StoreResult<Vec<EntryId>> {
@@ -763,78 +701,15 @@ impl Tx {
             return Ok(Vec::new());
         }
         let first_entry = self.allocate(ENTRY_IDS, batch.len() as i64).await?;
-        let created_at = now();
         let mut entry_ids = Vec::with_capacity(batch.len());
         for (offset, (item, document, entry)) in batch.iter().enumerate() {
             let entry_id = EntryId(first_entry + offset as i64);
             entry_ids.push(entry_id);
-            let balance = entry.item_deltas().get(item).map_or(0, Money::minor);
-            let (net, tax, total) = (document.net(), document.tax(), document.total());
-            let (Ok(net), Ok(tax), Ok(total)) = (net, tax, total) else {
-                unreachable!("the core checked the document's totals before it made the entry")
-            };
-            let issue_date = date_text(document.issue_date);
-            let row = [
-                Value::Int(item.0),
-                Value::Int(entity.0),
-                Value::Int(document.customer.0),
-                Value::Text(document.kind.as_str().to_string()),
-                Value::Text(document.number.clone()),
-                Value::Text(issue_date.clone()),
-                Value::Text(date_text(document.due_date)),
-                Value::Text(document.currency.code().to_string()),
-                Value::Text(document.terms.to_string()),
-                Value::Int(i64::from(!document.kind.is_debit())),
-                Value::Int(net.minor()),
-                Value::Int(tax.minor()),
-                Value::Int(total.minor()),
-                Value::Int(balance),
-                Value::Text(issue_date),
-                Value::Int(day_number(document.issue_date)),
-                Value::Int(day_number(document.due_date)),
-                Value::Int(day_number(document.issue_date)),
-                Value::Text(document.po_number.clone()),
-                Value::Text(document.description.clone()),
-                Value::OptText(document.reason.map(|r| r.code().to_string())),
-                Value::OptInt(import),
-            ];
-            writer.items.push(row);
-            // A one-line document whose line says what its header says is its own line (most
-            // imported invoices): the header holds the description and amounts.
-            let header_is_the_line = matches!(document.lines.as_slice(),
-                [only] if only.description == document.description);
-            if !header_is_the_line {
-                for (line_no, line) in document.lines.iter().enumerate() {
-                    let row = [
-                        Value::Int(item.0),
-                        Value::Int(line_no as i64 + 1),
-                        Value::Int(entity.0),
-                        Value::Text(line.description.clone()),
-                        Value::Int(line.net.minor()),
-                        Value::Int(line.tax.minor()),
-                    ];
-                    writer.lines.push(row);
-                }
-            }
-            push_entry(writer, entity, entry_id, entry, &created_at);
-            if writer.is_full() {
-                self.flush_documents(writer).await?;
-            }
+            rows.push_document(item, entry_id, document, entry, import);
+            let ready = rows.ready();
+            self.execute(ready).await?;
         }
         Ok(entry_ids)
-    }
-
-    /// Writes what the writer still buffers, parents before children.
-    pub async fn finish_documents(&mut self, mut writer: DocumentWriter) -> StoreResult<()> {
-        self.flush_documents(&mut writer).await
-    }
-
-    async fn flush_documents(&mut self, writer: &mut DocumentWriter) -> StoreResult<()> {
-        writer.items.flush(self.conn()).await?;
-        writer.lines.flush(self.conn()).await?;
-        writer.entries.flush(self.conn()).await?;
-        writer.postings.flush(self.conn()).await?;
-        Ok(())
     }
 
     /// Issues one document with its entry.
@@ -845,13 +720,41 @@ impl Tx {
         document: &NewDocument,
         entry: &JournalEntry,
     ) -> StoreResult<EntryId> {
-        let mut writer = self.document_writer();
+        let mut rows = self.document_rows(entity);
         let batch = [(item, document.clone(), entry.clone())];
-        let ids = self
-            .write_documents(&mut writer, entity, &batch, None)
-            .await?;
-        self.finish_documents(writer).await?;
+        let ids = self.write_documents(&mut rows, &batch, None).await?;
+        let rest = rows.finish();
+        self.execute(rest).await?;
         Ok(ids[0])
+    }
+
+    /// Reserves ids for documents and their entries at once (a bulk load hands them out
+    /// itself); [`Tx::release_ids`] gives back what it did not use.
+    pub async fn reserve_document_ids(&mut self, count: i64) -> StoreResult<(i64, i64)> {
+        let items = self.allocate(ITEM_IDS, count).await?;
+        let entries = self.allocate(ENTRY_IDS, count).await?;
+        Ok((items, entries))
+    }
+
+    /// Gives back the unused end of reservations made by [`Tx::reserve_document_ids`], so that
+    /// ids stay without gaps: `used_to` are the first unused ids, `reserved_to` the ends.
+    pub async fn release_document_ids(
+        &mut self,
+        used_to: (i64, i64),
+        reserved_to: (i64, i64),
+    ) -> StoreResult<()> {
+        for (table, used, reserved) in [
+            (ITEM_IDS, used_to.0, reserved_to.0),
+            (ENTRY_IDS, used_to.1, reserved_to.1),
+        ] {
+            sqlx::query("UPDATE counters SET next_id = $1 WHERE name = $2 AND next_id = $3")
+                .bind(used)
+                .bind(table)
+                .bind(reserved)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
     }
 
     // ---- payments ----------------------------------------------------------------------------
@@ -935,9 +838,10 @@ impl Tx {
         entry: &JournalEntry,
     ) -> StoreResult<EntryId> {
         let entry_id = EntryId(self.allocate(ENTRY_IDS, 1).await?);
-        let mut writer = self.document_writer();
-        push_entry(&mut writer, entity, entry_id, entry, &now());
-        self.finish_documents(writer).await?;
+        let mut rows = self.document_rows(entity);
+        rows.push_entry(entry_id, entry);
+        let statements = rows.finish();
+        self.execute(statements).await?;
         let date = date_text(entry.date);
         for (item, delta) in entry.item_deltas() {
             sqlx::query(
@@ -1135,65 +1039,6 @@ impl Tx {
         .await?;
         Ok(id)
     }
-}
-
-impl DocumentWriter {
-    fn is_full(&self) -> bool {
-        self.items.is_full()
-            || self.lines.is_full()
-            || self.entries.is_full()
-            || self.postings.is_full()
-    }
-}
-
-fn push_entry(
-    writer: &mut DocumentWriter,
-    entity: EntityId,
-    entry_id: EntryId,
-    entry: &JournalEntry,
-    created_at: &str,
-) {
-    let entry_date = date_text(entry.date);
-    writer.entries.push([
-        Value::Int(entry_id.0),
-        Value::Int(entity.0),
-        Value::Text(entry.kind.as_str().to_string()),
-        Value::Text(entry_date.clone()),
-        Value::Text(entry.memo.clone()),
-        Value::OptInt(entry.reverses.map(|e| e.0)),
-        Value::Text(created_at.to_string()),
-    ]);
-    for (line_no, posting) in entry.postings.iter().enumerate() {
-        writer.postings.push(posting_row(
-            entry_id,
-            line_no as i64 + 1,
-            entity,
-            &entry_date,
-            posting,
-        ));
-    }
-}
-
-fn posting_row(
-    entry: EntryId,
-    line_no: i64,
-    entity: EntityId,
-    date: &str,
-    posting: &Posting,
-) -> [Value; 11] {
-    [
-        Value::Int(entry.0),
-        Value::Int(line_no),
-        Value::Int(entity.0),
-        Value::Text(date.to_string()),
-        Value::Text(posting.account.clone()),
-        Value::Text(posting.amount.currency().code().to_string()),
-        Value::Int(posting.amount.minor()),
-        Value::OptInt(posting.functional_minor),
-        Value::OptInt(posting.customer.map(|c| c.0)),
-        Value::OptInt(posting.item.map(|i| i.0)),
-        Value::OptInt(posting.payment.map(|p| p.0)),
-    ]
 }
 
 fn application_record(row: &sqlx::any::AnyRow) -> StoreResult<ApplicationRecord> {

@@ -29,6 +29,7 @@ on_both_engines!(
     journal_export_balances_per_entry,
     the_chart_of_accounts_is_configurable_until_used,
     a_clerk_creates_a_customer_and_an_invoice_with_lines,
+    a_first_import_skipping_bad_rows_leaves_no_gaps,
 );
 
 fn load_fixture(db: &Backend) {
@@ -760,5 +761,36 @@ fn a_clerk_creates_a_customer_and_an_invoice_with_lines(db: &Backend) {
         aging.contains("K1,Kiwi Ltd,NZD,135.00,0.00,0.00,0.00,0.00,135.00,0.00,135.00"),
         "{aging}"
     );
+    db.ok(&["verify"]);
+}
+
+fn a_first_import_skipping_bad_rows_leaves_no_gaps(db: &Backend) {
+    db.ok(&["init"]);
+    let customers = Backend::data("customers.csv");
+    db.ok(&["import", "customers", customers.to_str().unwrap()]);
+    // Into an empty ledger the rows are prepared on a second thread with ids reserved ahead.
+    let mixed = db.file(
+        "first.csv",
+        "invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n\
+         F-1,ACME,2026-07-01,,USD,100.00,,,\n\
+         F-2,NOBODY,2026-07-01,,USD,5.00,,,\n\
+         F-3,ACME,2026-07-02,,USD,50.00,,,\n",
+    );
+    let report = db.json(&["import", "invoices", &mixed, "--skip-invalid"]);
+    assert_eq!(report["stored"], 2, "{report}");
+    assert_eq!(report["rows_read"], 3, "{report}");
+    let issued = db.json(&[
+        "invoice",
+        "add",
+        "F-4",
+        "--customer",
+        "ACME",
+        "--date",
+        "2026-07-03",
+        "--line",
+        "x=1.00",
+    ]);
+    assert_eq!(issued["item_id"], 3, "ids continue without a gap: {issued}");
+    assert_eq!(issued["entry_id"], 3, "{issued}");
     db.ok(&["verify"]);
 }

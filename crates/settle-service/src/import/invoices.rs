@@ -19,6 +19,7 @@ use super::{
 };
 use crate::Settle;
 use crate::error::{RowError, ServiceError, ServiceResult};
+use settle_store::PreparedStatement;
 
 const KNOWN: &[&str] = &[
     "invoice_number",
@@ -203,6 +204,121 @@ fn parse_invoice(
     }
 }
 
+/// Reads invoice rows: parses each, and refuses an invoice number the file already used.
+struct InvoiceRows {
+    file: String,
+    columns: Columns,
+    customers: CustomerDefaults,
+    basis: AmountBasis,
+    seen: HashMap<String, u64>,
+}
+
+impl InvoiceRows {
+    fn read(
+        &mut self,
+        record: Result<StringRecord, csv::Error>,
+    ) -> Result<(u64, NewDocument), Vec<RowError>> {
+        let (line, row) = super::row_of(&self.file, &self.columns, record).map_err(|e| vec![e])?;
+        let document = parse_invoice(&self.columns, line, &row, &self.customers, self.basis)?;
+        if let Some(first) = self.seen.get(&document.number) {
+            return Err(vec![self.columns.error(
+                line,
+                "invoice_number",
+                format!("{:?} repeats line {first}", document.number),
+            )]);
+        }
+        self.seen.insert(document.number.clone(), line);
+        Ok((line, document))
+    }
+}
+
+/// What the bulk path's preparing thread hands back when the file is read.
+struct Prepared {
+    rows_read: u64,
+    stored: u64,
+    errors: Vec<RowError>,
+    next_ids: (i64, i64),
+}
+
+/// Everything the preparing thread needs, owned.
+struct BulkLoad {
+    bytes: Vec<u8>,
+    rows: InvoiceRows,
+    chart: settle_core::accounts::ChartOfAccounts,
+    functional: settle_core::Currency,
+    skip_invalid: bool,
+    engine: settle_store::Engine,
+    entity: settle_core::ids::EntityId,
+    import: i64,
+    first_ids: (i64, i64),
+}
+
+/// Statements to run, and how far into the file they reach (for the progress bar).
+type Batch = (Vec<PreparedStatement>, u64);
+
+impl BulkLoad {
+    /// Parses every row, issues each invoice with its entry and builds the insert statements,
+    /// handing them over as they fill. Runs on its own thread, beside the one that writes.
+    /// After the first bad row (unless bad rows are skipped) it only reads on, to report them all.
+    fn prepare(mut self, sender: tokio::sync::mpsc::Sender<Batch>) -> Prepared {
+        let mut reader = super::csv_reader(std::io::Cursor::new(std::mem::take(&mut self.bytes)));
+        let mut documents = settle_store::DocumentRows::new(self.engine, self.entity);
+        let (mut next_item, mut next_entry) = self.first_ids;
+        let mut prepared = Prepared {
+            rows_read: 0,
+            stored: 0,
+            errors: Vec::new(),
+            next_ids: self.first_ids,
+        };
+        for record in reader.records() {
+            prepared.rows_read += 1;
+            let position = record
+                .as_ref()
+                .ok()
+                .and_then(|r| r.position())
+                .map_or(0, csv::Position::byte);
+            let (line, document) = match self.rows.read(record) {
+                Ok(row) => row,
+                Err(mut errors) => {
+                    prepared.errors.append(&mut errors);
+                    continue;
+                }
+            };
+            if !prepared.errors.is_empty() && !self.skip_invalid {
+                continue;
+            }
+            let (item, entry_id) = (ItemId(next_item), settle_core::ids::EntryId(next_entry));
+            match events::issue_document(&self.chart, item, &document) {
+                Ok(entry) => {
+                    let entry = entry.in_functional(self.functional);
+                    documents.push_document(&item, entry_id, &document, &entry, Some(self.import));
+                    next_item += 1;
+                    next_entry += 1;
+                    prepared.stored += 1;
+                }
+                Err(rejection) => {
+                    prepared.errors.push(self.rows.columns.error(
+                        line,
+                        "amount",
+                        rejection.to_string(),
+                    ));
+                    continue;
+                }
+            }
+            let ready = documents.ready();
+            if !ready.is_empty() && sender.blocking_send((ready, position)).is_err() {
+                // The writer stopped (it failed); nothing more to do.
+                return prepared;
+            }
+        }
+        if prepared.errors.is_empty() || self.skip_invalid {
+            let _ = sender.blocking_send((documents.finish(), u64::MAX));
+        }
+        prepared.next_ids = (next_item, next_entry);
+        prepared
+    }
+}
+
 impl Settle {
     /// Imports invoices.csv: each new invoice is issued with its journal entry; invoices already
     /// stored with the same details are counted as duplicates; an invoice number stored with
@@ -213,7 +329,7 @@ impl Settle {
         options: ImportOptions,
         progress: Progress<'_>,
     ) -> ServiceResult<ImportReport> {
-        let file = read_file(path)?;
+        let mut file = read_file(path)?;
         let entity = self.entity().id;
         let Opened {
             mut tx,
@@ -236,26 +352,79 @@ impl Settle {
         let import = tx
             .start_import(entity, "invoices", &file.fingerprint, &file.name)
             .await?;
-        let mut writer = tx.document_writer();
-        let mut seen: HashMap<String, u64> = HashMap::new();
-        let mut errors: Vec<RowError> = Vec::new();
-        let mut batch: Vec<(u64, NewDocument)> = Vec::with_capacity(super::BATCH_ROWS);
+        let mut rows = InvoiceRows {
+            file: file.name.clone(),
+            columns: columns.clone(),
+            customers,
+            basis: options.amount_basis,
+            seen: HashMap::new(),
+        };
         let total = file.bytes.len() as u64;
+        let mut errors: Vec<RowError> = Vec::new();
 
-        // Writes a batch unless a bad row already dooms the import (then parsing goes on, to
-        // report every bad row at once).
-        macro_rules! write_batch {
-            () => {{
-                let rows = std::mem::take(&mut batch);
+        if !check_stored {
+            // Nothing stored to compare with: prepare rows on a second thread while this one
+            // writes. The ids are reserved up front and the unused rest given back.
+            drop(reader);
+            let count = rows_estimate.max(1);
+            let first_ids = tx.reserve_document_ids(count).await?;
+            let load = BulkLoad {
+                bytes: std::mem::take(&mut file.bytes),
+                rows,
+                chart,
+                functional,
+                skip_invalid: options.skip_invalid,
+                engine: self.store().engine(),
+                entity,
+                import,
+                first_ids,
+            };
+            let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(4);
+            let worker = std::thread::spawn(move || load.prepare(sender));
+            while let Some((statements, position)) = receiver.recv().await {
+                tx.execute(statements).await?;
+                progress(position.min(total), total);
+            }
+            let prepared = worker.join().map_err(|_| {
+                ServiceError::Refused("the import's preparing thread failed".to_string())
+            })?;
+            report.rows_read = prepared.rows_read;
+            report.stored = prepared.stored;
+            errors = prepared.errors;
+            if errors.is_empty() || options.skip_invalid {
+                tx.release_document_ids(
+                    prepared.next_ids,
+                    (first_ids.0 + count, first_ids.1 + count),
+                )
+                .await?;
+            }
+        } else {
+            let mut documents = tx.document_rows(entity);
+            let mut batch: Vec<(u64, NewDocument)> = Vec::with_capacity(super::BATCH_ROWS);
+            let mut records = reader.records();
+            loop {
+                let record = records.next();
+                let end = record.is_none();
+                if let Some(record) = record {
+                    report.rows_read += 1;
+                    match rows.read(record) {
+                        Ok(row) => batch.push(row),
+                        Err(mut row_errors) => errors.append(&mut row_errors),
+                    }
+                }
+                if batch.len() < super::BATCH_ROWS && !end {
+                    continue;
+                }
+                // A bad row dooms the import (unless skipped): parsing goes on, writing stops.
+                let batch_rows = std::mem::take(&mut batch);
                 if errors.is_empty() || options.skip_invalid {
-                    let stored = if check_stored {
-                        let numbers: Vec<&str> = rows.iter().map(|(_, d)| d.number.as_str()).collect();
-                        tx.existing_documents(entity, ItemKind::Invoice, &numbers).await?
-                    } else {
-                        HashMap::new()
-                    };
-                    let mut fresh = Vec::with_capacity(rows.len());
-                    for (line, document) in rows {
+                    let numbers: Vec<&str> =
+                        batch_rows.iter().map(|(_, d)| d.number.as_str()).collect();
+                    let stored = tx
+                        .existing_documents(entity, ItemKind::Invoice, &numbers)
+                        .await?;
+                    let mut fresh = Vec::with_capacity(batch_rows.len());
+                    for (line, document) in batch_rows {
                         match stored.get(&document.number) {
                             Some(existing) if document.same_as(existing) => report.duplicates += 1,
                             Some(existing) => errors.push(columns.error(
@@ -271,58 +440,36 @@ impl Settle {
                     }
                     if !fresh.is_empty() {
                         let first = tx.allocate_items(fresh.len()).await?;
-                        let mut prepared = Vec::with_capacity(fresh.len());
+                        let mut issued = Vec::with_capacity(fresh.len());
                         for (offset, document) in fresh.into_iter().enumerate() {
                             let id = ItemId(first + offset as i64);
-                            let entry = events::issue_document(&chart, id, &document)?.in_functional(functional);
-                            prepared.push((id, document, entry));
+                            let entry = events::issue_document(&chart, id, &document)?
+                                .in_functional(functional);
+                            issued.push((id, document, entry));
                         }
-                        tx.write_documents(&mut writer, entity, &prepared, Some(import)).await?;
-                        report.stored += prepared.len() as u64;
+                        tx.write_documents(&mut documents, &issued, Some(import))
+                            .await?;
+                        report.stored += issued.len() as u64;
                     }
                 }
-            }};
-        }
-
-        for record in reader.records() {
-            report.rows_read += 1;
-            let (line, row) = match super::row_of(&file.name, &columns, record) {
-                Ok(row) => row,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
+                if end {
+                    break;
                 }
-            };
-            match parse_invoice(&columns, line, &row, &customers, options.amount_basis) {
-                Err(mut row_errors) => errors.append(&mut row_errors),
-                Ok(document) => match seen.get(&document.number) {
-                    Some(first) => errors.push(columns.error(
-                        line,
-                        "invoice_number",
-                        format!("{:?} repeats line {first}", document.number),
-                    )),
-                    None => {
-                        seen.insert(document.number.clone(), line);
-                        batch.push((line, document));
-                    }
-                },
             }
-            if batch.len() >= super::BATCH_ROWS {
-                write_batch!();
-                progress(row.position().map_or(0, csv::Position::byte), total);
+            if errors.is_empty() || options.skip_invalid {
+                let rest = documents.finish();
+                tx.execute(rest).await?;
             }
         }
-        write_batch!();
         progress(total, total);
         if !errors.is_empty() && !options.skip_invalid {
             errors.sort_by_key(|e| e.line);
-            // Dropping the transaction rolls back every batch already written.
+            // Dropping the transaction rolls back everything already written.
             return Err(ServiceError::ImportRejected {
                 file: file.name,
                 errors,
             });
         }
-        tx.finish_documents(writer).await?;
         if rebuild_indexes {
             tx.rebuild_bulk_indexes().await?;
         }

@@ -97,6 +97,7 @@ pub(crate) fn read_file(path: &Path) -> ServiceResult<ImportFile> {
 }
 
 /// Where each known column is in a file, by header name.
+#[derive(Debug, Clone)]
 pub(crate) struct Columns {
     file: String,
     index: HashMap<&'static str, usize>,
@@ -180,7 +181,7 @@ impl Columns {
     }
 }
 
-pub(crate) fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+pub(crate) fn csv_reader<R: std::io::Read>(bytes: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -257,7 +258,7 @@ pub(crate) async fn open<'f>(
         });
         return Ok(Err(report));
     }
-    let mut reader = csv_reader(&file.bytes);
+    let mut reader = csv_reader(file.bytes.as_slice());
     let headers = reader.headers().map_err(|e| ServiceError::BadFile {
         file: file.name.clone(),
         message: csv_error(&file.name, &e).message,
