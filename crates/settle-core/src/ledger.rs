@@ -6,8 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use jiff::civil::Date;
-
 use crate::accounts::{AccountRole, ChartOfAccounts};
 use crate::currency::Currency;
 use crate::document::{ItemState, NewDocument};
@@ -122,17 +120,6 @@ impl Ledger {
 
     pub fn entry(&self, id: EntryId) -> &JournalEntry {
         &self.entries[(id.0 - 1) as usize]
-    }
-
-    /// Balance of one account in one currency, as of a date (inclusive).
-    pub fn account_balance(&self, code: &str, currency: Currency, as_of: Date) -> i128 {
-        self.entries
-            .iter()
-            .filter(|e| e.date <= as_of)
-            .flat_map(|e| &e.postings)
-            .filter(|p| p.account == code && p.amount.currency() == currency)
-            .map(|p| i128::from(p.amount.minor()))
-            .sum()
     }
 
     /// Checks every ledger invariant; the first broken one is returned.

@@ -668,13 +668,7 @@ pub async fn build(
             if refunded >= 5 {
                 break;
             }
-            let Some(state) = settle
-                .store()
-                .begin()
-                .await?
-                .payment_by_id(settle.entity().id, payment)
-                .await?
-            else {
+            let Some(state) = settle.store().payment(settle.entity().id, payment).await? else {
                 continue;
             };
             if state.unapplied.is_positive() && state.unapplied < state.amount && rng.chance(30) {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use settle_core::aging::{self, AgingDetailLine, AgingPolicy, AgingReport};
 use settle_core::ids::CustomerId;
 use settle_core::{Date, Money};
-use settle_store::{AccountBalance, CustomerSummary, JournalLine, VerifyReport};
+use settle_store::{CustomerSummary, JournalLine, VerifyReport};
 
 use crate::error::not_found;
 use crate::{ServiceResult, Settle};
@@ -93,13 +93,6 @@ impl Settle {
 
     pub async fn journal(&self, from: Date, to: Date) -> ServiceResult<Vec<JournalLine>> {
         Ok(self.store().journal(self.entity().id, from, to).await?)
-    }
-
-    pub async fn trial_balance(&self, as_of: Date) -> ServiceResult<Vec<AccountBalance>> {
-        Ok(self
-            .store()
-            .account_balances(self.entity().id, as_of)
-            .await?)
     }
 
     pub async fn verify(&self) -> ServiceResult<VerifyReport> {

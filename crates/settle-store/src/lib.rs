@@ -22,9 +22,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use bulk::PreparedStatement;
 pub use documents::DocumentRows;
-pub use read::{
-    AccountBalance, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
-};
+pub use read::{ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport};
 pub use tx::{ApplicationRecord, EntityRow, IdempotentResponse, ImportRecord, Tx};
 
 /// Which SQL engine a store runs on.

@@ -15,7 +15,7 @@ use settle_core::customer::Customer;
 use settle_core::document::ItemState;
 use settle_core::ids::{CustomerId, EntityId, EntryId, ItemId, PaymentId};
 use settle_core::journal::{EntryKind, JournalEntry, Posting};
-use settle_core::{Currency, Date, Money};
+use settle_core::{Date, Money};
 
 use crate::codec::{date_text, day_number, money, read_currency, read_date};
 use crate::tx::{account_from_row, customer_row, entity_row, item_state, payment_state};
@@ -66,13 +66,6 @@ pub struct CustomerSummary {
     pub open_items: Vec<ItemState>,
     pub unapplied_payments: Vec<PaymentRow>,
     pub activity: Vec<ActivityLine>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountBalance {
-    pub account: String,
-    pub currency: Currency,
-    pub balance_minor: i64,
 }
 
 /// What the ledger check found.
@@ -545,6 +538,23 @@ impl Store {
             .collect()
     }
 
+    /// A payment's state, read outside any write transaction.
+    pub async fn payment(
+        &self,
+        entity: EntityId,
+        id: PaymentId,
+    ) -> StoreResult<Option<PaymentState>> {
+        let row = sqlx::query(
+            "SELECT id, customer_id, currency, received_on, amount_minor, unapplied_minor \
+             FROM payments WHERE entity_id = $1 AND id = $2",
+        )
+        .bind(entity.0)
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| payment_state(&row)).transpose()
+    }
+
     /// Customer id → (code, name), for reports.
     pub async fn customer_names(
         &self,
@@ -682,31 +692,6 @@ impl Store {
                     customer_code: row.try_get("customer_code")?,
                     item_number: row.try_get("item_number")?,
                     payment: row.try_get::<Option<i64>, _>("payment_id")?.map(PaymentId),
-                })
-            })
-            .collect()
-    }
-
-    /// Balance of every account per currency as of a date: the trial balance.
-    pub async fn account_balances(
-        &self,
-        entity: EntityId,
-        as_of: Date,
-    ) -> StoreResult<Vec<AccountBalance>> {
-        let rows = sqlx::query(
-            "SELECT account, currency, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
-             WHERE entity_id = $1 AND posting_date <= $2 GROUP BY account, currency ORDER BY account, currency",
-        )
-        .bind(entity.0)
-        .bind(date_text(as_of))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AccountBalance {
-                    account: row.try_get("account")?,
-                    currency: read_currency("postings", &row.try_get::<String, _>("currency")?)?,
-                    balance_minor: row.try_get("balance")?,
                 })
             })
             .collect()

@@ -293,16 +293,6 @@ impl Tx {
         crate::read::load_chart(self.conn(), entity).await
     }
 
-    pub async fn setting(&mut self, entity: EntityId, key: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE entity_id = $1 AND key = $2")
-                .bind(entity.0)
-                .bind(key.to_string())
-                .fetch_optional(self.conn())
-                .await?,
-        )
-    }
-
     pub async fn set_setting(
         &mut self,
         entity: EntityId,
@@ -658,23 +648,6 @@ impl Tx {
         row.map(|row| item_state(&row)).transpose()
     }
 
-    pub async fn item_by_id(
-        &mut self,
-        entity: EntityId,
-        id: ItemId,
-    ) -> StoreResult<Option<ItemState>> {
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM items WHERE entity_id = $1 AND id = $2{}",
-            self.engine.for_update()
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(entity.0)
-            .bind(id.0)
-            .fetch_optional(self.conn())
-            .await?;
-        row.map(|row| item_state(&row)).transpose()
-    }
-
     pub async fn allocate_items(&mut self, count: usize) -> StoreResult<i64> {
         self.allocate(ITEM_IDS, count as i64).await
     }
@@ -936,26 +909,6 @@ impl Tx {
             .fetch_optional(self.conn())
             .await?;
         row.map(|row| application_record(&row)).transpose()
-    }
-
-    /// Live (not reversed) applications to or from an item or payment.
-    pub async fn live_applications(
-        &mut self,
-        entity: EntityId,
-        invoice: Option<ItemId>,
-        payment: Option<PaymentId>,
-    ) -> StoreResult<Vec<ApplicationRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, kind, invoice_id, payment_id, credit_item_id, currency, amount_minor, discount_minor, \
-             entry_id, reversal_entry_id FROM applications WHERE entity_id = $1 AND reversal_entry_id IS NULL \
-             AND ($2 = 0 OR invoice_id = $2 OR credit_item_id = $2) AND ($3 = 0 OR payment_id = $3) ORDER BY id",
-        )
-        .bind(entity.0)
-        .bind(invoice.map_or(0, |i| i.0))
-        .bind(payment.map_or(0, |p| p.0))
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter().map(application_record).collect()
     }
 
     pub async fn mark_application_reversed(
