@@ -2,7 +2,6 @@
 //! thousand round trips to the engine instead of millions.
 
 use sqlx::any::AnyArguments;
-use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AssertSqlSafe};
 
 use crate::{Engine, StoreResult};
@@ -94,7 +93,7 @@ impl BulkInsert {
     }
 
     /// Turns everything buffered into statements, a full statement's worth of rows each.
-    pub(crate) fn drain(&mut self, into: &mut Vec<PreparedStatement>) {
+    pub(crate) fn drain(&mut self, into: &mut Vec<Query>) {
         let width = self.columns.len();
         while !self.values.is_empty() {
             let rows = (self.values.len() / width).min(self.rows_per_statement);
@@ -115,7 +114,7 @@ impl BulkInsert {
                     Value::OptText(v) => query.bind(v),
                 };
             }
-            into.push(PreparedStatement(query));
+            into.push(query);
         }
     }
 
@@ -129,14 +128,11 @@ impl BulkInsert {
 
 /// A statement with its parameters bound, built away from any connection (on another thread,
 /// say) and executed later in a transaction.
-pub struct PreparedStatement(Query<'static, Any, AnyArguments>);
+pub(crate) type Query = sqlx::query::Query<'static, Any, AnyArguments>;
 
-pub(crate) async fn execute(
-    conn: &mut AnyConnection,
-    statements: Vec<PreparedStatement>,
-) -> StoreResult<()> {
+pub(crate) async fn execute(conn: &mut AnyConnection, statements: Vec<Query>) -> StoreResult<()> {
     for statement in statements {
-        statement.0.execute(&mut *conn).await?;
+        statement.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -12,6 +12,8 @@ mod codec;
 mod documents;
 mod read;
 pub mod schema;
+#[allow(unsafe_code)]
+mod sqlite_native;
 mod tx;
 
 use std::str::FromStr;
@@ -20,8 +22,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
-pub use bulk::PreparedStatement;
-pub use documents::DocumentRows;
+pub use documents::{DocumentRows, PreparedWrites};
 pub use read::{ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport};
 pub use tx::{ApplicationRecord, EntityRow, IdempotentResponse, ImportRecord, Tx};
 
@@ -59,6 +60,9 @@ pub enum StoreError {
     NotInitialised,
     #[error("no legal entity {0:?} in this database (`settle init --entity {0}` creates it)")]
     NoEntity(String),
+    /// SQLite's C interface refused something the driver does not cover.
+    #[error("SQLite: {0}")]
+    Native(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -116,6 +120,9 @@ impl Store {
     pub async fn connect(location: &str) -> StoreResult<Store> {
         install_default_drivers();
         let engine = Engine::of(location);
+        if engine == Engine::Sqlite {
+            sqlite_native::register()?;
+        }
         let url = match engine {
             Engine::Sqlite => sqlite_url(location),
             Engine::Postgres => location.to_string(),

@@ -18,9 +18,9 @@ use settle_core::payment::{NewPayment, PaymentState};
 use settle_core::reason::ReasonCode;
 use settle_core::{Currency, Date, Money};
 
-use crate::bulk::{BulkInsert, PreparedStatement, Value};
+use crate::bulk::{BulkInsert, Value};
 use crate::codec::{date_text, day_number, money, now, read_currency, read_date};
-use crate::documents::DocumentRows;
+use crate::documents::{DocumentRows, PreparedWrites, Writes};
 use crate::{Engine, StoreError, StoreResult, parse_column};
 
 pub struct Tx {
@@ -657,9 +657,12 @@ impl Tx {
         DocumentRows::new(self.engine, entity)
     }
 
-    /// Runs statements built by [`DocumentRows`], in order.
-    pub async fn execute(&mut self, statements: Vec<PreparedStatement>) -> StoreResult<()> {
-        crate::bulk::execute(self.conn(), statements).await
+    /// Runs writes built by [`DocumentRows`].
+    pub async fn execute(&mut self, writes: PreparedWrites) -> StoreResult<()> {
+        match writes.0 {
+            Writes::Statements(statements) => crate::bulk::execute(self.conn(), statements).await,
+            Writes::Rows(batch) => crate::sqlite_native::write(self.conn(), batch).await,
+        }
     }
 
     /// Writes documents with their issuing entries (item ids already allocated with

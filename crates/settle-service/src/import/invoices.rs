@@ -19,7 +19,7 @@ use super::{
 };
 use crate::Settle;
 use crate::error::{RowError, ServiceError, ServiceResult};
-use settle_store::PreparedStatement;
+use settle_store::PreparedWrites;
 
 const KNOWN: &[&str] = &[
     "invoice_number",
@@ -254,7 +254,7 @@ struct BulkLoad {
 }
 
 /// Statements to run, and how far into the file they reach (for the progress bar).
-type Batch = (Vec<PreparedStatement>, u64);
+type Batch = (PreparedWrites, u64);
 
 impl BulkLoad {
     /// Parses every row, issues each invoice with its entry and builds the insert statements,
