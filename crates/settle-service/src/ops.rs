@@ -388,17 +388,7 @@ impl Settle {
                 payer_account: request.payer_account.clone(),
                 memo: request.memo.clone(),
             };
-            let chart = tx.chart(entity).await?;
-            let id = tx.allocate_payment().await?;
-            let entry = events::receive_payment(&chart, id, &payment)?;
-            tx.insert_payment(entity, id, &payment).await?;
-            let entry_id = book(tx, self, entry).await?;
-            Ok(PaymentPosted {
-                payment_id: id,
-                entry_id: Some(entry_id),
-                amount,
-                duplicate: false,
-            })
+            receive_in(tx, self, &payment).await
         })
         .await
     }
@@ -425,40 +415,7 @@ impl Settle {
     ) -> ServiceResult<Outcome<Unapplied>> {
         let text = format!("{application:?} {date}");
         self.write(idempotency_key, "unapply", &text, async |tx| {
-            let entity = self.entity().id;
-            let record = tx
-                .application(entity, application)
-                .await?
-                .ok_or_else(|| not_found(format!("application {application}")))?;
-            if let Some(reversal) = record.reversal_entry {
-                return Err(ServiceError::Refused(format!(
-                    "application {application} was already reversed by entry {reversal}"
-                )));
-            }
-            let original = tx
-                .entry(entity, record.entry)
-                .await?
-                .ok_or_else(|| not_found(format!("entry {}", record.entry)))?;
-            if date < original.date {
-                return Err(invalid(
-                    "date",
-                    format!("is before the application's date {}", original.date),
-                ));
-            }
-            let reversal = original.reversal(
-                record.entry,
-                date,
-                format!("unapply application {application}"),
-            );
-            let reversal_id = book(tx, self, reversal).await?;
-            tx.mark_application_reversed(application, reversal_id)
-                .await?;
-            Ok(Unapplied {
-                application_id: application,
-                reversal_entry_id: reversal_id,
-                amount: record.amount,
-                discount: record.discount,
-            })
+            unapply_in(tx, self, application, date).await
         })
         .await
     }
@@ -843,4 +800,67 @@ async fn apply_in(tx: &mut Tx, settle: &Settle, request: &ApplyRequest) -> Servi
             })
         }
     }
+}
+
+/// Posts a received payment into Unapplied cash (its bank reference not yet stored).
+pub(crate) async fn receive_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    payment: &NewPayment,
+) -> ServiceResult<PaymentPosted> {
+    let entity = settle.entity().id;
+    let chart = tx.chart(entity).await?;
+    let id = tx.allocate_payment().await?;
+    let entry = events::receive_payment(&chart, id, payment)?;
+    tx.insert_payment(entity, id, payment).await?;
+    let entry_id = book(tx, settle, entry).await?;
+    Ok(PaymentPosted {
+        payment_id: id,
+        entry_id: Some(entry_id),
+        amount: payment.amount,
+        duplicate: false,
+    })
+}
+
+/// Reverses an application with the exact opposite of its entry, dated `date`.
+pub(crate) async fn unapply_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    application: ApplicationId,
+    date: Date,
+) -> ServiceResult<Unapplied> {
+    let entity = settle.entity().id;
+    let record = tx
+        .application(entity, application)
+        .await?
+        .ok_or_else(|| not_found(format!("application {application}")))?;
+    if let Some(reversal) = record.reversal_entry {
+        return Err(ServiceError::Refused(format!(
+            "application {application} was already reversed by entry {reversal}"
+        )));
+    }
+    let original = tx
+        .entry(entity, record.entry)
+        .await?
+        .ok_or_else(|| not_found(format!("entry {}", record.entry)))?;
+    if date < original.date {
+        return Err(invalid(
+            "date",
+            format!("is before the application's date {}", original.date),
+        ));
+    }
+    let reversal = original.reversal(
+        record.entry,
+        date,
+        format!("unapply application {application}"),
+    );
+    let reversal_id = book(tx, settle, reversal).await?;
+    tx.mark_application_reversed(application, reversal_id)
+        .await?;
+    Ok(Unapplied {
+        application_id: application,
+        reversal_entry_id: reversal_id,
+        amount: record.amount,
+        discount: record.discount,
+    })
 }

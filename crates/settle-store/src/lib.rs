@@ -7,6 +7,7 @@
 //! (`items.balance_minor`, `payments.unapplied_minor`) are moved in the same transaction as the
 //! postings, from the entry's own deltas, and [`Store::verify`] recomputes them from scratch.
 
+mod bank;
 mod bulk;
 mod codec;
 mod documents;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use documents::{DocumentRows, PreparedWrites};
 pub use read::{ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport};
 pub use tx::{ApplicationRecord, EntityRow, IdempotentResponse, ImportRecord, Tx};

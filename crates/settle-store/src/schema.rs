@@ -44,10 +44,11 @@ pub const BULK_REBUILT_INDEXES: &[(&str, &str)] = &[
     ),
 ];
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "ledger: entities, chart, customers, items, payments, journal, applications",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "ledger: entities, chart, customers, items, payments, journal, applications",
+        sql: r#"
 CREATE TABLE counters (
     name TEXT PRIMARY KEY,
     next_id {int} NOT NULL
@@ -254,7 +255,64 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (entity_id, key)
 );
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        description: "bank statements and their lines, each customer credit linked to its payment",
+        sql: r#"
+CREATE TABLE bank_statements (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    import_id {int} NOT NULL REFERENCES imports (id),
+    format TEXT NOT NULL,
+    account_number TEXT NOT NULL,
+    bank_account TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    statement_ref TEXT NOT NULL,
+    from_date TEXT,
+    to_date TEXT,
+    opening_minor {int},
+    closing_minor {int},
+    lines_credit_minor {int} NOT NULL,
+    lines_debit_minor {int} NOT NULL,
+    difference_minor {int},
+    location TEXT NOT NULL
+);
+CREATE INDEX bank_statements_account ON bank_statements (entity_id, bank_account, to_date);
+CREATE TABLE bank_lines (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    statement_id {int} NOT NULL REFERENCES bank_statements (id),
+    line_no {int} NOT NULL,
+    direction TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reversal {int} NOT NULL,
+    amount_minor {int} NOT NULL,
+    currency TEXT NOT NULL,
+    booking_date TEXT,
+    value_date TEXT,
+    bank_reference TEXT NOT NULL,
+    batch_reference TEXT NOT NULL,
+    customer_reference TEXT NOT NULL,
+    end_to_end_id TEXT NOT NULL,
+    type_code TEXT NOT NULL,
+    payer_name TEXT NOT NULL,
+    payer_account TEXT NOT NULL,
+    payer_bank TEXT NOT NULL,
+    remittance TEXT NOT NULL,
+    structured TEXT NOT NULL,
+    return_reason TEXT NOT NULL,
+    original_reference TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    payment_id {int} REFERENCES payments (id),
+    location TEXT NOT NULL,
+    UNIQUE (statement_id, line_no)
+);
+CREATE INDEX bank_lines_payment ON bank_lines (payment_id) WHERE payment_id IS NOT NULL;
+CREATE INDEX bank_lines_reference ON bank_lines (entity_id, bank_reference);
+"#,
+    },
+];
 
 /// The migration's statements in the engine's dialect.
 pub fn statements(migration: &Migration, engine: Engine) -> Vec<String> {

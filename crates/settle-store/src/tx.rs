@@ -172,7 +172,7 @@ impl Tx {
         Tx { tx, engine }
     }
 
-    fn conn(&mut self) -> &mut AnyConnection {
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
     }
 
@@ -997,7 +997,7 @@ impl Tx {
     }
 }
 
-fn application_record(row: &sqlx::any::AnyRow) -> StoreResult<ApplicationRecord> {
+pub(crate) fn application_record(row: &sqlx::any::AnyRow) -> StoreResult<ApplicationRecord> {
     let currency = read_currency("applications", &row.try_get::<String, _>("currency")?)?;
     Ok(ApplicationRecord {
         id: ApplicationId(row.try_get("id")?),
