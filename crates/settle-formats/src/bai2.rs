@@ -481,10 +481,8 @@ impl<'o> Builder<'o> {
         while index < record.fields.len() {
             let type_code = record.field(index);
             if type_code.is_empty() {
-                if !record.field(index + 1).is_empty() {
-                    return Err(record.error("amount", "an amount without a type code"));
-                }
-                index += 4;
+                // Banks pad with empty fields (`,,,,`, an extra `,` before `/`): skip each.
+                index += 1;
                 continue;
             }
             let code = type_code_value(record, type_code)?;

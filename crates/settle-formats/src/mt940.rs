@@ -169,13 +169,32 @@ fn split_tag(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let after = line.strip_prefix(b":")?;
     let end = after.iter().take(4).position(|&b| b == b':')?;
     let tag = after.get(..end)?;
-    let valid = match tag {
-        [a, b] | [a, b, _] if a.is_ascii_digit() && b.is_ascii_digit() => {
-            tag.get(2).is_none_or(u8::is_ascii_uppercase)
-        }
-        b"NS" | b"940" => true,
-        _ => false,
-    };
+    // Only the tags of MT940 and MT942: a wrapped `:86:` line such as `:12:11` (the end of a
+    // time) or `:00:00/` is text, not a tag.
+    let valid = matches!(
+        tag,
+        b"20"
+            | b"21"
+            | b"25"
+            | b"25P"
+            | b"28"
+            | b"28C"
+            | b"60F"
+            | b"60M"
+            | b"61"
+            | b"62F"
+            | b"62M"
+            | b"64"
+            | b"65"
+            | b"86"
+            | b"34F"
+            | b"13"
+            | b"13D"
+            | b"90D"
+            | b"90C"
+            | b"NS"
+            | b"940"
+    );
     valid.then(|| (tag, after.get(end + 1..).unwrap_or_default()))
 }
 
@@ -291,7 +310,7 @@ fn build_statement(
         let mut is_line_or_info = false;
         match tag.name {
             b"20" => reference = text::non_empty(first),
-            b"21" | b"13D" | b"NS" | b"64" | b"65" => {
+            b"21" | b"13" | b"13D" | b"NS" | b"64" | b"65" => {
                 check_tag_syntax(tag.name, &tag.lines, tag.line)?;
             }
             b"25" | b"25P" => account = Some(tag),
@@ -333,7 +352,7 @@ fn build_statement(
                 let (count, currency, amount) = fields::entry_sum(first).map_err(field_error)?;
                 sums.push((tag, tag.name == b"90C", count, currency, amount));
             }
-            _ => findings.flag(tag.error("tag", "not an MT940 or MT942 tag"))?,
+            _ => {}
         }
         last_was_line = is_line_or_info;
     }
@@ -574,15 +593,16 @@ fn build_line(
     let decoded = if information.is_empty() {
         info::Info::default()
     } else {
-        match info::decode(&information) {
-            Ok(decoded) => decoded,
-            Err(message) => {
-                let first = line.information.first().copied().unwrap_or(tag);
-                findings.flag(first.error("information", message))?;
-                info::free_text(&information)
-            }
+        let (decoded, problem) = info::decode(&information);
+        if let Some(problem) = problem {
+            let first = line.information.first().copied().unwrap_or(tag);
+            findings.flag(first.error("information", problem))?;
         }
+        decoded
     };
+    if field.amount_without_comma {
+        findings.flag(tag.error("amount", "written without its decimal comma"))?;
+    }
 
     let transaction_type = text::decode(text::trim(field.transaction_type));
     let kind = entry_kind(

@@ -38,6 +38,21 @@ impl<'a> Amount<'a> {
         ))
     }
 
+    /// Whole units without a comma, followed by a letter (a `:61:` transaction type).
+    fn read_whole(bytes: &'a [u8]) -> Option<(Amount<'a>, &'a [u8])> {
+        let integer_len = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+        let rest = bytes.get(integer_len..).unwrap_or_default();
+        (integer_len > 0 && rest.first().is_some_and(u8::is_ascii_alphabetic)).then(|| {
+            (
+                Amount {
+                    integer: bytes.get(..integer_len).unwrap_or_default(),
+                    fraction: &[],
+                },
+                rest,
+            )
+        })
+    }
+
     /// Minor units of `currency`. Decimals beyond the currency's exponent must be zeros.
     pub(crate) fn to_minor(self, currency: Currency) -> Result<i64, String> {
         let exponent = usize::from(currency.exponent());
@@ -170,6 +185,8 @@ pub(crate) struct LineField<'a> {
     /// What follows the references on the first line (some banks put the counterparty's name
     /// there); kept with the supplementary details.
     pub(crate) extra: &'a [u8],
+    /// The amount had no decimal comma (`500NTRF`): read as whole units, and reported.
+    pub(crate) amount_without_comma: bool,
 }
 
 pub(crate) fn statement_line(value: &[u8]) -> Result<LineField<'_>, FieldError> {
@@ -218,15 +235,20 @@ pub(crate) fn statement_line(value: &[u8]) -> Result<LineField<'_>, FieldError> 
         [letter, tail @ ..] if letter.is_ascii_alphabetic() => tail,
         _ => after_mark,
     };
-    let (amount, after_amount) = Amount::read(after_funds).ok_or_else(|| {
-        (
-            "amount",
-            format!(
-                "{:?} is not an amount with a decimal comma",
-                text::excerpt(after_funds)
-            ),
-        )
-    })?;
+    let (amount, after_amount, amount_without_comma) = Amount::read(after_funds)
+        .map(|(amount, rest)| (amount, rest, false))
+        .or_else(|| Amount::read_whole(after_funds).map(|(amount, rest)| (amount, rest, true)))
+        .ok_or_else(|| {
+            (
+                "amount",
+                format!(
+                    "{:?} is not an amount with a decimal comma",
+                    text::excerpt(after_funds)
+                ),
+            )
+        })?;
+    // Some banks put a blank between the amount and the transaction type.
+    let after_amount = text::trim(after_amount);
     let transaction_type = after_amount
         .get(..4)
         .filter(|t| matches!(t.first(), Some(b'N' | b'F' | b'S')))
@@ -272,6 +294,7 @@ pub(crate) fn statement_line(value: &[u8]) -> Result<LineField<'_>, FieldError> 
         customer_reference: text::trim(customer_reference),
         bank_reference: text::trim(bank_reference),
         extra: text::trim(extra),
+        amount_without_comma,
     })
 }
 
@@ -374,6 +397,10 @@ mod tests {
             "debit/credit mark"
         );
         assert_eq!(statement_line(b"110701C5.00NTRF").unwrap_err().0, "amount");
+        let line = statement_line(b"1407290729C500NTRF29-07-2014 10:05//B4G").unwrap();
+        assert!(line.amount_without_comma);
+        let line = statement_line(b"2006080608D12,35 NRTIKREF+//2016021783252833").unwrap();
+        assert_eq!(line.transaction_type, b"NRTI");
         assert_eq!(
             statement_line(b"110701C5,00").unwrap_err().0,
             "transaction type"

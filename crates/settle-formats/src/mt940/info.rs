@@ -25,16 +25,16 @@ pub(crate) struct Info {
     pub(crate) return_reason: Option<String>,
 }
 
-/// Decodes `:86:` lines. An error means a structured layout that is broken (a `?` that opens
-/// no subfield); the caller decides whether to fall back to [`free_text`].
-pub(crate) fn decode(lines: &[&[u8]]) -> Result<Info, String> {
+/// Decodes `:86:` lines, with a description of what was broken in a structured layout (a `?`
+/// that opens no subfield is then read as text) for the caller to report.
+pub(crate) fn decode(lines: &[&[u8]]) -> (Info, Option<String>) {
     let joined: Vec<u8> = lines.iter().flat_map(|line| line.iter().copied()).collect();
     if is_german_structured(&joined) {
         german(&joined)
     } else if is_slash_keyed(&joined) {
-        Ok(slash_keyed(&joined))
+        (slash_keyed(&joined), None)
     } else {
-        Ok(free_text(lines))
+        (free_text(lines), None)
     }
 }
 
@@ -60,28 +60,43 @@ const SEPA_KEYWORDS: &[&[u8]] = &[
     b"COAM", b"OAMT",
 ];
 
-fn german(joined: &[u8]) -> Result<Info, String> {
+fn german(joined: &[u8]) -> (Info, Option<String>) {
     let mut info = Info {
         gvc: non_empty(joined.get(..3).unwrap_or_default()),
         ..Info::default()
     };
+    let mut problem = None;
+    let mut subfields: Vec<(i8, Vec<u8>)> = Vec::new();
+    for piece in joined
+        .get(3..)
+        .unwrap_or_default()
+        .split(|&b| b == b'?')
+        .skip(1)
+    {
+        match piece.get(..2).and_then(text::two_digits) {
+            Some(number) => subfields.push((number, piece.get(2..).unwrap_or_default().to_vec())),
+            None => {
+                problem.get_or_insert_with(|| {
+                    format!(
+                        "'?' must open a subfield with two digits, found {:?}",
+                        text::excerpt(piece)
+                    )
+                });
+                // Read the stray `?` as text of the subfield it stands in.
+                match subfields.last_mut() {
+                    Some((_, value)) => {
+                        value.push(b'?');
+                        value.extend_from_slice(piece);
+                    }
+                    None => subfields.push((0, piece.to_vec())),
+                }
+            }
+        }
+    }
     let mut sections: Vec<(&[u8], Vec<u8>)> = Vec::new();
     let mut name: Vec<u8> = Vec::new();
-    let mut rest = joined.get(3..).unwrap_or_default();
-    while let Some(after_mark) = rest.strip_prefix(b"?") {
-        let number = after_mark
-            .get(..2)
-            .and_then(text::two_digits)
-            .ok_or_else(|| {
-                format!(
-                    "'?' must open a subfield with two digits, found {:?}",
-                    text::excerpt(after_mark)
-                )
-            })?;
-        let body = after_mark.get(2..).unwrap_or_default();
-        let end = memchr::memchr(b'?', body).unwrap_or(body.len());
-        let value = body.get(..end).unwrap_or_default();
-        rest = body.get(end..).unwrap_or_default();
+    for (number, value) in &subfields {
+        let value = value.as_slice();
         match number {
             20..=29 | 60..=63 => {
                 let keyword = SEPA_KEYWORDS
@@ -122,7 +137,7 @@ fn german(joined: &[u8]) -> Result<Info, String> {
             _ => {}
         }
     }
-    Ok(info)
+    (info, problem)
 }
 
 /// Top-level keys of the slash-keyed layout. Sub-keys (`USTD`, `STRD`, `CUR`, `ISSR`) stay
@@ -307,7 +322,7 @@ mod tests {
              E59280200501000000000?32EWE VERTRIEB GmbH?35EWE VERTRIEB powerclo\n\
              ud",
         ))
-        .unwrap();
+        .0;
         assert_eq!(info.gvc.as_deref(), Some("166"));
         assert_eq!(info.end_to_end_id.as_deref(), Some("SCP 100 / 0082002528"));
         assert_eq!(
@@ -327,13 +342,16 @@ mod tests {
         let info = decode(&lines(
             "106?00KARTENZAHLUNG?20SVWZ+Apple Pay?21 DATUM 19.?22ABWA+Aral Tankstelle?32ARAL AG",
         ))
-        .unwrap();
+        .0;
         assert_eq!(info.remittance, vec!["Apple Pay DATUM 19."]);
         assert_eq!(
             info.ultimate_payer.and_then(|p| p.name).as_deref(),
             Some("Aral Tankstelle")
         );
-        assert!(decode(&lines("105?00X?62ABWA+Finanzamt Sentinel?")).is_err());
+        let (info, problem) = decode(&lines("105?20SVWZ+Steuer?21 2017?Q1?32Finanzamt?"));
+        assert!(problem.is_some());
+        assert_eq!(info.remittance, vec!["Steuer 2017?Q1"]);
+        assert_eq!(info.payer.name.as_deref(), Some("Finanzamt?"));
     }
 
     #[test]
@@ -342,7 +360,7 @@ mod tests {
             "/TRTP/SEPA OVERBOEKING/IBAN/NL51ABNA0393939393/BIC/ABNANL2AXXX\n\
              /NAME/ABSCS/REMI/USTD//INV 2024-001 AND 2024-002/EREF/NOTPROVIDED",
         ))
-        .unwrap();
+        .0;
         assert_eq!(info.payer.account.as_deref(), Some("NL51ABNA0393939393"));
         assert_eq!(info.payer.bank_id.as_deref(), Some("ABNANL2AXXX"));
         assert_eq!(info.payer.name.as_deref(), Some("ABSCS"));
@@ -352,7 +370,7 @@ mod tests {
         let info = decode(&lines(
             "/CNTP/NL12RABO0123456789/RABONL2U/J JANSEN/UTRECHT/REMI/STRD/CUR/1234567890123456/",
         ))
-        .unwrap();
+        .0;
         assert_eq!(info.payer.name.as_deref(), Some("J JANSEN"));
         assert_eq!(info.references[0].reference, "1234567890123456");
     }
@@ -362,7 +380,7 @@ mod tests {
         let info = decode(&lines(
             "TUINDORP 13-07-2015 16:30 PAS: 2222\nNAAM: BLOEMIST",
         ))
-        .unwrap();
+        .0;
         assert_eq!(info.payer.name.as_deref(), Some("BLOEMIST"));
         assert_eq!(info.remittance, vec!["TUINDORP 13-07-2015 16:30 PAS: 2222"]);
     }
