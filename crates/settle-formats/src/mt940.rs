@@ -336,14 +336,15 @@ fn build_statement(
                 });
                 is_line_or_info = true;
             }
-            b"86" => {
-                if last_was_line {
-                    if let Some(line) = pending.last_mut() {
-                        line.information.push(tag);
-                    }
-                    is_line_or_info = true;
+            // A :86: after a line (or after that line's :86:) belongs to it; one after the
+            // closing balance is about the statement, and is not kept.
+            b"86" if last_was_line => {
+                if let Some(line) = pending.last_mut() {
+                    line.information.push(tag);
                 }
+                is_line_or_info = true;
             }
+            b"86" => {}
             b"34F" => {
                 let currency = fields::floor_limit(first).map_err(field_error)?;
                 floor_currency.get_or_insert((tag, currency));
