@@ -23,7 +23,12 @@ fn sample(relative: &str) -> Vec<u8> {
 }
 
 /// (statements, lines, sum of credits, sum of debits), amounts in minor units.
-fn totals(file: &BankFile) -> (usize, usize, i64, i64) {
+type Totals = (usize, usize, i64, i64);
+
+/// A sample's name, its totals, and whether its own checks (trailers, balances) agree.
+type Expected = (&'static str, Totals, bool);
+
+fn totals(file: &BankFile) -> Totals {
     let lines = file.statements.iter().flat_map(|s| &s.lines);
     let (mut credits, mut debits, mut count) = (0, 0, 0);
     for line in lines {
@@ -37,7 +42,7 @@ fn totals(file: &BankFile) -> (usize, usize, i64, i64) {
 }
 
 /// File, expected totals, and whether its trailers agree (so that a strict read accepts it).
-const BAI2_WELL_FORMED: &[(&str, (usize, usize, i64, i64), bool)] = &[
+const BAI2_WELL_FORMED: &[Expected] = &[
     ("baimax__spec-example.bai2", (5, 4, 30_950_000, 0), true),
     ("moov-bai2__sample2.bai2", (5, 4, 30_950_000, 0), true),
     ("dnsbty-bai2__test.bai2", (1, 1, 0, 1_000), false),
@@ -219,7 +224,7 @@ fn bad_bai2_samples_are_refused_where_they_break() {
 }
 
 /// File, (statements, lines, credits, debits), whether the balances add up.
-const MT940_WELL_FORMED: &[(&str, (usize, usize, i64, i64), bool)] = &[
+const MT940_WELL_FORMED: &[Expected] = &[
     ("jejik-mt940__deutschebank.sta", (1, 1, 0, 1_235), false),
     ("jejik-mt940__generic.sta", (2, 2, 0, 2_000), true),
     ("jejik-mt940__knab.sta", (2, 3, 100_000, 726_000), false),
