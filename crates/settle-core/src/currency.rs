@@ -25,6 +25,8 @@ const KNOWN: &[(&str, u8)] = &[
     ("CLP", 0),
     ("CNY", 2),
     ("CZK", 2),
+    // Deutsche Mark: gone since 2002, but archived MT940 statements still carry it.
+    ("DEM", 2),
     ("DKK", 2),
     ("EUR", 2),
     ("GBP", 2),
@@ -38,6 +40,7 @@ const KNOWN: &[(&str, u8)] = &[
     ("JPY", 0),
     ("KRW", 0),
     ("KWD", 3),
+    ("MKD", 2),
     ("MXN", 2),
     ("MYR", 2),
     ("NOK", 2),

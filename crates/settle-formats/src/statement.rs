@@ -198,6 +198,10 @@ pub struct StatementLine {
     pub return_reason: Option<String>,
     /// For returns: the reference of the original payment, when given.
     pub original_reference: Option<String>,
+    /// The line's free text exactly as the file gave it, before any decoding (BAI2 16 text and
+    /// its 88 continuations one per line; MT940 `:61:` supplementary details and the `:86:`
+    /// lines as they stand), so that better per-bank decoders can run later without a re-import.
+    pub raw_text: Option<String>,
     pub location: Location,
 }
 
@@ -222,6 +226,7 @@ impl StatementLine {
             references: Vec::new(),
             return_reason: None,
             original_reference: None,
+            raw_text: None,
             location,
         }
     }

@@ -1,0 +1,387 @@
+//! `:86:` information to the account owner: the layouts banks use for payer and remittance.
+//!
+//! Three generic decoders, chosen by the text's shape:
+//! * German DK structured: `GVC?00booking text?20…?29 purpose?30 bank?31 account?32?33 name`,
+//!   with SEPA keywords (`EREF+`, `KREF+`, `SVWZ+`, `ABWA+`…) opening purpose sections;
+//! * slash-keyed (Dutch banks and others): `/NAME/…/IBAN/…/REMI/…/EREF/…`;
+//! * free text, where lines that start with `NAME:`-style keys are picked out.
+//!
+//! SWIFT wraps `:86:` at 65 characters wherever it falls, so the structured layouts join their
+//! lines with nothing between them; free text joins them with a space.
+
+use crate::statement::{Party, ReferenceKind, StructuredReference};
+use crate::text;
+
+#[derive(Debug, Default)]
+pub(crate) struct Info {
+    /// The German business transaction code (Geschäftsvorfallcode), e.g. 166.
+    pub(crate) gvc: Option<String>,
+    pub(crate) payer: Party,
+    pub(crate) ultimate_payer: Option<Party>,
+    pub(crate) end_to_end_id: Option<String>,
+    pub(crate) customer_reference: Option<String>,
+    pub(crate) remittance: Vec<String>,
+    pub(crate) references: Vec<StructuredReference>,
+    pub(crate) return_reason: Option<String>,
+}
+
+/// Decodes `:86:` lines, with a description of what was broken in a structured layout (a `?`
+/// that opens no subfield is then read as text) for the caller to report.
+pub(crate) fn decode(lines: &[&[u8]]) -> (Info, Option<String>) {
+    let joined: Vec<u8> = lines.iter().flat_map(|line| line.iter().copied()).collect();
+    if is_german_structured(&joined) {
+        german(&joined)
+    } else if is_slash_keyed(&joined) {
+        (slash_keyed(&joined), None)
+    } else {
+        (free_text(lines), None)
+    }
+}
+
+fn is_german_structured(text: &[u8]) -> bool {
+    matches!(text, [a, b, c, b'?', ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit())
+}
+
+fn is_slash_keyed(text: &[u8]) -> bool {
+    text.first() == Some(&b'/') && slash_key_at(text, 0).is_some()
+}
+
+fn non_empty(value: &[u8]) -> Option<String> {
+    text::non_empty(value)
+}
+
+fn is_placeholder(value: &str) -> bool {
+    value.eq_ignore_ascii_case("NOTPROVIDED") || value.eq_ignore_ascii_case("NONREF")
+}
+
+/// SEPA keywords that open a section of the German purpose text.
+const SEPA_KEYWORDS: &[&[u8]] = &[
+    b"EREF", b"KREF", b"MREF", b"CRED", b"DEBT", b"SVWZ", b"ABWA", b"ABWE", b"IBAN", b"BIC",
+    b"COAM", b"OAMT",
+];
+
+fn german(joined: &[u8]) -> (Info, Option<String>) {
+    let mut info = Info {
+        gvc: non_empty(joined.get(..3).unwrap_or_default()),
+        ..Info::default()
+    };
+    let mut problem = None;
+    let mut subfields: Vec<(i8, Vec<u8>)> = Vec::new();
+    for piece in joined
+        .get(3..)
+        .unwrap_or_default()
+        .split(|&b| b == b'?')
+        .skip(1)
+    {
+        match piece.get(..2).and_then(text::two_digits) {
+            Some(number) => subfields.push((number, piece.get(2..).unwrap_or_default().to_vec())),
+            None => {
+                problem.get_or_insert_with(|| {
+                    format!(
+                        "'?' must open a subfield with two digits, found {:?}",
+                        text::excerpt(piece)
+                    )
+                });
+                // Read the stray `?` as text of the subfield it stands in.
+                match subfields.last_mut() {
+                    Some((_, value)) => {
+                        value.push(b'?');
+                        value.extend_from_slice(piece);
+                    }
+                    None => subfields.push((0, piece.to_vec())),
+                }
+            }
+        }
+    }
+    let mut sections: Vec<(&[u8], Vec<u8>)> = Vec::new();
+    let mut name: Vec<u8> = Vec::new();
+    for (number, value) in &subfields {
+        let value = value.as_slice();
+        match number {
+            20..=29 | 60..=63 => {
+                let keyword = SEPA_KEYWORDS
+                    .iter()
+                    .find(|k| value.starts_with(k) && value.get(k.len()) == Some(&b'+'));
+                match keyword {
+                    Some(keyword) => sections.push((
+                        keyword,
+                        value.get(keyword.len() + 1..).unwrap_or_default().to_vec(),
+                    )),
+                    None => match sections.last_mut() {
+                        Some((_, text)) => text.extend_from_slice(value),
+                        None => sections.push((b"", value.to_vec())),
+                    },
+                }
+            }
+            30 => info.payer.bank_id = non_empty(value),
+            31 => info.payer.account = non_empty(value),
+            32 | 33 => name.extend_from_slice(value),
+            _ => {}
+        }
+    }
+    info.payer.name = non_empty(&name);
+    for (keyword, value) in sections {
+        let Some(value) = non_empty(&value) else {
+            continue;
+        };
+        match keyword {
+            b"EREF" if !is_placeholder(&value) => info.end_to_end_id = Some(value),
+            b"KREF" if !is_placeholder(&value) => info.customer_reference = Some(value),
+            b"SVWZ" | b"" => info.remittance.push(value),
+            b"ABWA" => {
+                info.ultimate_payer = Some(Party {
+                    name: Some(value),
+                    ..Party::default()
+                })
+            }
+            _ => {}
+        }
+    }
+    (info, problem)
+}
+
+/// Top-level keys of the slash-keyed layout. Sub-keys (`USTD`, `STRD`, `CUR`, `ISSR`) stay
+/// inside their key's value.
+const SLASH_KEYS: &[&[u8]] = &[
+    b"TRTP", b"IBAN", b"BIC", b"NAME", b"REMI", b"EREF", b"ORDP", b"BENM", b"CNTP", b"MARF",
+    b"CSID", b"PREF", b"RTRN", b"ISDT", b"ADDR", b"ACCW", b"PURP", b"ULTC", b"ULTD", b"ULTB",
+    b"BUSP", b"SVCL", b"CHGS", b"OCMT", b"EXCH", b"TRCD", b"SUM",
+];
+
+/// The key at `slash` (`/KEY/`), with the index after its closing slash.
+fn slash_key_at(text: &[u8], slash: usize) -> Option<(&'static [u8], usize)> {
+    let after = text.get(slash + 1..)?;
+    SLASH_KEYS
+        .iter()
+        .find(|key| after.starts_with(key) && after.get(key.len()) == Some(&b'/'))
+        .map(|key| (*key, slash + 1 + key.len() + 1))
+}
+
+fn slash_keyed(joined: &[u8]) -> Info {
+    let mut pairs: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut current: Option<(&'static [u8], usize)> = None;
+    let mut index = 0;
+    while let Some(offset) = memchr::memchr(b'/', joined.get(index..).unwrap_or_default()) {
+        let slash = index + offset;
+        if let Some((key, value_start)) = slash_key_at(joined, slash) {
+            if let Some((previous, start)) = current {
+                pairs.push((previous, joined.get(start..slash).unwrap_or_default()));
+            }
+            current = Some((key, value_start));
+            index = value_start;
+        } else {
+            index = slash + 1;
+        }
+    }
+    if let Some((key, start)) = current {
+        pairs.push((key, joined.get(start..).unwrap_or_default()));
+    }
+
+    let mut info = Info::default();
+    for (key, value) in pairs {
+        let value = trim_slashes(value);
+        match key {
+            b"NAME" if info.payer.name.is_none() => info.payer.name = non_empty(value),
+            b"IBAN" if info.payer.account.is_none() => info.payer.account = non_empty(value),
+            b"BIC" if info.payer.bank_id.is_none() => info.payer.bank_id = non_empty(value),
+            b"EREF" => {
+                info.end_to_end_id = non_empty(value).filter(|v| !is_placeholder(v));
+            }
+            b"RTRN" => info.return_reason = non_empty(value),
+            b"ULTD" => {
+                let name = value.split(|&b| b == b'/').next().unwrap_or_default();
+                info.ultimate_payer = non_empty(name).map(|name| Party {
+                    name: Some(name),
+                    ..Party::default()
+                });
+            }
+            b"CNTP" => {
+                // Positional: account/BIC/name/city.
+                let mut parts = value.split(|&b| b == b'/');
+                let account = parts.next().and_then(non_empty);
+                let bank = parts.next().and_then(non_empty);
+                let name = parts.next().and_then(non_empty);
+                info.payer.account = info.payer.account.take().or(account);
+                info.payer.bank_id = info.payer.bank_id.take().or(bank);
+                info.payer.name = info.payer.name.take().or(name);
+            }
+            b"ACCW" => {
+                let mut parts = value.split(|&b| b == b',');
+                info.payer.account = info
+                    .payer
+                    .account
+                    .take()
+                    .or_else(|| parts.next().and_then(non_empty));
+                info.payer.bank_id = info
+                    .payer
+                    .bank_id
+                    .take()
+                    .or_else(|| parts.next().and_then(non_empty));
+            }
+            b"REMI" => remittance_info(value, &mut info),
+            _ => {}
+        }
+    }
+    info
+}
+
+/// `/REMI/` holds free text, `USTD//free text`, or `STRD/CUR/creditor reference`.
+fn remittance_info(value: &[u8], info: &mut Info) {
+    if let Some(structured) = value.strip_prefix(b"STRD/") {
+        let reference = structured
+            .rsplit(|&b| b == b'/')
+            .find(|part| !text::trim(part).is_empty())
+            .unwrap_or_default();
+        if let Some(reference) = non_empty(reference) {
+            info.references.push(StructuredReference {
+                kind: ReferenceKind::CreditorReference,
+                reference,
+                paid: None,
+                document_amount: None,
+                discount: None,
+                date: None,
+            });
+        }
+        return;
+    }
+    let free = value
+        .strip_prefix(b"USTD//")
+        .or_else(|| value.strip_prefix(b"USTD/"))
+        .unwrap_or(value);
+    if let Some(text) = non_empty(trim_slashes(free)) {
+        info.remittance.push(text);
+    }
+}
+
+fn trim_slashes(value: &[u8]) -> &[u8] {
+    let value = text::trim(value);
+    let end = value
+        .iter()
+        .rposition(|&b| b != b'/')
+        .map_or(0, |last| last + 1);
+    value.get(..end).unwrap_or_default()
+}
+
+/// Free text: lines that open with a known key give the payer's fields; the rest is the
+/// remittance, its lines joined with a space.
+pub(crate) fn free_text(lines: &[&[u8]]) -> Info {
+    let mut info = Info::default();
+    let mut remaining: Vec<String> = Vec::new();
+    for line in lines {
+        let line = text::trim(line);
+        if line.is_empty() {
+            continue;
+        }
+        let keyed = memchr::memchr(b':', line).and_then(|colon| {
+            let key = text::trim(line.get(..colon)?);
+            let value = line.get(colon + 1..)?;
+            Some((key, value))
+        });
+        let taken = match keyed {
+            Some((b"NAAM" | b"NAME" | b"NAMN" | b"NOM", value)) if info.payer.name.is_none() => {
+                info.payer.name = non_empty(value);
+                true
+            }
+            Some((b"IBAN", value)) if info.payer.account.is_none() => {
+                info.payer.account = non_empty(value);
+                true
+            }
+            Some((b"BIC", value)) if info.payer.bank_id.is_none() => {
+                info.payer.bank_id = non_empty(value);
+                true
+            }
+            Some((b"EREF" | b"KENMERK", value)) if info.end_to_end_id.is_none() => {
+                info.end_to_end_id = non_empty(value).filter(|v| !is_placeholder(v));
+                true
+            }
+            _ => false,
+        };
+        if !taken {
+            remaining.push(text::decode(line));
+        }
+    }
+    if !remaining.is_empty() {
+        info.remittance.push(remaining.join(" "));
+    }
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<&[u8]> {
+        text.lines().map(str::as_bytes).collect()
+    }
+
+    #[test]
+    fn german_subfields_with_sepa_keywords() {
+        let info = decode(&lines(
+            "166?00GUTSCHRIFT?100004772?20EREF+SCP 100 / 0082002528?21SVWZ+D 8\n\
+             03020001000145464 +?221000145463 XXXXXXX,XXXXXX?30OLBODEH2XXX?31D\n\
+             E59280200501000000000?32EWE VERTRIEB GmbH?35EWE VERTRIEB powerclo\n\
+             ud",
+        ))
+        .0;
+        assert_eq!(info.gvc.as_deref(), Some("166"));
+        assert_eq!(info.end_to_end_id.as_deref(), Some("SCP 100 / 0082002528"));
+        assert_eq!(
+            info.remittance,
+            vec!["D 803020001000145464 +1000145463 XXXXXXX,XXXXXX"]
+        );
+        assert_eq!(info.payer.bank_id.as_deref(), Some("OLBODEH2XXX"));
+        assert_eq!(
+            info.payer.account.as_deref(),
+            Some("DE59280200501000000000")
+        );
+        assert_eq!(info.payer.name.as_deref(), Some("EWE VERTRIEB GmbH"));
+    }
+
+    #[test]
+    fn german_ultimate_payer_and_broken_subfield() {
+        let info = decode(&lines(
+            "106?00KARTENZAHLUNG?20SVWZ+Apple Pay?21 DATUM 19.?22ABWA+Aral Tankstelle?32ARAL AG",
+        ))
+        .0;
+        assert_eq!(info.remittance, vec!["Apple Pay DATUM 19."]);
+        assert_eq!(
+            info.ultimate_payer.and_then(|p| p.name).as_deref(),
+            Some("Aral Tankstelle")
+        );
+        let (info, problem) = decode(&lines("105?20SVWZ+Steuer?21 2017?Q1?32Finanzamt?"));
+        assert!(problem.is_some());
+        assert_eq!(info.remittance, vec!["Steuer 2017?Q1"]);
+        assert_eq!(info.payer.name.as_deref(), Some("Finanzamt?"));
+    }
+
+    #[test]
+    fn slash_keys() {
+        let info = decode(&lines(
+            "/TRTP/SEPA OVERBOEKING/IBAN/NL51ABNA0393939393/BIC/ABNANL2AXXX\n\
+             /NAME/ABSCS/REMI/USTD//INV 2024-001 AND 2024-002/EREF/NOTPROVIDED",
+        ))
+        .0;
+        assert_eq!(info.payer.account.as_deref(), Some("NL51ABNA0393939393"));
+        assert_eq!(info.payer.bank_id.as_deref(), Some("ABNANL2AXXX"));
+        assert_eq!(info.payer.name.as_deref(), Some("ABSCS"));
+        assert_eq!(info.remittance, vec!["INV 2024-001 AND 2024-002"]);
+        assert_eq!(info.end_to_end_id, None);
+
+        let info = decode(&lines(
+            "/CNTP/NL12RABO0123456789/RABONL2U/J JANSEN/UTRECHT/REMI/STRD/CUR/1234567890123456/",
+        ))
+        .0;
+        assert_eq!(info.payer.name.as_deref(), Some("J JANSEN"));
+        assert_eq!(info.references[0].reference, "1234567890123456");
+    }
+
+    #[test]
+    fn free_text_with_keys() {
+        let info = decode(&lines(
+            "TUINDORP 13-07-2015 16:30 PAS: 2222\nNAAM: BLOEMIST",
+        ))
+        .0;
+        assert_eq!(info.payer.name.as_deref(), Some("BLOEMIST"));
+        assert_eq!(info.remittance, vec!["TUINDORP 13-07-2015 16:30 PAS: 2222"]);
+    }
+}
