@@ -43,6 +43,13 @@ pub enum ServiceError {
     ImportRejected { file: String, errors: Vec<RowError> },
     #[error("{file}: {message}")]
     BadFile { file: String, message: String },
+    #[error("{file}: {location}, field {field}: {message}; nothing was posted")]
+    BankFileRejected {
+        file: String,
+        location: String,
+        field: String,
+        message: String,
+    },
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -93,4 +100,16 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
 
 pub(crate) fn not_found(what: impl Into<String>) -> ServiceError {
     ServiceError::NotFound { what: what.into() }
+}
+
+impl From<settle_core::money::MoneyError> for ServiceError {
+    fn from(error: settle_core::money::MoneyError) -> Self {
+        ServiceError::Rejected(Rejection::from(error))
+    }
+}
+
+impl From<settle_core::accounts::ChartError> for ServiceError {
+    fn from(error: settle_core::accounts::ChartError) -> Self {
+        ServiceError::Rejected(Rejection::from(error))
+    }
 }

@@ -69,7 +69,11 @@ async fn payment(tx: &mut Tx, settle: &Settle, id: PaymentId) -> ServiceResult<P
 }
 
 /// Checks and books one entry in the entity's functional currency.
-async fn book(tx: &mut Tx, settle: &Settle, entry: JournalEntry) -> ServiceResult<EntryId> {
+pub(crate) async fn book(
+    tx: &mut Tx,
+    settle: &Settle,
+    entry: JournalEntry,
+) -> ServiceResult<EntryId> {
     let entry = entry.in_functional(settle.entity().functional_currency);
     debug_assert_eq!(entry.check_balanced(), Ok(()));
     entry

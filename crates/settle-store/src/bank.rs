@@ -240,6 +240,21 @@ impl Tx {
         rows.iter().map(application_record).collect()
     }
 
+    /// A document's number by its id.
+    pub async fn item_number(
+        &mut self,
+        entity: EntityId,
+        item: settle_core::ids::ItemId,
+    ) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT number FROM items WHERE entity_id = $1 AND id = $2")
+                .bind(entity.0)
+                .bind(item.0)
+                .fetch_optional(self.conn())
+                .await?,
+        )
+    }
+
     /// The receipt entry of a payment (its first entry of kind `payment`).
     pub async fn payment_receipt_entry(
         &mut self,

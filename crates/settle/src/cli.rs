@@ -100,6 +100,27 @@ pub enum ImportCommand {
     Customers(ImportArgs),
     /// Import invoices.csv (invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description).
     Invoices(InvoiceImportArgs),
+    /// Import bank statements or remittance files (BAI2, camt.052/053/054, MT940, NACHA,
+    /// X12 820 detected; CSV with --column-map): each customer credit posts once as a payment.
+    Bank(BankImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BankImportArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The chart's bank account (a cash account's short name) to post to, instead of the one
+    /// mapped to the statement's account number.
+    #[arg(long)]
+    pub bank_account: Option<String>,
+    /// Read the files as CSV with this column map (`key = value` lines; see the docs).
+    #[arg(long)]
+    pub column_map: Option<PathBuf>,
+    /// Refuse a file whose own totals, counts or balances do not agree.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,7 @@ on_both_engines!(
     the_chart_of_accounts_is_configurable_until_used,
     a_clerk_creates_a_customer_and_an_invoice_with_lines,
     a_first_import_skipping_bad_rows_leaves_no_gaps,
+    bank_files_post_each_credit_once_and_returns_reopen_invoices,
 );
 
 fn load_fixture(db: &Backend) {
@@ -793,4 +794,87 @@ fn a_first_import_skipping_bad_rows_leaves_no_gaps(db: &Backend) {
     assert_eq!(issued["item_id"], 3, "ids continue without a gap: {issued}");
     assert_eq!(issued["entry_id"], 3, "{issued}");
     db.ok(&["verify"]);
+}
+
+fn bank_files_post_each_credit_once_and_returns_reopen_invoices(db: &Backend) {
+    load_fixture(db);
+    let day1 = Backend::data("bank-day1.bai2");
+    let day1 = day1.to_str().unwrap();
+    let reports = db.json(&["import", "bank", day1]);
+    let report = &reports[0];
+    let outcomes: Vec<&str> = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["payment", "payment", "not_receivable"],
+        "{report}"
+    );
+    assert_eq!(report["statements"][0]["difference"]["amount"], "0.00");
+    let ach = report["lines"][0]["payment_id"].to_string();
+    assert_eq!(report["lines"][1]["bank_reference"], "WIRE0002");
+
+    // The same file again posts nothing; the same credit in another file is a duplicate.
+    let again = db.ok(&["import", "bank", day1]);
+    assert!(again.contains("already imported"), "{again}");
+    let intraday = Backend::data("bank-day1-intraday.bai2");
+    let reports = db.json(&["import", "bank", intraday.to_str().unwrap()]);
+    assert_eq!(reports[0]["lines"][0]["outcome"], "duplicate");
+    assert_eq!(reports[0]["lines"][0]["payment_id"].to_string(), ach);
+
+    // Cash from the ACH credit pays A-1001; the credit comes back unpaid: the application and
+    // the receipt are reversed and A-1001 is open again.
+    db.ok(&[
+        "apply",
+        "--payment",
+        &ach,
+        "--invoice",
+        "A-1001",
+        "--date",
+        "2026-07-02",
+    ]);
+    let paid = aging_csv(db, "2026-07-02");
+    let returned = Backend::data("bank-day3-return.bai2");
+    let reports = db.json(&["import", "bank", returned.to_str().unwrap()]);
+    let line = &reports[0]["lines"][0];
+    assert_eq!(line["outcome"], "return", "{line}");
+    assert_eq!(line["payment_id"].to_string(), ach);
+    assert!(
+        line["detail"].as_str().unwrap().contains("A-1001"),
+        "{line}"
+    );
+    let after = aging_csv(db, "2026-07-03");
+    assert_ne!(paid, after);
+    let acme_after = after
+        .lines()
+        .find(|l| l.starts_with("ACME,"))
+        .unwrap()
+        .to_string();
+    let before_payment = aging_csv(db, "2026-07-01");
+    let acme_before = before_payment
+        .lines()
+        .find(|l| l.starts_with("ACME,"))
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        acme_after, acme_before,
+        "ACME owes again what it owed before the payment"
+    );
+    let journal = db.ok(&["export", "journal"]);
+    assert!(journal.contains("returned"), "{journal}");
+    db.ok(&["verify"]);
+
+    // A file that is not a bank file is refused with its place, and posts nothing.
+    let bad = db.file(
+        "bad.bai2",
+        "01,SENDER,SETTLE,260702,0800,1,80,,2/\n02,SETTLE,X,1,26XX01,2359,USD,2/\n",
+    );
+    let error = db.fails(&["import", "bank", &bad]);
+    assert!(
+        error.contains("bad.bai2") && error.contains("line 2"),
+        "{error}"
+    );
 }

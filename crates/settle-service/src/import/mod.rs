@@ -6,6 +6,7 @@
 //! file imported again posts nothing and says when it was first imported; a different file that
 //! repeats stored documents counts them as duplicates.
 
+pub mod bank;
 mod customers;
 mod invoices;
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod aging;
+mod bank;
 mod bench;
 mod customer;
 mod demo;
@@ -41,6 +42,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
     match command {
         Command::Import(ImportCommand::Customers(args)) => import::customers(settle, args).await,
         Command::Import(ImportCommand::Invoices(args)) => import::invoices(settle, args).await,
+        Command::Import(ImportCommand::Bank(args)) => bank::import(settle, args).await,
         Command::Payment(PaymentCommand::Post(args)) => writes::payment(settle, args).await,
         Command::Apply(args) => writes::apply(settle, args).await,
         Command::Unapply(args) => writes::unapply(settle, args).await,
