@@ -1,0 +1,713 @@
+//! One payment against the index: find the payer, find the items the payment names, decide how
+//! the money divides over them, score it, and keep the evidence.
+
+use std::collections::HashMap;
+
+use settle_core::Money;
+use settle_core::ids::CustomerId;
+
+use crate::index::{ItemIndex, MatchIndex};
+use crate::normalize::{
+    account_key, candidate_keys, digits_key, folded_key, name_similarity, name_tokens,
+    reference_key,
+};
+use crate::subset::exact_subset;
+use crate::{Allocation, Decision, Evidence, MatchPolicy, MatchResult, PaymentToMatch};
+
+/// Points for each kind of evidence (a score is capped at 1000).
+mod points {
+    pub const NAMED_CUSTOMER: i32 = 400;
+    pub const KNOWN_ACCOUNT: i32 = 300;
+    pub const SHARED_ACCOUNT: i32 = 120;
+    pub const NAME_CLOSE: i32 = 250;
+    pub const NAME_LIKE: i32 = 120;
+    pub const STRUCTURED_EXACT: i32 = 600;
+    pub const TEXT_EXACT: i32 = 550;
+    pub const FOLDED: i32 = 420;
+    pub const TRANSPOSED: i32 = 380;
+    pub const TRUNCATED: i32 = 330;
+    pub const DIGITS_ONLY: i32 = 330;
+    pub const PURCHASE_ORDER: i32 = 380;
+    pub const AMOUNT_EXACT: i32 = 300;
+    pub const AMOUNT_STATED: i32 = 300;
+    pub const AMOUNT_DISCOUNT: i32 = 280;
+    pub const AMOUNT_FEE: i32 = 220;
+    pub const AMOUNT_SUBSET: i32 = 200;
+    pub const AMOUNT_OVER: i32 = 150;
+    pub const AMOUNT_SHORT: i32 = 60;
+    pub const UNIQUE_AMOUNT: i32 = 300;
+    pub const UNIQUE_AMOUNT_DISCOUNT: i32 = 250;
+    pub const SAME_AMOUNT_TWICE: i32 = 150;
+    pub const OTHER_PAYER: i32 = -250;
+}
+
+/// An item the payment's references point at, with the strongest evidence for it.
+#[derive(Debug, Clone)]
+struct Hit {
+    item: ItemIndex,
+    points: i32,
+    how: String,
+    /// The amount the payer said they paid against it.
+    stated: Option<Money>,
+}
+
+/// How many invoices a truncated reference may complete to and still count.
+const MAX_COMPLETIONS: usize = 3;
+
+/// Rules whose result a person should confirm, however high the score.
+const NEVER_AUTOMATIC: &[&str] = &[
+    "reference-short-pay",
+    "amount-subset",
+    "amount-repeated",
+    "payer-only",
+    "no-match",
+];
+
+impl MatchIndex {
+    /// What the index makes of one payment.
+    pub fn match_payment(&self, payment: &PaymentToMatch, policy: &MatchPolicy) -> MatchResult {
+        let payers = self.payer_evidence(payment);
+        let hits = self.reference_hits(payment);
+
+        // The customer: the one the references point at most strongly (with what is known of
+        // the payer), else the payer alone.
+        let mut by_customer: HashMap<CustomerId, i32> = HashMap::new();
+        for hit in &hits {
+            let customer = self.items[hit.item].customer;
+            let best = by_customer.entry(customer).or_insert(0);
+            *best = (*best).max(hit.points);
+        }
+        for (customer, (score, _)) in &payers {
+            *by_customer.entry(*customer).or_insert(0) += score;
+        }
+        let mut ranked: Vec<(CustomerId, i32)> = by_customer.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let Some(&(customer, _)) = ranked.first() else {
+            return unmatched(payment, None, Vec::new(), "no-match");
+        };
+        let ambiguous = ranked.get(1).is_some_and(|(_, s)| ranked[0].1 - s < 100);
+
+        let mut evidence: Vec<Evidence> = Vec::new();
+        let mut score = 0i32;
+        if let Some((payer_points, payer_evidence)) = payers.get(&customer) {
+            score += payer_points;
+            evidence.extend(payer_evidence.iter().cloned());
+        }
+        // A strongly known payer paying another customer's invoices: a third party, maybe.
+        if let Some((other, _)) = payers
+            .iter()
+            .filter(|(c, (s, _))| **c != customer && *s >= points::KNOWN_ACCOUNT)
+            .max_by_key(|(c, (s, _))| (*s, **c))
+        {
+            score += points::OTHER_PAYER;
+            evidence.push(Evidence {
+                points: points::OTHER_PAYER,
+                what: format!(
+                    "the payer is known as customer {} but the references are {}'s",
+                    self.customer_code(*other),
+                    self.customer_code(customer)
+                ),
+            });
+        }
+        let mut own_hits: Vec<Hit> = hits
+            .into_iter()
+            .filter(|h| self.items[h.item].customer == customer)
+            .collect();
+        own_hits.sort_by_key(|h| {
+            let item = &self.items[h.item];
+            (item.due_date, item.issue_date, item.id)
+        });
+        if let Some(best) = own_hits.iter().max_by_key(|h| h.points) {
+            score += best.points;
+        }
+        for hit in &own_hits {
+            evidence.push(Evidence {
+                points: hit.points,
+                what: hit.how.clone(),
+            });
+        }
+
+        let proposal = if own_hits.is_empty() {
+            self.allocate_by_amount(payment, customer, policy)
+        } else {
+            self.allocate_cited(payment, &own_hits, policy)
+        };
+        score += proposal.points;
+        evidence.push(Evidence {
+            points: proposal.points,
+            what: proposal.why.clone(),
+        });
+        if ambiguous {
+            evidence.push(Evidence {
+                points: 0,
+                what: format!(
+                    "another customer ({}) scores nearly as high",
+                    self.customer_code(ranked[1].0)
+                ),
+            });
+        }
+        let score = score.clamp(0, 1000) as u32;
+        let allocated = Money::sum(
+            payment.amount.currency(),
+            proposal.allocations.iter().map(|a| a.cash),
+        )
+        .unwrap_or(payment.amount);
+        let remainder = payment
+            .amount
+            .checked_sub(allocated)
+            .unwrap_or(payment.amount);
+        let decision = if score >= policy.auto_threshold
+            && !ambiguous
+            && !NEVER_AUTOMATIC.contains(&proposal.rule)
+        {
+            Decision::Auto
+        } else if score >= policy.suggest_threshold {
+            Decision::Suggest
+        } else {
+            Decision::Unapplied
+        };
+        if decision == Decision::Unapplied {
+            return unmatched(payment, Some(customer), evidence, proposal.rule).with_score(score);
+        }
+        MatchResult {
+            payment: payment.id,
+            customer: Some(customer),
+            decision,
+            score,
+            rule: proposal.rule,
+            allocations: proposal.allocations,
+            remainder,
+            evidence,
+        }
+    }
+
+    fn customer_code(&self, customer: CustomerId) -> String {
+        self.customers
+            .get(&customer)
+            .map_or_else(|| customer.to_string(), |c| c.code.clone())
+    }
+
+    /// Who the payer may be, with points and evidence per customer.
+    fn payer_evidence(
+        &self,
+        payment: &PaymentToMatch,
+    ) -> HashMap<CustomerId, (i32, Vec<Evidence>)> {
+        let mut found: HashMap<CustomerId, (i32, Vec<Evidence>)> = HashMap::new();
+        let mut add = |customer: CustomerId, points: i32, what: String| {
+            let entry = found.entry(customer).or_insert((0, Vec::new()));
+            entry.0 += points;
+            entry.1.push(Evidence { points, what });
+        };
+        if let Some(customer) = payment.customer {
+            add(
+                customer,
+                points::NAMED_CUSTOMER,
+                format!("the payment is already {}'s", self.customer_code(customer)),
+            );
+        }
+        let account = account_key(&payment.payer_account);
+        if let Some(customers) = self.payers.get(&account) {
+            let points = if customers.len() == 1 {
+                points::KNOWN_ACCOUNT
+            } else {
+                points::SHARED_ACCOUNT
+            };
+            for customer in customers {
+                add(
+                    *customer,
+                    points,
+                    format!(
+                        "account {} paid for {} before",
+                        payment.payer_account,
+                        self.customer_code(*customer)
+                    ),
+                );
+            }
+        }
+        let payer_words = name_tokens(&payment.payer_name);
+        let mut candidates: Vec<CustomerId> = payer_words
+            .iter()
+            .filter_map(|w| self.name_words.get(w))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        for customer in candidates {
+            let Some(names) = self.customers.get(&customer) else {
+                continue;
+            };
+            let similarity = names
+                .names
+                .iter()
+                .map(|n| name_similarity(&payer_words, n))
+                .fold(0.0, f64::max);
+            let points = if similarity >= 0.92 {
+                points::NAME_CLOSE
+            } else if similarity >= 0.8 {
+                points::NAME_LIKE
+            } else {
+                continue;
+            };
+            add(
+                customer,
+                points,
+                format!(
+                    "payer name {:?} is like {}'s ({similarity:.2})",
+                    payment.payer_name, names.code
+                ),
+            );
+        }
+        found
+    }
+
+    /// The open items the payment's references point at, each with its best evidence.
+    fn reference_hits(&self, payment: &PaymentToMatch) -> Vec<Hit> {
+        let mut best: HashMap<ItemIndex, Hit> = HashMap::new();
+        let mut keep = |hit: Hit| {
+            let entry = best.entry(hit.item).or_insert_with(|| hit.clone());
+            if hit.points > entry.points {
+                *entry = hit;
+            }
+        };
+        for given in &payment.references {
+            let key = reference_key(&given.reference);
+            for (item, points, how) in self.look_up(&key, true) {
+                keep(Hit {
+                    item,
+                    points,
+                    how: format!("structured reference {:?} {how}", given.reference),
+                    stated: given.paid,
+                });
+            }
+        }
+        for text in &payment.text {
+            for key in candidate_keys(text) {
+                for (item, points, how) in self.look_up(&key, false) {
+                    keep(Hit {
+                        item,
+                        points,
+                        how: format!("remittance text {key:?} {how}"),
+                        stated: None,
+                    });
+                }
+            }
+        }
+        best.into_values().collect()
+    }
+
+    /// Items a reference key may name: exact, then the forgiving forms.
+    fn look_up(&self, key: &str, structured: bool) -> Vec<(ItemIndex, i32, String)> {
+        let number = |item: ItemIndex| self.items[item].number.clone();
+        if key.len() < 3 {
+            return Vec::new();
+        }
+        if let Some(items) = self.by_number.get(key) {
+            let points = if structured {
+                points::STRUCTURED_EXACT
+            } else {
+                points::TEXT_EXACT
+            };
+            return items
+                .iter()
+                .map(|i| (*i, points, format!("is invoice {}", number(*i))))
+                .collect();
+        }
+        if let Some(items) = self.by_po.get(key) {
+            return items
+                .iter()
+                .map(|i| {
+                    let po = &self.items[*i].po_number;
+                    (
+                        *i,
+                        points::PURCHASE_ORDER,
+                        format!("is purchase order {po} of {}", number(*i)),
+                    )
+                })
+                .collect();
+        }
+        if !key.chars().any(|c| c.is_ascii_digit()) {
+            return Vec::new();
+        }
+        if let Some(items) = self.by_folded.get(&folded_key(key)) {
+            return items
+                .iter()
+                .map(|i| {
+                    (
+                        *i,
+                        points::FOLDED,
+                        format!("reads as invoice {} (OCR confusion)", number(*i)),
+                    )
+                })
+                .collect();
+        }
+        if key.len() >= 5 {
+            let chars: Vec<char> = key.chars().collect();
+            for position in 0..chars.len() - 1 {
+                if chars[position] == chars[position + 1] {
+                    continue;
+                }
+                let mut swapped = chars.clone();
+                swapped.swap(position, position + 1);
+                let swapped: String = swapped.into_iter().collect();
+                if let Some(items) = self.by_number.get(&swapped)
+                    && items.len() == 1
+                {
+                    let item = items[0];
+                    return vec![(
+                        item,
+                        points::TRANSPOSED,
+                        format!("is invoice {} with two characters swapped", number(item)),
+                    )];
+                }
+            }
+        }
+        if key.len() >= 6 {
+            let completions: Vec<ItemIndex> = self
+                .number_prefixes
+                .range(key.to_string()..)
+                .take_while(|(k, _)| k.starts_with(key))
+                .flat_map(|(_, items)| items.iter().copied())
+                .take(MAX_COMPLETIONS + 1)
+                .collect();
+            // A few completions of one customer are kept (the amount will choose); completions
+            // across customers say nothing.
+            let one_customer = completions
+                .windows(2)
+                .all(|w| self.items[w[0]].customer == self.items[w[1]].customer);
+            if (1..=MAX_COMPLETIONS).contains(&completions.len()) && one_customer {
+                return completions
+                    .into_iter()
+                    .map(|item| {
+                        (
+                            item,
+                            points::TRUNCATED,
+                            format!("is the start of invoice {}", number(item)),
+                        )
+                    })
+                    .collect();
+            }
+        }
+        if let Some(digits) = digits_key(key)
+            && let Some(items) = self.by_digits.get(&digits)
+            && items.len() <= 2
+        {
+            return items
+                .iter()
+                .map(|i| {
+                    (
+                        *i,
+                        points::DIGITS_ONLY,
+                        format!("has the digits of invoice {}", number(*i)),
+                    )
+                })
+                .collect();
+        }
+        Vec::new()
+    }
+
+    /// The items the payment cites: how the money divides over them.
+    fn allocate_cited(
+        &self,
+        payment: &PaymentToMatch,
+        hits: &[Hit],
+        policy: &MatchPolicy,
+    ) -> Proposal {
+        let amount = payment.amount;
+        let items: Vec<ItemIndex> = hits.iter().map(|h| h.item).collect();
+        let open: Vec<i64> = items.iter().map(|i| self.items[*i].open.minor()).collect();
+        let total_open: i64 = open.iter().sum();
+        let discounts: Vec<i64> = items
+            .iter()
+            .map(|i| self.earned_discount(*i, payment))
+            .collect();
+
+        // The payer said what they paid against each reference, and it adds up.
+        if hits.iter().all(|h| h.stated.is_some()) {
+            let stated: Vec<i64> = hits
+                .iter()
+                .map(|h| h.stated.map_or(0, |m| m.minor()))
+                .collect();
+            if stated.iter().sum::<i64>() == amount.minor()
+                && stated.iter().zip(&open).all(|(s, o)| *s > 0 && s <= o)
+            {
+                let allocations = items
+                    .iter()
+                    .zip(&stated)
+                    .zip(&discounts)
+                    .map(|((item, paid), discount)| {
+                        self.settle_item(*item, *paid, *discount, policy)
+                    })
+                    .collect();
+                return Proposal::new(
+                    "reference-stated-amounts",
+                    points::AMOUNT_STATED,
+                    "the amounts the payer stated per reference add up to the payment",
+                    allocations,
+                );
+            }
+        }
+        if total_open == amount.minor() {
+            return Proposal::new(
+                "reference-exact-amount",
+                points::AMOUNT_EXACT,
+                "the payment equals what the cited items owe",
+                self.pay_in_full(&items),
+            );
+        }
+        let after_discount: i64 = open.iter().zip(&discounts).map(|(o, d)| o - d).sum();
+        if discounts.iter().any(|d| *d > 0) && after_discount == amount.minor() {
+            let allocations = items
+                .iter()
+                .zip(&open)
+                .zip(&discounts)
+                .map(|((item, o), d)| self.allocation(*item, o - d, *d, 0, 0))
+                .collect();
+            return Proposal::new(
+                "reference-discount",
+                points::AMOUNT_DISCOUNT,
+                "the payment equals what the cited items owe less their earned discounts",
+                allocations,
+            );
+        }
+        if items.len() > 1
+            && let Some(subset) = exact_subset(&open, amount.minor())
+        {
+            let chosen: Vec<ItemIndex> = subset.iter().map(|p| items[*p]).collect();
+            return Proposal::new(
+                "reference-subset",
+                points::AMOUNT_SUBSET,
+                "the payment equals what some of the cited items owe",
+                self.pay_in_full(&chosen),
+            );
+        }
+        if amount.minor() > total_open {
+            return Proposal::new(
+                "reference-overpayment",
+                points::AMOUNT_OVER,
+                "the payment is more than the cited items owe: the rest stays unapplied",
+                self.pay_in_full(&items),
+            );
+        }
+        let shortfall = total_open - amount.minor();
+        if shortfall <= self.fee_tolerance(total_open, policy) {
+            // The fee is taken from the largest item, which can always bear it.
+            let mut allocations = self.pay_in_full(&items);
+            if let Some(largest) = allocations.iter_mut().max_by_key(|a| a.cash.minor()) {
+                largest.cash =
+                    Money::new(largest.cash.minor() - shortfall, largest.cash.currency());
+                largest.fee = Money::new(shortfall, largest.fee.currency());
+            }
+            return Proposal::new(
+                "reference-fee",
+                points::AMOUNT_FEE,
+                "the payment is short of what the cited items owe by no more than the fee tolerance",
+                allocations,
+            );
+        }
+        // Short beyond tolerance: oldest first; what the last one lacks is a deduction.
+        let mut left = amount.minor();
+        let mut allocations = Vec::new();
+        for (item, owed) in items.iter().zip(&open) {
+            if left == 0 {
+                break;
+            }
+            let cash = left.min(*owed);
+            left -= cash;
+            allocations.push(self.allocation(*item, cash, 0, 0, owed - cash));
+        }
+        Proposal::new(
+            "reference-short-pay",
+            points::AMOUNT_SHORT,
+            "the payment is short of what the cited items owe: the rest is a deduction to dispute",
+            allocations,
+        )
+    }
+
+    /// No reference: the customer's open items by amount.
+    fn allocate_by_amount(
+        &self,
+        payment: &PaymentToMatch,
+        customer: CustomerId,
+        policy: &MatchPolicy,
+    ) -> Proposal {
+        let amount = payment.amount.minor();
+        let items: Vec<ItemIndex> = self
+            .by_customer
+            .get(&customer)
+            .map(|items| {
+                items
+                    .iter()
+                    .copied()
+                    .filter(|i| self.items[*i].open.currency() == payment.amount.currency())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let exact: Vec<ItemIndex> = items
+            .iter()
+            .copied()
+            .filter(|i| self.items[*i].open.minor() == amount)
+            .collect();
+        match exact.as_slice() {
+            [only] => {
+                return Proposal::new(
+                    "amount-unique",
+                    points::UNIQUE_AMOUNT,
+                    "one open item of the payer owes exactly the payment",
+                    self.pay_in_full(&[*only]),
+                );
+            }
+            [oldest, ..] => {
+                return Proposal::new(
+                    "amount-repeated",
+                    points::SAME_AMOUNT_TWICE,
+                    "several open items of the payer owe exactly the payment: the oldest is proposed",
+                    self.pay_in_full(&[*oldest]),
+                );
+            }
+            [] => {}
+        }
+        let discounted: Vec<(ItemIndex, i64)> = items
+            .iter()
+            .map(|i| (*i, self.earned_discount(*i, payment)))
+            .filter(|(i, d)| *d > 0 && self.items[*i].open.minor() - d == amount)
+            .collect();
+        if let [(item, discount)] = discounted.as_slice() {
+            return Proposal::new(
+                "amount-discount",
+                points::UNIQUE_AMOUNT_DISCOUNT,
+                "one open item of the payer owes exactly the payment after its earned discount",
+                vec![self.allocation(*item, amount, *discount, 0, 0)],
+            );
+        }
+        let window: Vec<ItemIndex> = items
+            .iter()
+            .copied()
+            .take(policy.max_subset_items)
+            .collect();
+        let open: Vec<i64> = window.iter().map(|i| self.items[*i].open.minor()).collect();
+        if let Some(subset) = exact_subset(&open, amount) {
+            let chosen: Vec<ItemIndex> = subset.iter().map(|p| window[*p]).collect();
+            return Proposal::new(
+                "amount-subset",
+                points::AMOUNT_SUBSET,
+                "some of the payer's oldest open items add up to the payment",
+                self.pay_in_full(&chosen),
+            );
+        }
+        Proposal::new(
+            "payer-only",
+            0,
+            "the payer is known but no open items add up to the payment",
+            Vec::new(),
+        )
+    }
+
+    fn earned_discount(&self, item: ItemIndex, payment: &PaymentToMatch) -> i64 {
+        let item = &self.items[item];
+        item.terms
+            .earned_discount(item.total, item.issue_date, payment.received_on)
+            .ok()
+            .flatten()
+            .map_or(0, |d| d.minor().min(item.open.minor()))
+    }
+
+    fn fee_tolerance(&self, owed: i64, policy: &MatchPolicy) -> i64 {
+        let share = i128::from(owed) * i128::from(policy.fee_tolerance_bp) / 10_000;
+        i64::try_from(share)
+            .unwrap_or(i64::MAX)
+            .min(policy.fee_cap_minor)
+    }
+
+    /// Cash `paid` to an item, and what closes or stays of the rest.
+    fn settle_item(
+        &self,
+        item: ItemIndex,
+        paid: i64,
+        discount: i64,
+        policy: &MatchPolicy,
+    ) -> Allocation {
+        let owed = self.items[item].open.minor();
+        let rest = owed - paid;
+        if rest == 0 {
+            self.allocation(item, paid, 0, 0, 0)
+        } else if discount > 0 && rest == discount {
+            self.allocation(item, paid, discount, 0, 0)
+        } else if rest <= self.fee_tolerance(owed, policy) {
+            self.allocation(item, paid, 0, rest, 0)
+        } else {
+            self.allocation(item, paid, 0, 0, rest)
+        }
+    }
+
+    fn pay_in_full(&self, items: &[ItemIndex]) -> Vec<Allocation> {
+        items
+            .iter()
+            .map(|i| self.allocation(*i, self.items[*i].open.minor(), 0, 0, 0))
+            .collect()
+    }
+
+    fn allocation(
+        &self,
+        item: ItemIndex,
+        cash: i64,
+        discount: i64,
+        fee: i64,
+        deduction: i64,
+    ) -> Allocation {
+        let open = &self.items[item];
+        let currency = open.open.currency();
+        Allocation {
+            item: open.id,
+            number: open.number.clone(),
+            cash: Money::new(cash, currency),
+            discount: Money::new(discount, currency),
+            fee: Money::new(fee, currency),
+            deduction: Money::new(deduction, currency),
+        }
+    }
+}
+
+/// How the money divides, by which rule, and what that adds to the score.
+struct Proposal {
+    rule: &'static str,
+    points: i32,
+    why: String,
+    allocations: Vec<Allocation>,
+}
+
+impl Proposal {
+    fn new(rule: &'static str, points: i32, why: &str, allocations: Vec<Allocation>) -> Self {
+        Proposal {
+            rule,
+            points,
+            why: why.to_string(),
+            allocations,
+        }
+    }
+}
+
+fn unmatched(
+    payment: &PaymentToMatch,
+    customer: Option<settle_core::ids::CustomerId>,
+    evidence: Vec<Evidence>,
+    rule: &'static str,
+) -> MatchResult {
+    MatchResult {
+        payment: payment.id,
+        customer,
+        decision: Decision::Unapplied,
+        score: 0,
+        rule,
+        allocations: Vec::new(),
+        remainder: payment.amount,
+        evidence,
+    }
+}
+
+impl MatchResult {
+    fn with_score(mut self, score: u32) -> Self {
+        self.score = score;
+        self
+    }
+}
