@@ -1,6 +1,9 @@
 //! The cases cash application meets, one by one: what the engine proposes, how sure it is, and
 //! why.
 
+// Amounts are written as dollars_cents (`1_080_00` is 1,080.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use jiff::civil::{Date, date};
 use settle_core::Money;
 use settle_core::currency::Currency;
