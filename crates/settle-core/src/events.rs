@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use crate::accounts::{AccountRole, ChartError, ChartOfAccounts};
 use crate::currency::Currency;
 use crate::document::{ItemKind, ItemState, NewDocument};
-use crate::ids::{ItemId, PaymentId};
+use crate::ids::{CustomerId, ItemId, PaymentId};
 use crate::journal::{EntryKind, JournalEntry, Posting};
 use crate::money::{Money, MoneyError};
 use crate::payment::{NewPayment, PaymentState};
@@ -196,6 +196,40 @@ pub fn receive_payment(
             received.amount.checked_neg()?,
         )
         .for_payment(received.customer, payment),
+    );
+    Ok(entry)
+}
+
+/// Cash received from a payer not identified at the time is found to be `customer`'s: its
+/// unapplied cash moves from the unidentified payer to the customer (Dr Unapplied cash,
+/// unidentified · Cr Unapplied cash, customer). Nothing else moves: the cash was received
+/// already.
+pub fn identify_payer(
+    chart: &ChartOfAccounts,
+    payment: &PaymentState,
+    customer: CustomerId,
+    date: Date,
+) -> Result<JournalEntry, Rejection> {
+    if payment.customer.is_some() {
+        return Err(Rejection::CustomerMismatch {
+            what: format!("payment {}, whose payer is known already", payment.id),
+        });
+    }
+    if !payment.unapplied.is_positive() {
+        return Err(Rejection::NothingOpen {
+            what: format!("payment {}", payment.id),
+        });
+    }
+    require_not_before(date, payment.received_on, || {
+        "the payment's value date".to_string()
+    })?;
+    let unapplied = chart.code(AccountRole::UnappliedCash);
+    let memo = format!("payment {} identified as customer {customer}'s", payment.id);
+    let mut entry = JournalEntry::new(EntryKind::PayerIdentified, date, memo);
+    entry.post(Posting::new(unapplied, payment.unapplied).for_payment(None, payment.id));
+    entry.post(
+        Posting::new(unapplied, payment.unapplied.checked_neg()?)
+            .for_payment(Some(customer), payment.id),
     );
     Ok(entry)
 }

@@ -29,6 +29,7 @@ text_enum!(
         Refund => "refund",
         RefundPayout => "refund_payout",
         Reversal => "reversal",
+        PayerIdentified => "payer_identified",
     }
 );
 

@@ -63,6 +63,10 @@ enum Op {
     RefundCredit {
         credit: usize,
     },
+    IdentifyPayer {
+        payment: usize,
+        customer: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -84,6 +88,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<usize>(), proptest::option::of(amount))
             .prop_map(|(payment, amount)| Op::RefundPayment { payment, amount }),
         1 => any::<usize>().prop_map(|credit| Op::RefundCredit { credit }),
+        1 => (any::<usize>(), 0u8..4).prop_map(|(payment, customer)| Op::IdentifyPayer { payment, customer }),
     ]
 }
 
@@ -278,6 +283,20 @@ fn run(ledger: &mut Ledger, op: Op) {
             events::refund(&chart, RefundSource::Credit(&credit), None, today)
                 .ok()
                 .map(|(_, e)| e)
+        }
+        Op::IdentifyPayer { payment, customer } => {
+            let Some(payment) = pick(&payments, payment) else {
+                return;
+            };
+            let customer = CustomerId(i64::from(customer));
+            let entry = events::identify_payer(&chart, &payment, customer, today).ok();
+            if entry.is_some() {
+                // The store records the payer beside the entry; the model does the same.
+                if let Some(state) = ledger.payments.get_mut(&payment.id) {
+                    state.customer = Some(customer);
+                }
+            }
+            entry
         }
     };
     match entry {

@@ -224,6 +224,9 @@ impl MatchIndex {
                 );
             }
         }
+        if payment.payer_name.trim().is_empty() {
+            self.names_in_text(payment, &mut add);
+        }
         let payer_words = name_tokens(&payment.payer_name);
         let mut candidates: Vec<CustomerId> = payer_words
             .iter()
@@ -259,6 +262,42 @@ impl MatchIndex {
             );
         }
         found
+    }
+
+    /// Without a payer name: customers whose whole name the remittance text spells out.
+    fn names_in_text(
+        &self,
+        payment: &PaymentToMatch,
+        add: &mut impl FnMut(CustomerId, i32, String),
+    ) {
+        let words: Vec<String> = payment.text.iter().flat_map(|t| name_tokens(t)).collect();
+        let mut candidates: Vec<CustomerId> = words
+            .iter()
+            .filter_map(|w| self.name_words.get(w))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        for customer in candidates {
+            let Some(names) = self.customers.get(&customer) else {
+                continue;
+            };
+            let spelled_out = names.names.iter().any(|name| {
+                name.iter().all(|word| {
+                    words
+                        .iter()
+                        .any(|w| crate::normalize::jaro_winkler(word, w) >= 0.95)
+                })
+            });
+            if spelled_out {
+                add(
+                    customer,
+                    points::NAME_LIKE,
+                    format!("the remittance text names {}", names.code),
+                );
+            }
+        }
     }
 
     /// The open items the payment's references point at, each with its best evidence.

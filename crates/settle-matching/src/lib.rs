@@ -15,7 +15,7 @@ pub mod normalize;
 mod subset;
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use settle_core::Money;
 use settle_core::ids::{CustomerId, ItemId, PaymentId};
 use settle_core::terms::PaymentTerms;
@@ -115,7 +115,7 @@ pub enum Decision {
 }
 
 /// Cash to one open item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     pub item: ItemId,
     pub number: String,
@@ -130,7 +130,7 @@ pub struct Allocation {
 }
 
 /// One piece of evidence and what it weighed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     pub points: i32,
     pub what: String,

@@ -663,7 +663,7 @@ impl Settle {
 /// Books an adjustment's or write-off's entry and records it with its reason; returns the entry
 /// and the item's balance afterwards. `change` is signed: what the item's balance moves by.
 #[allow(clippy::too_many_arguments)]
-async fn record_adjustment(
+pub(crate) async fn record_adjustment(
     tx: &mut Tx,
     settle: &Settle,
     kind: &str,
@@ -721,7 +721,11 @@ async fn issue(
     })
 }
 
-async fn apply_in(tx: &mut Tx, settle: &Settle, request: &ApplyRequest) -> ServiceResult<Applied> {
+pub(crate) async fn apply_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &ApplyRequest,
+) -> ServiceResult<Applied> {
     let entity = settle.entity().id;
     let chart = tx.chart(entity).await?;
     let invoice = item(tx, settle, None, &request.invoice).await?;

@@ -60,6 +60,8 @@ pub struct NewBankLine {
     /// What the import did with the line (`payment`, `duplicate`, `return`, `not_ar`, …).
     pub outcome: &'static str,
     pub payment: Option<PaymentId>,
+    /// For a returned item: the applications its return reversed.
+    pub reversed_applications: Vec<settle_core::ids::ApplicationId>,
     pub location: String,
 }
 
@@ -133,9 +135,10 @@ impl Tx {
             "INSERT INTO bank_lines (id, entity_id, statement_id, line_no, direction, kind, reversal, \
              amount_minor, currency, booking_date, value_date, bank_reference, batch_reference, \
              customer_reference, end_to_end_id, type_code, payer_name, payer_account, payer_bank, \
-             remittance, structured, return_reason, original_reference, outcome, payment_id, location) \
+             remittance, structured, return_reason, original_reference, outcome, payment_id, \
+             reversed_applications, location) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $23, $24, $25, $26)",
+             $19, $20, $21, $22, $23, $24, $25, $26, $27)",
         )
         .bind(id)
         .bind(entity.0)
@@ -162,6 +165,7 @@ impl Tx {
         .bind(line.original_reference.clone())
         .bind(line.outcome)
         .bind(line.payment.map(|p| p.0))
+        .bind(ids_json(&line.reversed_applications))
         .bind(line.location.clone())
         .execute(self.conn())
         .await?;
@@ -321,4 +325,10 @@ impl crate::Store {
         .await?;
         rows.iter().map(bank_line_row).collect()
     }
+}
+
+/// Ids as a JSON array of numbers (`[3,7]`).
+pub(crate) fn ids_json(ids: &[settle_core::ids::ApplicationId]) -> String {
+    let inner: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
+    format!("[{}]", inner.join(","))
 }

@@ -11,6 +11,7 @@ mod bank;
 mod bulk;
 mod codec;
 mod documents;
+mod matching;
 mod read;
 pub mod schema;
 #[allow(unsafe_code)]
@@ -25,6 +26,10 @@ use sqlx::{AnyPool, Executor};
 
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use documents::{DocumentRows, PreparedWrites};
+pub use matching::{
+    ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
+    PaymentForMatch,
+};
 pub use read::{ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport};
 pub use tx::{ApplicationRecord, EntityRow, IdempotentResponse, ImportRecord, Tx};
 

@@ -258,7 +258,7 @@ CREATE TABLE idempotency_keys (
     },
     Migration {
         version: 2,
-        description: "bank statements and their lines, each customer credit linked to its payment",
+        description: "bank statements and their lines, each customer credit linked to its payment; match decisions",
         sql: r#"
 CREATE TABLE bank_statements (
     id {pk},
@@ -305,11 +305,29 @@ CREATE TABLE bank_lines (
     original_reference TEXT NOT NULL,
     outcome TEXT NOT NULL,
     payment_id {int} REFERENCES payments (id),
+    reversed_applications TEXT NOT NULL,
     location TEXT NOT NULL,
     UNIQUE (statement_id, line_no)
 );
 CREATE INDEX bank_lines_payment ON bank_lines (payment_id) WHERE payment_id IS NOT NULL;
 CREATE INDEX bank_lines_reference ON bank_lines (entity_id, bank_reference);
+CREATE TABLE match_decisions (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    payment_id {int} NOT NULL REFERENCES payments (id),
+    decided_at TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    score {int} NOT NULL,
+    customer_id {int} REFERENCES customers (id),
+    allocations TEXT NOT NULL,
+    remainder_minor {int} NOT NULL,
+    evidence TEXT NOT NULL,
+    decided_by TEXT NOT NULL
+);
+CREATE INDEX match_decisions_payment ON match_decisions (entity_id, payment_id);
+ALTER TABLE applications ADD COLUMN decision_id {int} REFERENCES match_decisions (id);
 "#,
     },
 ];

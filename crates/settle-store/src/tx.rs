@@ -25,7 +25,7 @@ use crate::{Engine, StoreError, StoreResult, parse_column};
 
 pub struct Tx {
     tx: Transaction<'static, Any>,
-    engine: Engine,
+    pub(crate) engine: Engine,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,7 +35,9 @@ pub enum Command {
     /// Payments received.
     #[command(subcommand)]
     Payment(PaymentCommand),
-    /// Apply a payment's cash or a credit memo to an invoice.
+    /// Match payments with unapplied cash to open items: apply the sure ones, propose the rest.
+    Match(MatchArgs),
+    /// Apply a payment's cash or a credit memo to an invoice, or accept or reject a suggestion.
     Apply(ApplyArgs),
     /// Reverse an application (the exact opposite entry).
     Unapply(UnapplyArgs),
@@ -203,9 +205,15 @@ pub struct ApplyArgs {
     /// The credit memo whose credit to apply.
     #[arg(long, group = "source")]
     pub credit_memo: Option<String>,
+    /// Accept the suggestion with this decision id (from `settle match`): book it as proposed.
+    #[arg(long, group = "source")]
+    pub accept: Option<i64>,
+    /// Reject the suggestion with this decision id: nothing is booked.
+    #[arg(long, group = "source")]
+    pub reject: Option<i64>,
     /// The invoice (or debit memo) number.
-    #[arg(long)]
-    pub invoice: String,
+    #[arg(long, required_unless_present_any = ["accept", "reject"])]
+    pub invoice: Option<String>,
     /// How much; everything that fits when left out.
     #[arg(long)]
     pub amount: Option<String>,
@@ -423,6 +431,41 @@ pub enum AgingBy {
 pub enum ExportCommand {
     /// The journal, one line per posting.
     Journal(JournalArgs),
+    /// Cash applications per statement line: bank_ref,invoice_number,amount,status.
+    Applications(ExportApplicationsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportApplicationsArgs {
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Decide and show, but store and book nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Show every decision taken on the payment this bank reference posted, with its evidence.
+    #[arg(long, value_name = "BANK_REF")]
+    pub explain: Option<String>,
+    /// Score from which a match is applied without a person (0–1000).
+    #[arg(long, default_value_t = 850)]
+    pub auto_threshold: u32,
+    /// Score from which a match is proposed to a clerk (0–1000).
+    #[arg(long, default_value_t = 400)]
+    pub suggest_threshold: u32,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,7 @@ on_both_engines!(
     a_clerk_creates_a_customer_and_an_invoice_with_lines,
     a_first_import_skipping_bad_rows_leaves_no_gaps,
     bank_files_post_each_credit_once_and_returns_reopen_invoices,
+    matching_applies_the_sure_payments_and_proposes_the_rest,
 );
 
 fn load_fixture(db: &Backend) {
@@ -877,4 +878,69 @@ fn bank_files_post_each_credit_once_and_returns_reopen_invoices(db: &Backend) {
         error.contains("bad.bai2") && error.contains("line 2"),
         "{error}"
     );
+}
+
+fn matching_applies_the_sure_payments_and_proposes_the_rest(db: &Backend) {
+    load_fixture(db);
+    let file = Backend::data("bank-matching.bai2");
+    db.ok(&["import", "bank", file.to_str().unwrap()]);
+    // A dry run decides and stores nothing.
+    let dry = db.json(&["match", "--dry-run"]);
+    assert_eq!(dry["auto"], 1, "{dry}");
+    let report = db.json(&["match"]);
+    let outcome = |reference: &str| {
+        report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["bank_reference"] == reference)
+            .unwrap()
+            .clone()
+    };
+    // The exact reference and amount: applied.
+    assert_eq!(outcome("M-001")["decision"], "auto", "{report}");
+    assert_eq!(outcome("M-001")["customer"], "ACME");
+    // An OCR-garbled reference with the exact amount: proposed.
+    let garbled = outcome("M-002");
+    assert_eq!(garbled["decision"], "suggest", "{report}");
+    assert_eq!(garbled["allocations"][0]["number"], "A-1003");
+    // The customer's name and an amount only one of its items owes: proposed.
+    let by_name = outcome("M-003");
+    assert_eq!(by_name["rule"], "amount-unique", "{report}");
+    assert_eq!(by_name["allocations"][0]["number"], "A-1004");
+    // Nothing to go on.
+    assert_eq!(outcome("M-004")["decision"], "unapplied", "{report}");
+
+    let accept = garbled["decision_id"].to_string();
+    db.ok(&["apply", "--accept", &accept]);
+    let refused = db.fails(&["apply", "--accept", &accept]);
+    assert!(refused.contains("not open"), "{refused}");
+    let reject = by_name["decision_id"].to_string();
+    db.ok(&["apply", "--reject", &reject]);
+
+    let export = db.ok(&["export", "applications", "--format", "csv"]);
+    assert_eq!(
+        export,
+        "bank_ref,invoice_number,amount,status\n\
+         M-001,A-1001,1080.00,auto\n\
+         M-002,A-1003,999.99,suggested\n\
+         M-003,,150.00,unapplied\n\
+         M-004,,77.00,unapplied\n"
+    );
+    let explained = db.ok(&["match", "--explain", "M-002"]);
+    assert!(explained.contains("OCR") && explained.contains("accepted"), "{explained}");
+
+    // A second run leaves decided payments alone and decides nothing new for the rest.
+    let again = db.json(&["match"]);
+    assert_eq!(again["auto"], 0, "{again}");
+    assert_eq!(again["suggested"], 0, "{again}");
+    let customer = db.json(&["customer", "show", "ACME"]);
+    let open: Vec<&str> = customer["open_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    assert!(!open.contains(&"A-1001") && !open.contains(&"A-1003"), "{customer}");
+    db.ok(&["verify"]);
 }

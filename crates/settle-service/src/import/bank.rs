@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use settle_core::Money;
 use settle_core::accounts::{AccountRole, ChartOfAccounts};
-use settle_core::ids::PaymentId;
+use settle_core::ids::{ApplicationId, PaymentId};
 use settle_core::payment::{NewPayment, PaymentMethod};
 use settle_formats::{
     ColumnMap, Direction, EntryKind, Format, ParseOptions, Statement, StatementLine,
@@ -394,14 +394,21 @@ struct Booked {
     outcome: LineOutcome,
     detail: String,
     payment: Option<PaymentId>,
+    /// For a return: the applications it reversed.
+    reversed: Vec<ApplicationId>,
 }
 
 impl Booked {
     fn just(outcome: LineOutcome, detail: impl Into<String>) -> Self {
+        Booked::on(outcome, detail, None)
+    }
+
+    fn on(outcome: LineOutcome, detail: impl Into<String>, payment: Option<PaymentId>) -> Self {
         Booked {
             outcome,
             detail: detail.into(),
-            payment: None,
+            payment,
+            reversed: Vec::new(),
         }
     }
 }
@@ -438,20 +445,20 @@ async fn book_line(
         .await?
     {
         return Ok(if existing.amount == line.amount {
-            Booked {
-                outcome: LineOutcome::Duplicate,
-                detail: format!("posted before as payment {}", existing.id),
-                payment: Some(existing.id),
-            }
+            Booked::on(
+                LineOutcome::Duplicate,
+                format!("posted before as payment {}", existing.id),
+                Some(existing.id),
+            )
         } else {
-            Booked {
-                outcome: LineOutcome::Conflict,
-                detail: format!(
+            Booked::on(
+                LineOutcome::Conflict,
+                format!(
                     "bank reference {reference:?} was posted before as payment {} for {}",
                     existing.id, existing.amount
                 ),
-                payment: Some(existing.id),
-            }
+                Some(existing.id),
+            )
         });
     }
     let received_on = line.value_date.or(line.booking_date).ok_or_else(|| {
@@ -472,11 +479,11 @@ async fn book_line(
         memo: line.remittance.join(" / "),
     };
     let posted = receive_in(tx, settle, &payment).await?;
-    Ok(Booked {
-        outcome: LineOutcome::Payment,
-        detail: String::new(),
-        payment: Some(posted.payment_id),
-    })
+    Ok(Booked::on(
+        LineOutcome::Payment,
+        String::new(),
+        Some(posted.payment_id),
+    ))
 }
 
 /// A returned item: unapply what the original payment paid, then reverse its receipt
@@ -521,32 +528,34 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
         .await?
         .ok_or_else(|| not_found(format!("payment {payment_id}")))?;
     if payment.amount != line.amount {
-        return Ok(Booked {
-            outcome: LineOutcome::ReturnUnmatched,
-            detail: format!(
+        return Ok(Booked::on(
+            LineOutcome::ReturnUnmatched,
+            format!(
                 "returns {} but payment {payment_id} was {}: a clerk must decide",
                 line.amount, payment.amount
             ),
-            payment: Some(payment_id),
-        });
+            Some(payment_id),
+        ));
     }
     let applications = tx
         .standing_applications_of_payment(entity, payment_id)
         .await?;
     let applied = Money::sum(payment.currency, applications.iter().map(|a| a.amount))?;
     if payment.unapplied.checked_add(applied)? != payment.amount {
-        return Ok(Booked {
-            outcome: LineOutcome::ReturnUnmatched,
-            detail: format!(
+        return Ok(Booked::on(
+            LineOutcome::ReturnUnmatched,
+            format!(
                 "payment {payment_id} was partly refunded or used otherwise: a clerk must decide"
             ),
-            payment: Some(payment_id),
-        });
+            Some(payment_id),
+        ));
     }
     let mut reopened = Vec::new();
+    let mut reversed = Vec::new();
     for application in &applications {
         let date = date.max(application_date(tx, settle, application.entry).await?);
         unapply_in(tx, settle, application.id, date).await?;
+        reversed.push(application.id);
         let number = tx.item_number(entity, application.invoice).await?;
         reopened.push(number.unwrap_or_else(|| application.invoice.to_string()));
     }
@@ -574,9 +583,8 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
         )
     };
     Ok(Booked {
-        outcome: LineOutcome::Return,
-        detail,
-        payment: Some(payment_id),
+        reversed,
+        ..Booked::on(LineOutcome::Return, detail, Some(payment_id))
     })
 }
 
@@ -652,6 +660,7 @@ fn stored_line(
         original_reference: text(&line.original_reference),
         outcome: booked.outcome.as_str(),
         payment: booked.payment,
+        reversed_applications: booked.reversed.clone(),
         location: line.location.to_string(),
     }
 }

@@ -8,6 +8,7 @@ mod customer;
 mod demo;
 mod import;
 mod journal;
+mod matching;
 mod writes;
 
 use anyhow::{Context, Result, anyhow};
@@ -56,6 +57,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Invoice(InvoiceCommand::Add(args)) => writes::add_invoice(settle, args).await,
         Command::Aging(args) => aging::run(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
+        Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
+        Command::Match(args) => matching::run(settle, args).await,
         Command::Verify(args) => verify(settle, args.format).await,
         Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
         Command::Accounts(AccountsCommand::Map(args)) => accounts::map(settle, args).await,

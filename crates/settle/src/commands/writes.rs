@@ -78,14 +78,23 @@ pub async fn payment(settle: &Settle, args: PaymentArgs) -> Result<()> {
 }
 
 pub async fn apply(settle: &Settle, args: ApplyArgs) -> Result<()> {
+    if let Some(decision) = args.accept {
+        return crate::commands::matching::accept(settle, decision, &args.write).await;
+    }
+    if let Some(decision) = args.reject {
+        return crate::commands::matching::reject(settle, decision, &args.write).await;
+    }
     let source = match (args.payment, args.credit_memo) {
         (Some(id), None) => ApplySource::Payment(PaymentId(id)),
         (None, Some(number)) => ApplySource::CreditMemo(number),
         _ => return Err(anyhow!("name either --payment or --credit-memo")),
     };
+    let Some(invoice) = args.invoice else {
+        return Err(anyhow!("name the invoice with --invoice"));
+    };
     let request = ApplyRequest {
         source,
-        invoice: args.invoice,
+        invoice,
         amount: args.amount,
         date: date_or_today("--date", args.date.as_deref())?,
         discount: if args.no_discount {
