@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use settle_core::Money;
-use settle_core::ids::CustomerId;
+use settle_core::ids::{CustomerId, ItemId};
 
 use crate::index::{ItemIndex, MatchIndex};
 use crate::normalize::{
@@ -17,9 +17,9 @@ use crate::{Allocation, Decision, Evidence, MatchPolicy, MatchResult, PaymentToM
 /// Points for each kind of evidence (a score is capped at 1000).
 mod points {
     pub const NAMED_CUSTOMER: i32 = 400;
-    pub const KNOWN_ACCOUNT: i32 = 300;
+    pub const KNOWN_ACCOUNT: i32 = 450;
     pub const SHARED_ACCOUNT: i32 = 120;
-    pub const NAME_CLOSE: i32 = 250;
+    pub const NAME_CLOSE: i32 = 450;
     pub const NAME_LIKE: i32 = 120;
     pub const STRUCTURED_EXACT: i32 = 600;
     pub const TEXT_EXACT: i32 = 550;
@@ -35,10 +35,11 @@ mod points {
     pub const AMOUNT_SUBSET: i32 = 200;
     pub const AMOUNT_OVER: i32 = 150;
     pub const AMOUNT_SHORT: i32 = 60;
-    pub const UNIQUE_AMOUNT: i32 = 300;
+    pub const UNIQUE_AMOUNT: i32 = 400;
     pub const UNIQUE_AMOUNT_DISCOUNT: i32 = 250;
     pub const SAME_AMOUNT_TWICE: i32 = 150;
     pub const OTHER_PAYER: i32 = -250;
+    pub const AMOUNT_FITS: i32 = 200;
 }
 
 /// An item the payment's references point at, with the strongest evidence for it.
@@ -51,34 +52,48 @@ struct Hit {
     stated: Option<Money>,
 }
 
-/// How many invoices a truncated reference may complete to and still count.
-const MAX_COMPLETIONS: usize = 3;
+/// How many invoices a truncated reference may complete to and still count (the amount picks
+/// among them).
+const MAX_COMPLETIONS: usize = 20;
+/// How many invoices may share the digits of a prefix-less reference and still count.
+const MAX_DIGIT_MATCHES: usize = 5;
 
 /// Rules whose result a person should confirm, however high the score.
-const NEVER_AUTOMATIC: &[&str] = &[
-    "reference-short-pay",
-    "amount-subset",
-    "amount-repeated",
-    "payer-only",
-    "no-match",
-];
+const NEVER_AUTOMATIC: &[&str] = &["amount-subset", "amount-repeated", "payer-only", "no-match"];
 
 impl MatchIndex {
     /// What the index makes of one payment.
     pub fn match_payment(&self, payment: &PaymentToMatch, policy: &MatchPolicy) -> MatchResult {
         let payers = self.payer_evidence(payment);
-        let hits = self.reference_hits(payment);
+        let hits = self.reference_hits(payment, policy);
 
         // The customer: the one the references point at most strongly (with what is known of
         // the payer), else the payer alone.
         let mut by_customer: HashMap<CustomerId, i32> = HashMap::new();
+        let mut fitting: Vec<CustomerId> = Vec::new();
         for hit in &hits {
             let customer = self.items[hit.item].customer;
             let best = by_customer.entry(customer).or_insert(0);
             *best = (*best).max(hit.points);
+            if self.fits(hit.item, payment, policy) {
+                fitting.push(customer);
+            }
         }
         for (customer, (score, _)) in &payers {
             *by_customer.entry(*customer).or_insert(0) += score;
+            if !hits
+                .iter()
+                .any(|h| self.items[h.item].customer == *customer)
+                && self.unique_fitting_item(*customer, payment, policy)
+            {
+                fitting.push(*customer);
+            }
+        }
+        // Among customers the evidence points at, one that is owed what was paid stands out.
+        for customer in fitting {
+            if let Some(score) = by_customer.get_mut(&customer) {
+                *score += points::AMOUNT_FITS;
+            }
         }
         let mut ranked: Vec<(CustomerId, i32)> = by_customer.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -117,21 +132,30 @@ impl MatchIndex {
             let item = &self.items[h.item];
             (item.due_date, item.issue_date, item.id)
         });
-        if let Some(best) = own_hits.iter().max_by_key(|h| h.points) {
-            score += best.points;
-        }
-        for hit in &own_hits {
-            evidence.push(Evidence {
-                points: hit.points,
-                what: hit.how.clone(),
-            });
-        }
-
         let proposal = if own_hits.is_empty() {
             self.allocate_by_amount(payment, customer, policy)
         } else {
             self.allocate_cited(payment, &own_hits, policy)
         };
+        // The references count for the items the money goes to, not for those left aside.
+        let allocated: Vec<ItemId> = proposal.allocations.iter().map(|a| a.item).collect();
+        let counted = own_hits
+            .iter()
+            .filter(|h| allocated.contains(&self.items[h.item].id))
+            .map(|h| h.points)
+            .max();
+        score += counted.unwrap_or(0);
+        for hit in &own_hits {
+            let used = allocated.contains(&self.items[hit.item].id);
+            evidence.push(Evidence {
+                points: if used { hit.points } else { 0 },
+                what: if used {
+                    hit.how.clone()
+                } else {
+                    format!("{} (not paid by this payment)", hit.how)
+                },
+            });
+        }
         score += proposal.points;
         evidence.push(Evidence {
             points: proposal.points,
@@ -301,7 +325,8 @@ impl MatchIndex {
     }
 
     /// The open items the payment's references point at, each with its best evidence.
-    fn reference_hits(&self, payment: &PaymentToMatch) -> Vec<Hit> {
+    fn reference_hits(&self, payment: &PaymentToMatch, policy: &MatchPolicy) -> Vec<Hit> {
+        let fits = |item: ItemIndex| self.fits(item, payment, policy);
         let mut best: HashMap<ItemIndex, Hit> = HashMap::new();
         let mut keep = |hit: Hit| {
             let entry = best.entry(hit.item).or_insert_with(|| hit.clone());
@@ -311,7 +336,7 @@ impl MatchIndex {
         };
         for given in &payment.references {
             let key = reference_key(&given.reference);
-            for (item, points, how) in self.look_up(&key, true) {
+            for (item, points, how) in self.look_up(&key, true, &fits) {
                 keep(Hit {
                     item,
                     points,
@@ -322,7 +347,7 @@ impl MatchIndex {
         }
         for text in &payment.text {
             for key in candidate_keys(text) {
-                for (item, points, how) in self.look_up(&key, false) {
+                for (item, points, how) in self.look_up(&key, false, &fits) {
                     keep(Hit {
                         item,
                         points,
@@ -335,50 +360,67 @@ impl MatchIndex {
         best.into_values().collect()
     }
 
-    /// Items a reference key may name: exact, then the forgiving forms.
-    fn look_up(&self, key: &str, structured: bool) -> Vec<(ItemIndex, i32, String)> {
+    /// Items a reference key may name. Exact forms first; when none of those owes what was
+    /// paid, the forgiving forms too (OCR folding, swapped neighbours, truncation, digits
+    /// alone), keeping only candidates that owe the amount if any does: with dense invoice
+    /// numbering a typo often spells another real invoice, and the amount tells them apart.
+    fn look_up(
+        &self,
+        key: &str,
+        structured: bool,
+        fits: &dyn Fn(ItemIndex) -> bool,
+    ) -> Vec<(ItemIndex, i32, String)> {
         let number = |item: ItemIndex| self.items[item].number.clone();
         if key.len() < 3 {
             return Vec::new();
         }
+        let mut exact: Vec<(ItemIndex, i32, String)> = Vec::new();
         if let Some(items) = self.by_number.get(key) {
             let points = if structured {
                 points::STRUCTURED_EXACT
             } else {
                 points::TEXT_EXACT
             };
-            return items
-                .iter()
-                .map(|i| (*i, points, format!("is invoice {}", number(*i))))
-                .collect();
+            exact.extend(
+                items
+                    .iter()
+                    .map(|i| (*i, points, format!("is invoice {}", number(*i)))),
+            );
         }
         if let Some(items) = self.by_po.get(key) {
-            return items
-                .iter()
-                .map(|i| {
-                    let po = &self.items[*i].po_number;
-                    (
-                        *i,
-                        points::PURCHASE_ORDER,
-                        format!("is purchase order {po} of {}", number(*i)),
-                    )
-                })
-                .collect();
+            exact.extend(items.iter().map(|i| {
+                let po = &self.items[*i].po_number;
+                (
+                    *i,
+                    points::PURCHASE_ORDER,
+                    format!("is purchase order {po} of {}", number(*i)),
+                )
+            }));
         }
-        if !key.chars().any(|c| c.is_ascii_digit()) {
-            return Vec::new();
+        if exact.iter().any(|(i, _, _)| fits(*i)) || !key.chars().any(|c| c.is_ascii_digit()) {
+            return exact;
         }
+        let fuzzy = self.forgiving_look_up(key);
+        let fitting: Vec<_> = fuzzy.iter().filter(|(i, _, _)| fits(*i)).cloned().collect();
+        if !fitting.is_empty() || !exact.is_empty() {
+            exact.extend(fitting);
+            return exact;
+        }
+        fuzzy
+    }
+
+    /// Candidates for a key that names no item as it stands.
+    fn forgiving_look_up(&self, key: &str) -> Vec<(ItemIndex, i32, String)> {
+        let number = |item: ItemIndex| self.items[item].number.clone();
+        let mut found: Vec<(ItemIndex, i32, String)> = Vec::new();
         if let Some(items) = self.by_folded.get(&folded_key(key)) {
-            return items
-                .iter()
-                .map(|i| {
-                    (
-                        *i,
-                        points::FOLDED,
-                        format!("reads as invoice {} (OCR confusion)", number(*i)),
-                    )
-                })
-                .collect();
+            found.extend(items.iter().map(|i| {
+                (
+                    *i,
+                    points::FOLDED,
+                    format!("reads as invoice {} (OCR confusion)", number(*i)),
+                )
+            }));
         }
         if key.len() >= 5 {
             let chars: Vec<char> = key.chars().collect();
@@ -389,15 +431,14 @@ impl MatchIndex {
                 let mut swapped = chars.clone();
                 swapped.swap(position, position + 1);
                 let swapped: String = swapped.into_iter().collect();
-                if let Some(items) = self.by_number.get(&swapped)
-                    && items.len() == 1
-                {
-                    let item = items[0];
-                    return vec![(
-                        item,
-                        points::TRANSPOSED,
-                        format!("is invoice {} with two characters swapped", number(item)),
-                    )];
+                if let Some(items) = self.by_number.get(&swapped) {
+                    found.extend(items.iter().map(|i| {
+                        (
+                            *i,
+                            points::TRANSPOSED,
+                            format!("is invoice {} with two characters swapped", number(*i)),
+                        )
+                    }));
                 }
             }
         }
@@ -409,40 +450,29 @@ impl MatchIndex {
                 .flat_map(|(_, items)| items.iter().copied())
                 .take(MAX_COMPLETIONS + 1)
                 .collect();
-            // A few completions of one customer are kept (the amount will choose); completions
-            // across customers say nothing.
-            let one_customer = completions
-                .windows(2)
-                .all(|w| self.items[w[0]].customer == self.items[w[1]].customer);
-            if (1..=MAX_COMPLETIONS).contains(&completions.len()) && one_customer {
-                return completions
-                    .into_iter()
-                    .map(|item| {
-                        (
-                            item,
-                            points::TRUNCATED,
-                            format!("is the start of invoice {}", number(item)),
-                        )
-                    })
-                    .collect();
+            if completions.len() <= MAX_COMPLETIONS {
+                found.extend(completions.into_iter().map(|i| {
+                    (
+                        i,
+                        points::TRUNCATED,
+                        format!("is the start of invoice {}", number(i)),
+                    )
+                }));
             }
         }
         if let Some(digits) = digits_key(key)
             && let Some(items) = self.by_digits.get(&digits)
-            && items.len() <= 2
+            && items.len() <= MAX_DIGIT_MATCHES
         {
-            return items
-                .iter()
-                .map(|i| {
-                    (
-                        *i,
-                        points::DIGITS_ONLY,
-                        format!("has the digits of invoice {}", number(*i)),
-                    )
-                })
-                .collect();
+            found.extend(items.iter().map(|i| {
+                (
+                    *i,
+                    points::DIGITS_ONLY,
+                    format!("has the digits of invoice {}", number(*i)),
+                )
+            }));
         }
-        Vec::new()
+        found
     }
 
     /// The items the payment cites: how the money divides over them.
@@ -640,6 +670,37 @@ impl MatchIndex {
             "the payer is known but no open items add up to the payment",
             Vec::new(),
         )
+    }
+
+    /// Whether exactly one of a customer's open items owes what the payment paid.
+    fn unique_fitting_item(
+        &self,
+        customer: CustomerId,
+        payment: &PaymentToMatch,
+        policy: &MatchPolicy,
+    ) -> bool {
+        self.by_customer.get(&customer).is_some_and(|items| {
+            items
+                .iter()
+                .filter(|i| self.fits(**i, payment, policy))
+                .take(2)
+                .count()
+                == 1
+        })
+    }
+
+    /// Whether an item owes what the payment paid: exactly, less its earned discount, or
+    /// less a fee within tolerance.
+    fn fits(&self, item: ItemIndex, payment: &PaymentToMatch, policy: &MatchPolicy) -> bool {
+        let owed = self.items[item].open;
+        if owed.currency() != payment.amount.currency() {
+            return false;
+        }
+        let (owed, paid) = (owed.minor(), payment.amount.minor());
+        let short = owed - paid;
+        short == 0
+            || short == self.earned_discount(item, payment)
+            || (short > 0 && short <= self.fee_tolerance(owed, policy))
     }
 
     fn earned_discount(&self, item: ItemIndex, payment: &PaymentToMatch) -> i64 {

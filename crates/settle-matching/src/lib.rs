@@ -10,6 +10,8 @@
 //! amount or the payment, and what is not allocated is the payment's remainder.
 
 mod engine;
+pub mod evaluate;
+pub mod generator;
 mod index;
 pub mod normalize;
 mod subset;

@@ -45,7 +45,7 @@ pub const MIN_DIGITS: usize = 4;
 /// references written with a space (`INV 1001`).
 pub fn candidate_keys(text: &str) -> Vec<String> {
     let tokens: Vec<String> = text
-        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '.' | '_' | '#')))
+        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '#')))
         .map(reference_key)
         .filter(|k| !k.is_empty())
         .collect();

@@ -928,7 +928,10 @@ fn matching_applies_the_sure_payments_and_proposes_the_rest(db: &Backend) {
          M-004,,77.00,unapplied\n"
     );
     let explained = db.ok(&["match", "--explain", "M-002"]);
-    assert!(explained.contains("OCR") && explained.contains("accepted"), "{explained}");
+    assert!(
+        explained.contains("OCR") && explained.contains("accepted"),
+        "{explained}"
+    );
 
     // A second run leaves decided payments alone and decides nothing new for the rest.
     let again = db.json(&["match"]);
@@ -941,6 +944,9 @@ fn matching_applies_the_sure_payments_and_proposes_the_rest(db: &Backend) {
         .iter()
         .map(|i| i["number"].as_str().unwrap())
         .collect();
-    assert!(!open.contains(&"A-1001") && !open.contains(&"A-1003"), "{customer}");
+    assert!(
+        !open.contains(&"A-1001") && !open.contains(&"A-1003"),
+        "{customer}"
+    );
     db.ok(&["verify"]);
 }
