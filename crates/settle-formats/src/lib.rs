@@ -6,8 +6,11 @@
 //!
 //! The crate does no I/O: the service reads files and hands their bytes over.
 
+pub mod camt;
 pub mod error;
+pub mod nacha;
 pub mod statement;
+pub mod x12;
 
 pub use error::{FormatError, Location};
 pub use statement::{
