@@ -7,6 +7,8 @@
 //! into. It refuses a DTD outright: camt has none, and a DTD is where entity expansion attacks
 //! live. Only the five predefined entities and character references are resolved.
 
+use std::cell::Cell;
+
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use settle_core::Currency;
@@ -66,6 +68,9 @@ pub(super) struct Cursor<'a> {
     close_pending: bool,
     /// The namespace bound to the root element's prefix (or the default one).
     root_namespace: Option<String>,
+    /// (byte offset, its line) of the last line computed: locations are asked for in document
+    /// order, so counting on from there keeps line numbers linear in the file's size.
+    line_cache: Cell<(usize, usize)>,
 }
 
 impl<'a> Cursor<'a> {
@@ -83,6 +88,7 @@ impl<'a> Cursor<'a> {
             pop_pending: false,
             close_pending: false,
             root_namespace: None,
+            line_cache: Cell::new((0, 1)),
         }
     }
 
@@ -304,7 +310,7 @@ impl<'a> Cursor<'a> {
         let start = self.frames.last().map_or(0, |frame| frame.start);
         Location::Xml {
             path,
-            line: line_of(self.input, start),
+            line: self.line_at(start),
         }
     }
 
@@ -316,9 +322,33 @@ impl<'a> Cursor<'a> {
     fn error_at(&self, offset: usize, field: &str, message: impl Into<String>) -> FormatError {
         let mut location = self.location();
         if let Location::Xml { line, .. } = &mut location {
-            *line = line_of(self.input, offset);
+            *line = self.line_at(offset);
         }
         FormatError::new(location, field, message)
+    }
+}
+
+impl Cursor<'_> {
+    fn line_at(&self, offset: usize) -> usize {
+        let (cached_offset, cached_line) = self.line_cache.get();
+        let line = if offset >= cached_offset {
+            let between = self
+                .input
+                .as_bytes()
+                .get(cached_offset..offset.min(self.input.len()));
+            cached_line
+                + between
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+        } else {
+            line_of(self.input, offset)
+        };
+        if offset >= cached_offset && offset <= self.input.len() {
+            self.line_cache.set((offset, line));
+        }
+        line
     }
 }
 
