@@ -14,7 +14,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(bai2 mt940 csv detect)
+  targets=(bai2 mt940 csv detect camt nacha x12)
 fi
 
 for target in "${targets[@]}"; do

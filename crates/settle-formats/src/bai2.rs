@@ -801,6 +801,7 @@ impl<'o> Builder<'o> {
                 file_id: file.file_id,
                 created: file.created,
                 statements: self.statements,
+                warnings: Vec::new(),
             },
             warnings: self.findings.warnings,
         })

@@ -526,6 +526,7 @@ pub fn parse_csv(bytes: &[u8], map: &ColumnMap) -> Result<BankFile, FormatError>
         file_id: None,
         created: None,
         statements,
+        warnings: Vec::new(),
     })
 }
 

@@ -62,6 +62,7 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, Format
             file_id,
             created: None,
             statements,
+            warnings: Vec::new(),
         },
         warnings: findings.warnings,
     })

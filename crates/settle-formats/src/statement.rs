@@ -9,7 +9,7 @@
 use jiff::civil::Date;
 use settle_core::{Currency, Money};
 
-use crate::error::Location;
+use crate::error::{FormatError, Location};
 
 /// The formats Settle reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -57,6 +57,24 @@ pub struct BankFile {
     pub file_id: Option<String>,
     pub created: Option<Date>,
     pub statements: Vec<Statement>,
+    /// Problems the parser tolerated, each placed like an error: totals or balances that do
+    /// not agree with the lines, figures it had to ignore. Empty for a clean file. A caller that
+    /// wants strictness turns them into a refusal with [`BankFile::strict`].
+    pub warnings: Vec<FormatError>,
+}
+
+impl BankFile {
+    /// The file only if the parser had nothing to tolerate; otherwise its first warning as the
+    /// error. "Warn and continue" is the default; this is the opt-in strict mode.
+    pub fn strict(self) -> Result<BankFile, FormatError> {
+        match self.warnings.into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(BankFile {
+                warnings: Vec::new(),
+                ..self
+            }),
+        }
+    }
 }
 
 /// The bank account a statement is about (ours: the account the money arrived in).
@@ -122,6 +140,20 @@ pub enum EntryKind {
     Other,
 }
 
+/// Whether a line's money is on the account yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryStatus {
+    /// Booked: the money moved (camt `BOOK`, every BAI2/MT940 line, a NACHA live entry).
+    Booked,
+    /// Announced but not booked (camt `PDNG`): may be matched provisionally, never posted as
+    /// cash, and left out of balance checks.
+    Pending,
+    /// Information only, no money moved by it (camt `INFO`, NACHA prenotes and notifications of
+    /// change): listed, never posted.
+    Information,
+}
+
 /// Somebody on the other side of a line: the payer of a credit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Party {
@@ -170,6 +202,7 @@ pub struct StatementLine {
     pub amount: Money,
     pub direction: Direction,
     pub kind: EntryKind,
+    pub status: EntryStatus,
     /// A reversal of an earlier line (camt `RvslInd`, MT940 `RC`/`RD`).
     pub reversal: bool,
     pub booking_date: Option<Date>,
@@ -202,6 +235,10 @@ pub struct StatementLine {
     /// its 88 continuations one per line; MT940 `:61:` supplementary details and the `:86:`
     /// lines as they stand), so that better per-bank decoders can run later without a re-import.
     pub raw_text: Option<String>,
+    /// Further identifiers the format gives that have no field of their own, as (the format's
+    /// name for the field, value): camt `TxId`, `UETR`, `MndtId`; NACHA receiver name; X12 `REF`s.
+    /// Kept so that matching rules can use them later without a re-import.
+    pub other_references: Vec<(String, String)>,
     pub location: Location,
 }
 
@@ -212,6 +249,7 @@ impl StatementLine {
             amount,
             direction,
             kind,
+            status: EntryStatus::Booked,
             reversal: false,
             booking_date: None,
             value_date: None,
@@ -227,6 +265,7 @@ impl StatementLine {
             return_reason: None,
             original_reference: None,
             raw_text: None,
+            other_references: Vec::new(),
             location,
         }
     }

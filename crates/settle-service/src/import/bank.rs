@@ -352,8 +352,8 @@ fn summarize(statement: &Statement, bank_account: &str) -> ServiceResult<Stateme
 }
 
 /// Whether the bank booked the line (announced and informational lines move no money).
-fn is_booked(_line: &StatementLine) -> bool {
-    true
+fn is_booked(line: &StatementLine) -> bool {
+    line.status == settle_formats::EntryStatus::Booked
 }
 
 /// The line's bank reference, or one made from its content (see the module's documentation).
