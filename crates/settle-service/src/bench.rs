@@ -211,3 +211,67 @@ pub async fn run(
     settle.close().await;
     Ok(result)
 }
+
+/// The cash-application benchmark: generated open items and payments with known answers, the
+/// engine in memory on one thread.
+#[derive(Debug, Clone)]
+pub struct MatchingBenchOptions {
+    pub customers: usize,
+    pub open_items: usize,
+    pub lines: usize,
+    pub runs: usize,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MatchingBenchResult {
+    pub open_items: usize,
+    pub lines: usize,
+    pub index_ms: Vec<f64>,
+    pub match_ms: Vec<f64>,
+    pub evaluation: settle_matching::evaluate::Evaluation,
+}
+
+pub fn run_matching(options: &MatchingBenchOptions) -> MatchingBenchResult {
+    use settle_matching::generator::{ScenarioSize, generate};
+    use settle_matching::{MatchIndex, MatchPolicy};
+    let scenario = generate(
+        options.seed,
+        ScenarioSize {
+            customers: options.customers,
+            items: options.open_items,
+            payments: options.lines,
+        },
+        jiff::civil::date(2026, 10, 15),
+    );
+    let policy = MatchPolicy::default();
+    let mut result = MatchingBenchResult {
+        open_items: scenario.items.len(),
+        lines: scenario.payments.len(),
+        index_ms: Vec::new(),
+        match_ms: Vec::new(),
+        evaluation: Default::default(),
+    };
+    for _ in 0..options.runs.max(1) {
+        let started = Instant::now();
+        let index = MatchIndex::build(
+            scenario.items.clone(),
+            &scenario.customers,
+            &scenario.payers,
+        );
+        result.index_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        let started = Instant::now();
+        let results: Vec<_> = scenario
+            .payments
+            .iter()
+            .map(|(payment, _)| index.match_payment(payment, &policy))
+            .collect();
+        result.match_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        result.evaluation = settle_matching::evaluate::evaluate(
+            results
+                .iter()
+                .zip(scenario.payments.iter().map(|(_, truth)| truth)),
+        );
+    }
+    result
+}

@@ -499,6 +499,16 @@ pub struct BenchArgs {
     /// Working directory for the generated files and databases.
     #[arg(long, default_value = "bench-data")]
     pub dir: PathBuf,
+    /// Measure cash application instead: generated payments with known answers against
+    /// generated open items, the engine on one thread.
+    #[arg(long)]
+    pub matching: bool,
+    /// With --matching: how many open items.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub open_items: usize,
+    /// With --matching: how many statement lines.
+    #[arg(long, default_value_t = 100_000)]
+    pub lines: usize,
 }
 
 #[derive(Debug, Args)]

@@ -2,11 +2,16 @@
 
 use anyhow::Result;
 
-use settle_service::bench::{self, BenchOptions, median};
+use settle_service::bench::{self, BenchOptions, MatchingBenchOptions, median};
 
 use crate::cli::BenchArgs;
+use crate::render;
 
 pub async fn run(args: BenchArgs) -> Result<()> {
+    if args.matching {
+        matching(&args);
+        return Ok(());
+    }
     let options = BenchOptions {
         invoices: args.invoices,
         customers: 10_000,
@@ -43,4 +48,66 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         median(&result.history_sql_ms) / median(&result.history_ms)
     );
     Ok(())
+}
+
+fn matching(args: &BenchArgs) {
+    let options = MatchingBenchOptions {
+        customers: (args.open_items / 50).max(100),
+        open_items: args.open_items,
+        lines: args.lines,
+        runs: args.runs,
+        seed: 20_261_122,
+    };
+    eprintln!(
+        "generating {} open items and {} statement lines …",
+        options.open_items, options.lines
+    );
+    let result = bench::run_matching(&options);
+    let match_ms = median(&result.match_ms);
+    println!(
+        "{} statement lines against {} open items, {} runs",
+        result.lines,
+        result.open_items,
+        result.match_ms.len()
+    );
+    println!(
+        "index build, median: {:.0} ms; matching, median: {:.0} ms ({:.0} lines/s on one thread)",
+        median(&result.index_ms),
+        match_ms,
+        result.lines as f64 / (match_ms / 1e3)
+    );
+    let mut table = render::table(&[
+        "case",
+        "lines",
+        "auto",
+        "auto right",
+        "suggested",
+        "first suggestion right",
+        "unapplied",
+    ]);
+    let evaluation = &result.evaluation;
+    for (case, tally) in evaluation
+        .by_case
+        .iter()
+        .map(|(c, t)| (format!("{c:?}"), t))
+        .chain(std::iter::once(("all".to_string(), &evaluation.total)))
+    {
+        table.add_row(vec![
+            comfy_table::Cell::new(case),
+            render::num(tally.lines.to_string()),
+            render::num(tally.auto.to_string()),
+            render::num(tally.auto_right.to_string()),
+            render::num(tally.suggested.to_string()),
+            render::num(tally.suggested_right.to_string()),
+            render::num(tally.unapplied.to_string()),
+        ]);
+    }
+    println!("{table}");
+    let total = &evaluation.total;
+    println!(
+        "automatic applications right (per invoice): {:.2} % · matchable lines applied automatically and right: {:.2} % · the rest right at the first suggestion: {:.2} %",
+        total.auto_precision() * 100.0,
+        total.auto_rate() * 100.0,
+        total.first_suggestion_rate() * 100.0
+    );
 }
