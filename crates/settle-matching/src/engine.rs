@@ -345,9 +345,39 @@ impl MatchIndex {
                 });
             }
         }
-        for text in &payment.text {
-            for key in candidate_keys(text) {
-                for (item, points, how) in self.look_up(&key, false, &fits) {
+        // Exact forms of every key first; the forgiving forms only when they found nothing
+        // the payment could be for (most text names its invoices as they are, and every
+        // forgiving probe of words joined around a good reference would be wasted).
+        let keys: Vec<String> = payment
+            .text
+            .iter()
+            .flat_map(|t| candidate_keys(t))
+            .collect();
+        let mut unresolved = Vec::new();
+        let mut exact_items = Vec::new();
+        for key in &keys {
+            let found = self.exact_look_up(key, false);
+            if found.is_empty() {
+                unresolved.push(key);
+            }
+            for (item, points, how) in found {
+                exact_items.push(item);
+                keep(Hit {
+                    item,
+                    points,
+                    how: format!("remittance text {key:?} {how}"),
+                    stated: None,
+                });
+            }
+        }
+        let owed: i64 = exact_items
+            .iter()
+            .map(|i| self.items[*i].open.minor())
+            .sum();
+        let settled = exact_items.iter().any(|i| fits(*i)) || owed == payment.amount.minor();
+        if !settled {
+            for key in unresolved {
+                for (item, points, how) in self.look_up(key, false, &fits) {
                     keep(Hit {
                         item,
                         points,
@@ -356,25 +386,32 @@ impl MatchIndex {
                     });
                 }
             }
+            // A typo that spells another real invoice: its neighbours, if one owes the amount.
+            if !exact_items.is_empty() {
+                for key in &keys {
+                    for (item, points, how) in self.forgiving_look_up(key) {
+                        if fits(item) {
+                            keep(Hit {
+                                item,
+                                points,
+                                how: format!("remittance text {key:?} {how}"),
+                                stated: None,
+                            });
+                        }
+                    }
+                }
+            }
         }
         best.into_values().collect()
     }
 
-    /// Items a reference key may name. Exact forms first; when none of those owes what was
-    /// paid, the forgiving forms too (OCR folding, swapped neighbours, truncation, digits
-    /// alone), keeping only candidates that owe the amount if any does: with dense invoice
-    /// numbering a typo often spells another real invoice, and the amount tells them apart.
-    fn look_up(
-        &self,
-        key: &str,
-        structured: bool,
-        fits: &dyn Fn(ItemIndex) -> bool,
-    ) -> Vec<(ItemIndex, i32, String)> {
+    /// Items a key names as it stands: an invoice number or a purchase order.
+    fn exact_look_up(&self, key: &str, structured: bool) -> Vec<(ItemIndex, i32, String)> {
         let number = |item: ItemIndex| self.items[item].number.clone();
-        if key.len() < 3 {
-            return Vec::new();
-        }
         let mut exact: Vec<(ItemIndex, i32, String)> = Vec::new();
+        if key.len() < 3 {
+            return exact;
+        }
         if let Some(items) = self.by_number.get(key) {
             let points = if structured {
                 points::STRUCTURED_EXACT
@@ -397,6 +434,23 @@ impl MatchIndex {
                 )
             }));
         }
+        exact
+    }
+
+    /// Items a reference key may name. Exact forms first; when none of those owes what was
+    /// paid, the forgiving forms too (OCR folding, swapped neighbours, truncation, digits
+    /// alone), keeping only candidates that owe the amount if any does: with dense invoice
+    /// numbering a typo often spells another real invoice, and the amount tells them apart.
+    fn look_up(
+        &self,
+        key: &str,
+        structured: bool,
+        fits: &dyn Fn(ItemIndex) -> bool,
+    ) -> Vec<(ItemIndex, i32, String)> {
+        if key.len() < 3 {
+            return Vec::new();
+        }
+        let mut exact = self.exact_look_up(key, structured);
         if exact.iter().any(|(i, _, _)| fits(*i)) || !key.chars().any(|c| c.is_ascii_digit()) {
             return exact;
         }
@@ -705,6 +759,13 @@ impl MatchIndex {
 
     fn earned_discount(&self, item: ItemIndex, payment: &PaymentToMatch) -> i64 {
         let item = &self.items[item];
+        // Most terms offer none: skip the date arithmetic.
+        if !matches!(
+            item.terms,
+            settle_core::terms::PaymentTerms::Discount { .. }
+        ) {
+            return 0;
+        }
         item.terms
             .earned_discount(item.total, item.issue_date, payment.received_on)
             .ok()
