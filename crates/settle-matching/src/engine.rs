@@ -1,7 +1,7 @@
 //! One payment against the index: find the payer, find the items the payment names, decide how
 //! the money divides over them, score it, and keep the evidence.
 
-use std::collections::HashMap;
+use crate::fast_hash::FastMap as HashMap;
 
 use settle_core::Money;
 use settle_core::ids::{CustomerId, ItemId};
@@ -69,7 +69,7 @@ impl MatchIndex {
 
         // The customer: the one the references point at most strongly (with what is known of
         // the payer), else the payer alone.
-        let mut by_customer: HashMap<CustomerId, i32> = HashMap::new();
+        let mut by_customer: HashMap<CustomerId, i32> = HashMap::default();
         let mut fitting: Vec<CustomerId> = Vec::new();
         for hit in &hits {
             let customer = self.items[hit.item].customer;
@@ -216,7 +216,7 @@ impl MatchIndex {
         &self,
         payment: &PaymentToMatch,
     ) -> HashMap<CustomerId, (i32, Vec<Evidence>)> {
-        let mut found: HashMap<CustomerId, (i32, Vec<Evidence>)> = HashMap::new();
+        let mut found: HashMap<CustomerId, (i32, Vec<Evidence>)> = HashMap::default();
         let mut add = |customer: CustomerId, points: i32, what: String| {
             let entry = found.entry(customer).or_insert((0, Vec::new()));
             entry.0 += points;
@@ -327,7 +327,7 @@ impl MatchIndex {
     /// The open items the payment's references point at, each with its best evidence.
     fn reference_hits(&self, payment: &PaymentToMatch, policy: &MatchPolicy) -> Vec<Hit> {
         let fits = |item: ItemIndex| self.fits(item, payment, policy);
-        let mut best: HashMap<ItemIndex, Hit> = HashMap::new();
+        let mut best: HashMap<ItemIndex, Hit> = HashMap::default();
         let mut keep = |hit: Hit| {
             let entry = best.entry(hit.item).or_insert_with(|| hit.clone());
             if hit.points > entry.points {

@@ -2,7 +2,9 @@
 //! accounts to customers. Built once per run; every lookup is a hash probe or a short range
 //! scan, so matching a line costs the same with a thousand or a million open items.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::fast_hash::FastMap;
 
 use settle_core::ids::CustomerId;
 
@@ -15,21 +17,21 @@ pub(crate) type ItemIndex = usize;
 pub struct MatchIndex {
     pub(crate) items: Vec<OpenItem>,
     /// Invoice number keys → items.
-    pub(crate) by_number: HashMap<String, Vec<ItemIndex>>,
+    pub(crate) by_number: FastMap<String, Vec<ItemIndex>>,
     /// The same keys with OCR confusions folded.
-    pub(crate) by_folded: HashMap<String, Vec<ItemIndex>>,
+    pub(crate) by_folded: FastMap<String, Vec<ItemIndex>>,
     /// The numbers' digits alone, for references whose prefix the payer dropped.
-    pub(crate) by_digits: HashMap<String, Vec<ItemIndex>>,
+    pub(crate) by_digits: FastMap<String, Vec<ItemIndex>>,
     /// Number keys in order, for references the bank truncated.
     pub(crate) number_prefixes: BTreeMap<String, Vec<ItemIndex>>,
     /// Purchase-order keys → items.
-    pub(crate) by_po: HashMap<String, Vec<ItemIndex>>,
+    pub(crate) by_po: FastMap<String, Vec<ItemIndex>>,
     /// Each customer's open items, oldest due first.
-    pub(crate) by_customer: HashMap<CustomerId, Vec<ItemIndex>>,
-    pub(crate) customers: HashMap<CustomerId, CustomerNames>,
+    pub(crate) by_customer: FastMap<CustomerId, Vec<ItemIndex>>,
+    pub(crate) customers: FastMap<CustomerId, CustomerNames>,
     /// Name word → customers whose names have it.
-    pub(crate) name_words: HashMap<String, Vec<CustomerId>>,
-    pub(crate) payers: HashMap<String, Vec<CustomerId>>,
+    pub(crate) name_words: FastMap<String, Vec<CustomerId>>,
+    pub(crate) payers: FastMap<String, Vec<CustomerId>>,
 }
 
 pub(crate) struct CustomerNames {
@@ -44,15 +46,15 @@ const MAX_CUSTOMERS_PER_WORD: usize = 50;
 impl MatchIndex {
     pub fn build(items: Vec<OpenItem>, customers: &[CustomerInfo], payers: &[KnownPayer]) -> Self {
         let mut index = MatchIndex {
-            by_number: HashMap::with_capacity(items.len()),
-            by_folded: HashMap::with_capacity(items.len()),
-            by_digits: HashMap::with_capacity(items.len()),
+            by_number: FastMap::with_capacity_and_hasher(items.len(), Default::default()),
+            by_folded: FastMap::with_capacity_and_hasher(items.len(), Default::default()),
+            by_digits: FastMap::with_capacity_and_hasher(items.len(), Default::default()),
             number_prefixes: BTreeMap::new(),
-            by_po: HashMap::new(),
-            by_customer: HashMap::new(),
-            customers: HashMap::with_capacity(customers.len()),
-            name_words: HashMap::new(),
-            payers: HashMap::new(),
+            by_po: FastMap::default(),
+            by_customer: FastMap::default(),
+            customers: FastMap::with_capacity_and_hasher(customers.len(), Default::default()),
+            name_words: FastMap::default(),
+            payers: FastMap::default(),
             items,
         };
         for (position, item) in index.items.iter().enumerate() {

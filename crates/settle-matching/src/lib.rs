@@ -11,6 +11,7 @@
 
 mod engine;
 pub mod evaluate;
+mod fast_hash;
 pub mod generator;
 mod index;
 pub mod normalize;
