@@ -31,15 +31,16 @@ mod points {
     pub const AMOUNT_EXACT: i32 = 300;
     pub const AMOUNT_STATED: i32 = 300;
     pub const AMOUNT_DISCOUNT: i32 = 280;
-    pub const AMOUNT_FEE: i32 = 220;
+    pub const AMOUNT_FEE: i32 = 300;
     pub const AMOUNT_SUBSET: i32 = 200;
-    pub const AMOUNT_OVER: i32 = 150;
-    pub const AMOUNT_SHORT: i32 = 60;
+    pub const AMOUNT_OVER: i32 = 300;
+    pub const AMOUNT_SHORT: i32 = 300;
     pub const UNIQUE_AMOUNT: i32 = 400;
     pub const UNIQUE_AMOUNT_DISCOUNT: i32 = 250;
     pub const SAME_AMOUNT_TWICE: i32 = 150;
     pub const OTHER_PAYER: i32 = -250;
     pub const AMOUNT_FITS: i32 = 200;
+    pub const AMOUNT_ALONE: i32 = 400;
 }
 
 /// An item the payment's references point at, with the strongest evidence for it.
@@ -98,7 +99,7 @@ impl MatchIndex {
         let mut ranked: Vec<(CustomerId, i32)> = by_customer.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let Some(&(customer, _)) = ranked.first() else {
-            return unmatched(payment, None, Vec::new(), "no-match");
+            return self.by_amount_alone(payment);
         };
         let ambiguous = ranked.get(1).is_some_and(|(_, s)| ranked[0].1 - s < 100);
 
@@ -137,6 +138,14 @@ impl MatchIndex {
         } else {
             self.allocate_cited(payment, &own_hits, policy)
         };
+        if proposal.rule == "payer-only" {
+            // The payer looked like someone who is owed nothing of this amount: perhaps the
+            // name misled; an amount only one item in the ledger owes is a better proposal.
+            let alone = self.by_amount_alone(payment);
+            if alone.decision == Decision::Suggest {
+                return alone;
+            }
+        }
         // The references count for the items the money goes to, not for those left aside.
         let allocated: Vec<ItemId> = proposal.allocations.iter().map(|a| a.item).collect();
         let counted = own_hits
@@ -205,6 +214,44 @@ impl MatchIndex {
         }
     }
 
+    /// Nothing names the payer or an invoice: if exactly one open item in the ledger owes the
+    /// amount, propose it (a person confirms: amounts alone coincide).
+    fn by_amount_alone(&self, payment: &PaymentToMatch) -> MatchResult {
+        let candidates: Vec<ItemIndex> = self
+            .by_amount
+            .get(&payment.amount.minor())
+            .map(|items| {
+                items
+                    .iter()
+                    .copied()
+                    .filter(|i| self.items[*i].open.currency() == payment.amount.currency())
+                    .take(2)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let [only] = candidates.as_slice() else {
+            return unmatched(payment, None, Vec::new(), "no-match");
+        };
+        let item = &self.items[*only];
+        let evidence = vec![Evidence {
+            points: points::AMOUNT_ALONE,
+            what: format!(
+                "no payer or reference recognised; {} is the only open item owing {}",
+                item.number, payment.amount
+            ),
+        }];
+        MatchResult {
+            payment: payment.id,
+            customer: Some(item.customer),
+            decision: Decision::Suggest,
+            score: points::AMOUNT_ALONE as u32,
+            rule: "amount-alone",
+            allocations: self.pay_in_full(&[*only]),
+            remainder: Money::zero(payment.amount.currency()),
+            evidence,
+        }
+    }
+
     fn customer_code(&self, customer: CustomerId) -> String {
         self.customers
             .get(&customer)
@@ -252,15 +299,28 @@ impl MatchIndex {
             self.names_in_text(payment, &mut add);
         }
         let payer_words = name_tokens(&payment.payer_name);
-        let mut candidates: Vec<CustomerId> = payer_words
-            .iter()
-            .filter_map(|w| self.name_words.get(w))
-            .flatten()
-            .copied()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        for customer in candidates {
+        let (named, whole) = self.customers_named(&payer_words);
+        if !named.is_empty() {
+            let points = if named.len() == 1 {
+                points::NAME_CLOSE
+            } else {
+                points::NAME_LIKE
+            };
+            for customer in named {
+                add(
+                    customer,
+                    points,
+                    format!(
+                        "payer name {:?} is {}'s name{}",
+                        payment.payer_name,
+                        self.customer_code(customer),
+                        if whole { "" } else { ", cut short" }
+                    ),
+                );
+            }
+            return found;
+        }
+        for customer in self.name_candidates(&payer_words) {
             let Some(names) = self.customers.get(&customer) else {
                 continue;
             };
@@ -288,37 +348,22 @@ impl MatchIndex {
         found
     }
 
-    /// Without a payer name: customers whose whole name the remittance text spells out.
+    /// Without a payer name: a remittance text that is a customer's name.
     fn names_in_text(
         &self,
         payment: &PaymentToMatch,
         add: &mut impl FnMut(CustomerId, i32, String),
     ) {
-        let words: Vec<String> = payment.text.iter().flat_map(|t| name_tokens(t)).collect();
-        let mut candidates: Vec<CustomerId> = words
-            .iter()
-            .filter_map(|w| self.name_words.get(w))
-            .flatten()
-            .copied()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        for customer in candidates {
-            let Some(names) = self.customers.get(&customer) else {
-                continue;
-            };
-            let spelled_out = names.names.iter().any(|name| {
-                name.iter().all(|word| {
-                    words
-                        .iter()
-                        .any(|w| crate::normalize::jaro_winkler(word, w) >= 0.95)
-                })
-            });
-            if spelled_out {
+        for text in &payment.text {
+            let (named, _) = self.customers_named(&name_tokens(text));
+            if let [customer] = named.as_slice() {
                 add(
-                    customer,
+                    *customer,
                     points::NAME_LIKE,
-                    format!("the remittance text names {}", names.code),
+                    format!(
+                        "the remittance text names {}",
+                        self.customer_code(*customer)
+                    ),
                 );
             }
         }

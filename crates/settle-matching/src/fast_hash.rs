@@ -84,9 +84,15 @@ mod tests {
         assert_ne!(hash("INV0000001"), hash("INV0000002"));
         assert_eq!(hash("INV0000001"), hash("INV0000001"));
         // Keys that differ only in their last bytes still spread over the low bits.
-        let mut low: Vec<u64> = (0..1024).map(|n| hash(&format!("1000{n:03}")) & 1023).collect();
+        let mut low: Vec<u64> = (0..1024)
+            .map(|n| hash(&format!("1000{n:03}")) & 1023)
+            .collect();
         low.sort_unstable();
         low.dedup();
-        assert!(low.len() > 500, "{} distinct low-bit patterns of 1024", low.len());
+        assert!(
+            low.len() > 500,
+            "{} distinct low-bit patterns of 1024",
+            low.len()
+        );
     }
 }

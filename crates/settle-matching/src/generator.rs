@@ -203,7 +203,29 @@ const SECOND_WORDS: &[&str] = &[
     "Electric",
     "Optics",
 ];
+const THIRD_WORDS: &[&str] = &[
+    "Boston", "Denver", "Austin", "Berlin", "Lyon", "Leeds", "Osaka", "Quebec", "Porto", "Malmo",
+    "Geneva", "Dublin", "Tucson", "Omaha", "Reno", "Tampa", "Akron", "Salem", "Provo", "Fargo",
+    "Bergen", "Graz", "Turku", "Ghent", "Delft", "Split", "Cork", "Bath", "York", "Kent",
+];
 const LEGAL_FORMS: &[&str] = &["Inc", "LLC", "Ltd", "Corp", "GmbH", "Co"];
+
+/// A distinct name for customer `n` while the word lists last (24,000 names), then numbered.
+fn company_name(rng: &mut Rng, n: usize) -> String {
+    let (first, rest) = (n % FIRST_WORDS.len(), n / FIRST_WORDS.len());
+    let (second, rest) = (rest % SECOND_WORDS.len(), rest / SECOND_WORDS.len());
+    let (third, lap) = (rest % THIRD_WORDS.len(), rest / THIRD_WORDS.len());
+    let mut name = format!(
+        "{} {} {}",
+        FIRST_WORDS[first], SECOND_WORDS[second], THIRD_WORDS[third]
+    );
+    if lap > 0 {
+        name.push_str(&format!(" {lap}"));
+    }
+    name.push(' ');
+    name.push_str(*rng.pick(LEGAL_FORMS));
+    name
+}
 
 /// Makes a scenario.
 pub fn generate(seed: u64, size: ScenarioSize, received_on: Date) -> Scenario {
@@ -211,13 +233,7 @@ pub fn generate(seed: u64, size: ScenarioSize, received_on: Date) -> Scenario {
     let usd = Currency::from_code("USD").expect("USD is known");
     let customers: Vec<CustomerInfo> = (0..size.customers.max(1))
         .map(|n| {
-            let name = format!(
-                "{} {} {} {}",
-                rng.pick(FIRST_WORDS),
-                rng.pick(SECOND_WORDS),
-                n,
-                rng.pick(LEGAL_FORMS)
-            );
+            let name = company_name(&mut rng, n);
             CustomerInfo {
                 id: CustomerId(n as i64 + 1),
                 code: format!("C{:06}", n + 1),
@@ -397,7 +413,10 @@ fn make_payment(
         .iter()
         .map(|p| (items[*p].id, items[*p].open.minor()))
         .collect();
-    payment.payer_name = bank_name(rng, &customer.name);
+    // Check deposits and many transfers come without the payer's name.
+    if case == Case::NameOnly || rng.chance(700) {
+        payment.payer_name = bank_name(rng, &customer.name);
+    }
     if known.contains(&customer.id) && rng.chance(500) {
         payment.payer_account = account_of(customer.id);
     }
@@ -479,16 +498,16 @@ fn make_payment(
     ))
 }
 
-/// A customer name as a bank prints it: upper case, sometimes cut, sometimes without its
-/// legal form.
+/// A customer name as a bank prints it: upper case, sometimes without its legal form,
+/// sometimes cut at the field's width.
 fn bank_name(rng: &mut Rng, name: &str) -> String {
     let mut words: Vec<String> = name.split(' ').map(str::to_uppercase).collect();
     if rng.chance(400) && words.len() > 2 {
         words.pop();
     }
     let mut text = words.join(" ");
-    if rng.chance(200) && text.len() > 18 {
-        text.truncate(18);
+    if rng.chance(200) && text.len() > 22 {
+        text.truncate(22);
     }
     text
 }

@@ -26,11 +26,17 @@ pub struct MatchIndex {
     pub(crate) number_prefixes: BTreeMap<String, Vec<ItemIndex>>,
     /// Purchase-order keys → items.
     pub(crate) by_po: FastMap<String, Vec<ItemIndex>>,
+    /// Open amounts (minor units) → items, for cash no reference or payer places.
+    pub(crate) by_amount: FastMap<i64, Vec<ItemIndex>>,
     /// Each customer's open items, oldest due first.
     pub(crate) by_customer: FastMap<CustomerId, Vec<ItemIndex>>,
     pub(crate) customers: FastMap<CustomerId, CustomerNames>,
-    /// Name word → customers whose names have it.
+    /// Name word → customers whose names have it (rare words only).
     pub(crate) name_words: FastMap<String, Vec<CustomerId>>,
+    /// A name's words joined by spaces (legal forms left out) → customers, and the same keys
+    /// in order, for names the bank cut short.
+    pub(crate) name_keys: FastMap<String, Vec<CustomerId>>,
+    pub(crate) name_prefixes: BTreeMap<String, Vec<CustomerId>>,
     pub(crate) payers: FastMap<String, Vec<CustomerId>>,
 }
 
@@ -51,9 +57,12 @@ impl MatchIndex {
             by_digits: FastMap::with_capacity_and_hasher(items.len(), Default::default()),
             number_prefixes: BTreeMap::new(),
             by_po: FastMap::default(),
+            by_amount: FastMap::default(),
             by_customer: FastMap::default(),
             customers: FastMap::with_capacity_and_hasher(customers.len(), Default::default()),
             name_words: FastMap::default(),
+            name_keys: FastMap::default(),
+            name_prefixes: BTreeMap::new(),
             payers: FastMap::default(),
             items,
         };
@@ -102,6 +111,17 @@ impl MatchIndex {
                     entry.push(customer.id);
                 }
             }
+            for name in &names {
+                let key = name.join(" ");
+                let entry = index.name_keys.entry(key.clone()).or_default();
+                if entry.last() != Some(&customer.id) {
+                    entry.push(customer.id);
+                }
+                let entry = index.name_prefixes.entry(key).or_default();
+                if entry.last() != Some(&customer.id) {
+                    entry.push(customer.id);
+                }
+            }
             index.customers.insert(
                 customer.id,
                 CustomerNames {
@@ -113,6 +133,7 @@ impl MatchIndex {
         index
             .name_words
             .retain(|_, customers| customers.len() <= MAX_CUSTOMERS_PER_WORD);
+
         for payer in payers {
             let key = account_key(&payer.account);
             if key.len() >= 4 {
@@ -129,3 +150,61 @@ impl MatchIndex {
         self.items.len()
     }
 }
+
+/// How many customers a cut-short name may complete to and still count.
+const MAX_NAME_COMPLETIONS: usize = 3;
+/// Shorter than this, a cut name says too little.
+const MIN_NAME_PREFIX: usize = 8;
+
+impl MatchIndex {
+    /// Customers whose whole name (legal form aside) is `words`, or starts so when the bank
+    /// cut it; with whether the match is whole.
+    pub(crate) fn customers_named(&self, words: &[String]) -> (Vec<CustomerId>, bool) {
+        let key = words.join(" ");
+        if key.is_empty() {
+            return (Vec::new(), false);
+        }
+        if let Some(customers) = self.name_keys.get(&key) {
+            return (customers.clone(), true);
+        }
+        // Cut in the middle of a word (often the legal form): the words before it.
+        if let [whole_words @ .., _] = words
+            && !whole_words.is_empty()
+            && let Some(customers) = self.name_keys.get(&whole_words.join(" "))
+        {
+            return (customers.clone(), false);
+        }
+        if key.len() < MIN_NAME_PREFIX {
+            return (Vec::new(), false);
+        }
+        let completions: Vec<CustomerId> = self
+            .name_prefixes
+            .range(key.clone()..)
+            .take_while(|(k, _)| k.starts_with(&key))
+            .flat_map(|(_, customers)| customers.iter().copied())
+            .take(MAX_NAME_COMPLETIONS + 1)
+            .collect();
+        if completions.len() <= MAX_NAME_COMPLETIONS {
+            (completions, false)
+        } else {
+            (Vec::new(), false)
+        }
+    }
+
+    /// Customers a name's rarer words point at, for a fuzzy comparison.
+    pub(crate) fn name_candidates(&self, words: &[String]) -> Vec<CustomerId> {
+        let mut candidates: Vec<CustomerId> = words
+            .iter()
+            .filter_map(|w| self.name_words.get(w))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.truncate(MAX_FUZZY_CANDIDATES);
+        candidates
+    }
+}
+
+/// At most this many customers are compared letter by letter with a payer's name.
+const MAX_FUZZY_CANDIDATES: usize = 20;
