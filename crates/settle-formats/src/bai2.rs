@@ -565,23 +565,9 @@ impl<'o> Builder<'o> {
         line.booking_date = self.group.as_ref().map(|group| group.as_of);
         line.bank_reference = text::non_empty(record.field(text_index));
         line.customer_reference = text::non_empty(record.field(text_index.saturating_add(1)));
-        let pieces: Vec<&[u8]> = record.text.iter().map(|piece| trim_end(piece)).collect();
-        if pieces.iter().any(|piece| !text::trim(piece).is_empty()) {
-            let remittance = pieces
-                .iter()
-                .map(|piece| text::trim(piece))
-                .filter(|piece| !piece.is_empty())
-                .map(text::decode)
-                .collect::<Vec<_>>()
-                .join(" ");
-            line.remittance.push(remittance);
-            line.raw_text = Some(
-                pieces
-                    .iter()
-                    .map(|piece| text::decode(piece))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
+        if let Some((remittance, raw)) = detail_text(&record.text) {
+            line.remittance = vec![remittance];
+            line.raw_text = Some(raw);
         }
         account.lines.push(line);
         Ok(())
@@ -805,6 +791,40 @@ impl<'o> Builder<'o> {
             warnings: self.findings.warnings,
         })
     }
+}
+
+/// A `16` record's free text from the pieces it came in (the record and its `88`
+/// continuations): the remittance, with the pieces' words joined by a space, and the raw text,
+/// one piece a line. `None` when no piece holds anything but blanks.
+///
+/// Both strings are built in one pass each piece, with no `String` per piece: a large file has
+/// hundreds of thousands of these.
+fn detail_text(pieces: &[&[u8]]) -> Option<(String, String)> {
+    if pieces
+        .iter()
+        .all(|piece| text::trim(trim_end(piece)).is_empty())
+    {
+        return None;
+    }
+    let length: usize = pieces.iter().map(|piece| piece.len() + 1).sum();
+    let mut remittance = String::with_capacity(length);
+    let mut raw = String::with_capacity(length);
+    for (index, piece) in pieces.iter().enumerate() {
+        let piece = trim_end(piece);
+        if index > 0 {
+            raw.push('\n');
+        }
+        text::decode_into(&mut raw, piece);
+        let words = text::trim(piece);
+        if !words.is_empty() {
+            // A decoded piece is never empty, so an empty remittance means this is the first.
+            if !remittance.is_empty() {
+                remittance.push(' ');
+            }
+            text::decode_into(&mut remittance, words);
+        }
+    }
+    Some((remittance, raw))
 }
 
 fn trim_end(bytes: &[u8]) -> &[u8] {

@@ -88,6 +88,15 @@ pub(crate) fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// Appends a field decoded as [`decode`] does, so that several pieces can be joined into one
+/// `String` without a `String` per piece.
+pub(crate) fn decode_into(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.extend(bytes.iter().map(|&b| windows_1252(b))),
+    }
+}
+
 /// Decoded and trimmed; `None` when nothing is left.
 pub(crate) fn non_empty(bytes: &[u8]) -> Option<String> {
     let trimmed = trim(bytes);
