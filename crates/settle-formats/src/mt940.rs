@@ -739,10 +739,17 @@ fn type_code(transaction_type: &[u8], gvc: Option<&str>) -> (String, usize) {
 /// The line's text as the file gave it: the supplementary details, then each `:86:` with its
 /// tag, one line each; `None` when there is none.
 fn raw_text<'a>(
-    supplementary: impl Iterator<Item = &'a [u8]>,
+    supplementary: impl Iterator<Item = &'a [u8]> + Clone,
     information: &[Tag<'_, 'a>],
 ) -> Option<String> {
-    let mut raw = String::new();
+    // Sized up front: growing the string line by line reallocated it several times a line.
+    let lines = supplementary.clone().chain(
+        information
+            .iter()
+            .flat_map(|info| info.lines.iter().copied()),
+    );
+    let length: usize = lines.map(|line| line.len() + 1).sum::<usize>() + 4 * information.len();
+    let mut raw = String::with_capacity(length);
     let mut pieces = 0usize;
     let mut push = |raw: &mut String, prefix: &str, piece: &[u8]| {
         if pieces > 0 {
