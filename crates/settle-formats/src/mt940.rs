@@ -38,30 +38,36 @@ pub fn parse(bytes: &[u8]) -> Result<BankFile, FormatError> {
 /// Reads MT940/MT942 with the given checks.
 pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, FormatError> {
     let mut findings = Findings::new(options.checks);
-    let split = split_messages(text::strip_bom(bytes))?;
-    if split.messages.is_empty() {
+    let mut splitter = Splitter::new(text::strip_bom(bytes));
+    let mut statements = Vec::new();
+    let mut interim = false;
+    let mut file_id = None;
+    let mut scratch = Scratch::default();
+    while let Some(end_line) = splitter.next_message()? {
+        let tags = splitter.tags();
+        if statements.is_empty() {
+            file_id = tags.first().and_then(|tag| text::non_empty(&tag.value()));
+        }
+        match build_statement(&tags, end_line, &mut findings, &mut scratch) {
+            Ok((statement, is_interim)) => {
+                interim |= is_interim;
+                statements.push(statement);
+            }
+            Err(error) => {
+                // A file whose messages cannot be split is refused for that first, wherever
+                // it happens: the rest must still be split before this message's error counts.
+                while splitter.next_message()?.is_some() {}
+                return Err(error);
+            }
+        }
+    }
+    if statements.is_empty() {
         return Err(FormatError::new(
             Location::File,
             ":20:",
             "no MT940 message (a message starts with a :20: tag)",
         ));
     }
-    let mut statements = Vec::with_capacity(split.messages.len());
-    let mut interim = false;
-    // One buffer of tag views and one of scratch bytes serve every message in turn.
-    let mut tags: Vec<Tag<'_, '_>> = Vec::new();
-    let mut scratch = Scratch::default();
-    for message in &split.messages {
-        split.tags_of(message, &mut tags);
-        let statement = build_statement(&tags, message.end_line, &mut findings, &mut scratch)?;
-        interim |= statement.1;
-        statements.push(statement.0);
-    }
-    let file_id = split
-        .messages
-        .first()
-        .and_then(|message| split.tags.get(message.tags.start))
-        .and_then(|tag| text::non_empty(&split.view(tag).value()));
     Ok(Parsed {
         file: BankFile {
             format: Format::Mt940,
@@ -130,7 +136,7 @@ fn check_tag_syntax(tag: &[u8], lines: &[&[u8]], line: usize) -> Result<(), Form
     }
 }
 
-/// A tag with its value's lines: a view into [`Split`], so that no tag owns a `Vec`.
+/// A tag with its value's lines: a view into the [`Splitter`]'s buffers.
 #[derive(Debug, Clone, Copy)]
 struct Tag<'s, 'a> {
     name: &'a [u8],
@@ -156,7 +162,7 @@ impl Tag<'_, '_> {
     }
 }
 
-/// A tag as the splitter stores it: its value's lines are a range of [`Split::lines`].
+/// A tag as the splitter stores it: its value's lines are a range of [`Splitter::values`].
 #[derive(Debug)]
 struct SplitTag<'a> {
     name: &'a [u8],
@@ -164,47 +170,116 @@ struct SplitTag<'a> {
     lines: Range<usize>,
 }
 
-/// A message: a range of [`Split::tags`].
-#[derive(Debug)]
-struct Message {
-    tags: Range<usize>,
-    /// The line at which the message ended: its terminator, the next message, or the last line.
-    end_line: usize,
-}
-
-/// The file cut into messages, tags and value lines. Three flat vectors instead of a `Vec` per
-/// tag and per message: a large file has a million lines, and allocating for each of them
-/// was most of the reading time.
-#[derive(Debug, Default)]
-struct Split<'a> {
-    /// Every value line of every tag, in file order; a tag's lines are consecutive.
-    lines: Vec<&'a [u8]>,
+/// Reads a file one message at a time. The message's tags and value lines go into two buffers
+/// that every message reuses: a large file has a million lines, and a `Vec` per tag (or one
+/// buffer for the whole file) cost more than reading them.
+struct Splitter<'a> {
+    lines: Lines<'a>,
+    last_content_line: usize,
+    /// The message's value lines, in file order; a tag's lines are consecutive.
+    values: Vec<&'a [u8]>,
     tags: Vec<SplitTag<'a>>,
-    messages: Vec<Message>,
 }
 
-impl<'a> Split<'a> {
-    fn view(&self, tag: &SplitTag<'a>) -> Tag<'_, 'a> {
-        Tag {
-            name: tag.name,
-            line: tag.line,
-            lines: self.lines.get(tag.lines.clone()).unwrap_or_default(),
+impl<'a> Splitter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Splitter {
+            lines: Lines::new(bytes),
+            last_content_line: 0,
+            values: Vec::new(),
+            tags: Vec::new(),
         }
     }
 
-    /// Fills `out` with views of the message's tags.
-    fn tags_of<'s>(&'s self, message: &Message, out: &mut Vec<Tag<'s, 'a>>) {
-        out.clear();
-        let tags = self.tags.get(message.tags.clone()).unwrap_or_default();
-        out.extend(tags.iter().map(|tag| self.view(tag)));
+    /// Views of the message's tags.
+    fn tags(&self) -> Vec<Tag<'_, 'a>> {
+        self.tags
+            .iter()
+            .map(|tag| Tag {
+                name: tag.name,
+                line: tag.line,
+                lines: self.values.get(tag.lines.clone()).unwrap_or_default(),
+            })
+            .collect()
     }
-}
 
-/// The message being read: where its tags start, and whether a closing tag has been seen.
-struct OpenMessage {
-    first_tag: usize,
-    /// A `:62F:`/`:62M:`/`:90D:`/`:90C:` has been read: a `-` line now ends the message.
-    has_closing: bool,
+    /// Reads the next message into the buffers and returns the line it ended at: its
+    /// terminator, the line that starts the next message, or the last line. `None` at the end.
+    fn next_message(&mut self) -> Result<Option<usize>, FormatError> {
+        self.values.clear();
+        self.tags.clear();
+        let mut open = false;
+        // A `:62F:`/`:62M:`/`:90D:`/`:90C:` has been read: a `-` line now ends the message.
+        let mut has_closing = false;
+        loop {
+            // The line that starts the next message is left unread for the next call.
+            let before = self.lines.clone();
+            let Some((number, raw)) = self.lines.next() else {
+                return Ok(open.then_some(self.last_content_line));
+            };
+            let mut line = text::trim_controls(raw);
+            if line.is_empty() {
+                continue;
+            }
+            self.last_content_line = number;
+            if line.first() == Some(&b'{') {
+                // Envelope blocks. A `{4:` opens a message body; what follows it on the line
+                // is the body's first line.
+                match memchr::memmem::find(line, b"{4:") {
+                    Some(_) if open => {
+                        self.lines = before;
+                        return Ok(Some(number));
+                    }
+                    Some(start) => {
+                        line = text::trim(line.get(start + 3..).unwrap_or_default());
+                        if line.is_empty() {
+                            continue;
+                        }
+                    }
+                    None => continue,
+                }
+            }
+            if line.first() == Some(&b'-') && (line.starts_with(b"-}") || !open || has_closing) {
+                if open {
+                    return Ok(Some(number));
+                }
+                continue;
+            }
+            match split_tag(line) {
+                Some((b"940", _)) => {}
+                Some((b"20", _)) if open => {
+                    self.lines = before;
+                    return Ok(Some(number));
+                }
+                Some((name, value)) => {
+                    open |= name == b"20";
+                    if !open {
+                        return Err(FormatError::new(
+                            Location::Line(number),
+                            format!(":{}:", text::decode(name)),
+                            "tag outside a message (a message starts with :20:)",
+                        ));
+                    }
+                    has_closing |= matches!(name, b"62F" | b"62M" | b"90D" | b"90C");
+                    self.values.push(value);
+                    self.tags.push(SplitTag {
+                        name,
+                        line: number,
+                        lines: self.values.len() - 1..self.values.len(),
+                    });
+                }
+                // A continuation of the last tag's value; outside a message, a header line
+                // some banks write before the first message.
+                None if open => {
+                    self.values.push(line);
+                    if let Some(tag) = self.tags.last_mut() {
+                        tag.lines.end = self.values.len();
+                    }
+                }
+                None => {}
+            }
+        }
+    }
 }
 
 /// `:TAG:value` where the tag is two digits with an optional letter, `NS` or Rabobank's `940`.
@@ -239,100 +314,6 @@ fn split_tag(line: &[u8]) -> Option<(&[u8], &[u8])> {
             | b"940"
     );
     valid.then(|| (tag, after.get(end + 1..).unwrap_or_default()))
-}
-
-fn split_messages(bytes: &[u8]) -> Result<Split<'_>, FormatError> {
-    // A line is 40 bytes on average in real files; reserving avoids most regrowth.
-    let mut split = Split {
-        lines: Vec::with_capacity(bytes.len() / 40),
-        tags: Vec::with_capacity(bytes.len() / 60),
-        messages: Vec::new(),
-    };
-    let mut open: Option<OpenMessage> = None;
-    let mut last_content_line = 0;
-    for (number, raw) in Lines::new(bytes) {
-        let mut line = text::trim_controls(raw);
-        if line.is_empty() {
-            continue;
-        }
-        last_content_line = number;
-        if line.first() == Some(&b'{') {
-            // Envelope blocks. A `{4:` opens a message body; what follows it on the line is
-            // the body's first line.
-            match memchr::memmem::find(line, b"{4:") {
-                Some(start) => {
-                    split.close(open.take(), number);
-                    line = text::trim(line.get(start + 3..).unwrap_or_default());
-                    if line.is_empty() {
-                        continue;
-                    }
-                }
-                None => continue,
-            }
-        }
-        if line.first() == Some(&b'-') {
-            let ends =
-                line.starts_with(b"-}") || open.as_ref().is_none_or(|message| message.has_closing);
-            if ends {
-                split.close(open.take(), number);
-                continue;
-            }
-        }
-        match split_tag(line) {
-            Some((b"940", _)) => {}
-            Some((name, value)) => {
-                if name == b"20" {
-                    split.close(open.take(), number);
-                    open = Some(OpenMessage {
-                        first_tag: split.tags.len(),
-                        has_closing: false,
-                    });
-                }
-                let Some(message) = open.as_mut() else {
-                    return Err(FormatError::new(
-                        Location::Line(number),
-                        format!(":{}:", text::decode(name)),
-                        "tag outside a message (a message starts with :20:)",
-                    ));
-                };
-                message.has_closing |= matches!(name, b"62F" | b"62M" | b"90D" | b"90C");
-                split.lines.push(value);
-                split.tags.push(SplitTag {
-                    name,
-                    line: number,
-                    lines: split.lines.len() - 1..split.lines.len(),
-                });
-            }
-            None => {
-                // A continuation of the last tag's value; outside a message, a header line
-                // some banks write before the first message. The open message's last tag is
-                // the last tag read, so its lines stay consecutive.
-                if open
-                    .as_ref()
-                    .is_some_and(|message| message.first_tag < split.tags.len())
-                {
-                    split.lines.push(line);
-                    if let Some(tag) = split.tags.last_mut() {
-                        tag.lines.end = split.lines.len();
-                    }
-                }
-            }
-        }
-    }
-    split.close(open.take(), last_content_line);
-    Ok(split)
-}
-
-impl Split<'_> {
-    /// Ends the open message, if any, at `end_line`.
-    fn close(&mut self, open: Option<OpenMessage>, end_line: usize) {
-        if let Some(message) = open {
-            self.messages.push(Message {
-                tags: message.first_tag..self.tags.len(),
-                end_line,
-            });
-        }
-    }
 }
 
 /// A `:61:` with the `:86:` that belongs to it.

@@ -12,6 +12,7 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
 
 /// Physical lines, numbered from 1, without their terminator. Accepts `\r\n`, `\n` and a lone
 /// `\r` (old Mac exports), and a last line without a terminator.
+#[derive(Clone)]
 pub(crate) struct Lines<'a> {
     rest: &'a [u8],
     number: usize,
