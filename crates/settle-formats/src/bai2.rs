@@ -16,6 +16,7 @@
 //! currency (the `03` currency, else the group's, else USD). Opening and closing balances are
 //! the ledger balances (status codes 010 and 015); codes 100 and 400 give the bank's totals.
 
+mod text_fields;
 mod type_codes;
 
 use jiff::civil::Date;
@@ -568,8 +569,17 @@ impl<'o> Builder<'o> {
         line.booking_date = self.group.as_ref().map(|group| group.as_of);
         line.bank_reference = text::non_empty(record.field(text_index));
         line.customer_reference = text::non_empty(record.field(text_index.saturating_add(1)));
-        if let Some((remittance, raw)) = detail_text(&record.text) {
-            line.remittance = vec![remittance];
+        if let Some((text, raw)) = detail_text(&record.text) {
+            let fields = text_fields::read(&text);
+            line.payer.name = fields.payer_name;
+            line.payer.account = fields.payer_account;
+            line.payer.id = fields.payer_id;
+            // The whole text stays the first piece, so that nothing a person searches for is
+            // lost; the remittance fields a layout names (OBI, PY, addenda) follow it.
+            let mut remittance = Vec::with_capacity(1 + fields.remittance.len());
+            remittance.push(text);
+            remittance.extend(fields.remittance);
+            line.remittance = remittance;
             line.raw_text = Some(raw);
         }
         self.lines.push(line);
@@ -1055,6 +1065,39 @@ mod tests {
         assert_eq!(line.customer_reference.as_deref(), Some("CREF"));
         assert_eq!(line.kind, EntryKind::CustomerPayment);
         assert_eq!(line.direction, Direction::Credit);
+    }
+
+    #[test]
+    fn keyed_text_names_the_payer() {
+        let input = format!(
+            "{HEADER}03,123,,010,0,,/\n\
+             16,165,2500,Z,B1,C1,ORIG CO NAME:ACME CORP ORIG ID:1234567890 SEC:CCD\n\
+             88,IND NAME:SETTLE INC ADDENDA:RMR*IV*INV-1001*PI*2500\\\n\
+             16,195,100,Z,B2,C2,ORG=/987654321 GLOBEX LTD OBI=INVOICE 77 BNF=SETTLE INC/\n\
+             49,2600,5/\n98,2600,1,7/\n99,2600,1,9/\n"
+        );
+        let parsed = parse(input.as_bytes()).expect("parses strictly");
+        let lines = &parsed.statements[0].lines;
+        assert_eq!(lines[0].payer.name.as_deref(), Some("ACME CORP"));
+        assert_eq!(lines[0].payer.id.as_deref(), Some("1234567890"));
+        assert_eq!(
+            lines[0].remittance,
+            vec![
+                "ORIG CO NAME:ACME CORP ORIG ID:1234567890 SEC:CCD IND NAME:SETTLE INC \
+                 ADDENDA:RMR*IV*INV-1001*PI*2500\\",
+                "RMR*IV*INV-1001*PI*2500\\",
+            ]
+        );
+        assert_eq!(
+            lines[0].raw_text.as_deref(),
+            Some(
+                "ORIG CO NAME:ACME CORP ORIG ID:1234567890 SEC:CCD\n\
+                 IND NAME:SETTLE INC ADDENDA:RMR*IV*INV-1001*PI*2500\\"
+            )
+        );
+        assert_eq!(lines[1].payer.name.as_deref(), Some("GLOBEX LTD"));
+        assert_eq!(lines[1].payer.account.as_deref(), Some("987654321"));
+        assert_eq!(lines[1].remittance[1], "INVOICE 77");
     }
 
     #[test]
