@@ -104,7 +104,7 @@ pub(crate) fn non_empty(bytes: &[u8]) -> Option<String> {
     (!trimmed.is_empty()).then(|| decode(trimmed))
 }
 
-fn windows_1252(byte: u8) -> char {
+pub(crate) fn windows_1252(byte: u8) -> char {
     // 0x80..=0x9F are printable in Windows-1252 where Latin-1 has C1 controls.
     const HIGH: [char; 32] = [
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',

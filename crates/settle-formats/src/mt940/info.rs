@@ -15,7 +15,7 @@ use crate::text;
 #[derive(Debug, Default)]
 pub(crate) struct Info {
     /// The German business transaction code (Geschäftsvorfallcode), e.g. 166.
-    pub(crate) gvc: Option<String>,
+    pub(crate) gvc: Option<Gvc>,
     pub(crate) payer: Party,
     pub(crate) ultimate_payer: Option<Party>,
     pub(crate) end_to_end_id: Option<String>,
@@ -34,6 +34,53 @@ pub(crate) struct Scratch {
     section: Vec<u8>,
     /// The German payer name (`?32` and `?33`).
     name: Vec<u8>,
+}
+
+/// The three characters of a business transaction code, kept inline: the code only goes into
+/// the line's type code, and a `String` for it cost an allocation on every German line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gvc {
+    /// UTF-8: up to three characters of up to three bytes each (Windows-1252 decoded).
+    bytes: [u8; 9],
+    len: u8,
+}
+
+impl Gvc {
+    /// The code as [`text::non_empty`] would read it; `None` when only blanks.
+    fn new(raw: &[u8]) -> Option<Gvc> {
+        let trimmed = text::trim(raw);
+        // At most three bytes in, so at most nine out.
+        if trimmed.is_empty() || trimmed.len() > 3 {
+            return None;
+        }
+        let mut code = Gvc {
+            bytes: [0; 9],
+            len: 0,
+        };
+        let mut push = |c: char| {
+            let at = usize::from(code.len);
+            if let Some(slot) = code.bytes.get_mut(at..at + c.len_utf8()) {
+                c.encode_utf8(slot);
+                code.len += c.len_utf8() as u8;
+            }
+        };
+        match std::str::from_utf8(trimmed) {
+            Ok(valid) => valid.chars().for_each(&mut push),
+            Err(_) => trimmed.iter().for_each(|&b| push(text::windows_1252(b))),
+        }
+        Some(code)
+    }
+}
+
+impl std::ops::Deref for Gvc {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.bytes
+            .get(..usize::from(self.len))
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// Decodes `:86:` lines, with a description of what was broken in a structured layout (a `?`
@@ -157,7 +204,7 @@ fn sepa_keyword(value: &[u8]) -> Option<&'static [u8]> {
 
 fn german(joined: &[u8], section: &mut Vec<u8>, name: &mut Vec<u8>) -> (Info, Option<String>) {
     let mut info = Info {
-        gvc: non_empty(joined.get(..3).unwrap_or_default()),
+        gvc: Gvc::new(joined.get(..3).unwrap_or_default()),
         ..Info::default()
     };
     // A purpose section runs from its keyword across the subfields that follow without one;
