@@ -576,10 +576,13 @@ impl<'o> Builder<'o> {
             line.payer.id = fields.payer_id;
             // The whole text stays the first piece, so that nothing a person searches for is
             // lost; the remittance fields a layout names (OBI, PY, addenda) follow it.
-            let mut remittance = Vec::with_capacity(1 + fields.remittance.len());
-            remittance.push(text);
-            remittance.extend(fields.remittance);
-            line.remittance = remittance;
+            line.remittance = if fields.remittance.is_empty() {
+                vec![text]
+            } else {
+                let mut pieces = fields.remittance;
+                pieces.insert(0, text);
+                pieces
+            };
             line.raw_text = Some(raw);
         }
         self.lines.push(line);
@@ -827,14 +830,17 @@ fn detail_text(pieces: &[&[u8]]) -> Option<(String, String)> {
         if index > 0 {
             raw.push('\n');
         }
-        text::decode_into(&mut raw, piece);
-        let words = text::trim(piece);
-        if !words.is_empty() {
-            // A decoded piece is never empty, so an empty remittance means this is the first.
-            if !remittance.is_empty() {
-                remittance.push(' ');
+        // A UTF-8 piece is checked once and its words sliced from it (blanks are single
+        // bytes); anything else is decoded as Windows-1252, a rare path that may allocate.
+        match std::str::from_utf8(piece) {
+            Ok(valid) => {
+                raw.push_str(valid);
+                push_words(&mut remittance, valid.trim_matches([' ', '\t']));
             }
-            text::decode_into(&mut remittance, words);
+            Err(_) => {
+                text::decode_into(&mut raw, piece);
+                push_words(&mut remittance, &text::decode(text::trim(piece)));
+            }
         }
     }
     Some((remittance, raw))
@@ -849,6 +855,17 @@ fn take_lines(lines: &mut Vec<StatementLine>) -> Vec<StatementLine> {
         taken.shrink_to_fit();
     }
     taken
+}
+
+/// Appends words to a text, after a blank unless they are the first.
+fn push_words(text: &mut String, words: &str) {
+    if words.is_empty() {
+        return;
+    }
+    if !text.is_empty() {
+        text.push(' ');
+    }
+    text.push_str(words);
 }
 
 fn trim_end(bytes: &[u8]) -> &[u8] {

@@ -56,7 +56,13 @@ pub(crate) fn read(text: &str) -> TextFields {
     // The key whose value is being read: its meaning and where the value starts.
     let mut open: Option<(Meaning, usize)> = None;
     let mut from = 0;
-    while let Some(offset) = memchr::memchr2(b':', b'=', bytes.get(from..).unwrap_or_default()) {
+    // A plain scan: texts are short, and a `memchr2` call per separator cost more.
+    while let Some(offset) = bytes
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&b| b == b':' || b == b'=')
+    {
         let separator = from + offset;
         from = separator + 1;
         let Some((key_start, meaning)) = key_ending_at(bytes, separator) else {
@@ -83,13 +89,14 @@ pub(crate) fn read(text: &str) -> TextFields {
     found.into_fields()
 }
 
-/// The values kept so far, as slices of the text: each becomes a `String` once, at the end.
+/// The values kept so far: the payer's as slices of the text, each a `String` once at the end
+/// (a better-ranked name may replace a name), the remittance values as they come.
 #[derive(Default)]
 struct Found<'t> {
     name: Option<(u8, &'t str)>,
     account: Option<&'t str>,
     id: Option<&'t str>,
-    remittance: Vec<&'t str>,
+    remittance: Vec<String>,
 }
 
 impl<'t> Found<'t> {
@@ -119,7 +126,7 @@ impl<'t> Found<'t> {
                     None => self.name(ORIGINATOR_NAME, value),
                 }
             }
-            Meaning::Remittance => self.remittance.push(value),
+            Meaning::Remittance => self.remittance.push(value.to_owned()),
             Meaning::Other => {}
         }
     }
@@ -135,7 +142,7 @@ impl<'t> Found<'t> {
             payer_name: self.name.map(|(_, name)| name.to_owned()),
             payer_account: self.account.map(str::to_owned),
             payer_id: self.id.map(str::to_owned),
-            remittance: self.remittance.into_iter().map(str::to_owned).collect(),
+            remittance: self.remittance,
         }
     }
 }
