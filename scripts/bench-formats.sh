@@ -3,11 +3,12 @@
 # `bai2` and `mt-940` (PyPI), on the same generated files, and a comparison of what each reads
 # from the shared sample files. Written for docs/benchmarks.md; not run in CI.
 #
-#   scripts/bench-formats.sh            # 3 timed runs of each parser on each file
-#   RUNS=5 scripts/bench-formats.sh
+#   scripts/bench-formats.sh            # 5 timed runs of each parser on each file
+#   RUNS=3 scripts/bench-formats.sh
 #
 # Environment:
-#   RUNS           timed runs per parser and file (default 3; the median is reported)
+#   RUNS           timed runs per parser and file (default 5; the median is reported), each
+#                  side after one untimed warm-up run in the same process
 #   BENCH_DIR      where the generated files, the virtualenv and the peer script live
 #                  (default: $TMPDIR/settle-bench-formats); generated files are reused
 #   SAMPLES        the sample files (default: ../shared/samples beside the repository)
@@ -17,7 +18,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/settle-bench-formats}
 SAMPLES=${SAMPLES:-$ROOT/../shared/samples}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -87,6 +88,7 @@ def main():
         data = handle.read()
     if command == 'time':
         runs = int(sys.argv[4])
+        parse(data)  # untimed warm-up, as on our side
         seconds = []
         for _ in range(runs):
             start = time.perf_counter()
@@ -166,7 +168,7 @@ if [[ ! -s $BENCH_DIR/generated.bai2 || ! -s $BENCH_DIR/generated.sta ]]; then
     "$OURS" generate "$BENCH_DIR"
 fi
 
-echo "== throughput (MB = 10^6 bytes; wall clock, including dropping the result)"
+echo "== throughput (MB = 10^6 bytes; wall clock, including dropping the result; one warm-up run)"
 for pair in bai2:generated.bai2 mt940:generated.sta; do
     format=${pair%%:*}
     file=$BENCH_DIR/${pair#*:}
