@@ -55,15 +55,12 @@ pub(crate) fn read(text: &str) -> TextFields {
     let bytes = text.as_bytes();
     // The key whose value is being read: its meaning and where the value starts.
     let mut open: Option<(Meaning, usize)> = None;
+    // Where the next key may end: past the `=` of a `:=` just read.
     let mut from = 0;
-    // A plain scan: texts are short, and a `memchr2` call per separator cost more.
-    while let Some(offset) = bytes
-        .get(from..)
-        .unwrap_or_default()
-        .iter()
-        .position(|&b| b == b':' || b == b'=')
-    {
-        let separator = from + offset;
+    for separator in memchr::memchr2_iter(b':', b'=', bytes) {
+        if separator < from {
+            continue;
+        }
         from = separator + 1;
         let Some((key_start, meaning)) = key_ending_at(bytes, separator) else {
             continue;
