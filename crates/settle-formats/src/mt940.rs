@@ -16,6 +16,8 @@
 mod fields;
 mod info;
 
+use std::ops::Range;
+
 use jiff::civil::Date;
 use settle_core::{Currency, Money};
 
@@ -36,25 +38,36 @@ pub fn parse(bytes: &[u8]) -> Result<BankFile, FormatError> {
 /// Reads MT940/MT942 with the given checks.
 pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, FormatError> {
     let mut findings = Findings::new(options.checks);
-    let messages = split_messages(text::strip_bom(bytes))?;
-    if messages.is_empty() {
+    let mut splitter = Splitter::new(text::strip_bom(bytes));
+    let mut statements = Vec::new();
+    let mut interim = false;
+    let mut file_id = None;
+    let mut scratch = Scratch::default();
+    while let Some(end_line) = splitter.next_message()? {
+        let tags = splitter.tags();
+        if statements.is_empty() {
+            file_id = tags.first().and_then(|tag| text::non_empty(&tag.value()));
+        }
+        match build_statement(&tags, end_line, &mut findings, &mut scratch) {
+            Ok((statement, is_interim)) => {
+                interim |= is_interim;
+                statements.push(statement);
+            }
+            Err(error) => {
+                // A file whose messages cannot be split is refused for that first, wherever
+                // it happens: the rest must still be split before this message's error counts.
+                while splitter.next_message()?.is_some() {}
+                return Err(error);
+            }
+        }
+    }
+    if statements.is_empty() {
         return Err(FormatError::new(
             Location::File,
             ":20:",
             "no MT940 message (a message starts with a :20: tag)",
         ));
     }
-    let mut statements = Vec::with_capacity(messages.len());
-    let mut interim = false;
-    for message in &messages {
-        let statement = build_statement(message, &mut findings)?;
-        interim |= statement.1;
-        statements.push(statement.0);
-    }
-    let file_id = messages
-        .first()
-        .and_then(|message| message.tags.first())
-        .and_then(|tag| text::non_empty(&tag.value()));
     Ok(Parsed {
         file: BankFile {
             format: Format::Mt940,
@@ -124,15 +137,15 @@ fn check_tag_syntax(tag: &[u8], lines: &[&[u8]], line: usize) -> Result<(), Form
     }
 }
 
-/// A tag with its value's lines.
-#[derive(Debug)]
-struct Tag<'a> {
+/// A tag with its value's lines: a view into the [`Splitter`]'s buffers.
+#[derive(Debug, Clone, Copy)]
+struct Tag<'s, 'a> {
     name: &'a [u8],
     line: usize,
-    lines: Vec<&'a [u8]>,
+    lines: &'s [&'a [u8]],
 }
 
-impl Tag<'_> {
+impl Tag<'_, '_> {
     fn value(&self) -> Vec<u8> {
         self.lines.join(&b'\n')
     }
@@ -150,18 +163,123 @@ impl Tag<'_> {
     }
 }
 
+/// A tag as the splitter stores it: its value's lines are a range of [`Splitter::values`].
 #[derive(Debug)]
-struct Message<'a> {
-    tags: Vec<Tag<'a>>,
-    /// The line at which the message ended: its terminator, the next message, or the last line.
-    end_line: usize,
+struct SplitTag<'a> {
+    name: &'a [u8],
+    line: usize,
+    lines: Range<usize>,
 }
 
-impl Message<'_> {
-    fn has_closing(&self) -> bool {
+/// Reads a file one message at a time. The message's tags and value lines go into two buffers
+/// that every message reuses: a large file has a million lines, and a `Vec` per tag (or one
+/// buffer for the whole file) cost more than reading them.
+struct Splitter<'a> {
+    lines: Lines<'a>,
+    last_content_line: usize,
+    /// The message's value lines, in file order; a tag's lines are consecutive.
+    values: Vec<&'a [u8]>,
+    tags: Vec<SplitTag<'a>>,
+}
+
+impl<'a> Splitter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Splitter {
+            lines: Lines::new(bytes),
+            last_content_line: 0,
+            values: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    /// Views of the message's tags.
+    fn tags(&self) -> Vec<Tag<'_, 'a>> {
         self.tags
             .iter()
-            .any(|tag| matches!(tag.name, b"62F" | b"62M" | b"90D" | b"90C"))
+            .map(|tag| Tag {
+                name: tag.name,
+                line: tag.line,
+                lines: self.values.get(tag.lines.clone()).unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Reads the next message into the buffers and returns the line it ended at: its
+    /// terminator, the line that starts the next message, or the last line. `None` at the end.
+    fn next_message(&mut self) -> Result<Option<usize>, FormatError> {
+        self.values.clear();
+        self.tags.clear();
+        let mut open = false;
+        // A `:62F:`/`:62M:`/`:90D:`/`:90C:` has been read: a `-` line now ends the message.
+        let mut has_closing = false;
+        loop {
+            // The line that starts the next message is left unread for the next call.
+            let before = self.lines.clone();
+            let Some((number, raw)) = self.lines.next() else {
+                return Ok(open.then_some(self.last_content_line));
+            };
+            let mut line = text::trim_controls(raw);
+            if line.is_empty() {
+                continue;
+            }
+            self.last_content_line = number;
+            if line.first() == Some(&b'{') {
+                // Envelope blocks. A `{4:` opens a message body; what follows it on the line
+                // is the body's first line.
+                match memchr::memmem::find(line, b"{4:") {
+                    Some(_) if open => {
+                        self.lines = before;
+                        return Ok(Some(number));
+                    }
+                    Some(start) => {
+                        line = text::trim(line.get(start + 3..).unwrap_or_default());
+                        if line.is_empty() {
+                            continue;
+                        }
+                    }
+                    None => continue,
+                }
+            }
+            if line.first() == Some(&b'-') && (line.starts_with(b"-}") || !open || has_closing) {
+                if open {
+                    return Ok(Some(number));
+                }
+                continue;
+            }
+            match split_tag(line) {
+                Some((b"940", _)) => {}
+                Some((b"20", _)) if open => {
+                    self.lines = before;
+                    return Ok(Some(number));
+                }
+                Some((name, value)) => {
+                    open |= name == b"20";
+                    if !open {
+                        return Err(FormatError::new(
+                            Location::Line(number),
+                            format!(":{}:", text::decode(name)),
+                            "tag outside a message (a message starts with :20:)",
+                        ));
+                    }
+                    has_closing |= matches!(name, b"62F" | b"62M" | b"90D" | b"90C");
+                    self.values.push(value);
+                    self.tags.push(SplitTag {
+                        name,
+                        line: number,
+                        lines: self.values.len() - 1..self.values.len(),
+                    });
+                }
+                // A continuation of the last tag's value; outside a message, a header line
+                // some banks write before the first message.
+                None if open => {
+                    self.values.push(line);
+                    if let Some(tag) = self.tags.last_mut() {
+                        tag.lines.end = self.values.len();
+                    }
+                }
+                None => {}
+            }
+        }
     }
 }
 
@@ -199,120 +317,40 @@ fn split_tag(line: &[u8]) -> Option<(&[u8], &[u8])> {
     valid.then(|| (tag, after.get(end + 1..).unwrap_or_default()))
 }
 
-fn split_messages(bytes: &[u8]) -> Result<Vec<Message<'_>>, FormatError> {
-    let mut messages: Vec<Message<'_>> = Vec::new();
-    let mut open: Option<Message<'_>> = None;
-    let mut last_content_line = 0;
-    for (number, raw) in Lines::new(bytes) {
-        let mut line = text::trim_controls(raw);
-        if line.is_empty() {
-            continue;
-        }
-        last_content_line = number;
-        if line.first() == Some(&b'{') {
-            // Envelope blocks. A `{4:` opens a message body; what follows it on the line is
-            // the body's first line.
-            match memchr::memmem::find(line, b"{4:") {
-                Some(start) => {
-                    if let Some(mut message) = open.take() {
-                        message.end_line = number;
-                        messages.push(message);
-                    }
-                    line = text::trim(line.get(start + 3..).unwrap_or_default());
-                    if line.is_empty() {
-                        continue;
-                    }
-                }
-                None => continue,
-            }
-        }
-        if line.first() == Some(&b'-') {
-            let ends = line.starts_with(b"-}")
-                || open.as_ref().is_none_or(|message| message.has_closing());
-            if ends {
-                if let Some(mut message) = open.take() {
-                    message.end_line = number;
-                    messages.push(message);
-                }
-                continue;
-            }
-        }
-        match split_tag(line) {
-            Some((b"940", _)) => {}
-            Some((name, value)) => {
-                if name == b"20" {
-                    if let Some(mut message) = open.take() {
-                        message.end_line = number;
-                        messages.push(message);
-                    }
-                    open = Some(Message {
-                        tags: Vec::with_capacity(16),
-                        end_line: number,
-                    });
-                }
-                let Some(message) = open.as_mut() else {
-                    return Err(FormatError::new(
-                        Location::Line(number),
-                        format!(":{}:", text::decode(name)),
-                        "tag outside a message (a message starts with :20:)",
-                    ));
-                };
-                message.tags.push(Tag {
-                    name,
-                    line: number,
-                    lines: vec![value],
-                });
-            }
-            None => {
-                // A continuation of the last tag's value; outside a message, a header line
-                // some banks write before the first message.
-                if let Some(tag) = open.as_mut().and_then(|message| message.tags.last_mut()) {
-                    tag.lines.push(line);
-                }
-            }
-        }
-    }
-    if let Some(mut message) = open.take() {
-        message.end_line = last_content_line;
-        messages.push(message);
-    }
-    Ok(messages)
-}
-
 /// A `:61:` with the `:86:` that belongs to it.
-struct PendingLine<'m, 'a> {
-    tag: &'m Tag<'a>,
+struct PendingLine<'m, 's, 'a> {
+    tag: &'m Tag<'s, 'a>,
     field: LineField<'a>,
-    information: Vec<&'m Tag<'a>>,
+    /// The `:86:` tags that follow the `:61:`, which stand next to each other.
+    information: &'m [Tag<'s, 'a>],
 }
 
 /// Builds a statement from a message; the flag is true for an MT942 interim report.
 fn build_statement(
-    message: &Message<'_>,
+    tags: &[Tag<'_, '_>],
+    end_line: usize,
     findings: &mut Findings,
+    scratch: &mut Scratch,
 ) -> Result<(Statement, bool), FormatError> {
     let mut reference = None;
-    let mut account: Option<&Tag<'_>> = None;
+    let mut account: Option<&Tag<'_, '_>> = None;
     let mut sequence = None;
-    let mut opening: Option<(&Tag<'_>, BalanceField<'_>)> = None;
-    let mut closing: Option<(&Tag<'_>, BalanceField<'_>)> = None;
-    let mut floor_currency: Option<(&Tag<'_>, &[u8])> = None;
-    let mut sums: Vec<(&Tag<'_>, bool, u64, &[u8], fields::Amount<'_>)> = Vec::new();
-    let mut pending: Vec<PendingLine<'_, '_>> = Vec::new();
+    let mut opening: Option<(&Tag<'_, '_>, BalanceField<'_>)> = None;
+    let mut closing: Option<(&Tag<'_, '_>, BalanceField<'_>)> = None;
+    let mut floor_currency: Option<(&Tag<'_, '_>, &[u8])> = None;
+    let mut sums: Vec<(&Tag<'_, '_>, bool, u64, &[u8], fields::Amount<'_>)> = Vec::new();
+    let mut pending: Vec<PendingLine<'_, '_, '_>> = Vec::new();
     let mut last_was_line = false;
-    let start_line = message
-        .tags
-        .first()
-        .map_or(message.end_line, |tag| tag.line);
+    let start_line = tags.first().map_or(end_line, |tag| tag.line);
 
-    for tag in &message.tags {
+    for (index, tag) in tags.iter().enumerate() {
         let first = tag.first();
         let field_error = |(field, message): FieldError| tag.error(field, message);
         let mut is_line_or_info = false;
         match tag.name {
             b"20" => reference = text::non_empty(first),
             b"21" | b"13" | b"13D" | b"NS" | b"64" | b"65" => {
-                check_tag_syntax(tag.name, &tag.lines, tag.line)?;
+                check_tag_syntax(tag.name, tag.lines, tag.line)?;
             }
             b"25" | b"25P" => account = Some(tag),
             b"28C" | b"28" => sequence = text::non_empty(first),
@@ -333,7 +371,7 @@ fn build_statement(
                 pending.push(PendingLine {
                     tag,
                     field,
-                    information: Vec::new(),
+                    information: &[],
                 });
                 is_line_or_info = true;
             }
@@ -341,7 +379,9 @@ fn build_statement(
             // closing balance is about the statement, and is not kept.
             b"86" if last_was_line => {
                 if let Some(line) = pending.last_mut() {
-                    line.information.push(tag);
+                    // This :86: and the ones before it since the :61: are consecutive tags.
+                    let first_info = index.saturating_sub(line.information.len());
+                    line.information = tags.get(first_info..=index).unwrap_or_default();
                 }
                 is_line_or_info = true;
             }
@@ -359,7 +399,6 @@ fn build_statement(
         last_was_line = is_line_or_info;
     }
 
-    let end_line = message.end_line;
     let missing = |field: &str, text: &str| FormatError::new(Location::Line(end_line), field, text);
     let account =
         account.ok_or_else(|| missing(":25:", "the message has no :25: account identification"))?;
@@ -387,7 +426,7 @@ fn build_statement(
     };
     let currency = currency_of(currency_tag, currency_code)?;
 
-    let balance_of = |(tag, field): &(&Tag<'_>, BalanceField<'_>),
+    let balance_of = |(tag, field): &(&Tag<'_, '_>, BalanceField<'_>),
                       findings: &mut Findings|
      -> Result<Balance, FormatError> {
         if field.currency != currency_code {
@@ -421,7 +460,7 @@ fn build_statement(
     let mut lines = Vec::with_capacity(pending.len());
     let mut movement: i64 = 0;
     for line in &pending {
-        let built = build_line(line, currency, findings)?;
+        let built = build_line(line, currency, findings, scratch)?;
         movement = movement
             .checked_add(built.signed_minor())
             .ok_or_else(|| line.tag.error("amount", "the lines' sum overflows"))?;
@@ -509,7 +548,7 @@ fn build_statement(
     Ok((statement, interim))
 }
 
-fn currency_of(tag: &Tag<'_>, code: &[u8]) -> Result<Currency, FormatError> {
+fn currency_of(tag: &Tag<'_, '_>, code: &[u8]) -> Result<Currency, FormatError> {
     std::str::from_utf8(code)
         .ok()
         .and_then(|code| Currency::from_code(code).ok())
@@ -523,7 +562,7 @@ fn currency_of(tag: &Tag<'_>, code: &[u8]) -> Result<Currency, FormatError> {
 
 /// A date that exists, or for a lenient read the month's last day in place of `30 February`.
 fn date_of(
-    tag: &Tag<'_>,
+    tag: &Tag<'_, '_>,
     field: &str,
     parts: DateParts,
     findings: &mut Findings,
@@ -564,10 +603,18 @@ fn entry_date(value: Date, month: i8, day: i8) -> Option<Date> {
         })
 }
 
+/// Buffers reused from one statement line to the next, so that reading a line allocates only
+/// the strings it keeps.
+#[derive(Debug, Default)]
+struct Scratch {
+    info: info::Scratch,
+}
+
 fn build_line(
-    line: &PendingLine<'_, '_>,
+    line: &PendingLine<'_, '_, '_>,
     currency: Currency,
     findings: &mut Findings,
+    scratch: &mut Scratch,
 ) -> Result<StatementLine, FormatError> {
     let field = &line.field;
     let tag = line.tag;
@@ -587,17 +634,16 @@ fn build_line(
         None => Some(value_date),
     };
 
-    let information: Vec<&[u8]> = line
+    let information = line
         .information
         .iter()
-        .flat_map(|info| info.lines.iter().copied())
-        .collect();
-    let decoded = if information.is_empty() {
+        .flat_map(|info| info.lines.iter().copied());
+    let decoded = if line.information.is_empty() {
         info::Info::default()
     } else {
-        let (decoded, problem) = info::decode(&information);
+        let (decoded, problem) = info::decode(information, &mut scratch.info);
         if let Some(problem) = problem {
-            let first = line.information.first().copied().unwrap_or(tag);
+            let first = line.information.first().unwrap_or(tag);
             findings.flag(first.error("information", problem))?;
         }
         decoded
@@ -606,11 +652,12 @@ fn build_line(
         findings.flag(tag.error("amount", "written without its decimal comma"))?;
     }
 
-    let transaction_type = text::decode(text::trim(field.transaction_type));
+    let (type_code, transaction_type_len) =
+        type_code(field.transaction_type, decoded.gvc.as_deref());
     let kind = entry_kind(
         direction,
         reversal,
-        &transaction_type,
+        type_code.get(..transaction_type_len).unwrap_or_default(),
         decoded.gvc.as_deref(),
     );
     let mut built = StatementLine::new(
@@ -623,14 +670,11 @@ fn build_line(
     built.value_date = Some(value_date);
     built.booking_date = booking_date;
     built.bank_reference = text::non_empty(field.bank_reference);
-    built.customer_reference = text::non_empty(field.customer_reference)
-        .filter(|reference| reference != "NONREF")
+    built.customer_reference = customer_reference(field.customer_reference)
+        .map(text::decode)
         .or(decoded.customer_reference);
     built.end_to_end_id = decoded.end_to_end_id;
-    built.type_code = Some(match &decoded.gvc {
-        Some(gvc) => format!("{transaction_type}/{gvc}"),
-        None => transaction_type,
-    });
+    built.type_code = Some(type_code);
     built.payer = decoded.payer;
     built.ultimate_payer = decoded.ultimate_payer;
     built.remittance = decoded.remittance;
@@ -638,33 +682,74 @@ fn build_line(
     built.return_reason = decoded.return_reason;
 
     // Supplementary details: the rest of the first line and the lines under it.
-    let mut supplementary: Vec<&[u8]> = Vec::new();
-    if !field.extra.is_empty() {
-        supplementary.push(field.extra);
-    }
-    supplementary.extend(line.tag.lines.iter().skip(1).copied());
+    let supplementary = Some(field.extra)
+        .filter(|extra| !extra.is_empty())
+        .into_iter()
+        .chain(tag.lines.iter().skip(1).copied());
     if built.payer.account.is_none() {
         built.payer.account = supplementary
-            .iter()
-            .map(|details| text::trim(details))
+            .clone()
+            .map(text::trim)
             .find(|details| looks_like_iban(details))
             .map(text::decode);
     }
-    let mut raw: Vec<String> = supplementary.iter().map(|l| text::decode(l)).collect();
-    for info in &line.information {
+    built.raw_text = raw_text(supplementary, line.information);
+    Ok(built)
+}
+
+/// The `:61:` customer reference, unless it is empty or the `NONREF` placeholder.
+fn customer_reference(reference: &[u8]) -> Option<&[u8]> {
+    let reference = text::trim(reference);
+    (!reference.is_empty() && reference != b"NONREF").then_some(reference)
+}
+
+/// The line's type code: the `:61:` transaction type, with the `:86:` business code after a
+/// `/` when there is one; and the length of the transaction type's part.
+fn type_code(transaction_type: &[u8], gvc: Option<&str>) -> (String, usize) {
+    let transaction_type = text::trim(transaction_type);
+    let gvc_len = gvc.map_or(0, |gvc| gvc.len() + 1);
+    let mut code = String::with_capacity(transaction_type.len() + gvc_len);
+    text::decode_into(&mut code, transaction_type);
+    let transaction_type_len = code.len();
+    if let Some(gvc) = gvc {
+        code.push('/');
+        code.push_str(gvc);
+    }
+    (code, transaction_type_len)
+}
+
+/// The line's text as the file gave it: the supplementary details, then each `:86:` with its
+/// tag, one line each; `None` when there is none.
+fn raw_text<'a>(
+    supplementary: impl Iterator<Item = &'a [u8]> + Clone,
+    information: &[Tag<'_, 'a>],
+) -> Option<String> {
+    // Sized up front: growing the string line by line reallocated it several times a line.
+    let lines = supplementary.clone().chain(
+        information
+            .iter()
+            .flat_map(|info| info.lines.iter().copied()),
+    );
+    let length: usize = lines.map(|line| line.len() + 1).sum::<usize>() + 4 * information.len();
+    let mut raw = String::with_capacity(length);
+    let mut pieces = 0usize;
+    let mut push = |raw: &mut String, prefix: &str, piece: &[u8]| {
+        if pieces > 0 {
+            raw.push('\n');
+        }
+        pieces += 1;
+        raw.push_str(prefix);
+        text::decode_into(raw, piece);
+    };
+    for details in supplementary {
+        push(&mut raw, "", details);
+    }
+    for info in information {
         for (index, info_line) in info.lines.iter().enumerate() {
-            let decoded_line = text::decode(info_line);
-            raw.push(if index == 0 {
-                format!(":86:{decoded_line}")
-            } else {
-                decoded_line
-            });
+            push(&mut raw, if index == 0 { ":86:" } else { "" }, info_line);
         }
     }
-    if !raw.is_empty() {
-        built.raw_text = Some(raw.join("\n"));
-    }
-    Ok(built)
+    (pieces > 0).then_some(raw)
 }
 
 fn looks_like_iban(text: &[u8]) -> bool {

@@ -12,6 +12,7 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
 
 /// Physical lines, numbered from 1, without their terminator. Accepts `\r\n`, `\n` and a lone
 /// `\r` (old Mac exports), and a last line without a terminator.
+#[derive(Clone)]
 pub(crate) struct Lines<'a> {
     rest: &'a [u8],
     number: usize,
@@ -88,13 +89,22 @@ pub(crate) fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// Appends a field decoded as [`decode`] does, so that several pieces can be joined into one
+/// `String` without a `String` per piece.
+pub(crate) fn decode_into(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.extend(bytes.iter().map(|&b| windows_1252(b))),
+    }
+}
+
 /// Decoded and trimmed; `None` when nothing is left.
 pub(crate) fn non_empty(bytes: &[u8]) -> Option<String> {
     let trimmed = trim(bytes);
     (!trimmed.is_empty()).then(|| decode(trimmed))
 }
 
-fn windows_1252(byte: u8) -> char {
+pub(crate) fn windows_1252(byte: u8) -> char {
     // 0x80..=0x9F are printable in Windows-1252 where Latin-1 has C1 controls.
     const HIGH: [char; 32] = [
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',

@@ -262,8 +262,7 @@ pub(crate) fn statement_line(value: &[u8]) -> Result<LineField<'_>, FieldError> 
             )
         })?;
     let references = after_amount.get(4..).unwrap_or_default();
-    let (customer_reference, bank_reference, extra) = match memchr::memmem::find(references, b"//")
-    {
+    let (customer_reference, bank_reference, extra) = match find_doubled(references, b'/') {
         Some(split) => {
             let customer = references.get(..split).unwrap_or_default();
             let after = references.get(split + 2..).unwrap_or_default();
@@ -300,7 +299,21 @@ pub(crate) fn statement_line(value: &[u8]) -> Result<LineField<'_>, FieldError> 
 
 /// Where two or more blanks start: the padding after a fixed-width reference.
 fn blank_run(bytes: &[u8]) -> Option<usize> {
-    memchr::memmem::find(bytes, b"  ")
+    find_doubled(bytes, b' ')
+}
+
+/// Where `byte` first stands twice in a row. References are short: a scan for the byte beats
+/// building a substring searcher for each line.
+fn find_doubled(bytes: &[u8], byte: u8) -> Option<usize> {
+    let mut from = 0;
+    while let Some(offset) = memchr::memchr(byte, bytes.get(from..).unwrap_or_default()) {
+        let at = from + offset;
+        if bytes.get(at + 1) == Some(&byte) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// `:34F:` floor limit: currency, optional D/C, amount. Only the currency is kept.
