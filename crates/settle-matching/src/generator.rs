@@ -223,7 +223,8 @@ fn company_name(rng: &mut Rng, n: usize) -> String {
         name.push_str(&format!(" {lap}"));
     }
     name.push(' ');
-    name.push_str(*rng.pick(LEGAL_FORMS));
+    let legal_form = rng.pick::<&str>(LEGAL_FORMS);
+    name.push_str(legal_form);
     name
 }
 
