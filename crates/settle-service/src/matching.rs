@@ -185,6 +185,15 @@ impl Settle {
     async fn record(&self, payment: &PaymentForMatch, result: &MatchResult) -> ServiceResult<i64> {
         let entity = self.entity().id;
         let mut tx = self.store().begin().await?;
+        // A payment still nobody's by the same rule: the earlier decision stands, not a copy.
+        if result.decision == Decision::Unapplied
+            && let Some(latest) = tx.latest_decision(entity, payment.id).await?
+            && latest.status == "unapplied"
+            && latest.rule == result.rule
+            && latest.customer == result.customer
+        {
+            return Ok(latest.id);
+        }
         let (decision, status) = match result.decision {
             Decision::Auto => ("auto", "applied"),
             Decision::Suggest => ("suggested", "open"),

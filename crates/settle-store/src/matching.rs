@@ -362,6 +362,24 @@ impl Tx {
         row.map(|row| decision_row(&row)).transpose()
     }
 
+    /// The latest decision on a payment.
+    pub async fn latest_decision(
+        &mut self,
+        entity: EntityId,
+        payment: PaymentId,
+    ) -> StoreResult<Option<MatchDecisionRow>> {
+        let sql = format!(
+            "SELECT {DECISION_COLUMNS} FROM match_decisions WHERE entity_id = $1 AND payment_id = $2 \
+             ORDER BY id DESC LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(payment.0)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| decision_row(&row)).transpose()
+    }
+
     pub async fn set_decision_status(
         &mut self,
         id: i64,

@@ -937,6 +937,9 @@ fn matching_applies_the_sure_payments_and_proposes_the_rest(db: &Backend) {
     let again = db.json(&["match"]);
     assert_eq!(again["auto"], 0, "{again}");
     assert_eq!(again["suggested"], 0, "{again}");
+    // The line still nobody's keeps its one decision.
+    let explained = db.json(&["match", "--explain", "M-004"]);
+    assert_eq!(explained.as_array().unwrap().len(), 1, "{explained}");
     let customer = db.json(&["customer", "show", "ACME"]);
     let open: Vec<&str> = customer["open_items"]
         .as_array()
