@@ -9,6 +9,8 @@
 //! nobody can place. Each payment carries its [`Truth`]: the customer and the cash per
 //! invoice a careful clerk would book.
 
+use std::collections::HashMap;
+
 use jiff::civil::Date;
 use serde::Serialize;
 use settle_core::Money;
@@ -268,11 +270,6 @@ pub fn generate(seed: u64, size: ScenarioSize, received_on: Date) -> Scenario {
             terms,
         });
     }
-    // Each customer's items, to draw payments from.
-    let mut by_customer: Vec<Vec<usize>> = vec![Vec::new(); customers.len()];
-    for (position, item) in items.iter().enumerate() {
-        by_customer[(item.customer.0 - 1) as usize].push(position);
-    }
     let payers: Vec<KnownPayer> = customers
         .iter()
         .filter(|_| rng.chance(300))
@@ -281,12 +278,66 @@ pub fn generate(seed: u64, size: ScenarioSize, received_on: Date) -> Scenario {
             customer: c.id,
         })
         .collect();
-    let known: std::collections::HashSet<CustomerId> = payers.iter().map(|p| p.customer).collect();
+    let payments = payments_against(
+        &mut rng,
+        &Ledger {
+            customers: &customers,
+            items: &items,
+            payers: &payers,
+            currency: usd,
+        },
+        size.payments,
+        received_on,
+    );
+    Scenario {
+        customers,
+        items,
+        payers,
+        payments,
+    }
+}
+
+/// What payments are drawn against: the customers, their open items (all in `currency`), and
+/// the payer accounts already known.
+pub struct Ledger<'a> {
+    pub customers: &'a [CustomerInfo],
+    pub items: &'a [OpenItem],
+    pub payers: &'a [KnownPayer],
+    /// The currency of the payments (the items' currency; cash nobody can place is in it too).
+    pub currency: Currency,
+}
+
+/// Up to `count` payments drawn from the cases against an existing ledger, each with its truth;
+/// no invoice is paid twice. Fewer come back when the ledger runs out of fitting items.
+pub fn payments_against(
+    rng: &mut Rng,
+    ledger: &Ledger<'_>,
+    count: usize,
+    received_on: Date,
+) -> Vec<(PaymentToMatch, Truth)> {
+    let position: HashMap<CustomerId, usize> = ledger
+        .customers
+        .iter()
+        .enumerate()
+        .map(|(n, c)| (c.id, n))
+        .collect();
+    // Each customer's items, to draw payments from.
+    let mut by_customer: Vec<Vec<usize>> = vec![Vec::new(); ledger.customers.len()];
+    for (at, item) in ledger.items.iter().enumerate() {
+        if let Some(n) = position.get(&item.customer) {
+            by_customer[*n].push(at);
+        }
+    }
+    let known: HashMap<CustomerId, &str> = ledger
+        .payers
+        .iter()
+        .map(|p| (p.customer, p.account.as_str()))
+        .collect();
     let total_weight: u32 = Case::ALL.iter().map(|c| c.weight()).sum();
-    let mut used = vec![false; items.len()];
-    let mut payments = Vec::with_capacity(size.payments);
+    let mut used = vec![false; ledger.items.len()];
+    let mut payments = Vec::with_capacity(count);
     let mut attempts = 0;
-    while payments.len() < size.payments && attempts < size.payments * 20 {
+    while payments.len() < count && attempts < count * 20 && !ledger.customers.is_empty() {
         attempts += 1;
         let mut roll = rng.below(total_weight as usize) as u32;
         let case = *Case::ALL
@@ -301,202 +352,208 @@ pub fn generate(seed: u64, size: ScenarioSize, received_on: Date) -> Scenario {
             })
             .unwrap_or(&Case::Exact);
         let id = PaymentId(payments.len() as i64 + 1);
-        let made = make_payment(
-            &mut rng,
-            case,
-            id,
-            &customers,
-            &items,
-            &by_customer,
-            &mut used,
-            &known,
+        let drawn = Draw {
+            ledger,
+            by_customer: &by_customer,
+            known: &known,
             received_on,
-        );
-        if let Some(payment) = made {
+        };
+        if let Some(payment) = drawn.payment(rng, case, id, &mut used) {
             payments.push(payment);
         }
     }
-    Scenario {
-        customers,
-        items,
-        payers,
-        payments,
-    }
+    payments
+}
+
+/// The fixed context of one draw.
+struct Draw<'a> {
+    ledger: &'a Ledger<'a>,
+    by_customer: &'a [Vec<usize>],
+    known: &'a HashMap<CustomerId, &'a str>,
+    received_on: Date,
 }
 
 fn account_of(customer: CustomerId) -> String {
     format!("US{:012}", 400_000_000 + customer.0 * 7)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn make_payment(
-    rng: &mut Rng,
-    case: Case,
-    id: PaymentId,
-    customers: &[CustomerInfo],
-    items: &[OpenItem],
-    by_customer: &[Vec<usize>],
-    used: &mut [bool],
-    known: &std::collections::HashSet<CustomerId>,
-    received_on: Date,
-) -> Option<(PaymentToMatch, Truth)> {
-    let usd = Currency::from_code("USD").expect("USD is known");
-    let mut payment = PaymentToMatch {
-        id,
-        amount: Money::zero(usd),
-        received_on,
-        customer: None,
-        payer_name: String::new(),
-        payer_account: String::new(),
-        text: Vec::new(),
-        references: Vec::new(),
-    };
-    if case == Case::Unidentifiable {
-        payment.amount = Money::new(100 + rng.below(500_000) as i64, usd);
-        payment.payer_name = format!("PRIVATE PERSON {}", rng.below(10_000));
-        payment.text = vec!["TRANSFER".to_string()];
-        return Some((
-            payment,
-            Truth {
-                case,
-                customer: None,
-                cash: Vec::new(),
-            },
-        ));
-    }
-    let customer = &customers[rng.below(customers.len())];
-    let mut open: Vec<usize> = by_customer[(customer.id.0 - 1) as usize]
-        .iter()
-        .copied()
-        .filter(|p| !used[*p])
-        .collect();
-    if case == Case::KnownAccountOnly && !known.contains(&customer.id) {
-        return None;
-    }
-    let wanted = match case {
-        Case::MultiInvoice => 2 + rng.below(3),
-        _ => 1,
-    };
-    if open.len() < wanted {
-        return None;
-    }
-    // Payments for a customer's amount-only cases must be unambiguous to a careful clerk.
-    let chosen: Vec<usize> = (0..wanted)
-        .map(|_| open.swap_remove(rng.below(open.len())))
-        .collect();
-    if matches!(case, Case::NameOnly | Case::KnownAccountOnly) {
-        let amount = items[chosen[0]].open;
-        let same = by_customer[(customer.id.0 - 1) as usize]
+impl Draw<'_> {
+    fn payment(
+        &self,
+        rng: &mut Rng,
+        case: Case,
+        id: PaymentId,
+        used: &mut [bool],
+    ) -> Option<(PaymentToMatch, Truth)> {
+        let (customers, items, by_customer, known, received_on) = (
+            self.ledger.customers,
+            self.ledger.items,
+            self.by_customer,
+            self.known,
+            self.received_on,
+        );
+        let usd = self.ledger.currency;
+        let mut payment = PaymentToMatch {
+            id,
+            amount: Money::zero(usd),
+            received_on,
+            customer: None,
+            payer_name: String::new(),
+            payer_account: String::new(),
+            text: Vec::new(),
+            references: Vec::new(),
+        };
+        if case == Case::Unidentifiable {
+            payment.amount = Money::new(100 + rng.below(500_000) as i64, usd);
+            payment.payer_name = format!("PRIVATE PERSON {}", rng.below(10_000));
+            payment.text = vec!["TRANSFER".to_string()];
+            return Some((
+                payment,
+                Truth {
+                    case,
+                    customer: None,
+                    cash: Vec::new(),
+                },
+            ));
+        }
+        let at = rng.below(customers.len());
+        let customer = &customers[at];
+        let mut open: Vec<usize> = by_customer[at]
             .iter()
-            .filter(|p| !used[**p] && items[**p].open == amount)
-            .count();
-        if same > 1 {
+            .copied()
+            .filter(|p| !used[*p])
+            .collect();
+        if case == Case::KnownAccountOnly && !known.contains_key(&customer.id) {
             return None;
         }
-    }
-    if case == Case::Discount {
-        let item = &items[chosen[0]];
-        let earned = item
-            .terms
-            .earned_discount(item.total, item.issue_date, received_on)
-            .ok()
-            .flatten();
-        if earned.is_none_or(|d| d.is_zero()) {
+        let wanted = match case {
+            Case::MultiInvoice => 2 + rng.below(3),
+            _ => 1,
+        };
+        if open.len() < wanted {
             return None;
         }
-    }
-    for p in &chosen {
-        used[*p] = true;
-    }
-    let numbers: Vec<&str> = chosen.iter().map(|p| items[*p].number.as_str()).collect();
-    let owed: i64 = chosen.iter().map(|p| items[*p].open.minor()).sum();
-    let mut cash: Vec<(ItemId, i64)> = chosen
-        .iter()
-        .map(|p| (items[*p].id, items[*p].open.minor()))
-        .collect();
-    // Check deposits and many transfers come without the payer's name.
-    if case == Case::NameOnly || rng.chance(700) {
-        payment.payer_name = bank_name(rng, &customer.name);
-    }
-    if known.contains(&customer.id) && rng.chance(500) {
-        payment.payer_account = account_of(customer.id);
-    }
-    let mut amount = owed;
-    match case {
-        Case::Exact => payment.text = vec![reference_text(rng, &numbers)],
-        Case::MultiInvoice => payment.text = vec![reference_text(rng, &numbers)],
-        Case::Structured => {
-            payment.references = numbers
+        // Payments for a customer's amount-only cases must be unambiguous to a careful clerk.
+        let chosen: Vec<usize> = (0..wanted)
+            .map(|_| open.swap_remove(rng.below(open.len())))
+            .collect();
+        if matches!(case, Case::NameOnly | Case::KnownAccountOnly) {
+            let amount = items[chosen[0]].open;
+            let same = by_customer[at]
                 .iter()
-                .map(|n| GivenReference {
-                    reference: (*n).to_string(),
-                    paid: None,
-                })
-                .collect();
+                .filter(|p| !used[**p] && items[**p].open == amount)
+                .count();
+            if same > 1 {
+                return None;
+            }
         }
-        Case::Discount => {
+        if case == Case::Discount {
             let item = &items[chosen[0]];
-            let discount = item
+            let earned = item
                 .terms
                 .earned_discount(item.total, item.issue_date, received_on)
                 .ok()
-                .flatten()
-                .map_or(0, |d| d.minor());
-            amount = owed - discount;
-            cash = vec![(item.id, amount)];
-            payment.text = vec![reference_text(rng, &numbers)];
-        }
-        Case::Fee => {
-            // Wire fees: a few dollars, within tolerance of the invoice.
-            let fee = (owed * 30 / 10_000).clamp(1, 2_000);
-            amount = owed - fee;
-            cash = vec![(cash[0].0, amount)];
-            payment.text = vec![reference_text(rng, &numbers)];
-        }
-        Case::Typo => payment.text = vec![format!("INV {}", garble(rng, numbers[0]))],
-        Case::Truncated => {
-            let number = numbers[0];
-            payment.text = vec![format!("REF {}", &number[..number.len() - 1])];
-        }
-        Case::PrefixDropped => {
-            let digits: String = numbers[0].chars().filter(char::is_ascii_digit).collect();
-            payment.text = vec![format!("INVOICE {}", digits.trim_start_matches('0'))];
-        }
-        Case::PurchaseOrderOnly => {
-            payment.text = vec![format!("OUR PO {}", items[chosen[0]].po_number)];
-        }
-        Case::NameOnly => payment.text = vec!["PAYMENT THANK YOU".to_string()],
-        Case::KnownAccountOnly => {
-            payment.payer_account = account_of(customer.id);
-            payment.payer_name = String::new();
-            payment.text = vec!["SEPA CREDIT".to_string()];
-        }
-        Case::Overpayment => {
-            let extra = 100 + rng.below(50_000) as i64;
-            amount = owed + extra;
-            payment.text = vec![reference_text(rng, &numbers)];
-        }
-        Case::ShortPayment => {
-            // Well beyond any fee tolerance: a deduction.
-            let short = (owed / 5).max(3_000);
-            if short >= owed {
+                .flatten();
+            if earned.is_none_or(|d| d.is_zero()) {
                 return None;
             }
-            amount = owed - short;
-            cash = vec![(cash[0].0, amount)];
-            payment.text = vec![reference_text(rng, &numbers)];
         }
-        Case::Unidentifiable => {}
+        for p in &chosen {
+            used[*p] = true;
+        }
+        let numbers: Vec<&str> = chosen.iter().map(|p| items[*p].number.as_str()).collect();
+        let owed: i64 = chosen.iter().map(|p| items[*p].open.minor()).sum();
+        let mut cash: Vec<(ItemId, i64)> = chosen
+            .iter()
+            .map(|p| (items[*p].id, items[*p].open.minor()))
+            .collect();
+        // Check deposits and many transfers come without the payer's name.
+        if case == Case::NameOnly || rng.chance(700) {
+            payment.payer_name = bank_name(rng, &customer.name);
+        }
+        let known_account = known.get(&customer.id).copied();
+        if let Some(account) = known_account
+            && rng.chance(500)
+        {
+            payment.payer_account = account.to_string();
+        }
+        let mut amount = owed;
+        match case {
+            Case::Exact => payment.text = vec![reference_text(rng, &numbers)],
+            Case::MultiInvoice => payment.text = vec![reference_text(rng, &numbers)],
+            Case::Structured => {
+                payment.references = numbers
+                    .iter()
+                    .map(|n| GivenReference {
+                        reference: (*n).to_string(),
+                        paid: None,
+                    })
+                    .collect();
+            }
+            Case::Discount => {
+                let item = &items[chosen[0]];
+                let discount = item
+                    .terms
+                    .earned_discount(item.total, item.issue_date, received_on)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |d| d.minor());
+                amount = owed - discount;
+                cash = vec![(item.id, amount)];
+                payment.text = vec![reference_text(rng, &numbers)];
+            }
+            Case::Fee => {
+                // Wire fees: a few dollars, within tolerance of the invoice.
+                let fee = (owed * 30 / 10_000).clamp(1, 2_000);
+                amount = owed - fee;
+                cash = vec![(cash[0].0, amount)];
+                payment.text = vec![reference_text(rng, &numbers)];
+            }
+            Case::Typo => payment.text = vec![format!("INV {}", garble(rng, numbers[0]))],
+            Case::Truncated => {
+                let number = numbers[0];
+                payment.text = vec![format!("REF {}", &number[..number.len() - 1])];
+            }
+            Case::PrefixDropped => {
+                let digits: String = numbers[0].chars().filter(char::is_ascii_digit).collect();
+                payment.text = vec![format!("INVOICE {}", digits.trim_start_matches('0'))];
+            }
+            Case::PurchaseOrderOnly => {
+                payment.text = vec![format!("OUR PO {}", items[chosen[0]].po_number)];
+            }
+            Case::NameOnly => payment.text = vec!["PAYMENT THANK YOU".to_string()],
+            Case::KnownAccountOnly => {
+                payment.payer_account = known_account.unwrap_or_default().to_string();
+                payment.payer_name = String::new();
+                payment.text = vec!["SEPA CREDIT".to_string()];
+            }
+            Case::Overpayment => {
+                let extra = 100 + rng.below(50_000) as i64;
+                amount = owed + extra;
+                payment.text = vec![reference_text(rng, &numbers)];
+            }
+            Case::ShortPayment => {
+                // Well beyond any fee tolerance: a deduction.
+                let short = (owed / 5).max(3_000);
+                if short >= owed {
+                    return None;
+                }
+                amount = owed - short;
+                cash = vec![(cash[0].0, amount)];
+                payment.text = vec![reference_text(rng, &numbers)];
+            }
+            Case::Unidentifiable => {}
+        }
+        payment.amount = Money::new(amount, usd);
+        Some((
+            payment,
+            Truth {
+                case,
+                customer: Some(customer.id),
+                cash,
+            },
+        ))
     }
-    payment.amount = Money::new(amount, usd);
-    Some((
-        payment,
-        Truth {
-            case,
-            customer: Some(customer.id),
-            cash,
-        },
-    ))
 }
 
 /// A customer name as a bank prints it: upper case, sometimes without its legal form,
