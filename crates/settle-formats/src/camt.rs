@@ -565,6 +565,9 @@ fn structured_field(
             }
         }
         ["RfrdDocAmt", "DuePyblAmt"] => structured.due = Some(amount_here(cursor, text)?),
+        // Up to v7 the discount is an amount itself; from v8 it nests its `Amt` beside an
+        // optional type, and the wrapper's own (blank) text is no amount.
+        ["RfrdDocAmt", "DscntApldAmt"] if text.trim().is_empty() => {}
         ["RfrdDocAmt", "DscntApldAmt"] | ["RfrdDocAmt", "DscntApldAmt", "Amt"] => {
             structured.discount = Some(amount_here(cursor, text)?);
         }
