@@ -24,7 +24,7 @@
 //! transaction without an amount in the booked currency. Warned (see [`BankFile::strict`]):
 //! balances and totals that disagree with the entries, batch sums that disagree with the entry.
 
-mod codes;
+pub(crate) mod codes;
 mod cursor;
 mod entry;
 mod statement_draft;
