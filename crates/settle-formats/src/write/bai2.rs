@@ -18,7 +18,8 @@
 //! * `49`, `98`, `99` trailers with control totals (every 03 and 16 amount in scope) and record
 //!   counts (continuations included).
 //!
-//! No physical record passes 80 characters, except a text word longer than a whole record:
+//! No physical record passes 80 characters, except for a field or a text word longer than a
+//! whole record:
 //! records continue in `88` records at field boundaries, the text at single blanks (the reader
 //! joins the pieces of a text with one blank, so the text comes back exactly).
 //!
@@ -29,7 +30,8 @@
 //! holds a key such as `OBI=` or `PY:`), lines that are not booked (BAI2 reports only booked
 //! transactions), a line whose booking date is not its statement's as-of date (a group has one
 //! as-of date), amounts in another currency than their statement's, negative line amounts,
-//! dates outside 1970–2069 (years are two digits).
+//! dates outside 1970–2069 (years are two digits), a statement with no date at all (no period,
+//! balance date or booking date to report it under), an empty header id.
 //!
 //! What BAI2 has no place for, so the round trip does not keep it: the reversal flag, the
 //! end-to-end id, the batch reference, the ultimate payer, the payer's bank, structured
