@@ -16,8 +16,8 @@
 //! currency (the `03` currency, else the group's, else USD). Opening and closing balances are
 //! the ledger balances (status codes 010 and 015); codes 100 and 400 give the bank's totals.
 
-mod text_fields;
-mod type_codes;
+pub(crate) mod text_fields;
+pub(crate) mod type_codes;
 
 use jiff::civil::Date;
 use settle_core::{Currency, Money};

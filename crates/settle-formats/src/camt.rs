@@ -24,7 +24,7 @@
 //! transaction without an amount in the booked currency. Warned (see [`BankFile::strict`]):
 //! balances and totals that disagree with the entries, batch sums that disagree with the entry.
 
-mod codes;
+pub(crate) mod codes;
 mod cursor;
 mod entry;
 mod statement_draft;
@@ -565,6 +565,9 @@ fn structured_field(
             }
         }
         ["RfrdDocAmt", "DuePyblAmt"] => structured.due = Some(amount_here(cursor, text)?),
+        // Up to v7 the discount is an amount itself; from v8 it nests its `Amt` beside an
+        // optional type, and the wrapper's own (blank) text is no amount.
+        ["RfrdDocAmt", "DscntApldAmt"] if text.trim().is_empty() => {}
         ["RfrdDocAmt", "DscntApldAmt"] | ["RfrdDocAmt", "DscntApldAmt", "Amt"] => {
             structured.discount = Some(amount_here(cursor, text)?);
         }

@@ -22,6 +22,7 @@ pub mod nacha;
 pub mod options;
 pub mod statement;
 mod text;
+pub mod write;
 pub mod x12;
 
 pub use csv::{ColumnMap, parse_csv};
@@ -32,6 +33,7 @@ pub use statement::{
     AccountRef, Balance, BankFile, Direction, EntryKind, EntryStatus, Format, Party, ReferenceKind,
     Statement, StatementLine, StructuredReference,
 };
+pub use write::WriteError;
 
 /// Detects the format and reads the file strictly.
 pub fn parse(bytes: &[u8]) -> Result<BankFile, FormatError> {

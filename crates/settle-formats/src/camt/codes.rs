@@ -10,7 +10,7 @@ use crate::statement::{Direction, EntryKind};
 
 /// A bank transaction code as the file gives it; each part optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct BankTransactionCode {
+pub(crate) struct BankTransactionCode {
     pub domain: Option<String>,
     pub family: Option<String>,
     pub sub_family: Option<String>,
@@ -62,7 +62,7 @@ const PAYMENT_FAMILIES: &[&str] = &[
 ];
 
 /// What an entry is. `has_return_info` is true when the transaction carries `RtrInf`.
-pub(super) fn entry_kind(
+pub(crate) fn entry_kind(
     code: &BankTransactionCode,
     direction: Direction,
     reversal: bool,

@@ -142,3 +142,16 @@ fn impossible_dates_and_unknown_currencies_are_refused_at_their_element() {
         "@Ccy"
     );
 }
+
+#[test]
+fn v8_discount_nests_its_amount() {
+    let body = r#"<Ntry><Amt Ccy="EUR">98.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<NtryDtls><TxDtls><RmtInf><Strd><RfrdDocInf><Nb>INV-1</Nb></RfrdDocInf>
+<RfrdDocAmt><DscntApldAmt>
+  <Amt Ccy="EUR">2.00</Amt>
+</DscntApldAmt><RmtdAmt Ccy="EUR">98.00</RmtdAmt></RfrdDocAmt></Strd></RmtInf></TxDtls></NtryDtls></Ntry>"#;
+    let file = parse(document("08", body).as_bytes()).unwrap();
+    let reference = &file.statements[0].lines[0].references[0];
+    assert_eq!(reference.discount.map(|d| d.minor()), Some(200));
+    assert_eq!(reference.paid.map(|d| d.minor()), Some(9800));
+}
