@@ -18,6 +18,7 @@ use settle_core::payment::PaymentMethod;
 use settle_core::reason::ReasonCode;
 use settle_core::terms::PaymentTerms;
 
+use crate::demo_bank::ReturnedPayment;
 use crate::import::ImportOptions;
 use crate::{
     ApplyRequest, ApplySource, DEFAULT_ENTITY, MemoRequest, PaymentRequest, RefundFrom,
@@ -33,6 +34,8 @@ pub struct DemoOptions {
     pub customers: usize,
     /// The demo's "today": the year of activity ends here.
     pub as_of: Date,
+    /// Where the day's bank files are written (and kept, to look at or import again).
+    pub bank_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,6 +49,8 @@ pub struct DemoSummary {
     pub write_offs: usize,
     pub refunds: usize,
     pub unapplied_payments: usize,
+    /// The last day's bank files and what cash application made of them.
+    pub bank: crate::demo_bank::BankDaySummary,
 }
 
 /// SplitMix64: small, fast, and the same on every machine, which is all a demo needs.
@@ -539,6 +544,8 @@ pub async fn build(
 
     events.sort_by_key(Event::day);
     let mut reference = 0;
+    // A dollar payment applied in the last days, for the bank to return on the last one.
+    let mut returnable: Option<ReturnedPayment> = None;
     let mut payments_by_customer: HashMap<usize, Vec<PaymentId>> = HashMap::new();
     for event in events {
         match event {
@@ -559,7 +566,12 @@ pub async fn build(
                     bank_reference: format!("BNK{:08}", 10_000_000 + reference * 7),
                     bank_account: "OPERATING".to_string(),
                     payer_name: String::new(),
-                    payer_account: String::new(),
+                    // Some customers always pay from the same account: matching learns it.
+                    payer_account: if customer % 10 < 3 {
+                        format!("US{:010}", 4_000_000_000u64 + customer as u64 * 7)
+                    } else {
+                        String::new()
+                    },
                     memo: invoices
                         .iter()
                         .map(|i| i.0.as_str())
@@ -577,6 +589,12 @@ pub async fn build(
                 if day > add(options.as_of, -21) && rng.chance(25) {
                     summary.unapplied_payments += 1;
                     continue;
+                }
+                if amount.currency() == Currency::USD && day > add(options.as_of, -10) {
+                    returnable = Some(ReturnedPayment {
+                        bank_reference: format!("BNK{:08}", 10_000_000 + reference * 7),
+                        amount,
+                    });
                 }
                 for (invoice, _, _) in &invoices {
                     let apply = ApplyRequest {
@@ -686,6 +704,14 @@ pub async fn build(
         }
     }
     summary.refunds = refunded;
+    summary.bank = crate::demo_bank::bank_day(
+        &settle,
+        options.seed,
+        options.as_of,
+        &options.bank_dir,
+        returnable,
+    )
+    .await?;
     Ok((settle, summary))
 }
 

@@ -5,6 +5,7 @@
 pub mod bench;
 mod chart;
 pub mod demo;
+mod demo_bank;
 mod error;
 pub mod import;
 pub mod matching;

@@ -173,7 +173,8 @@ impl Tx {
     }
 
     /// The payment a returned item names: posted from a line with that bank, end-to-end or
-    /// customer reference, and not returned already.
+    /// customer reference, or else posted by hand with that bank reference; not returned
+    /// already.
     pub async fn payment_for_return(
         &mut self,
         entity: EntityId,
@@ -189,6 +190,21 @@ impl Tx {
              AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.entity_id = $1 AND r.outcome = 'return' \
                              AND r.payment_id = l.payment_id) \
              ORDER BY l.id DESC LIMIT 1",
+        )
+        .bind(entity.0)
+        .bind(reference.to_string())
+        .fetch_optional(self.conn())
+        .await?;
+        if id.is_some() {
+            return Ok(id.map(PaymentId));
+        }
+        // A payment posted by hand (a check keyed in from the lockbox) has its bank reference
+        // but no line.
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT p.id FROM payments p WHERE p.entity_id = $1 AND p.bank_reference = $2 \
+             AND NOT EXISTS (SELECT 1 FROM bank_lines r WHERE r.entity_id = $1 AND r.outcome = 'return' \
+                             AND r.payment_id = p.id) \
+             ORDER BY p.id DESC LIMIT 1",
         )
         .bind(entity.0)
         .bind(reference.to_string())

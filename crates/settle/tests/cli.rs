@@ -953,3 +953,48 @@ fn matching_applies_the_sure_payments_and_proposes_the_rest(db: &Backend) {
     );
     db.ok(&["verify"]);
 }
+
+/// The demo builds a SQLite file of its own, so it runs on that engine only.
+#[test]
+fn the_demo_imports_its_bank_day_and_applies_cash_with_evidence() {
+    let db = Backend::sqlite();
+    let demo = db.json(&["demo", "--customers", "60", "--seed", "7"]);
+    let bank = &demo["bank_day"];
+    let files: Vec<String> = bank["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files.len(), 2, "{bank}");
+    assert!(files[0].ends_with(".bai2") && files[1].ends_with(".camt053.xml"));
+    let count = |key: &str| bank[key].as_u64().unwrap();
+    assert!(count("payments_posted") >= 20, "{bank}");
+    assert_eq!(count("returns_reversed"), 1, "{bank}");
+    assert_eq!(
+        count("held_out"),
+        4,
+        "fee, interest and sweep; a fee in euros: {bank}"
+    );
+    assert_eq!(
+        count("auto") + count("suggested") + count("unapplied"),
+        count("payments_posted"),
+        "{bank}"
+    );
+    assert!(count("auto") > count("suggested"), "{bank}");
+    assert_eq!(count("auto_right"), count("auto"), "{bank}");
+    assert_eq!(count("unapplied"), count("unplaceable"), "{bank}");
+    // The files are real: importing them again posts nothing.
+    for file in &files {
+        let path = db.dir.join(file);
+        let again = db.ok(&["import", "bank", path.to_str().unwrap()]);
+        assert!(again.contains("nothing posted"), "{again}");
+    }
+    let applications = db.ok(&["export", "applications"]);
+    let auto_rows = applications
+        .lines()
+        .filter(|l| l.ends_with(",auto"))
+        .count();
+    assert!(auto_rows as u64 >= count("auto"), "{applications}");
+    db.ok(&["verify"]);
+}

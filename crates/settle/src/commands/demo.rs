@@ -33,10 +33,18 @@ pub async fn run(db: &str, args: DemoArgs) -> Result<()> {
     if args.customers == 0 {
         return Err(anyhow!("--customers must be at least 1"));
     }
+    // The day's bank files stay beside the database, to look at or to import again.
+    let bank_dir = std::path::Path::new(db).with_file_name(format!(
+        "{}-bank",
+        std::path::Path::new(db)
+            .file_stem()
+            .map_or("settle-demo".into(), |s| s.to_string_lossy())
+    ));
     let options = DemoOptions {
         seed: args.seed,
         customers: args.customers,
         as_of,
+        bank_dir,
     };
     let work_dir = std::env::temp_dir().join(format!("settle-demo-{}", std::process::id()));
     eprintln!("building the demo company in {db} (seed {}) …", args.seed);
@@ -64,6 +72,7 @@ pub async fn run(db: &str, args: DemoArgs) -> Result<()> {
             "debit_memos": summary.debit_memos,
             "write_offs": summary.write_offs,
             "refunds": summary.refunds,
+            "bank_day": &summary.bank,
             "totals": aging.report.totals.iter().map(|t| json!({
                 "currency": t.currency.code(),
                 "receivables": t.total,
@@ -86,6 +95,24 @@ pub async fn run(db: &str, args: DemoArgs) -> Result<()> {
         summary.debit_memos,
         summary.write_offs,
         summary.refunds
+    );
+    let bank = &summary.bank;
+    println!(
+        "Bank files of {as_of} ({}): {} lines; {} customer payments posted, {} returned item reversed, {} fees, interest and transfers kept out of A/R.",
+        bank.files.join(", "),
+        bank.lines,
+        bank.payments_posted,
+        bank.returns_reversed,
+        bank.held_out
+    );
+    println!(
+        "Cash application: {} applied automatically ({} exactly right), {} proposed to a clerk ({} with the right answer first), {} left unapplied ({} that nobody could place).",
+        bank.auto,
+        bank.auto_right,
+        bank.suggested,
+        bank.suggested_right,
+        bank.unapplied,
+        bank.unplaceable
     );
     let mut figures = render::table(&[
         "currency",
@@ -118,6 +145,9 @@ pub async fn run(db: &str, args: DemoArgs) -> Result<()> {
     );
     println!(
         "Explore it: settle --db {db} customer show C00001   ·   settle --db {db} aging --as-of {as_of} --detail"
+    );
+    println!(
+        "Cash application: settle --db {db} export applications   ·   settle --db {db} match --explain BANK_REF   ·   settle --db {db} apply --accept ID"
     );
     Ok(())
 }
