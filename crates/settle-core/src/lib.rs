@@ -13,9 +13,11 @@ pub mod events;
 pub mod ids;
 pub mod journal;
 pub mod ledger;
+pub mod match_metrics;
 pub mod money;
 pub mod payment;
 pub mod reason;
+pub mod reconciliation;
 pub mod terms;
 
 pub use currency::Currency;

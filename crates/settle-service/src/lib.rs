@@ -3,6 +3,7 @@
 //! later) calls these and nothing else; none of them holds business rules.
 
 pub mod bench;
+pub mod cash_reports;
 mod chart;
 pub mod demo;
 mod demo_bank;

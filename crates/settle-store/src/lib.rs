@@ -13,6 +13,7 @@ mod codec;
 mod documents;
 mod matching;
 mod read;
+mod reports;
 pub mod schema;
 #[allow(unsafe_code)]
 mod sqlite_native;
@@ -31,6 +32,9 @@ pub use matching::{
     PaymentForMatch,
 };
 pub use read::{ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport};
+pub use reports::{
+    CashApplicationRow, CashPostingRow, ReceivedPaymentRow, ReconLineRow, StatementRow,
+};
 pub use tx::{ApplicationRecord, EntityRow, IdempotentResponse, ImportRecord, Tx};
 
 /// Which SQL engine a store runs on.

@@ -306,7 +306,7 @@ pub struct PaymentApplication {
     pub decision: String,
 }
 
-fn parse_ids(text: &str) -> Vec<ApplicationId> {
+pub(crate) fn parse_ids(text: &str) -> Vec<ApplicationId> {
     text.trim_matches(|c| c == '[' || c == ']')
         .split(',')
         .filter_map(|id| id.trim().parse().ok())

@@ -59,6 +59,9 @@ pub enum Command {
     Invoice(InvoiceCommand),
     /// Aging of open items as of a date.
     Aging(AgingArgs),
+    /// Reports on cash application: the bank reconciliation and the matching metrics.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Export the journal.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -425,6 +428,108 @@ pub struct AgingArgs {
 pub enum AgingBy {
     Due,
     Invoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Bank statements checked, and cash receipts compared with the statements day by day.
+    #[command(long_about = BANK_RECONCILIATION_HELP)]
+    BankReconciliation(BankReconciliationArgs),
+    /// How well payments are matched: hit rates, error rate, time from receipt to application.
+    #[command(long_about = MATCHING_REPORT_HELP)]
+    Matching(MatchingReportArgs),
+}
+
+const BANK_RECONCILIATION_HELP: &str = "\
+Bank statements checked, and cash receipts compared with the statements day by day.
+
+Statements (those whose period ends between --from and --to): opening balance + credits − debits
+must equal the closing balance; the difference is shown with the status balanced, out_of_balance
+or no_balances (the statement gave no balances).
+
+Days, per bank account, day and currency: posted receipts are the Dr Cash postings of payments
+received into the bank account's cash account that day (imported or posted by hand with
+`settle payment post`), posted returns the Cr Cash of receipts reversed for returned items.
+Statement credits are every booked credit line that day (its booking date, else its value date;
+a line seen in two statements counts once), statement returns the returned items debited.
+Other debits (fees charged, our own payments) are not receipts and appear only in the statement
+check. difference = (posted receipts − posted returns) − (statement credits − statement returns).
+
+Each variance is signed as its effect on the difference, so a day's variances add up to it:
+  not_on_statement   a payment posted in Settle with no statement line
+  held_out           a statement credit not posted to A/R (fees, interest, transfers, a line not
+                     imported as a payment)
+  returned_item      a returned item the bank debited that Settle has not reversed
+  amount_difference  the same bank reference for another amount in Settle than on the statement
+  timing             posted on one day (the payment's value date), on the statement another
+  currency           posted in another currency than the statement line or the bank account
+
+Totals are per bank account and currency, never added across currencies. Amounts are decimal
+strings. The exit code is 0 whatever the variances.";
+
+const MATCHING_REPORT_HELP: &str = "\
+How well cash application works, for the payments received (value date) between --from and --to.
+
+An application stands unless a person undid it with `settle unapply`; one reversed because the bank
+returned the payment stands (the cash was applied right; the bank took it back).
+
+  payments                  payments received in the period, imported or posted by hand
+  applied in full (auto)    payments whose standing automatic applications add up to their amount
+  applied at all (auto)     payments with a standing automatic application
+  by accepted suggestion    otherwise, payments with a standing application from a suggestion a
+                            clerk accepted
+  by hand                   otherwise, payments with a standing application a person made
+  unapplied                 payments with no standing application
+  (auto, suggestion, hand and unapplied count each payment once and add up to payments)
+  invoices closed (auto)    of the invoices with a standing application of cash from a payment
+                            that came from a statement line, those whose such applications were
+                            all automatic and that are closed (or open again only by what
+                            returned items took back)
+  auto undone (error rate)  of the automatic applications made, those a person undid
+  days to application       per standing application: its date minus the payment's value date,
+                            in days (the ledger keeps dates, not times); median and 90th
+                            percentile by the nearest-rank method
+
+Shares are count / of, as percentages with one decimal rounded half up. --by groups payments by
+the bank account they were received into, the customer they turned out to be from
+((unidentified) if still unknown), or the rule of the first match decision on them ((no decision)
+if never matched); a row ALL covers every payment.";
+
+#[derive(Debug, Args)]
+pub struct BankReconciliationArgs {
+    /// One bank account (a cash account's short name); every bank account when left out.
+    #[arg(long)]
+    pub bank_account: Option<String>,
+    /// First day (yyyy-mm-dd); the beginning of time when left out.
+    #[arg(long, default_value = "0001-01-01")]
+    pub from: String,
+    /// Last day (yyyy-mm-dd); the end of time when left out.
+    #[arg(long, default_value = "9999-12-31")]
+    pub to: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MatchingReportArgs {
+    /// First value date of the payments counted (yyyy-mm-dd).
+    #[arg(long, default_value = "0001-01-01")]
+    pub from: String,
+    /// Last value date of the payments counted (yyyy-mm-dd).
+    #[arg(long, default_value = "9999-12-31")]
+    pub to: String,
+    /// Also one row per bank account, customer or rule.
+    #[arg(long, value_enum)]
+    pub by: Option<MetricsBy>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MetricsBy {
+    BankAccount,
+    Customer,
+    Rule,
 }
 
 #[derive(Debug, Subcommand)]

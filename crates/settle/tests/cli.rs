@@ -32,6 +32,7 @@ on_both_engines!(
     a_first_import_skipping_bad_rows_leaves_no_gaps,
     bank_files_post_each_credit_once_and_returns_reopen_invoices,
     matching_applies_the_sure_payments_and_proposes_the_rest,
+    bank_reconciliation_explains_every_variance_and_matching_metrics_count_exactly,
 );
 
 fn load_fixture(db: &Backend) {
@@ -996,5 +997,301 @@ fn the_demo_imports_its_bank_day_and_applies_cash_with_evidence() {
         .filter(|l| l.ends_with(",auto"))
         .count();
     assert!(auto_rows as u64 >= count("auto"), "{applications}");
+    db.ok(&["verify"]);
+}
+
+/// The camt.053 fixture's two statements (2 and 3 July) after three payments posted by hand, a
+/// matching run, a suggestion accepted and one rejected, and an automatic application undone
+/// and made again by hand.
+fn reconciliation_fixture(db: &Backend) -> serde_json::Value {
+    load_fixture(db);
+    for (customer, amount, reference) in [
+        // The bank will credit 480.00 under this reference: an amount difference.
+        ("BETA", "500.00", "WIRE-77"),
+        // Never on a statement.
+        ("ACME", "75.00", "HAND-1"),
+        // Euros into the dollar account.
+        ("MULL", "10.00", "EUR-1"),
+    ] {
+        db.ok(&[
+            "payment",
+            "post",
+            "--customer",
+            customer,
+            "--amount",
+            amount,
+            "--date",
+            "2026-07-02",
+            "--reference",
+            reference,
+        ]);
+    }
+    let file = Backend::data("bank-recon.camt053.xml");
+    db.ok(&["import", "bank", file.to_str().unwrap()]);
+    let report = db.json(&["match"]);
+    let decision = |reference: &str| {
+        report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["bank_reference"] == reference)
+            .unwrap_or_else(|| panic!("no decision on {reference}: {report}"))
+            .clone()
+    };
+    assert_eq!(decision("R-001")["decision"], "auto", "{report}");
+    assert_eq!(decision("R-002")["decision"], "auto", "{report}");
+    assert_eq!(decision("R-003")["decision"], "suggest", "{report}");
+    assert_eq!(decision("R-004")["decision"], "suggest", "{report}");
+    db.ok(&[
+        "apply",
+        "--accept",
+        &decision("R-003")["decision_id"].to_string(),
+    ]);
+    db.ok(&[
+        "apply",
+        "--reject",
+        &decision("R-004")["decision_id"].to_string(),
+    ]);
+    // R-002 (value date 1 July) is matched first, so its application is the first one: a clerk
+    // finds it wrong, undoes it, and applies the cash by hand three days later.
+    let undone = db.json(&["unapply", "--application", "1", "--date", "2026-07-04"]);
+    assert_eq!(undone["amount"]["amount"], "2500.50", "{undone}");
+    let r002 = decision("R-002")["payment_id"].to_string();
+    db.ok(&[
+        "apply",
+        "--payment",
+        &r002,
+        "--invoice",
+        "A-1002",
+        "--date",
+        "2026-07-05",
+    ]);
+    report
+}
+
+fn bank_reconciliation_explains_every_variance_and_matching_metrics_count_exactly(db: &Backend) {
+    reconciliation_fixture(db);
+    let recon = db.json(&["report", "bank-reconciliation"]);
+    let statements: Vec<(String, String, String, String, String, String, String)> =
+        recon["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["statement_ref"].as_str().unwrap().to_string(),
+                    s["opening"]["amount"].as_str().unwrap().to_string(),
+                    s["credits"]["amount"].as_str().unwrap().to_string(),
+                    s["debits"]["amount"].as_str().unwrap().to_string(),
+                    s["closing"]["amount"].as_str().unwrap().to_string(),
+                    s["difference"]["amount"].as_str().unwrap().to_string(),
+                    s["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+    let row = |r: [&str; 7]| -> (String, String, String, String, String, String, String) {
+        let [a, b, c, d, e, f, g] = r.map(str::to_string);
+        (a, b, c, d, e, f, g)
+    };
+    assert_eq!(
+        statements,
+        [
+            row([
+                "STMT-0702",
+                "1000.00",
+                "5210.84",
+                "52.00",
+                "6158.84",
+                "0.00",
+                "balanced"
+            ]),
+            row([
+                "STMT-0703",
+                "6158.84",
+                "0.16",
+                "0.00",
+                "6160.00",
+                "1.00",
+                "out_of_balance"
+            ]),
+        ],
+        "{recon}"
+    );
+    let days: Vec<String> = recon["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} {} posted {} -{} statement {} -{} difference {}",
+                d["bank_account"].as_str().unwrap(),
+                d["date"].as_str().unwrap(),
+                d["currency"].as_str().unwrap(),
+                d["posted_receipts"]["amount"].as_str().unwrap(),
+                d["posted_returns"]["amount"].as_str().unwrap(),
+                d["statement_credits"]["amount"].as_str().unwrap(),
+                d["statement_returns"]["amount"].as_str().unwrap(),
+                d["difference"]["amount"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        [
+            "OPERATING 2026-07-01 USD posted 2500.50 -0.00 statement 0.00 -0.00 difference 2500.50",
+            "OPERATING 2026-07-02 EUR posted 10.00 -0.00 statement 0.00 -0.00 difference 10.00",
+            "OPERATING 2026-07-02 USD posted 2804.99 -0.00 statement 5210.84 -40.00 difference -2365.85",
+            "OPERATING 2026-07-03 USD posted 0.00 -0.00 statement 0.16 -0.00 difference -0.16",
+        ],
+        "{recon}"
+    );
+    let variances: Vec<String> = recon["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| {
+            d["variances"].as_array().unwrap().iter().map(move |v| {
+                format!(
+                    "{} {} {} {}",
+                    d["date"].as_str().unwrap(),
+                    v["cause"].as_str().unwrap(),
+                    v["amount"]["amount"].as_str().unwrap(),
+                    v["bank_reference"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        variances,
+        [
+            "2026-07-01 timing 2500.50 R-002",
+            "2026-07-02 currency 10.00 EUR-1",
+            "2026-07-02 not_on_statement 75.00 HAND-1",
+            "2026-07-02 held_out -0.35 R-005",
+            "2026-07-02 returned_item 40.00 R-007",
+            "2026-07-02 amount_difference 20.00 WIRE-77",
+            "2026-07-02 timing -2500.50 R-002",
+            "2026-07-03 held_out -0.16 R-008",
+        ],
+        "{recon}"
+    );
+    let totals: Vec<String> = recon["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} posted {} statement {} -{} difference {} variances {}",
+                t["bank_account"].as_str().unwrap(),
+                t["currency"].as_str().unwrap(),
+                t["posted_receipts"]["amount"].as_str().unwrap(),
+                t["statement_credits"]["amount"].as_str().unwrap(),
+                t["statement_returns"]["amount"].as_str().unwrap(),
+                t["difference"]["amount"].as_str().unwrap(),
+                t["variances"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            "OPERATING EUR posted 10.00 statement 0.00 -0.00 difference 10.00 variances 1",
+            "OPERATING USD posted 5305.49 statement 5211.00 -40.00 difference 134.49 variances 7",
+        ],
+        "{recon}"
+    );
+    // One day only: the line booked on 2 July pairs with its payment of 1 July outside the range.
+    let day = db.ok(&[
+        "report",
+        "bank-reconciliation",
+        "--bank-account",
+        "OPERATING",
+        "--from",
+        "2026-07-03",
+        "--to",
+        "2026-07-03",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        day,
+        "record,bank_account,date,currency,statement,opening,credits,debits,closing,posted_receipts,posted_returns,statement_credits,statement_returns,difference,status,cause,amount,bank_ref,payment_id,detail\n\
+         statement,OPERATING,2026-07-03,USD,STMT-0703,6158.84,0.16,0.00,6160.00,,,,,1.00,out_of_balance,,,,,\n\
+         day,OPERATING,2026-07-03,USD,,,,,,0.00,0.00,0.16,0.00,-0.16,variances,,,,,\n\
+         variance,OPERATING,2026-07-03,USD,,,,,,,,,,,,held_out,-0.16,R-008,,\"transfer credit, not posted to A/R\"\n\
+         total,OPERATING,,USD,,,,,,0.00,0.00,0.16,0.00,-0.16,,,,,,\n"
+    );
+    let table = db.ok(&["report", "bank-reconciliation"]);
+    assert!(
+        table.contains("amount_difference") && table.contains("out_of_balance"),
+        "{table}"
+    );
+    let unknown = db.fails(&["report", "bank-reconciliation", "--bank-account", "NOPE"]);
+    assert!(unknown.contains("NOPE"), "{unknown}");
+
+    // Matching: 7 payments; R-001 applied in full automatically; R-002's automatic application
+    // undone (1 of 2 automatic applications) and made by hand; R-003 by an accepted suggestion;
+    // R-004 (rejected) and the three posted by hand unapplied. Invoices paid from statement
+    // cash: A-1001 (automatic, closed), A-1002 (by hand), A-1003 (suggestion). Days from value
+    // date to application: 0 (A-1001), 4 (A-1002), 0 (A-1003).
+    let csv = db.ok(&["report", "matching", "--by", "customer", "--format", "csv"]);
+    assert_eq!(
+        csv,
+        "group,payments,applied_in_full_auto,applied_in_full_auto_of,applied_in_full_auto_percent,applied_auto,applied_auto_of,applied_auto_percent,by_accepted_suggestion,by_accepted_suggestion_of,by_accepted_suggestion_percent,by_hand,by_hand_of,by_hand_percent,unapplied,unapplied_of,unapplied_percent,invoices_closed_auto,invoices_closed_auto_of,invoices_closed_auto_percent,auto_undone,auto_undone_of,auto_undone_percent,applications_timed,median_days,p90_days\n\
+         (unidentified),1,0,1,0.0,0,1,0.0,0,1,0.0,0,1,0.0,1,1,100.0,0,0,,0,0,,0,,\n\
+         ACME,4,1,4,25.0,1,4,25.0,1,4,25.0,1,4,25.0,1,4,25.0,1,3,33.3,1,2,50.0,3,0,4\n\
+         BETA,1,0,1,0.0,0,1,0.0,0,1,0.0,0,1,0.0,1,1,100.0,0,0,,0,0,,0,,\n\
+         MULL,1,0,1,0.0,0,1,0.0,0,1,0.0,0,1,0.0,1,1,100.0,0,0,,0,0,,0,,\n\
+         ALL,7,1,7,14.3,1,7,14.3,1,7,14.3,1,7,14.3,4,7,57.1,1,3,33.3,1,2,50.0,3,0,4\n"
+    );
+    let by_rule = db.json(&["report", "matching", "--by", "rule"]);
+    let groups: Vec<String> = by_rule["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            format!(
+                "{} {} auto {} undone {}/{}",
+                g["group"].as_str().unwrap(),
+                g["payments"],
+                g["applied_automatically"]["count"],
+                g["automatic_applications_undone"]["count"],
+                g["automatic_applications_undone"]["of"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "amount-unique 1 auto 0 undone 0/0",
+            "payer-only 3 auto 0 undone 0/0",
+            "reference-exact-amount 3 auto 1 undone 1/2",
+        ],
+        "{by_rule}"
+    );
+    let total = &by_rule["total"];
+    assert_eq!(total["group"], "ALL");
+    assert_eq!(total["applied_in_full_automatically"]["percent"], "14.3");
+    assert_eq!(total["automatic_applications_undone"]["percent"], "50.0");
+    assert_eq!(total["days_to_application_median"], 0);
+    assert_eq!(total["days_to_application_p90"], 4);
+    // Payments received on 2 July only: R-002 (value date 1 July) is left out.
+    let second = db.json(&[
+        "report",
+        "matching",
+        "--from",
+        "2026-07-02",
+        "--to",
+        "2026-07-02",
+        "--by",
+        "bank-account",
+    ]);
+    assert_eq!(second["groups"][0]["group"], "OPERATING", "{second}");
+    let total = &second["total"];
+    assert_eq!(total["payments"], 6, "{second}");
+    assert_eq!(total["applied_by_hand"]["count"], 0, "{second}");
+    assert_eq!(total["automatic_applications_undone"]["of"], 1, "{second}");
+    assert_eq!(total["invoices_closed_automatically"]["of"], 2, "{second}");
+    assert_eq!(total["days_to_application_p90"], 0, "{second}");
     db.ok(&["verify"]);
 }

@@ -9,6 +9,7 @@ mod demo;
 mod import;
 mod journal;
 mod matching;
+mod reports;
 mod writes;
 
 use anyhow::{Context, Result, anyhow};
@@ -19,7 +20,7 @@ use settle_service::Settle;
 
 use crate::cli::{
     AccountsCommand, Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand,
-    InvoiceCommand, PaymentCommand,
+    InvoiceCommand, PaymentCommand, ReportCommand,
 };
 use crate::render;
 
@@ -56,6 +57,10 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Customer(CustomerCommand::Add(args)) => writes::add_customer(settle, *args).await,
         Command::Invoice(InvoiceCommand::Add(args)) => writes::add_invoice(settle, args).await,
         Command::Aging(args) => aging::run(settle, args).await,
+        Command::Report(ReportCommand::BankReconciliation(args)) => {
+            reports::bank_reconciliation(settle, args).await
+        }
+        Command::Report(ReportCommand::Matching(args)) => reports::matching(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
         Command::Match(args) => matching::run(settle, args).await,
