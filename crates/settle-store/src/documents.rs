@@ -8,10 +8,10 @@
 //! Each row type names its columns once, in [`Row::write`], for both engines.
 
 use jiff::civil::Date;
+use settle_core::Currency;
 use settle_core::document::NewDocument;
 use settle_core::ids::{EntityId, EntryId, ItemId};
 use settle_core::journal::{JournalEntry, Posting};
-use settle_core::{Currency, Money};
 
 use crate::Engine;
 use crate::bulk::{BulkInsert, Query, Value};
@@ -208,12 +208,12 @@ pub(crate) struct PostingRow {
 }
 
 impl PostingRow {
-    fn new(entry: EntryId, line_no: i64, date: Date, posting: &Posting) -> Self {
+    fn new(entry: EntryId, line_no: i64, date: Date, posting: Posting) -> Self {
         PostingRow {
             entry: entry.0,
             line_no,
             date,
-            account: posting.account.clone(),
+            account: posting.account,
             currency: posting.amount.currency(),
             amount: posting.amount.minor(),
             functional: posting.functional_minor,
@@ -355,16 +355,49 @@ impl DocumentRows {
         entry: &JournalEntry,
         import: Option<i64>,
     ) {
-        let balance = entry.item_deltas().get(item).map_or(0, Money::minor);
+        self.push_document_owned(*item, entry_id, document.clone(), entry.clone(), import);
+    }
+
+    /// Adds a document with its issuing entry, taking both: their texts move into the rows
+    /// instead of being copied (a bulk import builds millions of them).
+    pub fn push_document_owned(
+        &mut self,
+        item: ItemId,
+        entry_id: EntryId,
+        document: NewDocument,
+        entry: JournalEntry,
+        import: Option<i64>,
+    ) {
+        let balance: i64 = entry
+            .postings
+            .iter()
+            .filter(|p| p.item == Some(item))
+            .map(|p| p.amount.minor())
+            .sum();
         let (net, tax, total) = (document.net(), document.tax(), document.total());
         let (Ok(net), Ok(tax), Ok(total)) = (net, tax, total) else {
             unreachable!("the core checked the document's totals before it made the entry")
         };
+        // A one-line document whose line says what its header says is its own line (most
+        // imported invoices): the header holds the description and amounts.
+        let header_is_the_line = matches!(document.lines.as_slice(),
+                [only] if only.description == document.description);
+        if !header_is_the_line {
+            for (line_no, line) in document.lines.into_iter().enumerate() {
+                self.batch.lines.push(LineRow {
+                    item: item.0,
+                    line_no: line_no as i64 + 1,
+                    description: line.description,
+                    net: line.net.minor(),
+                    tax: line.tax.minor(),
+                });
+            }
+        }
         self.batch.items.push(ItemRow {
             id: item.0,
             customer: document.customer.0,
             kind: document.kind.as_str(),
-            number: document.number.clone(),
+            number: document.number,
             issue_date: document.issue_date,
             due_date: document.due_date,
             currency: document.currency,
@@ -374,42 +407,31 @@ impl DocumentRows {
             tax: tax.minor(),
             total: total.minor(),
             balance,
-            po_number: document.po_number.clone(),
-            description: document.description.clone(),
+            po_number: document.po_number,
+            description: document.description,
             reason: document.reason.map(|r| r.code()),
             import,
         });
-        // A one-line document whose line says what its header says is its own line (most
-        // imported invoices): the header holds the description and amounts.
-        let header_is_the_line = matches!(document.lines.as_slice(),
-                [only] if only.description == document.description);
-        if !header_is_the_line {
-            for (line_no, line) in document.lines.iter().enumerate() {
-                self.batch.lines.push(LineRow {
-                    item: item.0,
-                    line_no: line_no as i64 + 1,
-                    description: line.description.clone(),
-                    net: line.net.minor(),
-                    tax: line.tax.minor(),
-                });
-            }
-        }
-        self.push_entry(entry_id, entry);
+        self.push_entry_owned(entry_id, entry);
     }
 
     /// Adds one journal entry.
     pub fn push_entry(&mut self, entry_id: EntryId, entry: &JournalEntry) {
+        self.push_entry_owned(entry_id, entry.clone());
+    }
+
+    fn push_entry_owned(&mut self, entry_id: EntryId, entry: JournalEntry) {
+        for (line_no, posting) in entry.postings.into_iter().enumerate() {
+            let row = PostingRow::new(entry_id, line_no as i64 + 1, entry.date, posting);
+            self.batch.postings.push(row);
+        }
         self.batch.entries.push(EntryRow {
             id: entry_id.0,
             kind: entry.kind.as_str(),
             date: entry.date,
-            memo: entry.memo.clone(),
+            memo: entry.memo,
             reverses: entry.reverses.map(|e| e.0),
         });
-        for (line_no, posting) in entry.postings.iter().enumerate() {
-            let row = PostingRow::new(entry_id, line_no as i64 + 1, entry.date, posting);
-            self.batch.postings.push(row);
-        }
     }
 
     /// The writes to run now: everything buffered, once a batch's worth is (else nothing).

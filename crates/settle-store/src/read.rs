@@ -17,6 +17,7 @@ use settle_core::ids::{CustomerId, EntityId, EntryId, ItemId, PaymentId};
 use settle_core::journal::{EntryKind, JournalEntry, Posting};
 use settle_core::{Date, Money};
 
+use crate::Engine;
 use crate::codec::{date_text, day_number, money, read_currency, read_date};
 use crate::tx::{account_from_row, customer_row, entity_row, item_state, payment_state};
 use crate::{EntityRow, Store, StoreError, StoreResult, parse_column};
@@ -791,6 +792,22 @@ impl Store {
             report
                 .problems
                 .push(format!("{misplaced} subledger postings on other accounts"));
+        }
+        // PostgreSQL enforces every declared reference; SQLite's bulk loads do not (see
+        // `Store::begin_bulk`), so its references are checked here, in all tables.
+        if self.engine == Engine::Sqlite {
+            let dangling: Vec<String> = sqlx::query_scalar(
+                "SELECT \"table\" || ' row ' || CAST(rowid AS TEXT) || ' names a missing ' || parent \
+                 FROM pragma_foreign_key_check LIMIT 20",
+            )
+            .fetch_all(self.pool())
+            .await?;
+            if !dangling.is_empty() {
+                report.problems.push(format!(
+                    "rows whose references are missing: {}",
+                    dangling.join(", ")
+                ));
+            }
         }
         Ok(report)
     }

@@ -38,10 +38,6 @@ pub const BULK_REBUILT_INDEXES: &[(&str, &str)] = &[
         "items_open",
         "CREATE INDEX items_open ON items (entity_id, customer_id, currency, due_day, issue_day, balance_minor, activity_day) WHERE balance_minor > 0",
     ),
-    (
-        "postings_item",
-        "CREATE INDEX postings_item ON postings (item_id) WHERE item_id IS NOT NULL",
-    ),
 ];
 
 pub const MIGRATIONS: &[Migration] = &[

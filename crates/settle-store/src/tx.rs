@@ -24,8 +24,18 @@ use crate::documents::{DocumentRows, PreparedWrites, Writes};
 use crate::{Engine, StoreError, StoreResult, parse_column};
 
 pub struct Tx {
-    tx: Transaction<'static, Any>,
+    conn: TxConnection,
     pub(crate) engine: Engine,
+}
+
+/// Where a transaction runs.
+enum TxConnection {
+    /// A pooled connection: every operation but a bulk load.
+    Pooled(Transaction<'static, Any>),
+    /// A SQLite connection taken out of the pool for one bulk load, with foreign-key
+    /// enforcement off (see [`crate::Store::begin_bulk`]). It never goes back to the pool:
+    /// dropped without a commit, it closes, and SQLite rolls the transaction back.
+    Detached(AnyConnection),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,15 +179,35 @@ const CUSTOMER_COLUMNS: &[&str] = &[
 
 impl Tx {
     pub(crate) fn new(tx: Transaction<'static, Any>, engine: Engine) -> Self {
-        Tx { tx, engine }
+        Tx {
+            conn: TxConnection::Pooled(tx),
+            engine,
+        }
+    }
+
+    /// A transaction already begun on a connection of its own.
+    pub(crate) fn detached(conn: AnyConnection, engine: Engine) -> Self {
+        Tx {
+            conn: TxConnection::Detached(conn),
+            engine,
+        }
     }
 
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match &mut self.conn {
+            TxConnection::Pooled(tx) => tx,
+            TxConnection::Detached(conn) => conn,
+        }
     }
 
     pub async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await?;
+        match self.conn {
+            TxConnection::Pooled(tx) => tx.commit().await?,
+            TxConnection::Detached(mut conn) => {
+                sqlx::raw_sql("COMMIT").execute(&mut conn).await?;
+                sqlx::Connection::close(conn).await?;
+            }
+        }
         Ok(())
     }
 

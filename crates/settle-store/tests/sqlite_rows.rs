@@ -74,3 +74,51 @@ async fn rows_round_trip_and_a_failed_batch_leaves_nothing() {
         let _ = std::fs::remove_file(format!("{location}{suffix}"));
     }
 }
+
+/// A bulk load runs on a connection of its own without foreign-key enforcement: dropped
+/// without a commit it leaves nothing, committed it stays, and `verify` still finds a row whose
+/// reference is missing.
+#[tokio::test(flavor = "current_thread")]
+async fn a_bulk_transaction_rolls_back_when_dropped_and_verify_checks_its_references() {
+    let location = temporary_database("bulk");
+    let store = Store::connect(&location).await.unwrap();
+    store.migrate().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let usd = Currency::from_code("USD").unwrap();
+    let entity = tx.create_entity("MAIN", "Main", usd).await.unwrap().id;
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin_bulk().await.unwrap();
+    let mut rows = tx.document_rows(entity);
+    for id in 1..=10 {
+        rows.push_entry(EntryId(id), &entry(3, id));
+    }
+    tx.execute(rows.finish()).await.unwrap();
+    drop(tx);
+    // The dropped connection's transaction is gone: the write lock is free and nothing stayed.
+    let mut tx = store.begin().await.unwrap();
+    let mut rows = tx.document_rows(entity);
+    rows.push_entry(EntryId(1), &entry(3, 1));
+    tx.execute(rows.finish()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.journal(entity, FROM, TO).await.unwrap().len(), 2);
+    assert!(store.verify(entity).await.unwrap().problems.is_empty());
+
+    // An entry of an entity that does not exist passes the bulk load, not the check.
+    let mut tx = store.begin_bulk().await.unwrap();
+    let mut rows = tx.document_rows(settle_core::ids::EntityId(99));
+    rows.push_entry(EntryId(2), &entry(4, 2));
+    tx.execute(rows.finish()).await.unwrap();
+    tx.commit().await.unwrap();
+    let problems = store.verify(entity).await.unwrap().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("journal_entries row 2 names a missing entities")),
+        "{problems:?}"
+    );
+    store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{location}{suffix}"));
+    }
+}

@@ -134,7 +134,7 @@ impl Settle {
             mut report,
             columns,
             mut reader,
-        } = match super::open(self, &file, "customers", KNOWN, REQUIRED).await? {
+        } = match super::open(self, &file, "customers", (KNOWN, REQUIRED), false).await? {
             Ok(opened) => opened,
             Err(already_imported) => return Ok(already_imported),
         };

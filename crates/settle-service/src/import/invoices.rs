@@ -2,6 +2,7 @@
 //! with the optional column `payment_terms`. An empty due date comes from the terms (the row's,
 //! else the customer's), an empty currency from the customer.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -214,12 +215,18 @@ struct InvoiceRows {
 }
 
 impl InvoiceRows {
-    fn read(
+    fn read<R: Borrow<StringRecord>>(
         &mut self,
-        record: Result<StringRecord, csv::Error>,
+        record: Result<R, csv::Error>,
     ) -> Result<(u64, NewDocument), Vec<RowError>> {
         let (line, row) = super::row_of(&self.file, &self.columns, record).map_err(|e| vec![e])?;
-        let document = parse_invoice(&self.columns, line, &row, &self.customers, self.basis)?;
+        let document = parse_invoice(
+            &self.columns,
+            line,
+            row.borrow(),
+            &self.customers,
+            self.basis,
+        )?;
         if let Some(first) = self.seen.get(&document.number) {
             return Err(vec![self.columns.error(
                 line,
@@ -270,7 +277,14 @@ impl BulkLoad {
             errors: Vec::new(),
             next_ids: self.first_ids,
         };
-        for record in reader.records() {
+        // One record, read into again and again: a million rows need no million allocations.
+        let mut reused = StringRecord::new();
+        loop {
+            let record = match reader.read_record(&mut reused) {
+                Ok(false) => break,
+                Ok(true) => Ok(&reused),
+                Err(error) => Err(error),
+            };
             prepared.rows_read += 1;
             let position = record
                 .as_ref()
@@ -291,7 +305,13 @@ impl BulkLoad {
             match events::issue_document(&self.chart, item, &document) {
                 Ok(entry) => {
                     let entry = entry.in_functional(self.functional);
-                    documents.push_document(&item, entry_id, &document, &entry, Some(self.import));
+                    documents.push_document_owned(
+                        item,
+                        entry_id,
+                        document,
+                        entry,
+                        Some(self.import),
+                    );
                     next_item += 1;
                     next_entry += 1;
                     prepared.stored += 1;
@@ -331,12 +351,21 @@ impl Settle {
     ) -> ServiceResult<ImportReport> {
         let mut file = read_file(path)?;
         let entity = self.entity().id;
+        let rows_estimate = file.bytes.iter().filter(|b| **b == b'\n').count() as i64;
         let Opened {
             mut tx,
             mut report,
             columns,
             mut reader,
-        } = match super::open(self, &file, "invoices", KNOWN, REQUIRED).await? {
+        } = match super::open(
+            self,
+            &file,
+            "invoices",
+            (KNOWN, REQUIRED),
+            rows_estimate >= BULK_LOAD_ROWS,
+        )
+        .await?
+        {
             Ok(opened) => opened,
             Err(already_imported) => return Ok(already_imported),
         };
@@ -345,7 +374,6 @@ impl Settle {
         let functional = self.entity().functional_currency;
         let check_stored = tx.has_items(entity).await?;
         // A load at least as large as what is stored builds its indexes afresh afterwards.
-        let rows_estimate = file.bytes.iter().filter(|b| **b == b'\n').count() as i64;
         let rebuild_indexes = rows_estimate >= BULK_LOAD_ROWS
             && rows_estimate >= tx.item_count().await?
             && tx.suspend_bulk_indexes().await?;
@@ -357,7 +385,7 @@ impl Settle {
             columns: columns.clone(),
             customers,
             basis: options.amount_basis,
-            seen: HashMap::new(),
+            seen: HashMap::with_capacity(rows_estimate.clamp(0, 1 << 24) as usize),
         };
         let total = file.bytes.len() as u64;
         let mut errors: Vec<RowError> = Vec::new();

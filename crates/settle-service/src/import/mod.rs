@@ -10,6 +10,7 @@ pub mod bank;
 mod customers;
 mod invoices;
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -229,14 +230,16 @@ pub(crate) struct Opened<'f> {
 }
 
 /// Opens an import of `kind`: `Ok(Err(report))` when this very file was imported before (then
-/// nothing is to be done), else the transaction, with the header row mapped.
+/// nothing is to be done), else the transaction, with the header row mapped. A `bulk` import
+/// runs in the store's bulk-load transaction.
 pub(crate) async fn open<'f>(
     settle: &Settle,
     file: &'f ImportFile,
     kind: &str,
-    known: &[&'static str],
-    required: &[&'static str],
+    columns: (&[&'static str], &[&'static str]),
+    bulk: bool,
 ) -> ServiceResult<Result<Opened<'f>, ImportReport>> {
+    let (known, required) = columns;
     let mut report = ImportReport {
         file: file.name.clone(),
         fingerprint: file.fingerprint.clone(),
@@ -246,7 +249,11 @@ pub(crate) async fn open<'f>(
         duplicates: 0,
         rejected: Vec::new(),
     };
-    let mut tx = settle.store().begin().await?;
+    let mut tx = if bulk {
+        settle.store().begin_bulk().await?
+    } else {
+        settle.store().begin().await?
+    };
     if let Some(previous) = tx
         .import_by_fingerprint(settle.entity().id, kind, &file.fingerprint)
         .await?
@@ -274,14 +281,14 @@ pub(crate) async fn open<'f>(
 }
 
 /// One record of the file with its line, or why it is not a row of the header's shape.
-pub(crate) fn row_of(
+pub(crate) fn row_of<R: Borrow<StringRecord>>(
     file: &str,
     columns: &Columns,
-    record: Result<StringRecord, csv::Error>,
-) -> Result<(u64, StringRecord), RowError> {
+    record: Result<R, csv::Error>,
+) -> Result<(u64, R), RowError> {
     let row = record.map_err(|e| csv_error(file, &e))?;
-    let line = row.position().map_or(0, csv::Position::line);
-    columns.check_width(line, &row)?;
+    let line = row.borrow().position().map_or(0, csv::Position::line);
+    columns.check_width(line, row.borrow())?;
     Ok((line, row))
 }
 
