@@ -7,6 +7,7 @@ mod chart;
 pub mod demo;
 mod error;
 pub mod import;
+pub mod learning;
 pub mod matching;
 mod ops;
 pub mod reports;

@@ -9,6 +9,7 @@ mod demo;
 mod import;
 mod journal;
 mod matching;
+mod rules;
 mod writes;
 
 use anyhow::{Context, Result, anyhow};
@@ -18,8 +19,8 @@ use settle_core::Currency;
 use settle_service::Settle;
 
 use crate::cli::{
-    AccountsCommand, Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand,
-    InvoiceCommand, PaymentCommand,
+    AccountsCommand, AliasCommand, Cli, Command, CustomerCommand, ExportCommand, Format,
+    ImportCommand, InvoiceCommand, PaymentCommand, RulesCommand,
 };
 use crate::render;
 
@@ -54,6 +55,19 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::WriteOff(args) => writes::write_off(settle, args).await,
         Command::Customer(CustomerCommand::Show(args)) => customer::show(settle, args).await,
         Command::Customer(CustomerCommand::Add(args)) => writes::add_customer(settle, *args).await,
+        Command::Customer(CustomerCommand::Alias(AliasCommand::Add(args))) => {
+            rules::add_alias(settle, args).await
+        }
+        Command::Customer(CustomerCommand::Alias(AliasCommand::List(args))) => {
+            rules::list_aliases(settle, args).await
+        }
+        Command::Customer(CustomerCommand::Alias(AliasCommand::Remove(args))) => {
+            rules::remove_alias(settle, args).await
+        }
+        Command::Rules(RulesCommand::List(args)) => rules::list(settle, args).await,
+        Command::Rules(RulesCommand::Try(args)) => rules::try_rule(settle, args).await,
+        Command::Rules(RulesCommand::Enable(args)) => rules::switch(settle, args, true).await,
+        Command::Rules(RulesCommand::Disable(args)) => rules::switch(settle, args, false).await,
         Command::Invoice(InvoiceCommand::Add(args)) => writes::add_invoice(settle, args).await,
         Command::Aging(args) => aging::run(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
