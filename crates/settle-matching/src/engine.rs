@@ -7,7 +7,9 @@ use settle_core::Money;
 use settle_core::ids::{CustomerId, ItemId};
 
 use crate::index::{ItemIndex, MatchIndex};
-use crate::learning::{DUPLICATE_WINDOW_DAYS, HabitKind, cited_keys, cites_any, payer_keys};
+use crate::learning::{
+    DUPLICATE_WINDOW_DAYS, HabitKind, POSSIBLE_DUPLICATE, cited_keys, cites_any, payer_keys,
+};
 use crate::normalize::{
     account_key, candidate_keys, digits_key, folded_key, name_similarity, name_tokens,
     reference_key,
@@ -649,7 +651,7 @@ impl MatchIndex {
             Some(Evidence::new(
                 0,
                 format!(
-                    "possible duplicate of payment {} (bank ref {}, received {}): same payer, \
+                    "{POSSIBLE_DUPLICATE} {} (bank ref {}, received {}): same payer, \
                      same amount, cites {invoice} again; a person decides",
                     other.id, other.bank_reference, other.received_on
                 ),

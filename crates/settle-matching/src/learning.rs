@@ -21,6 +21,10 @@ use crate::PaymentToMatch;
 use crate::fast_hash::FastMap;
 use crate::normalize::{account_key, candidate_keys, digits_key, name_tokens, reference_key};
 
+/// How the evidence of a suspected duplicate begins (a clerk rejecting it refuses the
+/// duplicate, not the payer).
+pub const POSSIBLE_DUPLICATE: &str = "possible duplicate of payment";
+
 /// How many days apart two payments may arrive and still be suspected duplicates.
 pub const DUPLICATE_WINDOW_DAYS: i64 = 45;
 

@@ -236,6 +236,10 @@ pub(crate) async fn learn_from_rejection(
     let Some(stored) = tx.payment_for_match(entity, payment).await? else {
         return Ok(learned);
     };
+    if stored.customer.is_some() {
+        // The payer was known: the clerk refused the invoices, not the payer.
+        return Ok(learned);
+    }
     let code = tx
         .customer_code_and_name(entity, customer)
         .await?
@@ -419,9 +423,11 @@ impl Settle {
                 .iter()
                 .map(|a| a.number.clone())
                 .collect();
-            let matched = result.decision != Decision::Unapplied;
+            // A payer recognised with nothing to apply to is not a match.
+            let matched = result.decision != Decision::Unapplied && !proposed.is_empty();
             trial.matched += usize::from(matched);
-            trial.matched_without_rule += usize::from(baseline.decision != Decision::Unapplied);
+            trial.matched_without_rule +=
+                usize::from(baseline.decision != Decision::Unapplied && !before.is_empty());
             trial.using_rule += usize::from(result.evidence.iter().any(|e| e.rule == Some(id)));
             trial.changed +=
                 usize::from(result.decision != baseline.decision || proposed != before);

@@ -19,7 +19,7 @@ use settle_core::Money;
 use settle_core::events::{self, DiscountPolicy};
 use settle_core::ids::{CustomerId, PaymentId};
 use settle_core::reason::ReasonCode;
-use settle_matching::learning::DUPLICATE_WINDOW_DAYS;
+use settle_matching::learning::{DUPLICATE_WINDOW_DAYS, POSSIBLE_DUPLICATE};
 pub use settle_matching::{Allocation, Decision, Evidence, MatchPolicy};
 use settle_matching::{
     AppliedPayment, CustomerInfo, GivenReference, KnownPayer, Learning, MatchIndex, MatchResult,
@@ -307,11 +307,16 @@ impl Settle {
                 row.status
             )));
         }
+        // Refusing a suspected duplicate says nothing about who the payer is.
+        let evidence: Vec<Evidence> = serde_json::from_str(&row.evidence).unwrap_or_default();
+        let duplicate = evidence
+            .iter()
+            .any(|e| e.what.starts_with(POSSIBLE_DUPLICATE));
         let learned = match row.customer {
-            Some(customer) => {
+            Some(customer) if !duplicate => {
                 learn_from_rejection(&mut tx, self, row.payment, customer, decision).await?
             }
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         tx.set_decision_status(decision, "rejected", by).await?;
         tx.commit().await?;
@@ -568,7 +573,7 @@ async fn book_allocations(
         .await?
         .ok_or_else(|| not_found(format!("payment {payment_id}")))?;
     if let Some(customer) = customer {
-        identify_payer(tx, settle, payment_id, customer).await?;
+        identify_payer(tx, settle, payment_id, customer, payment.received_on).await?;
     }
     for allocation in allocations {
         let invoice = tx
@@ -650,14 +655,15 @@ async fn book_allocations(
     Ok(())
 }
 
-/// Cash from a payer not identified yet is found to be `customer`'s: its unapplied cash moves
-/// to the customer, and the payer's account is known from then on. Nothing when the payer is
-/// known already.
+/// Cash from a payer not identified yet is found to be `customer`'s on `date`: its unapplied
+/// cash moves to the customer, and the payer's account is known from then on. Nothing when the
+/// payer is known already.
 pub(crate) async fn identify_payer(
     tx: &mut Tx,
     settle: &Settle,
     payment_id: PaymentId,
     customer: CustomerId,
+    date: Date,
 ) -> ServiceResult<()> {
     let entity = settle.entity().id;
     let payment = tx
@@ -668,9 +674,9 @@ pub(crate) async fn identify_payer(
         return Ok(());
     }
     let chart = tx.chart(entity).await?;
-    let entry = events::identify_payer(&chart, &payment, customer, payment.received_on)?;
+    let entry = events::identify_payer(&chart, &payment, customer, date)?;
     book(tx, settle, entry).await?;
-    tx.set_payment_customer(entity, payment.id, customer, payment.received_on)
+    tx.set_payment_customer(entity, payment.id, customer, date)
         .await?;
     Ok(())
 }

@@ -415,7 +415,9 @@ impl Settle {
                 return apply_in(tx, self, &request).await;
             };
             let invoice = item(tx, self, None, &request.invoice).await?;
-            crate::matching::identify_payer(tx, self, payment, invoice.customer).await?;
+            // Identified when the clerk applies it: until then the cash was nobody's.
+            crate::matching::identify_payer(tx, self, payment, invoice.customer, request.date)
+                .await?;
             let mut applied = apply_in(tx, self, &request).await?;
             applied.learned = crate::learning::learn_from_application(
                 tx,
