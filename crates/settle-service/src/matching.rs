@@ -6,8 +6,9 @@
 //! decision is stored with its rule and evidence; an automatic one is booked at once, in its
 //! own transaction (identify the payer, apply the cash with any earned discount, absorb a
 //! fee within tolerance). A short payment beyond tolerance leaves the rest open on the invoice
-//! (the deduction is kept in the decision's evidence). Cash is applied as of the payment's
-//! value date (or the invoice's issue date, if later).
+//! and opens a `DEDUCTION` dispute for it. Cash is applied as of the payment's value date (or
+//! the invoice's issue date, if later). The index knows the enabled rules clerks taught and
+//! the payments applied recently (see `learning.rs`).
 
 use std::collections::HashMap;
 use std::time::Instant;
