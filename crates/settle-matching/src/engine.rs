@@ -584,13 +584,28 @@ impl MatchIndex {
 
     /// The alias (rule and source) a payer name matched a customer by, if it was an alias.
     fn learned_alias(&self, key: &str, whole: bool, customer: CustomerId) -> Option<(i64, &str)> {
+        fn of_customer(
+            rules: &[(CustomerId, i64, String)],
+            customer: CustomerId,
+        ) -> Option<(i64, &str)> {
+            rules
+                .iter()
+                .find(|(c, _, _)| *c == customer)
+                .map(|(_, rule, source)| (*rule, source.as_str()))
+        }
+        if whole {
+            return self
+                .learning
+                .aliases
+                .get(key)
+                .and_then(|rules| of_customer(rules, customer));
+        }
+        // Cut short by the bank: the alias it is the start of (a few aliases at most).
         self.learning
             .aliases
             .iter()
-            .filter(|(alias, _)| *alias == key || (!whole && alias.starts_with(key)))
-            .flat_map(|(_, rules)| rules)
-            .find(|(c, _, _)| *c == customer)
-            .map(|(_, rule, source)| (*rule, source.as_str()))
+            .filter(|(alias, _)| alias.starts_with(key))
+            .find_map(|(_, rules)| of_customer(rules, customer))
     }
 
     /// Customers a clerk said this payer is not, with the evidence against each.

@@ -366,16 +366,24 @@ impl Settle {
 
     /// Removes one of a customer's aliases, learned or entered.
     pub async fn remove_alias(&self, customer: &str, alias: &str) -> ServiceResult<RuleView> {
-        let key = alias_key(alias);
-        let rules = self.store().match_rules(self.entity().id, None).await?;
-        let rule = rules
-            .iter()
-            .find(|r| r.kind == ALIAS && r.match_key == key && r.customer_code == customer)
-            .ok_or_else(|| not_found(format!("alias {alias:?} of customer {customer:?}")))?;
+        let entity = self.entity().id;
+        let missing = || not_found(format!("alias {alias:?} of customer {customer:?}"));
         let mut tx = self.store().begin().await?;
-        tx.delete_rule(self.entity().id, rule.id).await?;
+        let owner = tx
+            .customer_by_code(entity, customer)
+            .await?
+            .ok_or_else(|| not_found(format!("customer {customer:?}")))?;
+        let (id, of) = tx
+            .rule_by_key(entity, ALIAS, &alias_key(alias))
+            .await?
+            .ok_or_else(missing)?;
+        if of != owner.id {
+            return Err(missing());
+        }
+        let removed = self.rule(id).await?;
+        tx.delete_rule(entity, id).await?;
         tx.commit().await?;
-        Ok(RuleView::of(rule))
+        Ok(removed)
     }
 
     /// Replays every payment with cash applied against the invoices as issued, with the rule

@@ -322,6 +322,25 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The rule of a kind with a key: its id and customer.
+    pub async fn rule_by_key(
+        &mut self,
+        entity: EntityId,
+        kind: &str,
+        match_key: &str,
+    ) -> StoreResult<Option<(i64, CustomerId)>> {
+        let row = sqlx::query(
+            "SELECT id, customer_id FROM match_rules WHERE entity_id = $1 AND kind = $2 AND match_key = $3",
+        )
+        .bind(entity.0)
+        .bind(kind.to_string())
+        .bind(match_key.to_string())
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|row| Ok((row.try_get("id")?, CustomerId(row.try_get("customer_id")?))))
+            .transpose()
+    }
+
     /// Removes a rule; false when the entity has no such rule.
     pub async fn delete_rule(&mut self, entity: EntityId, id: i64) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM match_rules WHERE entity_id = $1 AND id = $2")

@@ -1161,6 +1161,11 @@ fn clerks_teach_the_matcher_aliases_habits_and_payers(db: &Backend) {
     assert!(refused.contains("another customer's alias"), "{refused}");
     let missing = db.fails(&["rules", "enable", "999"]);
     assert!(missing.contains("rule 999 not found"), "{missing}");
+    let elsewhere = db.fails(&["customer", "alias", "remove", "BETA", "Wile E Trading"]);
+    assert!(
+        elsewhere.contains("alias \"Wile E Trading\" of customer \"BETA\" not found"),
+        "{elsewhere}"
+    );
     db.ok(&["customer", "alias", "remove", "ACME", "Wile E Trading"]);
     assert_eq!(
         db.json(&["customer", "alias", "list", "ACME"])
