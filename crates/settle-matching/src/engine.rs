@@ -569,10 +569,10 @@ impl MatchIndex {
                 found.push((
                     *item,
                     format!(
-                        "learned: {} ({times} earlier payment{}): {key:?} is invoice {}",
+                        "learned: {} ({}): {key:?} is invoice {}",
                         HabitKind::WithoutPrefix(prefix.clone())
                             .describe(&self.customer_code(*customer)),
-                        if *times == 1 { "" } else { "s" },
+                        seen(*times),
                         self.items[*item].number
                     ),
                     *rule,
@@ -702,10 +702,10 @@ impl MatchIndex {
                         *i,
                         points::HABIT_PURCHASE_ORDER,
                         format!(
-                            "is purchase order {po} of {} (learned: {} ({times} earlier payment{}))",
+                            "is purchase order {po} of {} (learned: {} ({}))",
                             number(*i),
                             HabitKind::PurchaseOrder.describe(&self.customer_code(customer)),
-                            if *times == 1 { "" } else { "s" }
+                            seen(*times)
                         ),
                     ),
                     None => (
@@ -1127,6 +1127,15 @@ impl Proposal {
             why: why.to_string(),
             allocations,
         }
+    }
+}
+
+/// Where a habit comes from: the payments that showed it, or a user (none seen).
+fn seen(times: i64) -> String {
+    match times {
+        0 => "entered by a user".to_string(),
+        1 => "1 earlier payment".to_string(),
+        n => format!("{n} earlier payments"),
     }
 }
 

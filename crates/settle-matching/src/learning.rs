@@ -105,7 +105,7 @@ pub struct ReferenceHabit {
     pub rule: i64,
     pub customer: CustomerId,
     pub kind: HabitKind,
-    /// How many applied payments showed it.
+    /// How many applied payments showed it; 0 for a habit a user entered.
     pub times_seen: i64,
 }
 

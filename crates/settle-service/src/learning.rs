@@ -19,9 +19,10 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use settle_core::ids::{CustomerId, PaymentId};
+pub use settle_matching::HabitKind;
 use settle_matching::learning::{alias_key, alias_worth_learning, how_cited, payer_keys};
 use settle_matching::{
-    Decision, HabitKind, LearnedAlias, Learning, MatchPolicy, ReferenceHabit, RejectedPairing,
+    Decision, LearnedAlias, Learning, MatchPolicy, ReferenceHabit, RejectedPairing,
 };
 use settle_store::{DisputeRow, Learned, MatchRuleRow, NewMatchRule, Tx};
 
@@ -34,6 +35,8 @@ pub const REJECTED: &str = "rejected-pairing";
 pub const ENABLED: &str = "enabled";
 pub const TRIAL: &str = "trial";
 pub const DISABLED: &str = "disabled";
+/// Rules a user entered (the others are `learned`).
+pub const USER: &str = "user";
 
 /// A rule as users see it.
 #[derive(Debug, Clone, Serialize)]
@@ -122,7 +125,12 @@ pub(crate) fn knowledge(
                 rule: rule.id,
                 customer: rule.customer,
                 kind,
-                times_seen: rule.times_seen,
+                // A user's habit was seen in no payment: the evidence says who entered it.
+                times_seen: if rule.source == USER {
+                    0
+                } else {
+                    rule.times_seen
+                },
             });
             continue;
         }
@@ -344,7 +352,7 @@ impl Settle {
             pattern: alias.trim(),
             match_key: &key,
             status: if trial { TRIAL } else { ENABLED },
-            source: "user",
+            source: USER,
             decision: None,
         };
         let id = match tx.learn_rule(entity, &rule).await? {
@@ -357,6 +365,50 @@ impl Settle {
             Learned::OtherCustomers(id) => {
                 return Err(ServiceError::Refused(format!(
                     "{alias:?} is another customer's alias (rule {id}); remove it there first"
+                )));
+            }
+        };
+        tx.commit().await?;
+        self.rule(id).await
+    }
+
+    /// How a customer cites invoices, entered by a user: enabled, or on trial.
+    pub async fn add_habit(
+        &self,
+        customer: &str,
+        habit: HabitKind,
+        trial: bool,
+    ) -> ServiceResult<RuleView> {
+        let entity = self.entity().id;
+        let pattern_key = settle_matching::normalize::reference_key(habit.pattern());
+        if let HabitKind::WithoutPrefix(prefix) = &habit
+            && (pattern_key.is_empty() || pattern_key.chars().any(|c| c.is_ascii_digit()))
+        {
+            return Err(invalid(
+                "without-prefix",
+                format!("{prefix:?} is not an invoice-number prefix (letters, then a separator)"),
+            ));
+        }
+        let mut tx = self.store().begin().await?;
+        let owner = tx
+            .customer_by_code(entity, customer)
+            .await?
+            .ok_or_else(|| not_found(format!("customer {customer:?}")))?;
+        let key = format!("{}:{pattern_key}", owner.id.0);
+        let rule = NewMatchRule {
+            kind: habit.kind(),
+            customer: owner.id,
+            pattern: habit.pattern(),
+            match_key: &key,
+            status: if trial { TRIAL } else { ENABLED },
+            source: USER,
+            decision: None,
+        };
+        let id = match tx.learn_rule(entity, &rule).await? {
+            Learned::Created(id) => id,
+            Learned::SeenAgain(id) | Learned::OtherCustomers(id) => {
+                return Err(ServiceError::Refused(format!(
+                    "{customer} has that habit already (rule {id})"
                 )));
             }
         };

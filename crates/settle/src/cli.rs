@@ -374,6 +374,8 @@ pub enum RulesCommand {
     /// Replay the payments already applied with the rule and without it: how many it would
     /// have matched, and which differ from what was booked. Nothing is stored.
     Try(RuleTryArgs),
+    /// Enter how a customer cites invoices (a reference habit), enabled or on trial.
+    AddHabit(HabitArgs),
     /// Switch a rule on: matching uses it.
     Enable(RuleIdArgs),
     /// Switch a rule off: matching ignores it.
@@ -385,6 +387,23 @@ pub struct RulesListArgs {
     /// Only this customer's rules.
     #[arg(long)]
     pub customer: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("habit").required(true))]
+pub struct HabitArgs {
+    pub customer_id: String,
+    /// The customer writes invoice numbers without this prefix (`INV-`).
+    #[arg(long, group = "habit")]
+    pub without_prefix: Option<String>,
+    /// The customer cites purchase-order numbers instead of invoice numbers.
+    #[arg(long, group = "habit")]
+    pub purchase_order: bool,
+    /// Create it as a trial: matching ignores it until `settle rules enable ID`.
+    #[arg(long)]
+    pub trial: bool,
     #[command(flatten)]
     pub format: FormatArgs,
 }

@@ -1167,6 +1167,51 @@ fn clerks_teach_the_matcher_aliases_habits_and_payers(db: &Backend) {
         "{elsewhere}"
     );
     db.ok(&["customer", "alias", "remove", "ACME", "Wile E Trading"]);
+
+    // A habit a user enters on trial counts only once enabled.
+    let habit = db.json(&[
+        "rules",
+        "add-habit",
+        "BETA",
+        "--without-prefix",
+        "B-",
+        "--trial",
+    ]);
+    assert_eq!(habit["status"], "trial", "{habit}");
+    assert_eq!(habit["kind"], "without-prefix", "{habit}");
+    let habit_id = habit["id"].to_string();
+    post_unidentified(
+        db,
+        "P-6",
+        "3333.33",
+        "2026-07-01",
+        ("Unknown Payer", "31313131"),
+        "INVOICE 2002",
+    );
+    let uses_habit = |report: &serde_json::Value| {
+        outcome_of(report, "P-6")["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule"] == habit["id"])
+    };
+    assert!(!uses_habit(&db.json(&["match", "--dry-run"])));
+    db.ok(&["rules", "enable", &habit_id]);
+    let report = db.json(&["match", "--dry-run"]);
+    assert!(uses_habit(&report), "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("without prefix 'B-' (entered by a user)"),
+        "{report}"
+    );
+    let twice = db.fails(&["rules", "add-habit", "ACME", "--without-prefix", "A-"]);
+    assert!(twice.contains("has that habit already"), "{twice}");
+    let bad = db.fails(&["rules", "add-habit", "BETA", "--without-prefix", "2026"]);
+    assert!(
+        bad.contains("without-prefix: \"2026\" is not an invoice-number prefix"),
+        "{bad}"
+    );
     assert_eq!(
         db.json(&["customer", "alias", "list", "ACME"])
             .as_array()

@@ -66,6 +66,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         }
         Command::Rules(RulesCommand::List(args)) => rules::list(settle, args).await,
         Command::Rules(RulesCommand::Try(args)) => rules::try_rule(settle, args).await,
+        Command::Rules(RulesCommand::AddHabit(args)) => rules::add_habit(settle, args).await,
         Command::Rules(RulesCommand::Enable(args)) => rules::switch(settle, args, true).await,
         Command::Rules(RulesCommand::Disable(args)) => rules::switch(settle, args, false).await,
         Command::Invoice(InvoiceCommand::Add(args)) => writes::add_invoice(settle, args).await,

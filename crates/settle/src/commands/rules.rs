@@ -4,10 +4,12 @@ use anyhow::Result;
 use comfy_table::Cell;
 
 use settle_service::Settle;
-use settle_service::learning::{ALIAS, RuleTrial, RuleView};
+use settle_service::learning::{ALIAS, HabitKind, RuleTrial, RuleView};
 use settle_service::matching::MatchPolicy;
 
-use crate::cli::{AliasArgs, CustomerShowArgs, Format, RuleIdArgs, RuleTryArgs, RulesListArgs};
+use crate::cli::{
+    AliasArgs, CustomerShowArgs, Format, HabitArgs, RuleIdArgs, RuleTryArgs, RulesListArgs,
+};
 use crate::render;
 
 pub async fn list(settle: &Settle, args: RulesListArgs) -> Result<()> {
@@ -118,6 +120,21 @@ fn print_rules(rules: &[RuleView], format: Format) -> Result<()> {
         ]);
     }
     println!("{table}");
+    Ok(())
+}
+
+pub async fn add_habit(settle: &Settle, args: HabitArgs) -> Result<()> {
+    let habit = match args.without_prefix {
+        Some(prefix) => HabitKind::WithoutPrefix(prefix),
+        None => HabitKind::PurchaseOrder,
+    };
+    let rule = settle
+        .add_habit(&args.customer_id, habit, args.trial)
+        .await?;
+    if args.format.format == Format::Json {
+        return render::json(&rule);
+    }
+    println!("rule {} ({}): {}", rule.id, rule.status, rule.description);
     Ok(())
 }
 
