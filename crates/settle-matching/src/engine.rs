@@ -7,6 +7,9 @@ use settle_core::Money;
 use settle_core::ids::{CustomerId, ItemId};
 
 use crate::index::{ItemIndex, MatchIndex};
+use crate::learning::{
+    DUPLICATE_WINDOW_DAYS, HabitKind, POSSIBLE_DUPLICATE, cited_keys, cites_any, payer_keys,
+};
 use crate::normalize::{
     account_key, candidate_keys, digits_key, folded_key, name_similarity, name_tokens,
     reference_key,
@@ -41,6 +44,14 @@ mod points {
     pub const OTHER_PAYER: i32 = -250;
     pub const AMOUNT_FITS: i32 = 200;
     pub const AMOUNT_ALONE: i32 = 400;
+    /// A reference read through the customer's learned habit: stronger than a guess from the
+    /// digits, weaker than the number as written, so that it applies on its own only with a
+    /// payer that is known too.
+    pub const HABIT_PREFIX: i32 = 480;
+    pub const HABIT_PURCHASE_ORDER: i32 = 470;
+    /// A clerk said this payer is not this customer: enough to keep an amount-only or
+    /// name-only guess below the suggestion threshold.
+    pub const REJECTED_PAIRING: i32 = -350;
 }
 
 /// An item the payment's references point at, with the strongest evidence for it.
@@ -51,6 +62,8 @@ struct Hit {
     how: String,
     /// The amount the payer said they paid against it.
     stated: Option<Money>,
+    /// The learned rule that found it, if one did.
+    rule: Option<i64>,
 }
 
 /// How many invoices a truncated reference may complete to and still count (the amount picks
@@ -63,10 +76,23 @@ const MAX_DIGIT_MATCHES: usize = 5;
 const NEVER_AUTOMATIC: &[&str] = &["amount-subset", "amount-repeated", "payer-only", "no-match"];
 
 impl MatchIndex {
-    /// What the index makes of one payment.
+    /// What the index makes of one payment. A payment that looks like a duplicate of one
+    /// applied already is never applied on its own: a person decides.
     pub fn match_payment(&self, payment: &PaymentToMatch, policy: &MatchPolicy) -> MatchResult {
+        let mut result = self.decide(payment, policy);
+        if let Some(duplicate) = self.possible_duplicate(payment) {
+            if result.decision == Decision::Auto {
+                result.decision = Decision::Suggest;
+            }
+            result.evidence.push(duplicate);
+        }
+        result
+    }
+
+    fn decide(&self, payment: &PaymentToMatch, policy: &MatchPolicy) -> MatchResult {
         let payers = self.payer_evidence(payment);
         let hits = self.reference_hits(payment, policy);
+        let rejected = self.rejected_pairings(payment);
 
         // The customer: the one the references point at most strongly (with what is known of
         // the payer), else the payer alone.
@@ -90,6 +116,11 @@ impl MatchIndex {
                 fitting.push(*customer);
             }
         }
+        for (customer, against) in &rejected {
+            if let Some(score) = by_customer.get_mut(customer) {
+                *score += against.points;
+            }
+        }
         // Among customers the evidence points at, one that is owed what was paid stands out.
         for customer in fitting {
             if let Some(score) = by_customer.get_mut(&customer) {
@@ -99,7 +130,7 @@ impl MatchIndex {
         let mut ranked: Vec<(CustomerId, i32)> = by_customer.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let Some(&(customer, _)) = ranked.first() else {
-            return self.by_amount_alone(payment);
+            return self.by_amount_alone(payment, policy, &rejected);
         };
         let ambiguous = ranked.get(1).is_some_and(|(_, s)| ranked[0].1 - s < 100);
 
@@ -109,6 +140,10 @@ impl MatchIndex {
             score += payer_points;
             evidence.extend(payer_evidence.iter().cloned());
         }
+        if let Some(against) = rejected.get(&customer) {
+            score += against.points;
+            evidence.push(against.clone());
+        }
         // A strongly known payer paying another customer's invoices: a third party, maybe.
         if let Some((other, _)) = payers
             .iter()
@@ -116,14 +151,14 @@ impl MatchIndex {
             .max_by_key(|(c, (s, _))| (*s, **c))
         {
             score += points::OTHER_PAYER;
-            evidence.push(Evidence {
-                points: points::OTHER_PAYER,
-                what: format!(
+            evidence.push(Evidence::new(
+                points::OTHER_PAYER,
+                format!(
                     "the payer is known as customer {} but the references are {}'s",
                     self.customer_code(*other),
                     self.customer_code(customer)
                 ),
-            });
+            ));
         }
         let mut own_hits: Vec<Hit> = hits
             .into_iter()
@@ -141,7 +176,7 @@ impl MatchIndex {
         if proposal.rule == "payer-only" {
             // The payer looked like someone who is owed nothing of this amount: perhaps the
             // name misled; an amount only one item in the ledger owes is a better proposal.
-            let alone = self.by_amount_alone(payment);
+            let alone = self.by_amount_alone(payment, policy, &rejected);
             if alone.decision == Decision::Suggest {
                 return alone;
             }
@@ -163,21 +198,19 @@ impl MatchIndex {
                 } else {
                     format!("{} (not paid by this payment)", hit.how)
                 },
+                rule: hit.rule,
             });
         }
         score += proposal.points;
-        evidence.push(Evidence {
-            points: proposal.points,
-            what: proposal.why.clone(),
-        });
+        evidence.push(Evidence::new(proposal.points, proposal.why.clone()));
         if ambiguous {
-            evidence.push(Evidence {
-                points: 0,
-                what: format!(
+            evidence.push(Evidence::new(
+                0,
+                format!(
                     "another customer ({}) scores nearly as high",
                     self.customer_code(ranked[1].0)
                 ),
-            });
+            ));
         }
         let score = score.clamp(0, 1000) as u32;
         let allocated = Money::sum(
@@ -216,7 +249,12 @@ impl MatchIndex {
 
     /// Nothing names the payer or an invoice: if exactly one open item in the ledger owes the
     /// amount, propose it (a person confirms: amounts alone coincide).
-    fn by_amount_alone(&self, payment: &PaymentToMatch) -> MatchResult {
+    fn by_amount_alone(
+        &self,
+        payment: &PaymentToMatch,
+        policy: &MatchPolicy,
+        rejected: &HashMap<CustomerId, Evidence>,
+    ) -> MatchResult {
         let candidates: Vec<ItemIndex> = self
             .by_amount
             .get(&payment.amount.minor())
@@ -233,18 +271,28 @@ impl MatchIndex {
             return unmatched(payment, None, Vec::new(), "no-match");
         };
         let item = &self.items[*only];
-        let evidence = vec![Evidence {
-            points: points::AMOUNT_ALONE,
-            what: format!(
+        let mut evidence = vec![Evidence::new(
+            points::AMOUNT_ALONE,
+            format!(
                 "no payer or reference recognised; {} is the only open item owing {}",
                 item.number, payment.amount
             ),
-        }];
+        )];
+        let mut score = points::AMOUNT_ALONE;
+        if let Some(against) = rejected.get(&item.customer) {
+            score += against.points;
+            evidence.push(against.clone());
+        }
+        let score = score.clamp(0, 1000) as u32;
+        if score < policy.suggest_threshold {
+            return unmatched(payment, Some(item.customer), evidence, "amount-alone")
+                .with_score(score);
+        }
         MatchResult {
             payment: payment.id,
             customer: Some(item.customer),
             decision: Decision::Suggest,
-            score: points::AMOUNT_ALONE as u32,
+            score,
             rule: "amount-alone",
             allocations: self.pay_in_full(&[*only]),
             remainder: Money::zero(payment.amount.currency()),
@@ -264,16 +312,17 @@ impl MatchIndex {
         payment: &PaymentToMatch,
     ) -> HashMap<CustomerId, (i32, Vec<Evidence>)> {
         let mut found: HashMap<CustomerId, (i32, Vec<Evidence>)> = HashMap::default();
-        let mut add = |customer: CustomerId, points: i32, what: String| {
+        let mut add = |customer: CustomerId, points: i32, what: String, rule: Option<i64>| {
             let entry = found.entry(customer).or_insert((0, Vec::new()));
             entry.0 += points;
-            entry.1.push(Evidence { points, what });
+            entry.1.push(Evidence { points, what, rule });
         };
         if let Some(customer) = payment.customer {
             add(
                 customer,
                 points::NAMED_CUSTOMER,
                 format!("the payment is already {}'s", self.customer_code(customer)),
+                None,
             );
         }
         let account = account_key(&payment.payer_account);
@@ -288,10 +337,11 @@ impl MatchIndex {
                     *customer,
                     points,
                     format!(
-                        "account {} paid for {} before",
+                        "learned: account {} paid for {} before",
                         payment.payer_account,
                         self.customer_code(*customer)
                     ),
+                    None,
                 );
             }
         }
@@ -306,17 +356,32 @@ impl MatchIndex {
             } else {
                 points::NAME_LIKE
             };
+            let key = payer_words.join(" ");
             for customer in named {
-                add(
-                    customer,
-                    points,
-                    format!(
-                        "payer name {:?} is {}'s name{}",
-                        payment.payer_name,
-                        self.customer_code(customer),
-                        if whole { "" } else { ", cut short" }
+                let code = self.customer_code(customer);
+                let cut = if whole { "" } else { ", cut short" };
+                match self.learned_alias(&key, whole, customer) {
+                    Some((rule, source)) => add(
+                        customer,
+                        points,
+                        format!(
+                            "learned: payer name {:?} is an alias of {code}{cut} ({})",
+                            payment.payer_name,
+                            if source == "user" {
+                                "entered by a user"
+                            } else {
+                                "from a clerk's decision"
+                            }
+                        ),
+                        Some(rule),
                     ),
-                );
+                    None => add(
+                        customer,
+                        points,
+                        format!("payer name {:?} is {code}'s name{cut}", payment.payer_name),
+                        None,
+                    ),
+                }
             }
             return found;
         }
@@ -343,6 +408,7 @@ impl MatchIndex {
                     "payer name {:?} is like {}'s ({similarity:.2})",
                     payment.payer_name, names.code
                 ),
+                None,
             );
         }
         found
@@ -352,7 +418,7 @@ impl MatchIndex {
     fn names_in_text(
         &self,
         payment: &PaymentToMatch,
-        add: &mut impl FnMut(CustomerId, i32, String),
+        add: &mut impl FnMut(CustomerId, i32, String, Option<i64>),
     ) {
         for text in &payment.text {
             let (named, _) = self.customers_named(&name_tokens(text));
@@ -364,6 +430,7 @@ impl MatchIndex {
                         "the remittance text names {}",
                         self.customer_code(*customer)
                     ),
+                    None,
                 );
             }
         }
@@ -387,6 +454,7 @@ impl MatchIndex {
                     points,
                     how: format!("structured reference {:?} {how}", given.reference),
                     stated: given.paid,
+                    rule: None,
                 });
             }
         }
@@ -412,7 +480,28 @@ impl MatchIndex {
                     points,
                     how: format!("remittance text {key:?} {how}"),
                     stated: None,
+                    rule: None,
                 });
+            }
+        }
+        // A customer's habit of leaving out the prefix: the key with the prefix put back,
+        // for that customer's invoices only.
+        if !self.learning.prefixes.is_empty() {
+            let structured = payment
+                .references
+                .iter()
+                .map(|r| (reference_key(&r.reference), r.paid));
+            let text = unresolved.iter().map(|k| ((*k).clone(), None));
+            for (key, stated) in structured.chain(text) {
+                for (item, how, rule) in self.habit_look_up(&key) {
+                    keep(Hit {
+                        item,
+                        points: points::HABIT_PREFIX,
+                        how,
+                        stated,
+                        rule: Some(rule),
+                    });
+                }
             }
         }
         let owed: i64 = exact_items
@@ -428,6 +517,7 @@ impl MatchIndex {
                         points,
                         how: format!("remittance text {key:?} {how}"),
                         stated: None,
+                        rule: None,
                     });
                 }
             }
@@ -441,13 +531,147 @@ impl MatchIndex {
                                 points,
                                 how: format!("remittance text {key:?} {how}"),
                                 stated: None,
+                                rule: None,
                             });
                         }
                     }
                 }
             }
         }
-        best.into_values().collect()
+        let mut hits: Vec<Hit> = best.into_values().collect();
+        // A purchase order cited by a customer who habitually does: the habit's rule.
+        for hit in &mut hits {
+            if hit.points == points::HABIT_PURCHASE_ORDER {
+                hit.rule = self
+                    .learning
+                    .purchase_orders
+                    .get(&self.items[hit.item].customer)
+                    .map(|(rule, _)| *rule);
+            }
+        }
+        hits
+    }
+
+    /// Items a key names once a customer's habitual missing prefix is put back.
+    fn habit_look_up(&self, key: &str) -> Vec<(ItemIndex, String, i64)> {
+        let mut found = Vec::new();
+        if key.len() < 3 {
+            return found;
+        }
+        for (prefix_key, prefix, customer, rule, times) in &self.learning.prefixes {
+            let Some(items) = self.by_number.get(&format!("{prefix_key}{key}")) else {
+                continue;
+            };
+            for item in items
+                .iter()
+                .filter(|i| self.items[**i].customer == *customer)
+            {
+                found.push((
+                    *item,
+                    format!(
+                        "learned: {} ({}): {key:?} is invoice {}",
+                        HabitKind::WithoutPrefix(prefix.clone())
+                            .describe(&self.customer_code(*customer)),
+                        seen(*times),
+                        self.items[*item].number
+                    ),
+                    *rule,
+                ));
+            }
+        }
+        found
+    }
+
+    /// The alias (rule and source) a payer name matched a customer by, if it was an alias.
+    fn learned_alias(&self, key: &str, whole: bool, customer: CustomerId) -> Option<(i64, &str)> {
+        fn of_customer(
+            rules: &[(CustomerId, i64, String)],
+            customer: CustomerId,
+        ) -> Option<(i64, &str)> {
+            rules
+                .iter()
+                .find(|(c, _, _)| *c == customer)
+                .map(|(_, rule, source)| (*rule, source.as_str()))
+        }
+        if whole {
+            return self
+                .learning
+                .aliases
+                .get(key)
+                .and_then(|rules| of_customer(rules, customer));
+        }
+        // Cut short by the bank: the alias it is the start of (a few aliases at most).
+        self.learning
+            .aliases
+            .iter()
+            .filter(|(alias, _)| alias.starts_with(key))
+            .find_map(|(_, rules)| of_customer(rules, customer))
+    }
+
+    /// Customers a clerk said this payer is not, with the evidence against each.
+    fn rejected_pairings(&self, payment: &PaymentToMatch) -> HashMap<CustomerId, Evidence> {
+        let mut against: HashMap<CustomerId, Evidence> = HashMap::default();
+        if self.learning.rejections.is_empty() {
+            return against;
+        }
+        for key in payer_keys(&payment.payer_account, &payment.payer_name) {
+            let Some(rejections) = self.learning.rejections.get(&key) else {
+                continue;
+            };
+            let payer = key.replacen(':', " ", 1);
+            for (customer, rule, times) in rejections {
+                against.entry(*customer).or_insert_with(|| {
+                    Evidence::from_rule(
+                        points::REJECTED_PAIRING,
+                        format!(
+                            "learned: a clerk rejected payer {payer} as customer {} ({times} time{})",
+                            self.customer_code(*customer),
+                            if *times == 1 { "" } else { "s" }
+                        ),
+                        *rule,
+                    )
+                });
+            }
+        }
+        against
+    }
+
+    /// A payment applied already with the same payer, the same amount and the same invoice
+    /// cited, within the window: this one may be the same money sent twice.
+    fn possible_duplicate(&self, payment: &PaymentToMatch) -> Option<Evidence> {
+        let earlier = self.learning.recent.get(&payment.amount.minor())?;
+        let payer = payer_keys(&payment.payer_account, &payment.payer_name);
+        let keys = cited_keys(payment);
+        if payer.is_empty() || keys.is_empty() {
+            return None;
+        }
+        earlier.iter().find_map(|other| {
+            if other.id == payment.id || other.amount.currency() != payment.amount.currency() {
+                return None;
+            }
+            let apart = payment
+                .received_on
+                .since(other.received_on)
+                .map_or(i64::MAX, |span| i64::from(span.get_days()).abs());
+            if apart > DUPLICATE_WINDOW_DAYS {
+                return None;
+            }
+            let same_payer = payer_keys(&other.payer_account, &other.payer_name)
+                .iter()
+                .any(|k| payer.contains(k));
+            if !same_payer {
+                return None;
+            }
+            let invoice = cites_any(&keys, &other.invoices)?;
+            Some(Evidence::new(
+                0,
+                format!(
+                    "{POSSIBLE_DUPLICATE} {} (bank ref {}, received {}): same payer, \
+                     same amount, cites {invoice} again; a person decides",
+                    other.id, other.bank_reference, other.received_on
+                ),
+            ))
+        })
     }
 
     /// Items a key names as it stands: an invoice number or a purchase order.
@@ -472,11 +696,24 @@ impl MatchIndex {
         if let Some(items) = self.by_po.get(key) {
             exact.extend(items.iter().map(|i| {
                 let po = &self.items[*i].po_number;
-                (
-                    *i,
-                    points::PURCHASE_ORDER,
-                    format!("is purchase order {po} of {}", number(*i)),
-                )
+                let customer = self.items[*i].customer;
+                match self.learning.purchase_orders.get(&customer) {
+                    Some((_, times)) => (
+                        *i,
+                        points::HABIT_PURCHASE_ORDER,
+                        format!(
+                            "is purchase order {po} of {} (learned: {} ({}))",
+                            number(*i),
+                            HabitKind::PurchaseOrder.describe(&self.customer_code(customer)),
+                            seen(*times)
+                        ),
+                    ),
+                    None => (
+                        *i,
+                        points::PURCHASE_ORDER,
+                        format!("is purchase order {po} of {}", number(*i)),
+                    ),
+                }
             }));
         }
         exact
@@ -890,6 +1127,15 @@ impl Proposal {
             why: why.to_string(),
             allocations,
         }
+    }
+}
+
+/// Where a habit comes from: the payments that showed it, or a user (none seen).
+fn seen(times: i64) -> String {
+    match times {
+        0 => "entered by a user".to_string(),
+        1 => "1 earlier payment".to_string(),
+        n => format!("{n} earlier payments"),
     }
 }
 

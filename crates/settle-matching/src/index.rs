@@ -8,6 +8,7 @@ use crate::fast_hash::FastMap;
 
 use settle_core::ids::CustomerId;
 
+use crate::learning::{Learning, LearningIndex};
 use crate::normalize::{account_key, digits_key, folded_key, name_tokens, reference_key};
 use crate::{CustomerInfo, KnownPayer, OpenItem};
 
@@ -38,6 +39,9 @@ pub struct MatchIndex {
     pub(crate) name_keys: FastMap<String, Vec<CustomerId>>,
     pub(crate) name_prefixes: BTreeMap<String, Vec<CustomerId>>,
     pub(crate) payers: FastMap<String, Vec<CustomerId>>,
+    /// What clerks taught: aliases' origins, reference habits, rejected pairings, payments
+    /// applied recently.
+    pub(crate) learning: LearningIndex,
 }
 
 pub(crate) struct CustomerNames {
@@ -64,6 +68,7 @@ impl MatchIndex {
             name_keys: FastMap::default(),
             name_prefixes: BTreeMap::new(),
             payers: FastMap::default(),
+            learning: LearningIndex::default(),
             items,
         };
         for (position, item) in index.items.iter().enumerate() {
@@ -92,6 +97,11 @@ impl MatchIndex {
             index
                 .by_customer
                 .entry(item.customer)
+                .or_default()
+                .push(position);
+            index
+                .by_amount
+                .entry(item.open.minor())
                 .or_default()
                 .push(position);
         }
@@ -144,6 +154,13 @@ impl MatchIndex {
             }
         }
         index
+    }
+
+    /// The index with what clerks taught. A learned alias's name must also be among its
+    /// customer's `aliases` given to [`MatchIndex::build`].
+    pub fn with_learning(mut self, learning: Learning) -> Self {
+        self.learning = LearningIndex::build(learning);
+        self
     }
 
     pub fn item_count(&self) -> usize {

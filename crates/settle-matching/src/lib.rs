@@ -1,7 +1,8 @@
 //! Cash application: which customer paid, and which of their open items the money is for.
 //!
 //! The engine is built once per legal entity from the open items, the customers and the payer
-//! accounts learned from earlier payments ([`MatchIndex`]), and then asked about one payment at
+//! accounts learned from earlier payments ([`MatchIndex`]), with what clerks taught it
+//! ([`Learning`]), and then asked about one payment at
 //! a time ([`MatchIndex::match_payment`]). It never writes anything: it returns a
 //! [`MatchResult`] with the allocations it proposes, a score, the rule that produced it and the
 //! evidence, and the service decides (apply, propose to a clerk, or leave unapplied) and books.
@@ -14,6 +15,7 @@ pub mod evaluate;
 mod fast_hash;
 pub mod generator;
 mod index;
+pub mod learning;
 pub mod normalize;
 mod subset;
 
@@ -24,6 +26,9 @@ use settle_core::ids::{CustomerId, ItemId, PaymentId};
 use settle_core::terms::PaymentTerms;
 
 pub use index::MatchIndex;
+pub use learning::{
+    AppliedPayment, HabitKind, LearnedAlias, Learning, ReferenceHabit, RejectedPairing,
+};
 
 /// An open debit item a payment may be for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +142,27 @@ pub struct Allocation {
 pub struct Evidence {
     pub points: i32,
     pub what: String,
+    /// The learned or user-written rule this evidence comes from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<i64>,
+}
+
+impl Evidence {
+    pub fn new(points: i32, what: String) -> Self {
+        Evidence {
+            points,
+            what,
+            rule: None,
+        }
+    }
+
+    fn from_rule(points: i32, what: String, rule: i64) -> Self {
+        Evidence {
+            points,
+            what,
+            rule: Some(rule),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -9,6 +9,7 @@ pub mod demo;
 mod demo_bank;
 mod error;
 pub mod import;
+pub mod learning;
 pub mod matching;
 mod ops;
 pub mod reports;

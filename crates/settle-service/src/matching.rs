@@ -6,8 +6,9 @@
 //! decision is stored with its rule and evidence; an automatic one is booked at once, in its
 //! own transaction (identify the payer, apply the cash with any earned discount, absorb a
 //! fee within tolerance). A short payment beyond tolerance leaves the rest open on the invoice
-//! (the deduction is kept in the decision's evidence). Cash is applied as of the payment's
-//! value date (or the invoice's issue date, if later).
+//! and opens a `DEDUCTION` dispute for it. Cash is applied as of the payment's value date (or
+//! the invoice's issue date, if later). The index knows the enabled rules clerks taught and
+//! the payments applied recently (see `learning.rs`).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -19,14 +20,17 @@ use settle_core::Money;
 use settle_core::events::{self, DiscountPolicy};
 use settle_core::ids::{CustomerId, PaymentId};
 use settle_core::reason::ReasonCode;
+use settle_matching::learning::{DUPLICATE_WINDOW_DAYS, POSSIBLE_DUPLICATE};
 pub use settle_matching::{Allocation, Decision, Evidence, MatchPolicy};
 use settle_matching::{
-    CustomerInfo, GivenReference, KnownPayer, MatchIndex, MatchResult, OpenItem, PaymentToMatch,
+    AppliedPayment, CustomerInfo, GivenReference, KnownPayer, Learning, MatchIndex, MatchResult,
+    OpenItem, PaymentToMatch,
 };
-use settle_store::{NewMatchDecision, PaymentForMatch, Tx};
+use settle_store::{MatchItemRow, NewDispute, NewMatchDecision, PaymentForMatch, Tx};
 
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, not_found};
+use crate::learning::{ENABLED, knowledge, learn_from_application, learn_from_rejection};
 use crate::ops::{ApplyRequest, ApplySource, apply_in, book, record_adjustment};
 
 #[derive(Debug, Clone, Default)]
@@ -67,6 +71,13 @@ pub struct MatchRunReport {
     pub outcomes: Vec<MatchOutcome>,
 }
 
+/// A suggestion a clerk accepted: what was booked and what the matcher learned.
+#[derive(Debug, Clone, Serialize)]
+pub struct Accepted {
+    pub allocations: Vec<Allocation>,
+    pub learned: Vec<String>,
+}
+
 /// A row of `settle export applications`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApplicationExportRow {
@@ -85,38 +96,30 @@ impl Settle {
         let names = store.customer_names(entity).await?;
         let payers = store.known_payer_accounts(entity).await?;
         let payments = store.payments_to_match(entity).await?;
-        let customers: Vec<CustomerInfo> = names
-            .iter()
-            .map(|(id, (code, name))| CustomerInfo {
-                id: *id,
-                code: code.clone(),
-                name: name.clone(),
-                aliases: Vec::new(),
-            })
-            .collect();
-        let payers: Vec<KnownPayer> = payers
-            .into_iter()
-            .map(|(account, customer)| KnownPayer { account, customer })
-            .collect();
-        let open_items = items.len();
-        let index = MatchIndex::build(
-            items
+        let rules = store.match_rules(entity, None).await?;
+        let (aliases, mut learning) = knowledge(&rules, |r| r.status == ENABLED);
+        // Payments applied within the duplicate window of the earliest one to match.
+        if let Some(earliest) = payments.iter().map(|p| p.received_on).min() {
+            let since = earliest
+                .checked_sub(jiff::Span::new().days(DUPLICATE_WINDOW_DAYS))
+                .unwrap_or(Date::MIN);
+            learning.recent_payments = store
+                .applied_payments(entity, since)
+                .await?
                 .into_iter()
-                .map(|i| OpenItem {
-                    id: i.id,
-                    customer: i.customer,
-                    number: i.number,
-                    po_number: i.po_number,
-                    open: i.open,
-                    total: i.total,
-                    issue_date: i.issue_date,
-                    due_date: i.due_date,
-                    terms: i.terms,
+                .map(|applied| AppliedPayment {
+                    id: applied.payment.id,
+                    bank_reference: applied.payment.bank_reference,
+                    received_on: applied.payment.received_on,
+                    amount: applied.payment.amount,
+                    payer_name: applied.payment.payer_name,
+                    payer_account: applied.payment.payer_account,
+                    invoices: applied.invoices,
                 })
-                .collect(),
-            &customers,
-            &payers,
-        );
+                .collect();
+        }
+        let open_items = items.len();
+        let index = build_index(items, &names, &aliases, &payers, learning);
         let index_ms = started.elapsed().as_millis();
         let matching = Instant::now();
         let results: Vec<(PaymentForMatch, MatchResult)> = payments
@@ -235,9 +238,10 @@ impl Settle {
         Ok(id)
     }
 
-    /// A clerk accepts a suggestion: it is booked as proposed, and the payer's account is
-    /// learned (the next run knows it).
-    pub async fn accept_match(&self, decision: i64, by: &str) -> ServiceResult<Vec<Allocation>> {
+    /// A clerk accepts a suggestion: it is booked as proposed, and the matcher learns from it
+    /// (the payer's account, the payer's name as an alias, how the invoices were cited): the
+    /// next run knows it.
+    pub async fn accept_match(&self, decision: i64, by: &str) -> ServiceResult<Accepted> {
         let entity = self.entity().id;
         let mut tx = self.store().begin().await?;
         let row = tx
@@ -261,14 +265,37 @@ impl Settle {
             decision,
         )
         .await?;
+        let learned = match row.customer {
+            Some(customer) => {
+                let invoices: Vec<String> = allocations
+                    .iter()
+                    .filter(|a| a.cash.is_positive())
+                    .map(|a| a.number.clone())
+                    .collect();
+                learn_from_application(
+                    &mut tx,
+                    self,
+                    row.payment,
+                    customer,
+                    &invoices,
+                    Some(decision),
+                )
+                .await?
+            }
+            None => Vec::new(),
+        };
         tx.set_decision_status(decision, "accepted", by).await?;
         tx.commit().await?;
-        Ok(allocations)
+        Ok(Accepted {
+            allocations,
+            learned,
+        })
     }
 
-    /// A clerk rejects a suggestion: nothing is booked, and the payment is not proposed again
-    /// until a person applies it.
-    pub async fn reject_match(&self, decision: i64, by: &str) -> ServiceResult<()> {
+    /// A clerk rejects a suggestion: nothing is booked, the payment is not proposed again
+    /// until a person applies it, and the pairing of its payer with that customer weighs
+    /// against proposing it for the payer's other payments. Returns what was learned.
+    pub async fn reject_match(&self, decision: i64, by: &str) -> ServiceResult<Vec<String>> {
         let entity = self.entity().id;
         let mut tx = self.store().begin().await?;
         let row = tx
@@ -281,9 +308,20 @@ impl Settle {
                 row.status
             )));
         }
+        // Refusing a suspected duplicate says nothing about who the payer is.
+        let evidence: Vec<Evidence> = serde_json::from_str(&row.evidence).unwrap_or_default();
+        let duplicate = evidence
+            .iter()
+            .any(|e| e.what.starts_with(POSSIBLE_DUPLICATE));
+        let learned = match row.customer {
+            Some(customer) if !duplicate => {
+                learn_from_rejection(&mut tx, self, row.payment, customer, decision).await?
+            }
+            _ => Vec::new(),
+        };
         tx.set_decision_status(decision, "rejected", by).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(learned)
     }
 
     /// Every decision taken on the payment a bank reference posted, oldest first.
@@ -406,8 +444,50 @@ fn negative(amount: Money) -> String {
     Money::new(-amount.minor(), amount.currency()).to_decimal_string()
 }
 
+/// The engine's index over items, customers with their aliases, payer accounts and what
+/// clerks taught.
+pub(crate) fn build_index(
+    items: Vec<MatchItemRow>,
+    names: &HashMap<CustomerId, (String, String)>,
+    aliases: &HashMap<CustomerId, Vec<String>>,
+    payers: &[(String, CustomerId)],
+    learning: Learning,
+) -> MatchIndex {
+    let customers: Vec<CustomerInfo> = names
+        .iter()
+        .map(|(id, (code, name))| CustomerInfo {
+            id: *id,
+            code: code.clone(),
+            name: name.clone(),
+            aliases: aliases.get(id).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let payers: Vec<KnownPayer> = payers
+        .iter()
+        .map(|(account, customer)| KnownPayer {
+            account: account.clone(),
+            customer: *customer,
+        })
+        .collect();
+    let items = items
+        .into_iter()
+        .map(|i| OpenItem {
+            id: i.id,
+            customer: i.customer,
+            number: i.number,
+            po_number: i.po_number,
+            open: i.open,
+            total: i.total,
+            issue_date: i.issue_date,
+            due_date: i.due_date,
+            terms: i.terms,
+        })
+        .collect();
+    MatchIndex::build(items, &customers, &payers).with_learning(learning)
+}
+
 /// What the engine needs of a stored payment.
-fn to_match(payment: &PaymentForMatch) -> PaymentToMatch {
+pub(crate) fn to_match(payment: &PaymentForMatch) -> PaymentToMatch {
     let mut text: Vec<String> = payment
         .remittance
         .lines()
@@ -493,11 +573,8 @@ async fn book_allocations(
         .payment_by_id(entity, payment_id)
         .await?
         .ok_or_else(|| not_found(format!("payment {payment_id}")))?;
-    if let (None, Some(customer)) = (payment.customer, customer) {
-        let entry = events::identify_payer(&chart, &payment, customer, payment.received_on)?;
-        book(tx, settle, entry).await?;
-        tx.set_payment_customer(entity, payment.id, customer, payment.received_on)
-            .await?;
+    if let Some(customer) = customer {
+        identify_payer(tx, settle, payment_id, customer, payment.received_on).await?;
     }
     for allocation in allocations {
         let invoice = tx
@@ -537,6 +614,25 @@ async fn book_allocations(
             tx.link_application(applied.application_id, decision)
                 .await?;
         }
+        if allocation.deduction.is_positive() {
+            // Short beyond tolerance: the rest stays open on the invoice, under a dispute.
+            tx.insert_dispute(
+                entity,
+                &NewDispute {
+                    customer: invoice.customer,
+                    item: invoice.id,
+                    amount: allocation.deduction,
+                    reason: "DEDUCTION",
+                    opened_on: date,
+                    decision: Some(decision),
+                    note: &format!(
+                        "payment {} paid {} less than {} owed",
+                        payment.id, allocation.deduction, allocation.number
+                    ),
+                },
+            )
+            .await?;
+        }
         if allocation.fee.is_positive() {
             let target = tx
                 .item_by_number(entity, None, &allocation.number)
@@ -557,5 +653,31 @@ async fn book_allocations(
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Cash from a payer not identified yet is found to be `customer`'s on `date`: its unapplied
+/// cash moves to the customer, and the payer's account is known from then on. Nothing when the
+/// payer is known already.
+pub(crate) async fn identify_payer(
+    tx: &mut Tx,
+    settle: &Settle,
+    payment_id: PaymentId,
+    customer: CustomerId,
+    date: Date,
+) -> ServiceResult<()> {
+    let entity = settle.entity().id;
+    let payment = tx
+        .payment_by_id(entity, payment_id)
+        .await?
+        .ok_or_else(|| not_found(format!("payment {payment_id}")))?;
+    if payment.customer.is_some() {
+        return Ok(());
+    }
+    let chart = tx.chart(entity).await?;
+    let entry = events::identify_payer(&chart, &payment, customer, date)?;
+    book(tx, settle, entry).await?;
+    tx.set_payment_customer(entity, payment.id, customer, date)
+        .await?;
     Ok(())
 }

@@ -169,6 +169,9 @@ pub struct Applied {
     pub invoice_open: Money,
     /// What is left of the payment's unapplied cash or the memo's credit afterwards.
     pub source_remaining: Money,
+    /// What the matcher learned from a clerk's application of a payment.
+    #[serde(default)]
+    pub learned: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -397,7 +400,10 @@ impl Settle {
         .await
     }
 
-    /// Applies a payment's cash or a credit memo's credit to an invoice.
+    /// Applies a payment's cash or a credit memo's credit to an invoice. A clerk applying a
+    /// payment teaches the matcher: an unidentified payment becomes the invoice's customer's
+    /// (so its payer account is known), and the payer's name and the way the invoice was
+    /// cited are learned.
     pub async fn apply(
         &self,
         request: ApplyRequest,
@@ -405,7 +411,24 @@ impl Settle {
     ) -> ServiceResult<Outcome<Applied>> {
         let text = format!("{request:?}");
         self.write(idempotency_key, "apply", &text, async |tx| {
-            apply_in(tx, self, &request).await
+            let ApplySource::Payment(payment) = request.source else {
+                return apply_in(tx, self, &request).await;
+            };
+            let invoice = item(tx, self, None, &request.invoice).await?;
+            // Identified when the clerk applies it: until then the cash was nobody's.
+            crate::matching::identify_payer(tx, self, payment, invoice.customer, request.date)
+                .await?;
+            let mut applied = apply_in(tx, self, &request).await?;
+            applied.learned = crate::learning::learn_from_application(
+                tx,
+                self,
+                payment,
+                invoice.customer,
+                std::slice::from_ref(&applied.invoice),
+                None,
+            )
+            .await?;
+            Ok(applied)
         })
         .await
     }
@@ -772,6 +795,7 @@ pub(crate) async fn apply_in(
                     .unapplied
                     .checked_sub(application.cash)
                     .map_err(|e| invalid("amount", e.to_string()))?,
+                learned: Vec::new(),
             })
         }
         ApplySource::CreditMemo(number) => {
@@ -805,6 +829,7 @@ pub(crate) async fn apply_in(
                     .open_amount()
                     .checked_sub(applied)
                     .map_err(|e| invalid("amount", e.to_string()))?,
+                learned: Vec::new(),
             })
         }
     }

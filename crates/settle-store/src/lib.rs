@@ -11,6 +11,7 @@ mod bank;
 mod bulk;
 mod codec;
 mod documents;
+mod learning;
 mod matching;
 mod read;
 mod reports;
@@ -27,6 +28,9 @@ use sqlx::{AnyPool, Executor};
 
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use documents::{DocumentRows, PreparedWrites};
+pub use learning::{
+    AppliedPaymentRow, DisputeRow, Learned, MatchRuleRow, NewDispute, NewMatchRule,
+};
 pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,

@@ -30,6 +30,8 @@ pub struct MatchItemRow {
 pub struct PaymentForMatch {
     pub id: PaymentId,
     pub customer: Option<CustomerId>,
+    /// What was received.
+    pub amount: Money,
     pub unapplied: Money,
     pub received_on: Date,
     pub bank_reference: String,
@@ -78,6 +80,40 @@ pub struct NewMatchDecision<'a> {
 }
 
 const DECISION_IDS: &str = "match_decisions";
+
+/// A payment with what its bank line said (`p` the payment, `l` its line): the columns, and
+/// the tables they come from; callers add the conditions.
+pub(crate) const PAYMENT_COLUMNS: &str = "p.id, p.customer_id, p.currency, p.amount_minor, \
+     p.unapplied_minor, p.received_on, p.bank_reference, p.payer_name, p.payer_account, p.memo, \
+     COALESCE(l.remittance, '') AS remittance, COALESCE(l.customer_reference, '') AS customer_reference, \
+     COALESCE(l.end_to_end_id, '') AS end_to_end_id, COALESCE(l.structured, '[]') AS structured";
+pub(crate) const PAYMENT_TABLES: &str =
+    "payments p LEFT JOIN bank_lines l ON l.payment_id = p.id AND l.outcome = 'payment'";
+
+pub(crate) fn payment_for_match(row: &sqlx::any::AnyRow) -> StoreResult<PaymentForMatch> {
+    let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;
+    Ok(PaymentForMatch {
+        id: PaymentId(row.try_get("id")?),
+        customer: row
+            .try_get::<Option<i64>, _>("customer_id")?
+            .map(CustomerId),
+        amount: money(row.try_get("amount_minor")?, currency),
+        unapplied: money(row.try_get("unapplied_minor")?, currency),
+        received_on: read_date(
+            "payments",
+            "received_on",
+            &row.try_get::<String, _>("received_on")?,
+        )?,
+        bank_reference: row.try_get("bank_reference")?,
+        payer_name: row.try_get("payer_name")?,
+        payer_account: row.try_get("payer_account")?,
+        memo: row.try_get("memo")?,
+        remittance: row.try_get("remittance")?,
+        customer_reference: row.try_get("customer_reference")?,
+        end_to_end_id: row.try_get("end_to_end_id")?,
+        structured: row.try_get("structured")?,
+    })
+}
 const DECISION_COLUMNS: &str = "id, payment_id, decided_at, decision, status, rule, score, customer_id, \
                                 allocations, remainder_minor, evidence, decided_by";
 
@@ -163,45 +199,17 @@ impl Store {
 
     /// Payments with unapplied cash that no person has a decision open on or has set aside.
     pub async fn payments_to_match(&self, entity: EntityId) -> StoreResult<Vec<PaymentForMatch>> {
-        let rows = sqlx::query(
-            "SELECT p.id, p.customer_id, p.currency, p.unapplied_minor, p.received_on, p.bank_reference, \
-             p.payer_name, p.payer_account, p.memo, \
-             COALESCE(l.remittance, '') AS remittance, COALESCE(l.customer_reference, '') AS customer_reference, \
-             COALESCE(l.end_to_end_id, '') AS end_to_end_id, COALESCE(l.structured, '[]') AS structured \
-             FROM payments p LEFT JOIN bank_lines l ON l.payment_id = p.id AND l.outcome = 'payment' \
-             WHERE p.entity_id = $1 AND p.unapplied_minor > 0 \
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM {PAYMENT_TABLES} WHERE p.entity_id = $1 AND p.unapplied_minor > 0 \
              AND NOT EXISTS (SELECT 1 FROM match_decisions d WHERE d.entity_id = $1 AND d.payment_id = p.id \
                              AND d.status IN ('open', 'rejected')) \
-             ORDER BY p.received_on, p.id",
-        )
-        .bind(entity.0)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;
-                Ok(PaymentForMatch {
-                    id: PaymentId(row.try_get("id")?),
-                    customer: row
-                        .try_get::<Option<i64>, _>("customer_id")?
-                        .map(CustomerId),
-                    unapplied: money(row.try_get("unapplied_minor")?, currency),
-                    received_on: read_date(
-                        "payments",
-                        "received_on",
-                        &row.try_get::<String, _>("received_on")?,
-                    )?,
-                    bank_reference: row.try_get("bank_reference")?,
-                    payer_name: row.try_get("payer_name")?,
-                    payer_account: row.try_get("payer_account")?,
-                    memo: row.try_get("memo")?,
-                    remittance: row.try_get("remittance")?,
-                    customer_reference: row.try_get("customer_reference")?,
-                    end_to_end_id: row.try_get("end_to_end_id")?,
-                    structured: row.try_get("structured")?,
-                })
-            })
-            .collect()
+             ORDER BY p.received_on, p.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(payment_for_match).collect()
     }
 
     /// The latest decision on each payment, or on the payments whose bank reference is given.

@@ -326,6 +326,43 @@ CREATE INDEX match_decisions_payment ON match_decisions (entity_id, payment_id);
 ALTER TABLE applications ADD COLUMN decision_id {int} REFERENCES match_decisions (id);
 "#,
     },
+    Migration {
+        version: 3,
+        description: "what matching learns (payer aliases, reference habits, rejected pairings) and deduction disputes",
+        sql: r#"
+CREATE TABLE match_rules (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    kind TEXT NOT NULL,
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    pattern TEXT NOT NULL,
+    match_key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    source TEXT NOT NULL,
+    times_seen {int} NOT NULL,
+    learned_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    decision_id {int} REFERENCES match_decisions (id),
+    UNIQUE (entity_id, kind, match_key)
+);
+CREATE INDEX match_rules_customer ON match_rules (entity_id, customer_id);
+CREATE TABLE disputes (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    item_id {int} NOT NULL REFERENCES items (id),
+    amount_minor {int} NOT NULL,
+    currency TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    opened_on TEXT NOT NULL,
+    source_decision_id {int} REFERENCES match_decisions (id),
+    note TEXT NOT NULL
+);
+CREATE INDEX disputes_customer ON disputes (entity_id, customer_id, status);
+CREATE INDEX disputes_item ON disputes (entity_id, item_id);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

@@ -68,6 +68,10 @@ pub enum Command {
     /// The chart of accounts: which general-ledger code each role posts to.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// What matching learned and the rules users wrote: list, try on past payments, switch
+    /// on and off.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Check the ledger: every entry balances, subledgers equal their control accounts.
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.
@@ -338,6 +342,93 @@ pub enum CustomerCommand {
     Show(CustomerShowArgs),
     /// Create one customer.
     Add(Box<CustomerAddArgs>),
+    /// Names the customer pays under, which matching recognises as the customer.
+    #[command(subcommand)]
+    Alias(AliasCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AliasCommand {
+    /// Add a name the customer pays under.
+    Add(AliasArgs),
+    /// List the customer's aliases, learned and entered.
+    List(CustomerShowArgs),
+    /// Remove one of the customer's aliases.
+    Remove(AliasArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AliasArgs {
+    pub customer_id: String,
+    /// The name, as a bank would show it.
+    pub name: String,
+    /// Create it as a trial: matching ignores it until `settle rules enable ID`; `settle rules
+    /// try ID` shows what it would change.
+    #[arg(long)]
+    pub trial: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules: aliases, reference habits, rejected pairings, with their status.
+    List(RulesListArgs),
+    /// Replay the payments already applied with the rule and without it: how many it would
+    /// have matched, and which differ from what was booked. Nothing is stored.
+    Try(RuleTryArgs),
+    /// Enter how a customer cites invoices (a reference habit), enabled or on trial.
+    AddHabit(HabitArgs),
+    /// Switch a rule on: matching uses it.
+    Enable(RuleIdArgs),
+    /// Switch a rule off: matching ignores it.
+    Disable(RuleIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesListArgs {
+    /// Only this customer's rules.
+    #[arg(long)]
+    pub customer: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("habit").required(true))]
+pub struct HabitArgs {
+    pub customer_id: String,
+    /// The customer writes invoice numbers without this prefix (`INV-`).
+    #[arg(long, group = "habit")]
+    pub without_prefix: Option<String>,
+    /// The customer cites purchase-order numbers instead of invoice numbers.
+    #[arg(long, group = "habit")]
+    pub purchase_order: bool,
+    /// Create it as a trial: matching ignores it until `settle rules enable ID`.
+    #[arg(long)]
+    pub trial: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleIdArgs {
+    pub id: i64,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleTryArgs {
+    pub id: i64,
+    /// Score from which a match is applied without a person (0–1000).
+    #[arg(long, default_value_t = 850)]
+    pub auto_threshold: u32,
+    /// Score from which a match is proposed to a clerk (0–1000).
+    #[arg(long, default_value_t = 400)]
+    pub suggest_threshold: u32,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,9 @@ on_both_engines!(
     bank_files_post_each_credit_once_and_returns_reopen_invoices,
     matching_applies_the_sure_payments_and_proposes_the_rest,
     bank_reconciliation_explains_every_variance_and_matching_metrics_count_exactly,
+    clerks_teach_the_matcher_aliases_habits_and_payers,
+    a_rejected_pairing_is_not_proposed_again,
+    deductions_open_disputes_and_duplicates_wait_for_a_person,
 );
 
 fn load_fixture(db: &Backend) {
@@ -855,7 +858,9 @@ fn bank_files_post_each_credit_once_and_returns_reopen_invoices(db: &Backend) {
         .find(|l| l.starts_with("ACME,"))
         .unwrap()
         .to_string();
-    let before_payment = aging_csv(db, "2026-07-01");
+    // The day before the credit arrived (applying it identified ACME as the payer, so from
+    // its value date on the cash is ACME's).
+    let before_payment = aging_csv(db, "2026-06-30");
     let acme_before = before_payment
         .lines()
         .find(|l| l.starts_with("ACME,"))
@@ -1293,5 +1298,361 @@ fn bank_reconciliation_explains_every_variance_and_matching_metrics_count_exactl
     assert_eq!(total["automatic_applications_undone"]["of"], 1, "{second}");
     assert_eq!(total["invoices_closed_automatically"]["of"], 2, "{second}");
     assert_eq!(total["days_to_application_p90"], 0, "{second}");
+    db.ok(&["verify"]);
+}
+
+/// Posts a payment from a payer not identified yet, as a bank would show it.
+fn post_unidentified(
+    db: &Backend,
+    reference: &str,
+    amount: &str,
+    date: &str,
+    payer: (&str, &str),
+    memo: &str,
+) {
+    db.ok(&[
+        "payment",
+        "post",
+        "--amount",
+        amount,
+        "--currency",
+        "USD",
+        "--date",
+        date,
+        "--reference",
+        reference,
+        "--payer-name",
+        payer.0,
+        "--payer-account",
+        payer.1,
+        "--memo",
+        memo,
+    ]);
+}
+
+/// The outcome of one bank reference in a `match --format json` report.
+fn outcome_of(report: &serde_json::Value, reference: &str) -> serde_json::Value {
+    report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["bank_reference"] == reference)
+        .unwrap_or_else(|| panic!("no outcome for {reference}: {report}"))
+        .clone()
+}
+
+fn clerks_teach_the_matcher_aliases_habits_and_payers(db: &Backend) {
+    load_fixture(db);
+    const ROADRUNNER: (&str, &str) = ("Roadrunner Supplies", "11112222");
+    // A payer nobody knows cites an invoice without its prefix: only a proposal.
+    post_unidentified(
+        db,
+        "P-1",
+        "999.99",
+        "2026-06-01",
+        ROADRUNNER,
+        "INVOICE 1003",
+    );
+    let first = outcome_of(&db.json(&["match"]), "P-1");
+    assert_eq!(first["decision"], "suggest", "{first}");
+    let accepted = db.ok(&["apply", "--accept", &first["decision_id"].to_string()]);
+    assert!(
+        accepted.contains("learned: payer name \"Roadrunner Supplies\" is an alias of ACME"),
+        "{accepted}"
+    );
+    assert!(
+        accepted.contains("learned: customer ACME writes invoice numbers without prefix 'A-'"),
+        "{accepted}"
+    );
+    // The same payer the same way: known account, alias and habit apply it, and say so.
+    post_unidentified(
+        db,
+        "P-2",
+        "2500.50",
+        "2026-06-05",
+        ROADRUNNER,
+        "INVOICE 1002",
+    );
+    let second = outcome_of(&db.json(&["match"]), "P-2");
+    assert_eq!(second["decision"], "auto", "{second}");
+    assert_eq!(second["allocations"][0]["number"], "A-1002");
+    let explained = db.ok(&["match", "--explain", "P-2"]);
+    for learned in [
+        "learned: account 11112222 paid for ACME before",
+        "learned: payer name \"Roadrunner Supplies\" is an alias of ACME",
+        "learned: customer ACME writes invoice numbers without prefix 'A-' (1 earlier payment)",
+    ] {
+        assert!(explained.contains(learned), "{learned}: {explained}");
+    }
+
+    // A clerk's own application of an unidentified payment identifies the payer and teaches.
+    post_unidentified(
+        db,
+        "P-3",
+        "500.00",
+        "2026-06-06",
+        ("Coyote Partners", "55556666"),
+        "PO-77",
+    );
+    let applied = db.ok(&[
+        "apply",
+        "--payment",
+        "3",
+        "--invoice",
+        "A-1001",
+        "--date",
+        "2026-06-06",
+    ]);
+    assert!(
+        applied.contains("learned: payer name \"Coyote Partners\" is an alias of ACME")
+            && applied.contains("learned: customer ACME cites purchase-order numbers"),
+        "{applied}"
+    );
+    post_unidentified(
+        db,
+        "P-4",
+        "580.00",
+        "2026-06-07",
+        ("", "55556666"),
+        "THANK YOU",
+    );
+    let by_account = outcome_of(&db.json(&["match"]), "P-4");
+    assert_eq!(by_account["customer"], "ACME", "{by_account}");
+    assert_eq!(
+        by_account["allocations"][0]["number"], "A-1001",
+        "{by_account}"
+    );
+    let explained = db.ok(&["match", "--explain", "P-4"]);
+    assert!(
+        explained.contains("learned: account 55556666 paid for ACME"),
+        "{explained}"
+    );
+
+    let rules = db.json(&["rules", "list", "--customer", "ACME"]);
+    let kinds: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "payer-alias",
+            "without-prefix",
+            "payer-alias",
+            "purchase-order"
+        ],
+        "{rules}"
+    );
+    assert!(
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "enabled" && r["source"] == "learned")
+    );
+
+    // A payment a clerk applied to another invoice than it cites: a trial reports it.
+    post_unidentified(db, "P-5", "100.00", "2026-07-20", ROADRUNNER, "A-1005");
+    let p5 = outcome_of(&db.json(&["match", "--dry-run"]), "P-5");
+    let payment = p5["payment_id"].to_string();
+    db.ok(&[
+        "apply",
+        "--payment",
+        &payment,
+        "--invoice",
+        "A-1004",
+        "--date",
+        "2026-07-20",
+    ]);
+
+    // A user's alias on trial: ignored by matching until enabled; tried on the past first.
+    let alias = db.json(&[
+        "customer",
+        "alias",
+        "add",
+        "ACME",
+        "Wile E Trading",
+        "--trial",
+    ]);
+    assert_eq!(alias["status"], "trial", "{alias}");
+    let id = alias["id"].to_string();
+    let listed = db.json(&["customer", "alias", "list", "ACME"]);
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    let trial = db.json(&["rules", "try", &id]);
+    assert_eq!(trial["replayed"], 5, "{trial}");
+    assert_eq!(trial["using_rule"], 0, "{trial}");
+    let differing: Vec<&str> = trial["differing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["bank_reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(differing, ["P-5"], "{trial}");
+    assert_eq!(trial["differing"][0]["booked"][0], "A-1004", "{trial}");
+    assert_eq!(trial["differing"][0]["proposed"][0], "A-1005", "{trial}");
+    let table = db.ok(&["rules", "try", &id]);
+    assert!(
+        table.contains("5 applied payment(s) replayed") && table.contains("P-5"),
+        "{table}"
+    );
+    assert_eq!(db.json(&["rules", "enable", &id])["status"], "enabled");
+    assert_eq!(db.json(&["rules", "disable", &id])["status"], "disabled");
+    let refused = db.fails(&["customer", "alias", "add", "BETA", "Roadrunner Supplies"]);
+    assert!(refused.contains("another customer's alias"), "{refused}");
+    let missing = db.fails(&["rules", "enable", "999"]);
+    assert!(missing.contains("rule 999 not found"), "{missing}");
+    let elsewhere = db.fails(&["customer", "alias", "remove", "BETA", "Wile E Trading"]);
+    assert!(
+        elsewhere.contains("alias \"Wile E Trading\" of customer \"BETA\" not found"),
+        "{elsewhere}"
+    );
+    db.ok(&["customer", "alias", "remove", "ACME", "Wile E Trading"]);
+
+    // A habit a user enters on trial counts only once enabled.
+    let habit = db.json(&[
+        "rules",
+        "add-habit",
+        "BETA",
+        "--without-prefix",
+        "B-",
+        "--trial",
+    ]);
+    assert_eq!(habit["status"], "trial", "{habit}");
+    assert_eq!(habit["kind"], "without-prefix", "{habit}");
+    let habit_id = habit["id"].to_string();
+    post_unidentified(
+        db,
+        "P-6",
+        "3333.33",
+        "2026-07-01",
+        ("Unknown Payer", "31313131"),
+        "INVOICE 2002",
+    );
+    let uses_habit = |report: &serde_json::Value| {
+        outcome_of(report, "P-6")["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule"] == habit["id"])
+    };
+    assert!(!uses_habit(&db.json(&["match", "--dry-run"])));
+    db.ok(&["rules", "enable", &habit_id]);
+    let report = db.json(&["match", "--dry-run"]);
+    assert!(uses_habit(&report), "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("without prefix 'B-' (entered by a user)"),
+        "{report}"
+    );
+    let twice = db.fails(&["rules", "add-habit", "ACME", "--without-prefix", "A-"]);
+    assert!(twice.contains("has that habit already"), "{twice}");
+    let bad = db.fails(&["rules", "add-habit", "BETA", "--without-prefix", "2026"]);
+    assert!(
+        bad.contains("without-prefix: \"2026\" is not an invoice-number prefix"),
+        "{bad}"
+    );
+    assert_eq!(
+        db.json(&["customer", "alias", "list", "ACME"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    db.ok(&["verify"]);
+}
+
+fn a_rejected_pairing_is_not_proposed_again(db: &Backend) {
+    load_fixture(db);
+    const PAYROLL: (&str, &str) = ("Payroll Services", "99990000");
+    // Only the amount points anywhere: A-1004 is the one item owing it.
+    post_unidentified(db, "R-1", "150.00", "2026-06-26", PAYROLL, "THANK YOU");
+    let first = outcome_of(&db.json(&["match"]), "R-1");
+    assert_eq!(first["decision"], "suggest", "{first}");
+    assert_eq!(first["rule"], "amount-alone", "{first}");
+    let rejected = db.ok(&["apply", "--reject", &first["decision_id"].to_string()]);
+    assert!(
+        rejected.contains("learned: payer account 99990000 is not customer ACME"),
+        "{rejected}"
+    );
+    // The same payer again: the pairing is not proposed again, and the evidence says why.
+    post_unidentified(db, "R-2", "150.00", "2026-06-28", PAYROLL, "THANK YOU");
+    let second = outcome_of(&db.json(&["match"]), "R-2");
+    assert_eq!(second["decision"], "unapplied", "{second}");
+    let explained = db.ok(&["match", "--explain", "R-2"]);
+    assert!(
+        explained.contains("learned: a clerk rejected payer account 99990000 as customer ACME"),
+        "{explained}"
+    );
+    // Another payer with the same amount is still proposed.
+    post_unidentified(
+        db,
+        "R-3",
+        "150.00",
+        "2026-06-28",
+        ("Someone Else", "12121212"),
+        "THANK YOU",
+    );
+    assert_eq!(
+        outcome_of(&db.json(&["match"]), "R-3")["decision"],
+        "suggest"
+    );
+    // Switched off, the rejection no longer counts.
+    let rules = db.json(&["rules", "list"]);
+    for rule in rules.as_array().unwrap() {
+        assert_eq!(rule["kind"], "rejected-pairing", "{rules}");
+        db.ok(&["rules", "disable", &rule["id"].to_string()]);
+    }
+    let dry = db.json(&["match", "--dry-run"]);
+    assert!(
+        dry["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["bank_reference"] != "R-2" || o["decision"] == "suggest"),
+        "{dry}"
+    );
+}
+
+fn deductions_open_disputes_and_duplicates_wait_for_a_person(db: &Backend) {
+    load_fixture(db);
+    const BETA: (&str, &str) = ("Beta Logistics", "77778888");
+    // Short of B-2002's 3,333.33 by far more than a fee: applied, the rest disputed.
+    post_unidentified(db, "D-1", "3000.00", "2026-06-10", BETA, "B-2002");
+    let short = outcome_of(&db.json(&["match"]), "D-1");
+    assert_eq!(short["decision"], "auto", "{short}");
+    assert_eq!(short["rule"], "reference-short-pay", "{short}");
+    let customer = db.json(&["customer", "show", "BETA"]);
+    let disputes = customer["disputes"].as_array().unwrap();
+    assert_eq!(disputes.len(), 1, "{customer}");
+    assert_eq!(disputes[0]["item"], "B-2002");
+    assert_eq!(disputes[0]["amount"]["amount"], "333.33");
+    assert_eq!(disputes[0]["reason"], "DEDUCTION");
+    assert_eq!(disputes[0]["status"], "open");
+    assert_eq!(disputes[0]["decision_id"], short["decision_id"]);
+    let table = db.ok(&["customer", "show", "BETA"]);
+    assert!(
+        table.contains("Open disputes") && table.contains("DEDUCTION"),
+        "{table}"
+    );
+
+    // The same money again two days later: not applied on its own, whatever its score.
+    post_unidentified(db, "D-2", "3000.00", "2026-06-12", BETA, "B-2002");
+    let again = outcome_of(&db.json(&["match"]), "D-2");
+    assert_eq!(again["decision"], "suggest", "{again}");
+    let explained = db.ok(&["match", "--explain", "D-2"]);
+    assert!(
+        explained.contains("possible duplicate of payment 1 (bank ref D-1, received 2026-06-10)"),
+        "{explained}"
+    );
+    // Refusing the duplicate says nothing against the payer.
+    let rejected = db.ok(&["apply", "--reject", &again["decision_id"].to_string()]);
+    assert!(!rejected.contains("learned"), "{rejected}");
+    assert_eq!(db.json(&["rules", "list"]), serde_json::json!([]));
+    // Another amount from the same payer is a payment like any other.
+    post_unidentified(db, "D-3", "0.01", "2026-06-12", BETA, "B-2003");
+    assert_eq!(outcome_of(&db.json(&["match"]), "D-3")["decision"], "auto");
     db.ok(&["verify"]);
 }

@@ -11,6 +11,7 @@ use crate::render::{self, num};
 
 pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
     let view = settle.customer_view(&args.customer_id).await?;
+    let disputes = settle.open_disputes(&args.customer_id).await?;
     let customer = &view.customer.details;
     // Balance per currency: open items less unapplied cash.
     let mut balances: std::collections::BTreeMap<String, Money> = Default::default();
@@ -43,6 +44,10 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
             "unapplied_payments": view.unapplied_payments.iter().map(|p| json!({
                 "payment_id": p.state.id, "received_on": p.state.received_on.to_string(),
                 "bank_reference": p.bank_reference, "amount": p.state.amount, "unapplied": p.state.unapplied,
+            })).collect::<Vec<_>>(),
+            "disputes": disputes.iter().map(|d| json!({
+                "dispute_id": d.id, "item": d.item_number, "amount": d.amount, "reason": d.reason,
+                "status": d.status, "opened_on": d.opened_on, "decision_id": d.decision, "note": d.note,
             })).collect::<Vec<_>>(),
             "activity": view.activity.iter().map(|a| json!({
                 "date": a.date.to_string(), "entry_id": a.entry, "kind": a.kind.as_str(),
@@ -101,6 +106,22 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
             ]);
         }
         println!("{payments}");
+    }
+    if !disputes.is_empty() {
+        println!("\nOpen disputes");
+        let mut table =
+            render::table(&["dispute", "document", "reason", "opened", "amount", "note"]);
+        for d in &disputes {
+            table.add_row(vec![
+                comfy_table::Cell::new(d.id),
+                comfy_table::Cell::new(&d.item_number),
+                comfy_table::Cell::new(&d.reason),
+                comfy_table::Cell::new(&d.opened_on),
+                num(d.amount.to_string()),
+                comfy_table::Cell::new(&d.note),
+            ]);
+        }
+        println!("{table}");
     }
     println!("\nActivity");
     let mut activity = render::table(&["date", "entry", "event", "reference", "amount", "balance"]);

@@ -172,25 +172,35 @@ async fn explain(settle: &Settle, reference: &str, format: Format) -> Result<()>
 }
 
 pub async fn accept(settle: &Settle, decision: i64, write: &WriteArgs) -> Result<()> {
-    let allocations = settle.accept_match(decision, CLERK).await?;
+    let accepted = settle.accept_match(decision, CLERK).await?;
     if write.format.format == Format::Json {
-        return render::json(
-            &serde_json::json!({"decision_id": decision, "accepted": allocations}),
-        );
+        return render::json(&serde_json::json!({
+            "decision_id": decision,
+            "accepted": accepted.allocations,
+            "learned": accepted.learned,
+        }));
     }
     println!(
         "decision {decision} accepted: {}",
-        allocations_text(&allocations)
+        allocations_text(&accepted.allocations)
     );
+    for learned in &accepted.learned {
+        println!("{learned}");
+    }
     Ok(())
 }
 
 pub async fn reject(settle: &Settle, decision: i64, write: &WriteArgs) -> Result<()> {
-    settle.reject_match(decision, CLERK).await?;
+    let learned = settle.reject_match(decision, CLERK).await?;
     if write.format.format == Format::Json {
-        return render::json(&serde_json::json!({"decision_id": decision, "rejected": true}));
+        return render::json(
+            &serde_json::json!({"decision_id": decision, "rejected": true, "learned": learned}),
+        );
     }
     println!("decision {decision} rejected: nothing booked; the payment waits for a person");
+    for learned in &learned {
+        println!("{learned}");
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod import;
 mod journal;
 mod matching;
 mod reports;
+mod rules;
 mod writes;
 
 use anyhow::{Context, Result, anyhow};
@@ -19,8 +20,8 @@ use settle_core::Currency;
 use settle_service::Settle;
 
 use crate::cli::{
-    AccountsCommand, Cli, Command, CustomerCommand, ExportCommand, Format, ImportCommand,
-    InvoiceCommand, PaymentCommand, ReportCommand,
+    AccountsCommand, AliasCommand, Cli, Command, CustomerCommand, ExportCommand, Format,
+    ImportCommand, InvoiceCommand, PaymentCommand, ReportCommand, RulesCommand,
 };
 use crate::render;
 
@@ -55,6 +56,20 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::WriteOff(args) => writes::write_off(settle, args).await,
         Command::Customer(CustomerCommand::Show(args)) => customer::show(settle, args).await,
         Command::Customer(CustomerCommand::Add(args)) => writes::add_customer(settle, *args).await,
+        Command::Customer(CustomerCommand::Alias(AliasCommand::Add(args))) => {
+            rules::add_alias(settle, args).await
+        }
+        Command::Customer(CustomerCommand::Alias(AliasCommand::List(args))) => {
+            rules::list_aliases(settle, args).await
+        }
+        Command::Customer(CustomerCommand::Alias(AliasCommand::Remove(args))) => {
+            rules::remove_alias(settle, args).await
+        }
+        Command::Rules(RulesCommand::List(args)) => rules::list(settle, args).await,
+        Command::Rules(RulesCommand::Try(args)) => rules::try_rule(settle, args).await,
+        Command::Rules(RulesCommand::AddHabit(args)) => rules::add_habit(settle, args).await,
+        Command::Rules(RulesCommand::Enable(args)) => rules::switch(settle, args, true).await,
+        Command::Rules(RulesCommand::Disable(args)) => rules::switch(settle, args, false).await,
         Command::Invoice(InvoiceCommand::Add(args)) => writes::add_invoice(settle, args).await,
         Command::Aging(args) => aging::run(settle, args).await,
         Command::Report(ReportCommand::BankReconciliation(args)) => {

@@ -112,10 +112,13 @@ pub async fn apply(settle: &Settle, args: ApplyArgs) -> Result<()> {
     } else {
         format!(" with a discount of {}", a.discount)
     };
-    let line = format!(
+    let mut line = format!(
         "application {}: {} applied to {}{discount}; {} still open on it, {} left to apply",
         a.application_id, a.amount, a.invoice, a.invoice_open, a.source_remaining
     );
+    for learned in &a.learned {
+        line.push_str(&format!("\n{learned}"));
+    }
     print(&outcome, &args.write, line)
 }
 
