@@ -227,7 +227,10 @@ impl MatchIndex {
             && !NEVER_AUTOMATIC.contains(&proposal.rule)
         {
             Decision::Auto
-        } else if score >= policy.suggest_threshold {
+        } else if score >= policy.suggest_threshold
+            // Naming the payer of cash whose payer is already known proposes nothing.
+            && !(proposal.allocations.is_empty() && payment.customer == Some(customer))
+        {
             Decision::Suggest
         } else {
             Decision::Unapplied

@@ -251,3 +251,14 @@ fn allocations_never_exceed_the_payment_or_the_items() {
         }
     }
 }
+
+#[test]
+fn cash_of_a_known_payer_that_fits_nothing_stays_unapplied_not_proposed() {
+    // Posted by hand for ACME: nothing in the text, no open item of that amount.
+    let mut known = payment(75_00, "", "");
+    known.customer = Some(CustomerId(1));
+    let result = index().match_payment(&known, &MatchPolicy::default());
+    assert_eq!(result.decision, Decision::Unapplied, "{result:?}");
+    assert_eq!(result.customer, Some(CustomerId(1)));
+    assert!(result.allocations.is_empty());
+}
