@@ -679,7 +679,7 @@ impl MatchIndex {
 
     /// Items a key names as it stands: an invoice number or a purchase order.
     fn exact_look_up(&self, key: &str, structured: bool) -> Vec<(ItemIndex, i32, String)> {
-        let number = |item: ItemIndex| self.items[item].number.clone();
+        let number = |item: ItemIndex| self.items[item].number.as_str();
         let mut exact: Vec<(ItemIndex, i32, String)> = Vec::new();
         if key.len() < 3 {
             return exact;
@@ -750,7 +750,7 @@ impl MatchIndex {
 
     /// Candidates for a key that names no item as it stands.
     fn forgiving_look_up(&self, key: &str) -> Vec<(ItemIndex, i32, String)> {
-        let number = |item: ItemIndex| self.items[item].number.clone();
+        let number = |item: ItemIndex| self.items[item].number.as_str();
         let mut found: Vec<(ItemIndex, i32, String)> = Vec::new();
         if let Some(items) = self.by_folded.get(&folded_key(key)) {
             found.extend(items.iter().map(|i| {
@@ -762,15 +762,19 @@ impl MatchIndex {
             }));
         }
         if key.len() >= 5 {
-            let chars: Vec<char> = key.chars().collect();
-            for position in 0..chars.len() - 1 {
-                if chars[position] == chars[position + 1] {
+            // Keys are upper-case ASCII letters and digits (`reference_key`): swapping two
+            // neighbouring bytes of one buffer spells each candidate without allocating.
+            let mut swapped = key.as_bytes().to_vec();
+            for position in 0..swapped.len() - 1 {
+                if swapped[position] == swapped[position + 1] {
                     continue;
                 }
-                let mut swapped = chars.clone();
                 swapped.swap(position, position + 1);
-                let swapped: String = swapped.into_iter().collect();
-                if let Some(items) = self.by_number.get(&swapped) {
+                let candidate = std::str::from_utf8(&swapped)
+                    .ok()
+                    .map(|s| self.by_number.get(s));
+                swapped.swap(position, position + 1);
+                if let Some(Some(items)) = candidate {
                     found.extend(items.iter().map(|i| {
                         (
                             *i,
