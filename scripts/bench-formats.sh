@@ -267,13 +267,25 @@ for pair in bai2:generated.bai2 mt940:generated.sta camt:generated.camt053.xml; 
     format=${pair%%:*}
     file=$BENCH_DIR/${pair#*:}
     ours_totals=$("$OURS" totals "$format" "$file")
-    if peer_accepts "$format" "$file" "$ours_totals"; then
-        compare_speed "$format" "$file" "generated (both read the same lines and credits)"
-    elif [[ $format == camt ]]; then
-        # No simpler camt variant: the generated one uses no construct pycamt lacks.
-        echo "-- pycamt does not read $(basename "$file") as we do; timing ours alone on it"
+    if [[ $format == camt ]]; then
+        # pycamt looks up the statement's account (.//Acct//Id//IBAN, a search of the whole
+        # statement) once per entry: its time grows with the square of one statement's entries,
+        # hours for this file's single statement of 49,000. Ours alone on it; both on the same
+        # entries in statements of 100, where pycamt is linear.
+        echo "-- camt: pycamt is quadratic in one statement's entries; timing ours alone on $(basename "$file")"
         median_of "$OURS" time "$format" "$file" "$RUNS" |
             awk '{ printf "   ours %.3f s = %.1f MB/s\n", $1, $2 }'
+        [[ -s $BENCH_DIR/simple.camt053.xml ]] || "$OURS" generate-simple "$BENCH_DIR"
+        file=$BENCH_DIR/simple.camt053.xml
+        if peer_accepts "$format" "$file" "$("$OURS" totals "$format" "$file")"; then
+            compare_speed "$format" "$file" "the same entries in statements of 100 (both read the same lines and credits)"
+        else
+            echo "-- pycamt does not read $(basename "$file") as we do: not compared"
+        fi
+        continue
+    fi
+    if peer_accepts "$format" "$file" "$ours_totals"; then
+        compare_speed "$format" "$file" "generated (both read the same lines and credits)"
     else
         # The peer rejects or misreads a construct of the full file: time both on a simpler
         # variant it reads, and time ours on the full file alone.

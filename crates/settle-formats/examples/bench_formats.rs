@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! bench_formats generate <dir>                  writes the throughput tests' files to <dir>
-//! bench_formats generate-simple <dir>           writes simpler BAI2 and MT940 files of the
-//!                                               same size, for a peer that refuses the full ones
+//! bench_formats generate-simple <dir>           writes simpler files of about the same size,
+//!                                               for a peer that refuses or crawls on the full ones
 //! bench_formats time <format> <file> <runs>     parses once untimed, then <runs> times, and
 //!                                               prints each and the median
 //! bench_formats totals <format> <file>          prints lines, credit lines and credit sum
@@ -78,7 +78,8 @@ fn generate(dir: &str) -> Result<(), String> {
 }
 
 /// BAI2 without continuations or value-dated funds, and MT940 without the SWIFT envelope and
-/// with one-line free-text `:86:`: the constructs a simple parser is most likely to lack.
+/// with one-line free-text `:86:`: the constructs a simple parser is most likely to lack; and
+/// the generated camt.053's entries in statements of 100 instead of one.
 fn generate_simple(dir: &str) -> Result<(), String> {
     use std::fmt::Write as _;
     let target = generated::TARGET_BYTES;
@@ -136,7 +137,15 @@ fn generate_simple(dir: &str) -> Result<(), String> {
             balance.abs() % 100
         );
     }
-    write(dir, "simple.sta", mt940.as_bytes())
+    write(dir, "simple.sta", mt940.as_bytes())?;
+
+    // camt: the same entries in statements of 100. pycamt searches the whole statement for its
+    // account once per entry, which makes it quadratic in one statement's entries.
+    write(
+        dir,
+        "simple.camt053.xml",
+        generated::generate_camt053_statements(generated::CAMT053_ENTRIES, 100).as_bytes(),
+    )
 }
 
 /// A parser of one format, reading leniently.
