@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Bank-file parsing benchmark: Settle's BAI2 and MT940 parsers against the Python parsers
-# `bai2` and `mt-940` (PyPI), on the same generated files, and a comparison of what each reads
-# from the shared sample files. Written for docs/benchmarks.md; not run in CI.
+# Bank-file parsing benchmark: Settle's BAI2, MT940 and camt.053 parsers against the Python
+# parsers `bai2`, `mt-940` and `pycamt` (PyPI), on the same generated files, and a comparison of
+# what each reads from the shared sample files (for camt also the references of every line).
+# Written for docs/benchmarks.md; not run in CI.
 #
 #   scripts/bench-formats.sh            # 5 timed runs of each parser on each file
 #   RUNS=3 scripts/bench-formats.sh
@@ -26,7 +27,8 @@ OURS=$TARGET_DIR/release/examples/bench_formats
 VENV=$BENCH_DIR/venv
 PEERS=$BENCH_DIR/peers.py
 # The versions measured for docs/benchmarks.md.
-PEER_PACKAGES=(bai2==0.15.0 mt-940==5.1.1)
+# pycamt parses with lxml, whose speed is most of pycamt's: it is pinned too.
+PEER_PACKAGES=(bai2==0.15.0 mt-940==5.1.1 pycamt==1.1.1 lxml==6.1.3)
 
 mkdir -p "$BENCH_DIR"
 
@@ -41,7 +43,7 @@ fi
 
 # The peers' side of `bench_formats time|totals`, with the same output lines.
 cat >"$PEERS" <<'PY'
-"""Times the Python bai2 and mt-940 parsers and summarises what they read."""
+"""Times the Python bai2, mt-940 and pycamt parsers and summarises what they read."""
 import statistics
 import sys
 import time
@@ -78,11 +80,98 @@ def mt940_lines(parsed):
         yield value > 0, value
 
 
-PARSERS = {'bai2': (parse_bai2, bai2_lines), 'mt940': (parse_mt940, mt940_lines)}
+def parse_camt(data):
+    # pycamt's whole read: lxml builds the tree in the constructor, and get_transactions()
+    # walks it into one dict per TxDtls (or per Ntry without one).
+    from pycamt.parser import Camt053Parser
+    parser = Camt053Parser(data)
+    return parser, parser.get_transactions()
+
+
+def camt_amount(transaction):
+    text = transaction.get('Amount')
+    try:
+        return Decimal(text or 0)
+    except ArithmeticError:
+        # pycamt returns the element's text as it is; it never reads it as a number.
+        raise ValueError(f'pycamt returned the amount text {text!r}, which is no number') from None
+
+
+def camt_lines(parsed):
+    for transaction in parsed[1]:
+        yield transaction.get('CreditDebitIndicator') == 'CRDT', camt_amount(transaction)
+
+
+def camt_entries(parsed):
+    """The Ntry elements pycamt walks (its get_transactions() does not say which it read)."""
+    parser = parsed[0]
+    return sum(
+        len(statement.findall('.//Ntry', parser.namespaces))
+        for statement in parser._find_statements_or_reports()
+    )
+
+
+def clean(value):
+    return ' '.join(str(value).split()) if value else ''
+
+
+def camt_rows(parsed):
+    """Per line: C or D, amount, AcctSvcrRef, EndToEndId, remittance; as `bench_formats lines`."""
+    for transaction in parsed[1]:
+        full = transaction.get('RemittanceInformationFull') or ''
+        remittance = [full]
+        # RemittanceInformation is the first Ustrd, or with a Strd its CdtrRefInf/Ref.
+        first = transaction.get('RemittanceInformation')
+        if first and not full.startswith(first.strip()):
+            remittance.append(first)
+        remittance.append(transaction.get('AdditionalRemittanceInformation') or '')
+        yield (
+            'C' if transaction.get('CreditDebitIndicator') == 'CRDT' else 'D',
+            camt_amount(transaction),
+            clean(transaction.get('TransactionID')),
+            clean(transaction.get('EndToEndId')),
+            clean(' '.join(remittance)),
+        )
+
+
+def compare_camt(path, ours_path):
+    """Line by line, in file order: how many lines agree on each reference, and the first that
+    does not. Remittance is compared as its words, in any order."""
+    with open(path, 'rb') as handle:
+        theirs = list(camt_rows(parse_camt(handle.read())))
+    ours = []
+    with open(ours_path, encoding='utf-8') as handle:
+        for row in handle.read().splitlines():
+            _, direction, amount, bank, e2e, remittance = row.split('\t')
+            ours.append((direction, Decimal(amount), bank, e2e, clean(remittance)))
+    fields = ('direction', 'amount', 'AcctSvcrRef', 'EndToEndId', 'remittance')
+    alike = dict.fromkeys(fields, 0)
+    first = {}
+    for index, (mine, peer) in enumerate(zip(ours, theirs), start=1):
+        for name, a, b in zip(fields, mine, peer):
+            same = sorted(a.split()) == sorted(b.split()) if name == 'remittance' else a == b
+            if same:
+                alike[name] += 1
+            else:
+                first.setdefault(name, (index, a, b))
+    compared = min(len(ours), len(theirs))
+    print(f'compared {compared} ' + ' '.join(f'{name} {alike[name]}' for name in fields))
+    for name, (index, a, b) in first.items():
+        print(f'first {name} line {index}: ours {str(a)[:70]!r} | peer {str(b)[:70]!r}')
+
+
+PARSERS = {
+    'bai2': (parse_bai2, bai2_lines),
+    'mt940': (parse_mt940, mt940_lines),
+    'camt': (parse_camt, camt_lines),
+}
 
 
 def main():
     command, fmt, path = sys.argv[1:4]
+    if command == 'compare':
+        compare_camt(path, sys.argv[4])
+        return
     parse, lines = PARSERS[fmt]
     with open(path, 'rb') as handle:
         data = handle.read()
@@ -99,7 +188,9 @@ def main():
         print(f'median {median:.4f} {len(data) / 1e6 / median:.1f}')
     else:
         try:
-            read = list(lines(parse(data)))
+            parsed = parse(data)
+            read = list(lines(parsed))
+            entries = f' entries {camt_entries(parsed)}' if fmt == 'camt' else ''
         except Exception as error:  # noqa: BLE001 - any refusal is reported, not raised
             message = str(error).splitlines()[0] if str(error) else ''
             print(f'error {type(error).__name__}: {message}'[:160])
@@ -109,7 +200,7 @@ def main():
         minor = int(total) if fmt == 'bai2' else ''
         print(
             f'lines {len(read)} credits {len(credits)} credit_sum_minor {minor} '
-            f'credit_sum {total:.4f}'
+            f'credit_sum {total:.4f}{entries}'
         )
 
 
@@ -150,7 +241,9 @@ summary() { # summary <format> <totals>: lines, credit lines and their sum, comp
     # BAI2 amounts are integers in minor units on both sides; ours are read in the account's
     # currency, so compare the integers as the file has them.
     [[ $1 == bai2 ]] && sum=credit_sum_minor
-    echo "$(field lines "$2") lines, $(field credits "$2") credits of $(field "$sum" "$2")"
+    local entries=""
+    [[ $1 == camt ]] && entries="$(field entries "$2") entries, "
+    echo "$entries$(field lines "$2") lines, $(field credits "$2") credits of $(field "$sum" "$2")"
 }
 
 verdict() { # verdict <totals>
@@ -164,15 +257,33 @@ peer_accepts() { # peer_accepts <format> <file> <our totals>: reads the same lin
 }
 
 echo "== generated files in $BENCH_DIR"
-if [[ ! -s $BENCH_DIR/generated.bai2 || ! -s $BENCH_DIR/generated.sta ]]; then
+if [[ ! -s $BENCH_DIR/generated.bai2 || ! -s $BENCH_DIR/generated.sta ||
+    ! -s $BENCH_DIR/generated.camt053.xml ]]; then
     "$OURS" generate "$BENCH_DIR"
 fi
 
 echo "== throughput (MB = 10^6 bytes; wall clock, including dropping the result; one warm-up run)"
-for pair in bai2:generated.bai2 mt940:generated.sta; do
+for pair in bai2:generated.bai2 mt940:generated.sta camt:generated.camt053.xml; do
     format=${pair%%:*}
     file=$BENCH_DIR/${pair#*:}
     ours_totals=$("$OURS" totals "$format" "$file")
+    if [[ $format == camt ]]; then
+        # pycamt looks up the statement's account (.//Acct//Id//IBAN, a search of the whole
+        # statement) once per entry: its time grows with the square of one statement's entries,
+        # hours for this file's single statement of 49,000. Ours alone on it; both on the same
+        # entries in statements of 100, where pycamt is linear.
+        echo "-- camt: pycamt is quadratic in one statement's entries; timing ours alone on $(basename "$file")"
+        median_of "$OURS" time "$format" "$file" "$RUNS" |
+            awk '{ printf "   ours %.3f s = %.1f MB/s\n", $1, $2 }'
+        [[ -s $BENCH_DIR/simple.camt053.xml ]] || "$OURS" generate-simple "$BENCH_DIR"
+        file=$BENCH_DIR/simple.camt053.xml
+        if peer_accepts "$format" "$file" "$("$OURS" totals "$format" "$file")"; then
+            compare_speed "$format" "$file" "the same entries in statements of 100 (both read the same lines and credits)"
+        else
+            echo "-- pycamt does not read $(basename "$file") as we do: not compared"
+        fi
+        continue
+    fi
     if peer_accepts "$format" "$file" "$ours_totals"; then
         compare_speed "$format" "$file" "generated (both read the same lines and credits)"
     else
@@ -224,3 +335,83 @@ for pair in bai2:bai2 mt940:sta; do
     done
 done
 echo "== $same samples read alike, $different differ, $refused refused by one side or both (not compared)"
+
+# camt: what ours and pycamt read from the camt.053 and camt.054 samples, then line by line in
+# file order the amount, AcctSvcrRef, EndToEndId and remittance (as words, in any order). The
+# reason for every difference, found by reading the file and both parsers; a file not listed
+# here that differs is printed as unexplained.
+explain_camt() {
+    case $1 in
+    camt053-rs__example-camt053-b.xml)
+        echo "remittance: the 10 lines that differ are the 10 with an AddtlTxInf, which we add to" \
+            "the line's remittance and pycamt does not read; without those words the rest are" \
+            "alike. Amount, line 10: a debit booked 29.06 EUR (AmtDtls/TxAmt) for an" \
+            "instructed 25.00 USD (AmtDtls/InstdAmt, first in the TxDtls); pycamt takes the first" \
+            "Amt under TxDtls and keeps the entry's currency, so it reports 25.00 EUR; we keep" \
+            "the booked 29.06 EUR"
+        ;;
+    camt053-rs__test-camt053.xml)
+        echo "remittance, line 2: 'Interest payment' is the entry's AddtlNtryInf, which we add" \
+            "to a single-transaction line's remittance and pycamt returns apart" \
+            "(AdditionalEntryInformation); the creditor reference RF123456 is alike"
+        ;;
+    genkgo-camt__camt053.v3.xml)
+        echo "the entry books 8.85 EUR, its one TxDtls/Amt says 105.750 EUR: pycamt's" \
+            "transaction amount replaces the entry's, we keep the booked amount (it is what" \
+            "reached the account) and warn that the two disagree"
+        ;;
+    genkgo-camt__camt053.v8.xml)
+        echo "the entry books 8.85 EUR, its one TxDtls/Amt is 0 SEK: pycamt takes the" \
+            "transaction's amount text '0' and keeps the entry's currency (0 EUR); we keep the" \
+            "booked 8.85 EUR (a transaction amount in another currency is no check on it)"
+        ;;
+    sr-bankstatementparser__golden_camt053_garbled_amount.xml)
+        echo "Ntry/Amt is '12..34': we refuse the file at that element; pycamt reads it without" \
+            "complaint and returns the text '12..34' as the amount (it never reads amounts as" \
+            "numbers), so only this script's sum refuses it"
+        ;;
+    *camt054* | *CAMT_054*)
+        echo "a camt.054 holds Ntfctn, and pycamt looks only for Stmt and Rpt" \
+            "(_find_statements_or_reports), so it raises Camt053ParseError on every camt.054"
+        ;;
+    *) echo "unexplained: read the file and add the reason to scripts/bench-formats.sh" ;;
+    esac
+}
+
+echo "== camt.053 and camt.054 samples (entries, lines, credit lines, sum of credits; then each line's amount, AcctSvcrRef, EndToEndId and remittance)"
+same=0
+different=0
+refused=0
+for file in "$SAMPLES"/camt053/*.xml "$SAMPLES"/camt054/*.xml; do
+    name=$(basename "$file")
+    ours=$("$OURS" totals camt "$file")
+    theirs=$(peer_totals camt "$file")
+    if [[ $ours == error* || $theirs == error* ]]; then
+        refused=$((refused + 1))
+        echo "  skip  $name: $(verdict "$ours") by ours, $(verdict "$theirs") by pycamt"
+        [[ $ours == error* ]] && echo "        ours: ${ours:6:110}"
+        [[ $theirs == error* ]] && echo "        pycamt: ${theirs:6:110}"
+        echo "        why: $(explain_camt "$name")"
+        continue
+    fi
+    "$OURS" lines camt "$file" >"$BENCH_DIR/ours-lines.tsv"
+    refs=$("$VENV/bin/python" "$PEERS" compare camt "$file" "$BENCH_DIR/ours-lines.tsv")
+    counts=$(head -n 1 <<<"$refs")
+    compared=$(field compared "$counts")
+    unlike=""
+    for part in direction amount AcctSvcrRef EndToEndId remittance; do
+        alike=$(field "$part" "$counts")
+        [[ $alike != "$compared" ]] && unlike+=" $part $alike/$compared alike;"
+    done
+    if [[ $(summary camt "$ours") == $(summary camt "$theirs") && -z $unlike ]]; then
+        same=$((same + 1))
+        echo "  same  $name: $(summary camt "$ours"); every line's references alike"
+    else
+        different=$((different + 1))
+        echo "  DIFF  $name: ours $(summary camt "$ours"); pycamt $(summary camt "$theirs")"
+        [[ -n $unlike ]] && echo "        lines:${unlike%;}"
+        grep '^first' <<<"$refs" | sed 's/^first /        first /' || true
+        echo "        why: $(explain_camt "$name")"
+    fi
+done
+echo "== camt: $same samples read alike, $different differ, $refused refused by one side or both (not compared)"

@@ -1,18 +1,28 @@
-//! Times and summarises our BAI2 and MT940 parsers on files, for `scripts/bench-formats.sh`.
+//! Times and summarises our BAI2, MT940 and camt parsers on files, for
+//! `scripts/bench-formats.sh`.
 //!
 //! ```text
-//! bench_formats generate <dir>                 writes the throughput tests' files to <dir>
-//! bench_formats generate-simple <dir>          writes simpler files of the same size, for a
-//!                                              peer parser that refuses the full ones
-//! bench_formats time <bai2|mt940> <file> <runs> parses once untimed, then <runs> times, and
-//!                                              prints each and the median
-//! bench_formats totals <bai2|mt940> <file>      prints lines, credit lines and credit sum
+//! bench_formats generate <dir>                  writes the throughput tests' files to <dir>
+//! bench_formats generate-simple <dir>           writes simpler files of about the same size,
+//!                                               for a peer that refuses or crawls on the full ones
+//! bench_formats time <format> <file> <runs>     parses once untimed, then <runs> times, and
+//!                                               prints each and the median
+//! bench_formats totals <format> <file>          prints lines, credit lines and credit sum
+//! bench_formats lines camt <file>               prints each line's references, for comparing
 //! ```
+//!
+//! `<format>` is `bai2`, `mt940` or `camt` (camt.052, camt.053 and camt.054 alike).
 //!
 //! `time` prints one `run <seconds>` line per run and a last line `median <seconds> <MB/s>`
 //! (MB = 10^6 bytes). `totals` prints `lines <n> credits <n> credit_sum_minor <minor units>
-//! credit_sum <decimal>`, or `error <message>` when the file is refused. Both read leniently (control totals that do not
+//! credit_sum <decimal>` (camt adds `entries <n>`, the `Ntry` elements the lines came from), or
+//! `error <message>` when the file is refused. Both read leniently (control totals that do not
 //! agree are warnings), as a peer parser that checks less would.
+//!
+//! `lines` prints one tab-separated row per line, in file order: the entry it came from
+//! (`Stmt[1]/Ntry[3]`), `C` or `D`, the amount, the bank reference (`AcctSvcrRef`), the
+//! end-to-end id, and the remittance as the line keeps it (its texts, then the numbers of its
+//! structured references), with tabs and line breaks in values turned into spaces.
 
 #[path = "../tests/generated/mod.rs"]
 mod generated;
@@ -21,7 +31,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use settle_core::Money;
-use settle_formats::{BankFile, Direction, FormatError, ParseOptions, bai2, mt940};
+use settle_formats::{BankFile, Direction, FormatError, Location, ParseOptions, bai2, camt, mt940};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,9 +45,11 @@ fn main() -> ExitCode {
         ["generate-simple", dir] => generate_simple(dir),
         ["time", format, file, runs] => time(format, file, runs),
         ["totals", format, file] => totals(format, file),
+        ["lines", "camt", file] => camt_lines(file),
         _ => Err(
-            "usage: bench_formats generate <dir> | time <bai2|mt940> <file> <runs> | \
-                  totals <bai2|mt940> <file>"
+            "usage: bench_formats generate <dir> | generate-simple <dir> | \
+             time <bai2|mt940|camt> <file> <runs> | totals <bai2|mt940|camt> <file> | \
+             lines camt <file>"
                 .to_string(),
         ),
     };
@@ -57,11 +69,17 @@ fn write(dir: &str, name: &str, bytes: &[u8]) -> Result<(), String> {
 
 fn generate(dir: &str) -> Result<(), String> {
     write(dir, "generated.bai2", &generated::generate_bai2())?;
-    write(dir, "generated.sta", &generated::generate_mt940())
+    write(dir, "generated.sta", &generated::generate_mt940())?;
+    write(
+        dir,
+        "generated.camt053.xml",
+        generated::generate_camt053(generated::CAMT053_ENTRIES).as_bytes(),
+    )
 }
 
 /// BAI2 without continuations or value-dated funds, and MT940 without the SWIFT envelope and
-/// with one-line free-text `:86:`: the constructs a simple parser is most likely to lack.
+/// with one-line free-text `:86:`: the constructs a simple parser is most likely to lack; and
+/// the generated camt.053's entries in statements of 100 instead of one.
 fn generate_simple(dir: &str) -> Result<(), String> {
     use std::fmt::Write as _;
     let target = generated::TARGET_BYTES;
@@ -119,7 +137,15 @@ fn generate_simple(dir: &str) -> Result<(), String> {
             balance.abs() % 100
         );
     }
-    write(dir, "simple.sta", mt940.as_bytes())
+    write(dir, "simple.sta", mt940.as_bytes())?;
+
+    // camt: the same entries in statements of 100. pycamt searches the whole statement for its
+    // account once per entry, which makes it quadratic in one statement's entries.
+    write(
+        dir,
+        "simple.camt053.xml",
+        generated::generate_camt053_statements(generated::CAMT053_ENTRIES, 100).as_bytes(),
+    )
 }
 
 /// A parser of one format, reading leniently.
@@ -135,7 +161,9 @@ fn parser(format: &str) -> Result<Parser, String> {
     match format {
         "bai2" => Ok(lenient_bai2),
         "mt940" => Ok(lenient_mt940),
-        other => Err(format!("unknown format {other:?} (bai2 or mt940)")),
+        // The camt reader is lenient already: disagreeing balances and sums are warnings.
+        "camt" => Ok(camt::parse),
+        other => Err(format!("unknown format {other:?} (bai2, mt940 or camt)")),
     }
 }
 
@@ -192,15 +220,77 @@ fn totals(format: &str, file: &str) -> Result<(), String> {
                     i128::from(money.minor()) * 10i128.pow(4 - exponent)
                 })
                 .sum();
-            println!(
+            let mut summary = format!(
                 "lines {} credits {} credit_sum_minor {minor} credit_sum {}.{:04}",
-                lines.count(),
+                lines.clone().count(),
                 credits.len(),
                 scaled / 10_000,
                 scaled % 10_000
             );
+            if format == "camt" {
+                let mut entries: Vec<&str> = lines.map(|line| entry_of(&line.location)).collect();
+                entries.dedup();
+                summary.push_str(&format!(" entries {}", entries.len()));
+            }
+            println!("{summary}");
         }
         Err(error) => println!("error {error}"),
     }
+    Ok(())
+}
+
+/// The `Stmt[n]/Ntry[n]` (or `Rpt`, `Ntfctn`) part of a camt line's location: the entry it was
+/// read from. Lines of one entry follow each other, so counting changes counts entries.
+fn entry_of(location: &Location) -> &str {
+    let Location::Xml { path, .. } = location else {
+        return "";
+    };
+    let Some(start) = ["/Stmt[", "/Rpt[", "/Ntfctn["]
+        .iter()
+        .find_map(|name| path.find(name))
+    else {
+        return path;
+    };
+    let entry = &path[start + 1..];
+    match entry
+        .find("/Ntry[")
+        .and_then(|at| entry[at + 1..].find(']').map(|close| at + 1 + close + 1))
+    {
+        Some(end) => &entry[..end],
+        None => entry,
+    }
+}
+
+fn camt_lines(file: &str) -> Result<(), String> {
+    use std::fmt::Write as _;
+    let bytes = read(file)?;
+    let parsed = match camt::parse(&bytes) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            println!("error {error}");
+            return Ok(());
+        }
+    };
+    let clean = |value: &str| value.replace(['\t', '\n', '\r'], " ");
+    let mut out = String::new();
+    for line in parsed.statements.iter().flat_map(|s| &s.lines) {
+        let mut remittance: Vec<&str> = line.remittance.iter().map(String::as_str).collect();
+        remittance.extend(line.references.iter().map(|r| r.reference.as_str()));
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            entry_of(&line.location),
+            if line.direction == Direction::Credit {
+                "C"
+            } else {
+                "D"
+            },
+            line.amount.to_decimal_string(),
+            clean(line.bank_reference.as_deref().unwrap_or_default()),
+            clean(line.end_to_end_id.as_deref().unwrap_or_default()),
+            clean(&remittance.join(" ")),
+        );
+    }
+    print!("{out}");
     Ok(())
 }

@@ -1,5 +1,8 @@
-//! The generated ~50 MB BAI2 and MT940 files that the throughput tests read, shared with the
-//! `bench_formats` example so that `scripts/bench-formats.sh` times the same bytes.
+//! The generated ~50 MB BAI2, MT940 and camt.053 files that the throughput tests read, shared
+//! with the `bench_formats` example so that `scripts/bench-formats.sh` times the same bytes.
+
+// Each test crate that includes this module uses only some of the generators.
+#![allow(dead_code)]
 
 use std::fmt::Write as _;
 
@@ -94,4 +97,60 @@ pub fn generate_mt940() -> Vec<u8> {
         .unwrap();
     }
     out.into_bytes()
+}
+
+/// How many entries the generated camt.053 has: about 50 MB.
+pub const CAMT053_ENTRIES: usize = 49_000;
+
+/// One camt.053 statement (version 08) of `entries` booked single-transaction credits, each with
+/// its references, debtor, debtor agent, unstructured and structured remittance; balances add
+/// up, so a strict read accepts it.
+pub fn generate_camt053(entries: usize) -> String {
+    generate_camt053_statements(entries, entries.max(1))
+}
+
+/// The same entries as [`generate_camt053`], in statements of `per_statement` entries, each with
+/// its own balances (`generate_camt053(n)` is `generate_camt053_statements(n, n)`).
+pub fn generate_camt053_statements(entries: usize, per_statement: usize) -> String {
+    let mut xml = String::with_capacity(entries * 1_300);
+    xml.push_str(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+<GrpHdr><MsgId>PERF</MsgId><CreDtTm>2024-05-01T10:00:00</CreDtTm></GrpHdr>
+"#,
+    );
+    let mut opening: i64 = 0;
+    let mut first = 0;
+    let mut statement = 0;
+    while first < entries || statement == 0 {
+        statement += 1;
+        if statement > 1 {
+            xml.push('\n');
+        }
+        let last = entries.min(first + per_statement.max(1));
+        writeln!(xml, r#"<Stmt><Id>PERF-{statement}</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2024-05-01</Dt></Dt></Bal>"#, opening / 100, opening % 100).unwrap();
+        let mut total = opening;
+        let mut entries_xml = String::new();
+        for index in first..last {
+            let cents = 1_000 + (index as i64 % 97_000);
+            total += cents;
+            writeln!(entries_xml, r#"<Ntry><NtryRef>{index}</NtryRef><Amt Ccy="EUR">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2024-05-01</Dt></BookgDt><ValDt><Dt>2024-05-01</Dt></ValDt><AcctSvcrRef>BANKREF{index:010}</AcctSvcrRef>
+<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+<NtryDtls><TxDtls><Refs><InstrId>INSTR{index}</InstrId><EndToEndId>E2E-{index}</EndToEndId><TxId>TX{index}</TxId></Refs>
+<Amt Ccy="EUR">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+<RltdPties><Dbtr><Pty><Nm>Customer Number {index} GmbH</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></DbtrAcct></RltdPties>
+<RltdAgts><DbtrAgt><FinInstnId><BICFI>BYLADEM1001</BICFI></FinInstnId></DbtrAgt></RltdAgts>
+<RmtInf><Ustrd>Invoice INV-{index} and INV-{} thank you</Ustrd><Strd><RfrdDocInf><Tp><CdOrPrtry><Cd>CINV</Cd></CdOrPrtry></Tp><Nb>INV-{index}</Nb><RltdDt>2024-04-01</RltdDt></RfrdDocInf>
+<RfrdDocAmt><RmtdAmt Ccy="EUR">{}.{:02}</RmtdAmt></RfrdDocAmt></Strd></RmtInf></TxDtls></NtryDtls></Ntry>"#, cents / 100, cents % 100, cents / 100, cents % 100, index + 1, cents / 100, cents % 100).unwrap();
+        }
+        writeln!(xml, r#"<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2024-05-01</Dt></Dt></Bal>"#, total / 100, total % 100).unwrap();
+        xml.push_str(&entries_xml);
+        xml.push_str("</Stmt>");
+        opening = total;
+        first = last;
+    }
+    xml.push_str("</BkToCstmrStmt></Document>\n");
+    xml
 }
