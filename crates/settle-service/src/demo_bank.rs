@@ -23,7 +23,7 @@ use settle_matching::generator::{Ledger, Rng, Truth, payments_against};
 use settle_matching::{CustomerInfo, Decision, KnownPayer, OpenItem, PaymentToMatch};
 
 use crate::import::bank::{BankImportOptions, LineOutcome};
-use crate::matching::MatchOptions;
+use crate::matching::{MatchOptions, open_item};
 use crate::{ServiceError, ServiceResult, Settle};
 
 /// The chart's bank account both statements post to.
@@ -82,17 +82,8 @@ pub(crate) async fn bank_day(
         let open: Vec<OpenItem> = items
             .iter()
             .filter(|i| i.open.currency() == currency)
-            .map(|i| OpenItem {
-                id: i.id,
-                customer: i.customer,
-                number: i.number.clone(),
-                po_number: i.po_number.clone(),
-                open: i.open,
-                total: i.total,
-                issue_date: i.issue_date,
-                due_date: i.due_date,
-                terms: i.terms,
-            })
+            .cloned()
+            .map(open_item)
             .collect();
         let owing: HashSet<CustomerId> = open.iter().map(|i| i.customer).collect();
         let mut customers: Vec<CustomerInfo> = names

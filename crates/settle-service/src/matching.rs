@@ -469,21 +469,23 @@ pub(crate) fn build_index(
             customer: *customer,
         })
         .collect();
-    let items = items
-        .into_iter()
-        .map(|i| OpenItem {
-            id: i.id,
-            customer: i.customer,
-            number: i.number,
-            po_number: i.po_number,
-            open: i.open,
-            total: i.total,
-            issue_date: i.issue_date,
-            due_date: i.due_date,
-            terms: i.terms,
-        })
-        .collect();
+    let items = items.into_iter().map(open_item).collect();
     MatchIndex::build(items, &customers, &payers).with_learning(learning)
+}
+
+/// An item as the engine sees it.
+pub(crate) fn open_item(item: settle_store::MatchItemRow) -> OpenItem {
+    OpenItem {
+        id: item.id,
+        customer: item.customer,
+        number: item.number,
+        po_number: item.po_number,
+        open: item.open,
+        total: item.total,
+        issue_date: item.issue_date,
+        due_date: item.due_date,
+        terms: item.terms,
+    }
 }
 
 /// What the engine needs of a stored payment.

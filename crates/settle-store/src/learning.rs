@@ -7,11 +7,11 @@ use settle_core::Money;
 use settle_core::ids::{CustomerId, EntityId, ItemId, PaymentId};
 use sqlx::Row;
 
-use crate::codec::{date_text, money, now, read_currency, read_date};
+use crate::codec::{date_text, money, now, read_currency};
 use crate::matching::{
     MatchItemRow, PAYMENT_COLUMNS, PAYMENT_TABLES, PaymentForMatch, payment_for_match,
 };
-use crate::{Store, StoreResult, Tx, parse_column};
+use crate::{Store, StoreResult, Tx};
 
 /// A rule as stored, with its customer's code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,29 +190,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|row| {
-                let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
-                let total = money(row.try_get("total_minor")?, currency);
-                Ok(MatchItemRow {
-                    id: ItemId(row.try_get("id")?),
-                    customer: CustomerId(row.try_get("customer_id")?),
-                    number: row.try_get("number")?,
-                    po_number: row.try_get("po_number")?,
-                    open: total,
-                    total,
-                    issue_date: read_date(
-                        "items",
-                        "issue_date",
-                        &row.try_get::<String, _>("issue_date")?,
-                    )?,
-                    due_date: read_date(
-                        "items",
-                        "due_date",
-                        &row.try_get::<String, _>("due_date")?,
-                    )?,
-                    terms: parse_column("items", "terms", &row.try_get::<String, _>("terms")?)?,
-                })
-            })
+            .map(|row| crate::matching::match_item_row(row, "total_minor"))
             .collect()
     }
 

@@ -114,6 +114,29 @@ pub(crate) fn payment_for_match(row: &sqlx::any::AnyRow) -> StoreResult<PaymentF
         structured: row.try_get("structured")?,
     })
 }
+/// An item row as matching reads it; `open_column` holds what it owes (its balance now, or
+/// its total as issued).
+pub(crate) fn match_item_row(
+    row: &sqlx::any::AnyRow,
+    open_column: &str,
+) -> StoreResult<MatchItemRow> {
+    let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
+    let date = |column: &'static str| -> StoreResult<Date> {
+        read_date("items", column, &row.try_get::<String, _>(column)?)
+    };
+    Ok(MatchItemRow {
+        id: ItemId(row.try_get("id")?),
+        customer: CustomerId(row.try_get("customer_id")?),
+        number: row.try_get("number")?,
+        po_number: row.try_get("po_number")?,
+        open: money(row.try_get(open_column)?, currency),
+        total: money(row.try_get("total_minor")?, currency),
+        issue_date: date("issue_date")?,
+        due_date: date("due_date")?,
+        terms: parse_column("items", "terms", &row.try_get::<String, _>("terms")?)?,
+    })
+}
+
 const DECISION_COLUMNS: &str = "id, payment_id, decided_at, decision, status, rule, score, customer_id, \
                                 allocations, remainder_minor, evidence, decided_by";
 
@@ -150,28 +173,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|row| {
-                let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
-                Ok(MatchItemRow {
-                    id: ItemId(row.try_get("id")?),
-                    customer: CustomerId(row.try_get("customer_id")?),
-                    number: row.try_get("number")?,
-                    po_number: row.try_get("po_number")?,
-                    open: money(row.try_get("balance_minor")?, currency),
-                    total: money(row.try_get("total_minor")?, currency),
-                    issue_date: read_date(
-                        "items",
-                        "issue_date",
-                        &row.try_get::<String, _>("issue_date")?,
-                    )?,
-                    due_date: read_date(
-                        "items",
-                        "due_date",
-                        &row.try_get::<String, _>("due_date")?,
-                    )?,
-                    terms: parse_column("items", "terms", &row.try_get::<String, _>("terms")?)?,
-                })
-            })
+            .map(|row| match_item_row(row, "balance_minor"))
             .collect()
     }
 
