@@ -73,6 +73,10 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("the database has no Settle schema yet: run `settle init` first")]
     NotInitialised,
+    #[error(
+        "the database's schema is version {found}, older than this program's {known}: run `settle init` to upgrade it"
+    )]
+    SchemaTooOld { found: i64, known: i64 },
     #[error("no legal entity {0:?} in this database (`settle init --entity {0}` creates it)")]
     NoEntity(String),
     /// SQLite's C interface refused something the driver does not cover.
@@ -254,7 +258,7 @@ impl Store {
         match self.schema_version().await? {
             0 => Err(StoreError::NotInitialised),
             v if v > known => Err(StoreError::SchemaTooNew { found: v, known }),
-            v if v < known => Err(StoreError::NotInitialised),
+            v if v < known => Err(StoreError::SchemaTooOld { found: v, known }),
             _ => Ok(()),
         }
     }
