@@ -27,6 +27,10 @@
 #[path = "../tests/generated/mod.rs"]
 mod generated;
 
+// The allocator the `settle` binary parses with (see tests/throughput.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 use std::time::Instant;
 

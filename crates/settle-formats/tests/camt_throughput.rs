@@ -3,6 +3,10 @@
 
 mod generated;
 
+// The allocator the `settle` binary parses with (see tests/throughput.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use generated::{CAMT053_ENTRIES, generate_camt053};
