@@ -272,6 +272,14 @@ impl Settle {
                     customer.code
                 )));
             }
+            if let Some(parent) = &customer.parent
+                && tx.customer_id(entity, parent).await?.is_none()
+            {
+                return Err(invalid(
+                    "parent",
+                    format!("no customer {parent:?} (the parent must exist first)"),
+                ));
+            }
             let ids = tx
                 .insert_customers(entity, std::slice::from_ref(&customer), None)
                 .await?;
