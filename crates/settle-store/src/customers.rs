@@ -110,6 +110,21 @@ impl Store {
 }
 
 impl Tx {
+    /// The bank reference a payment was posted under.
+    pub async fn payment_bank_reference(
+        &mut self,
+        entity: EntityId,
+        payment: settle_core::ids::PaymentId,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT bank_reference FROM payments WHERE entity_id = $1 AND id = $2",
+        )
+        .bind(entity.0)
+        .bind(payment.0)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
     /// Writes a contact-log entry (stamped now unless it says when it happened); its id.
     pub async fn insert_contact_entry(
         &mut self,

@@ -875,6 +875,54 @@ fn bank_files_post_each_credit_once_and_returns_reopen_invoices(db: &Backend) {
     assert!(journal.contains("returned"), "{journal}");
     db.ok(&["verify"]);
 
+    // The return left a note on ACME's contact log: which payment, why, what reopened.
+    let view = db.json(&["customer", "show", "ACME"]);
+    let notes = view["contact_log"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{view}");
+    let note = &notes[0];
+    assert_eq!(note["channel"], "system", "{note}");
+    assert_eq!(note["direction"], "internal", "{note}");
+    assert_eq!(note["source"], "bank-return", "{note}");
+    let subject = note["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("ACH0001") && subject.contains("R01 (insufficient funds)"),
+        "{note}"
+    );
+    let body = note["body"].as_str().unwrap();
+    assert!(body.contains("2500.00 USD"), "{note}");
+    assert!(body.contains("received 2026-07-01"), "{note}");
+    assert!(body.contains("Reopened: A-1001 by 1080.00 USD"), "{note}");
+    let shown = db.ok(&["customer", "show", "ACME"]);
+    assert!(
+        shown.contains("Contact log") && shown.contains("insufficient funds"),
+        "{shown}"
+    );
+    // The wire from a payer never identified comes back too: no customer, no note, and the
+    // line says so.
+    let unidentified = db.file(
+        "return-wire.bai2",
+        "01,SENDER,SETTLE,260705,0800,3,80,,2/\n\
+         02,SETTLE,121000248,1,260704,2359,USD,2/\n\
+         03,4455667788,USD,010,1350000,,,015,950000,,,100,0,,,400,400000,,/\n\
+         16,555,400000,0,RET0005,WIRE0002,RETURNED ITEM R16 ACCOUNT FROZEN/\n\
+         49,3100000,3/\n\
+         98,3100000,1,5/\n\
+         99,3100000,1,7/\n",
+    );
+    let reports = db.json(&["import", "bank", &unidentified]);
+    let line = &reports[0]["lines"][0];
+    assert_eq!(line["outcome"], "return", "{line}");
+    assert!(
+        line["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no contact-log note: the payer was never identified"),
+        "{line}"
+    );
+    let view = db.json(&["customer", "show", "ACME"]);
+    assert_eq!(view["contact_log"].as_array().unwrap().len(), 1, "{view}");
+    db.ok(&["verify"]);
+
     // A file that is not a bank file is refused with its place, and posts nothing.
     let bad = db.file(
         "bad.bai2",
