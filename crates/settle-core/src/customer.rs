@@ -96,6 +96,9 @@ pub struct NewCustomer {
     pub sales_rep: String,
     pub status: CustomerStatus,
     pub contacts: Vec<Contact>,
+    /// The code of the group company this customer belongs to, if any: a parent often pays
+    /// its subsidiaries' invoices under its own name.
+    pub parent: Option<String>,
 }
 
 impl NewCustomer {
@@ -116,6 +119,7 @@ impl NewCustomer {
             sales_rep: String::new(),
             status: CustomerStatus::Active,
             contacts: Vec::new(),
+            parent: None,
         }
     }
 }
@@ -141,6 +145,28 @@ pub fn check_customer_code(code: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Whether `code` would be its own ancestor, given each customer's parent: the chain from
+/// `code` up through its parents (`code` first and last) when it comes back to `code`. A chain
+/// that runs into a loop elsewhere, or ends, is not this customer's cycle.
+pub fn ancestry_cycle<'a>(
+    code: &'a str,
+    parent_of: impl Fn(&str) -> Option<&'a str>,
+) -> Option<Vec<&'a str>> {
+    let mut chain = vec![code];
+    let mut current = code;
+    while let Some(parent) = parent_of(current) {
+        chain.push(parent);
+        if parent == code {
+            return Some(chain);
+        }
+        if chain[..chain.len() - 1].contains(&parent) {
+            return None;
+        }
+        current = parent;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +188,31 @@ mod tests {
         assert!(check_customer_code("").is_err());
         assert!(check_customer_code(" C1").is_err());
         assert!(check_customer_code(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn a_customer_cannot_be_its_own_ancestor() {
+        let parents = [
+            ("A", "B"),
+            ("B", "C"),
+            ("C", "A"),
+            ("D", "D"),
+            ("E", "A"),
+            ("F", "G"),
+        ];
+        let parent_of = |code: &str| {
+            parents
+                .iter()
+                .find(|(child, _)| *child == code)
+                .map(|(_, parent)| *parent)
+        };
+        assert_eq!(
+            ancestry_cycle("A", parent_of),
+            Some(vec!["A", "B", "C", "A"])
+        );
+        assert_eq!(ancestry_cycle("D", parent_of), Some(vec!["D", "D"]));
+        // E hangs below the loop without being in it; F's chain ends.
+        assert_eq!(ancestry_cycle("E", parent_of), None);
+        assert_eq!(ancestry_cycle("F", parent_of), None);
     }
 }

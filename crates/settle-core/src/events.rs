@@ -342,6 +342,60 @@ pub fn apply_cash(
     })
 }
 
+/// Cash of a parent company applied to an invoice of one of its subsidiaries (a group payment;
+/// `invoice_parent` is the invoice's customer's parent). The cash first moves from the parent's
+/// unapplied cash to the subsidiary's (Dr Unapplied cash, parent · Cr Unapplied cash,
+/// subsidiary), then applies as [`apply_cash`] does (Dr Unapplied cash, subsidiary · Cr A/R),
+/// in one entry: every posting stays with its own customer, and reversing the entry (an unapply,
+/// a returned item) restores both. Cash of the invoice's own customer, or of a payer not yet
+/// identified, is an ordinary [`apply_cash`].
+pub fn apply_group_cash(
+    chart: &ChartOfAccounts,
+    payment: &PaymentState,
+    invoice: &ItemState,
+    invoice_parent: Option<CustomerId>,
+    requested: Option<Money>,
+    discount_policy: DiscountPolicy,
+    date: Date,
+) -> Result<CashApplication, Rejection> {
+    let payer = match payment.customer {
+        Some(payer) if payer != invoice.customer => payer,
+        _ => return apply_cash(chart, payment, invoice, requested, discount_policy, date),
+    };
+    if invoice_parent != Some(payer) {
+        return Err(Rejection::CustomerMismatch {
+            what: format!("invoice {}", invoice.number),
+        });
+    }
+    let as_subsidiarys = PaymentState {
+        customer: Some(invoice.customer),
+        ..payment.clone()
+    };
+    let applied = apply_cash(
+        chart,
+        &as_subsidiarys,
+        invoice,
+        requested,
+        discount_policy,
+        date,
+    )?;
+    let unapplied = chart.code(AccountRole::UnappliedCash);
+    let memo = format!(
+        "apply payment {} of parent {payer} to {} (group of {})",
+        payment.id, invoice.number, invoice.customer
+    );
+    let mut entry = JournalEntry::new(EntryKind::CashApplication, date, memo);
+    entry.post(Posting::new(unapplied, applied.cash).for_payment(Some(payer), payment.id));
+    entry.post(
+        Posting::new(unapplied, applied.cash.checked_neg()?)
+            .for_payment(Some(invoice.customer), payment.id),
+    );
+    for posting in applied.entry.postings {
+        entry.post(posting);
+    }
+    Ok(CashApplication { entry, ..applied })
+}
+
 /// A credit memo to an invoice of the same customer: Dr A/R (credit item) · Cr A/R (invoice).
 /// The control account does not move.
 pub fn apply_credit(

@@ -67,6 +67,17 @@ enum Op {
         payment: usize,
         customer: u8,
     },
+    /// Cash of a parent applied to a subsidiary's invoice: customer 0 is the parent of 1 and 2.
+    ApplyGroupCash {
+        payment: usize,
+        invoice: usize,
+        amount: Option<i64>,
+    },
+}
+
+/// The group in the model: customers 1 and 2 are subsidiaries of customer 0.
+fn parent_of(customer: CustomerId) -> Option<CustomerId> {
+    matches!(customer.0, 1 | 2).then_some(CustomerId(0))
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -89,6 +100,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(payment, amount)| Op::RefundPayment { payment, amount }),
         1 => any::<usize>().prop_map(|credit| Op::RefundCredit { credit }),
         1 => (any::<usize>(), 0u8..4).prop_map(|(payment, customer)| Op::IdentifyPayer { payment, customer }),
+        2 => (any::<usize>(), any::<usize>(), proptest::option::of(1i64..2_000_000))
+            .prop_map(|(payment, invoice, amount)| Op::ApplyGroupCash { payment, invoice, amount }),
     ]
 }
 
@@ -298,6 +311,39 @@ fn run(ledger: &mut Ledger, op: Op) {
             }
             entry
         }
+        Op::ApplyGroupCash {
+            payment,
+            invoice,
+            amount,
+        } => {
+            let (Some(payment), Some(invoice)) =
+                (pick(&payments, payment), pick(&debit_items, invoice))
+            else {
+                return;
+            };
+            let parent = parent_of(invoice.customer);
+            match events::apply_group_cash(
+                &chart,
+                &payment,
+                &invoice,
+                parent,
+                amount.map(usd),
+                DiscountPolicy::WhenEarned,
+                today,
+            ) {
+                Ok(application) => {
+                    assert!(
+                        payment.customer.is_none()
+                            || payment.customer == Some(invoice.customer)
+                            || payment.customer == parent,
+                        "cash applied outside the payer's group"
+                    );
+                    assert!(application.cash <= payment.unapplied);
+                    Some(application.entry)
+                }
+                Err(_) => None,
+            }
+        }
     };
     match entry {
         Some(entry) => {
@@ -310,6 +356,31 @@ fn run(ledger: &mut Ledger, op: Op) {
     ledger
         .check_invariants()
         .expect("invariants hold after every operation");
+    unapplied_cash_is_each_payers_own(ledger);
+}
+
+/// A payment's unapplied cash sits with its payer (or with nobody while unidentified), never
+/// with another customer: a group payment moves cash to a subsidiary only inside the entry that
+/// applies it.
+fn unapplied_cash_is_each_payers_own(ledger: &Ledger) {
+    let unapplied = ledger
+        .chart
+        .code(crate::accounts::AccountRole::UnappliedCash);
+    let mut elsewhere: std::collections::BTreeMap<(crate::ids::PaymentId, CustomerId), i64> =
+        Default::default();
+    for posting in ledger.entries.iter().flat_map(|e| &e.postings) {
+        let (Some(payment), Some(customer)) = (posting.payment, posting.customer) else {
+            continue;
+        };
+        if posting.account == unapplied && ledger.payments[&payment].customer != Some(customer) {
+            *elsewhere.entry((payment, customer)).or_default() += posting.amount.minor();
+        }
+    }
+    elsewhere.retain(|_, sum| *sum != 0);
+    assert!(
+        elsewhere.is_empty(),
+        "cash left with another customer: {elsewhere:?}"
+    );
 }
 
 fn document(
@@ -368,5 +439,25 @@ proptest! {
         run(&mut ledger, Op::Reverse { entry: 0 });
         prop_assert_eq!(&ledger.items, &items_before);
         prop_assert_eq!(&ledger.payments, &payments_before);
+    }
+
+    #[test]
+    fn a_parent_pays_its_subsidiarys_invoice_and_a_stranger_cannot(net in 1i64..1_000_000, paid in 1i64..2_000_000) {
+        let mut ledger = Ledger::new(ChartOfAccounts::default());
+        run(&mut ledger, Op::Invoice { customer: 1, net, tax: 0, day: 0, terms: 0 });
+        run(&mut ledger, Op::Payment { customer: Some(3), amount: paid, day: 5 });
+        run(&mut ledger, Op::ApplyGroupCash { payment: 0, invoice: 0, amount: None });
+        prop_assert_eq!(ledger.entries.len(), 2, "customer 3 is not customer 1's parent");
+        run(&mut ledger, Op::Payment { customer: Some(0), amount: paid, day: 5 });
+        run(&mut ledger, Op::ApplyGroupCash { payment: 1, invoice: 0, amount: None });
+        prop_assert_eq!(ledger.entries.len(), 4);
+        let applied = net.min(paid);
+        prop_assert_eq!(ledger.items.values().next().unwrap().balance, usd(net - applied));
+        let parents = ledger.payments.values().nth(1).unwrap();
+        prop_assert_eq!(parents.unapplied, usd(paid - applied));
+        prop_assert_eq!(parents.customer, Some(CustomerId(0)));
+        run(&mut ledger, Op::Reverse { entry: 0 });
+        prop_assert_eq!(ledger.items.values().next().unwrap().balance, usd(net));
+        prop_assert_eq!(ledger.payments.values().nth(1).unwrap().unapplied, usd(paid));
     }
 }

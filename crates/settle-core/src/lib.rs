@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod aging;
+pub mod contact;
 pub mod currency;
 pub mod customer;
 pub mod document;

@@ -52,7 +52,16 @@ mod points {
     /// A clerk said this payer is not this customer: enough to keep an amount-only or
     /// name-only guess below the suggestion threshold.
     pub const REJECTED_PAIRING: i32 = -350;
+    /// From this much payer evidence (an account, a close name or alias, a payment already
+    /// its), the payer is identified: as the parent of a group it pays for its subsidiaries.
+    pub const IDENTIFIED_PAYER: i32 = 400;
+    /// The payer is the parent company of the customers whose invoices it pays.
+    pub const GROUP_PARENT: i32 = 100;
 }
+
+/// The rule of a payment from a parent that no reference places, paying the one open item of
+/// its group that owes the amount. Automatic only when the payer is known by account.
+const GROUP_AMOUNT: &str = "group-amount-unique";
 
 /// An item the payment's references point at, with the strongest evidence for it.
 #[derive(Debug, Clone)]
@@ -93,13 +102,23 @@ impl MatchIndex {
         let payers = self.payer_evidence(payment);
         let hits = self.reference_hits(payment, policy);
         let rejected = self.rejected_pairings(payment);
+        // A payer identified as the parent of customers the references cite pays for its group:
+        // their items count as its own.
+        let group = self.group_payer(&payers, &hits);
+        let owner = |item: ItemIndex| {
+            let customer = self.items[item].customer;
+            match group {
+                Some(parent) if self.parents.get(&customer) == Some(&parent) => parent,
+                _ => customer,
+            }
+        };
 
         // The customer: the one the references point at most strongly (with what is known of
         // the payer), else the payer alone.
         let mut by_customer: HashMap<CustomerId, i32> = HashMap::default();
         let mut fitting: Vec<CustomerId> = Vec::new();
         for hit in &hits {
-            let customer = self.items[hit.item].customer;
+            let customer = owner(hit.item);
             let best = by_customer.entry(customer).or_insert(0);
             *best = (*best).max(hit.points);
             if self.fits(hit.item, payment, policy) {
@@ -108,10 +127,9 @@ impl MatchIndex {
         }
         for (customer, (score, _)) in &payers {
             *by_customer.entry(*customer).or_insert(0) += score;
-            if !hits
-                .iter()
-                .any(|h| self.items[h.item].customer == *customer)
-                && self.unique_fitting_item(*customer, payment, policy)
+            if !hits.iter().any(|h| owner(h.item) == *customer)
+                && (self.unique_fitting_item(*customer, payment, policy)
+                    || self.allocate_in_group(payment, *customer, policy).is_some())
             {
                 fitting.push(*customer);
             }
@@ -162,7 +180,7 @@ impl MatchIndex {
         }
         let mut own_hits: Vec<Hit> = hits
             .into_iter()
-            .filter(|h| self.items[h.item].customer == customer)
+            .filter(|h| owner(h.item) == customer)
             .collect();
         own_hits.sort_by_key(|h| {
             let item = &self.items[h.item];
@@ -203,6 +221,31 @@ impl MatchIndex {
         }
         score += proposal.points;
         evidence.push(Evidence::new(proposal.points, proposal.why.clone()));
+        let subsidiaries = self.subsidiaries_paid(customer, &proposal.allocations);
+        if !subsidiaries.is_empty() {
+            score += points::GROUP_PARENT;
+            let codes: Vec<String> = subsidiaries
+                .iter()
+                .map(|c| self.customer_code(*c))
+                .collect();
+            evidence.push(Evidence::new(
+                points::GROUP_PARENT,
+                format!(
+                    "paid by its parent {} (group of {})",
+                    self.customer_code(customer),
+                    codes.join(", ")
+                ),
+            ));
+        }
+        // Amounts coincide: a parent's cash goes to a subsidiary on the amount alone only
+        // when the parent is known by its account.
+        let confirm = proposal.rule == GROUP_AMOUNT && !self.known_by_account(payment, customer);
+        if confirm {
+            evidence.push(Evidence::new(
+                0,
+                "the parent is not known by its account: a person confirms".to_string(),
+            ));
+        }
         if ambiguous {
             evidence.push(Evidence::new(
                 0,
@@ -224,6 +267,7 @@ impl MatchIndex {
             .unwrap_or(payment.amount);
         let decision = if score >= policy.auto_threshold
             && !ambiguous
+            && !confirm
             && !NEVER_AUTOMATIC.contains(&proposal.rule)
         {
             Decision::Auto
@@ -936,13 +980,98 @@ impl MatchIndex {
         )
     }
 
-    /// No reference: the customer's open items by amount.
+    /// The parent, among the payers identified, of a customer some reference cites (the
+    /// strongest if several).
+    fn group_payer(
+        &self,
+        payers: &HashMap<CustomerId, (i32, Vec<Evidence>)>,
+        hits: &[Hit],
+    ) -> Option<CustomerId> {
+        if self.children.is_empty() {
+            return None;
+        }
+        payers
+            .iter()
+            .filter(|(_, (score, _))| *score >= points::IDENTIFIED_PAYER)
+            .filter(|(parent, _)| {
+                hits.iter()
+                    .any(|h| self.parents.get(&self.items[h.item].customer) == Some(*parent))
+            })
+            .max_by_key(|(parent, (score, _))| (*score, std::cmp::Reverse(**parent)))
+            .map(|(parent, _)| *parent)
+    }
+
+    /// The subsidiaries of `parent` whose items the allocations pay, in order.
+    fn subsidiaries_paid(&self, parent: CustomerId, allocations: &[Allocation]) -> Vec<CustomerId> {
+        let Some(children) = self.children.get(&parent) else {
+            return Vec::new();
+        };
+        let mut paid = Vec::new();
+        for allocation in allocations {
+            let subsidiary = children.iter().find(|child| {
+                self.by_customer
+                    .get(child)
+                    .is_some_and(|items| items.iter().any(|i| self.items[*i].id == allocation.item))
+            });
+            if let Some(child) = subsidiary
+                && !paid.contains(child)
+            {
+                paid.push(*child);
+            }
+        }
+        paid
+    }
+
+    /// Whether the payer's account is known as this customer's alone.
+    fn known_by_account(&self, payment: &PaymentToMatch, customer: CustomerId) -> bool {
+        self.payers
+            .get(&account_key(&payment.payer_account))
+            .is_some_and(|customers| customers.as_slice() == [customer])
+    }
+
+    /// A parent that cites nothing: if exactly one open item of its group (its own and its
+    /// subsidiaries') owes what was paid and it is a subsidiary's, that item.
+    fn allocate_in_group(
+        &self,
+        payment: &PaymentToMatch,
+        parent: CustomerId,
+        policy: &MatchPolicy,
+    ) -> Option<Proposal> {
+        let children = self.children.get(&parent)?;
+        let mut fitting = std::iter::once(&parent)
+            .chain(children)
+            .filter_map(|c| self.by_customer.get(c))
+            .flatten()
+            .copied()
+            .filter(|i| self.fits(*i, payment, policy));
+        let only = fitting.next()?;
+        if fitting.next().is_some() || self.items[only].customer == parent {
+            return None;
+        }
+        let item = &self.items[only];
+        let discount = self.earned_discount(only, payment);
+        Some(Proposal::new(
+            GROUP_AMOUNT,
+            points::UNIQUE_AMOUNT,
+            &format!(
+                "one open item of the payer's group owes the payment: {} of its subsidiary {}",
+                item.number,
+                self.customer_code(item.customer)
+            ),
+            vec![self.settle_item(only, payment.amount.minor(), discount, policy)],
+        ))
+    }
+
+    /// No reference: the customer's open items by amount (a parent's: its group's).
     fn allocate_by_amount(
         &self,
         payment: &PaymentToMatch,
         customer: CustomerId,
         policy: &MatchPolicy,
     ) -> Proposal {
+        if let Some(proposal) = self.allocate_in_group(payment, customer, policy) {
+            return proposal;
+        }
         let amount = payment.amount.minor();
         let items: Vec<ItemIndex> = self
             .by_customer

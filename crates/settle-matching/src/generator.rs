@@ -242,6 +242,7 @@ pub fn generate(seed: u64, size: ScenarioSize, received_on: Date) -> Scenario {
                 code: format!("C{:06}", n + 1),
                 name,
                 aliases: Vec::new(),
+                parent: None,
             }
         })
         .collect();

@@ -39,6 +39,9 @@ pub struct MatchIndex {
     pub(crate) name_keys: FastMap<String, Vec<CustomerId>>,
     pub(crate) name_prefixes: BTreeMap<String, Vec<CustomerId>>,
     pub(crate) payers: FastMap<String, Vec<CustomerId>>,
+    /// Customer → its parent company, and parent → its subsidiaries (by id).
+    pub(crate) parents: FastMap<CustomerId, CustomerId>,
+    pub(crate) children: FastMap<CustomerId, Vec<CustomerId>>,
     /// What clerks taught: aliases' origins, reference habits, rejected pairings, payments
     /// applied recently.
     pub(crate) learning: LearningIndex,
@@ -68,6 +71,8 @@ impl MatchIndex {
             name_keys: FastMap::default(),
             name_prefixes: BTreeMap::new(),
             payers: FastMap::default(),
+            parents: FastMap::default(),
+            children: FastMap::default(),
             learning: LearningIndex::default(),
             items,
         };
@@ -110,6 +115,10 @@ impl MatchIndex {
             positions.sort_by_key(|p| (items[*p].due_date, items[*p].issue_date, items[*p].id));
         }
         for customer in customers {
+            if let Some(parent) = customer.parent {
+                index.parents.insert(customer.id, parent);
+                index.children.entry(parent).or_default().push(customer.id);
+            }
             let names: Vec<Vec<String>> = std::iter::once(&customer.name)
                 .chain(&customer.aliases)
                 .map(|n| name_tokens(n))
@@ -139,6 +148,9 @@ impl MatchIndex {
                     names,
                 },
             );
+        }
+        for children in index.children.values_mut() {
+            children.sort_unstable();
         }
         index
             .name_words

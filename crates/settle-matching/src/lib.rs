@@ -53,6 +53,9 @@ pub struct CustomerInfo {
     /// Other names the customer pays under (trading names, a parent's name), learned or
     /// entered.
     pub aliases: Vec<String>,
+    /// The group company this customer belongs to: a parent that pays its subsidiaries'
+    /// invoices is not a third party.
+    pub parent: Option<CustomerId>,
 }
 
 /// A payer account seen paying for a customer before.

@@ -67,6 +67,7 @@ fn customer(id: i64, code: &str, name: &str, aliases: &[&str]) -> CustomerInfo {
         code: code.to_string(),
         name: name.to_string(),
         aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        parent: None,
     }
 }
 

@@ -49,12 +49,14 @@ fn index(aliases: &[&str], known_payer: bool, learning: Learning) -> MatchIndex 
             code: "ACME".to_string(),
             name: "Acme Corporation".to_string(),
             aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            parent: None,
         },
         CustomerInfo {
             id: CustomerId(2),
             code: "GLOB".to_string(),
             name: "Globex Industries Inc".to_string(),
             aliases: Vec::new(),
+            parent: None,
         },
     ];
     let payers = if known_payer {

@@ -94,6 +94,7 @@ pub(crate) async fn bank_day(
                 code: code.clone(),
                 name: name.clone(),
                 aliases: Vec::new(),
+                parent: None,
             })
             .collect();
         customers.sort_by_key(|c| c.id);

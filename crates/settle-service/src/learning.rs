@@ -28,7 +28,7 @@ use settle_store::{DisputeRow, Learned, MatchRuleRow, NewMatchRule, Tx};
 
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
-use crate::matching::{build_index, to_match};
+use crate::matching::{Customers, build_index, to_match};
 
 pub const ALIAS: &str = "payer-alias";
 pub const REJECTED: &str = "rejected-pairing";
@@ -450,13 +450,23 @@ impl Settle {
             .ok_or_else(|| not_found(format!("rule {id}")))?;
         let rules = store.match_rules(entity, None).await?;
         let names = store.customer_names(entity).await?;
+        let parents = store.customer_parents(entity).await?;
         let payers = store.known_payer_accounts(entity).await?;
         let past = store.applied_payments(entity, Date::MIN).await?;
         let items = store.items_as_issued(entity).await?;
         let (aliases, learning) = knowledge(&rules, |r| r.id == id || r.status == ENABLED);
-        let with = build_index(items.clone(), &names, &aliases, &payers, learning);
+        let customers = Customers {
+            names: &names,
+            aliases: &aliases,
+            parents: &parents,
+        };
+        let with = build_index(items.clone(), &customers, &payers, learning);
         let (aliases, learning) = knowledge(&rules, |r| r.id != id && r.status == ENABLED);
-        let without = build_index(items, &names, &aliases, &payers, learning);
+        let customers = Customers {
+            aliases: &aliases,
+            ..customers
+        };
+        let without = build_index(items, &customers, &payers, learning);
         let mut trial = RuleTrial {
             rule: RuleView::of(&rule),
             replayed: past.len(),

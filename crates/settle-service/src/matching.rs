@@ -94,6 +94,7 @@ impl Settle {
         let store = self.store();
         let items = store.open_items_for_matching(entity).await?;
         let names = store.customer_names(entity).await?;
+        let parents = store.customer_parents(entity).await?;
         let payers = store.known_payer_accounts(entity).await?;
         let payments = store.payments_to_match(entity).await?;
         let rules = store.match_rules(entity, None).await?;
@@ -119,7 +120,12 @@ impl Settle {
                 .collect();
         }
         let open_items = items.len();
-        let index = build_index(items, &names, &aliases, &payers, learning);
+        let customers = Customers {
+            names: &names,
+            aliases: &aliases,
+            parents: &parents,
+        };
+        let index = build_index(items, &customers, &payers, learning);
         let index_ms = started.elapsed().as_millis();
         let matching = Instant::now();
         let results: Vec<(PaymentForMatch, MatchResult)> = payments
@@ -444,22 +450,31 @@ fn negative(amount: Money) -> String {
     Money::new(-amount.minor(), amount.currency()).to_decimal_string()
 }
 
-/// The engine's index over items, customers with their aliases, payer accounts and what
-/// clerks taught.
+/// What matching knows of the customers: code and name, the names they pay under, and their
+/// parent companies.
+pub(crate) struct Customers<'a> {
+    pub(crate) names: &'a HashMap<CustomerId, (String, String)>,
+    pub(crate) aliases: &'a HashMap<CustomerId, Vec<String>>,
+    pub(crate) parents: &'a HashMap<CustomerId, CustomerId>,
+}
+
+/// The engine's index over items, customers with their aliases and parents, payer accounts
+/// and what clerks taught.
 pub(crate) fn build_index(
     items: Vec<MatchItemRow>,
-    names: &HashMap<CustomerId, (String, String)>,
-    aliases: &HashMap<CustomerId, Vec<String>>,
+    customers: &Customers<'_>,
     payers: &[(String, CustomerId)],
     learning: Learning,
 ) -> MatchIndex {
-    let customers: Vec<CustomerInfo> = names
+    let customers: Vec<CustomerInfo> = customers
+        .names
         .iter()
         .map(|(id, (code, name))| CustomerInfo {
             id: *id,
             code: code.clone(),
             name: name.clone(),
-            aliases: aliases.get(id).cloned().unwrap_or_default(),
+            aliases: customers.aliases.get(id).cloned().unwrap_or_default(),
+            parent: customers.parents.get(id).copied(),
         })
         .collect();
     let payers: Vec<KnownPayer> = payers

@@ -272,6 +272,14 @@ impl Settle {
                     customer.code
                 )));
             }
+            if let Some(parent) = &customer.parent
+                && tx.customer_id(entity, parent).await?.is_none()
+            {
+                return Err(invalid(
+                    "parent",
+                    format!("no customer {parent:?} (the parent must exist first)"),
+                ));
+            }
             let ids = tx
                 .insert_customers(entity, std::slice::from_ref(&customer), None)
                 .await?;
@@ -756,10 +764,18 @@ pub(crate) async fn apply_in(
     match &request.source {
         ApplySource::Payment(id) => {
             let paid = payment(tx, settle, *id).await?;
-            let application = events::apply_cash(
+            // A parent's cash on a subsidiary's invoice is a group payment.
+            let invoice_parent = match paid.customer {
+                Some(payer) if payer != invoice.customer => {
+                    tx.customer_parent(entity, invoice.customer).await?
+                }
+                _ => None,
+            };
+            let application = events::apply_group_cash(
                 &chart,
                 &paid,
                 &invoice,
+                invoice_parent,
                 amount,
                 request.discount,
                 request.date,

@@ -10,6 +10,7 @@
 mod bank;
 mod bulk;
 mod codec;
+mod customers;
 mod documents;
 mod learning;
 mod matching;
@@ -27,6 +28,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
+pub use customers::ContactLogRow;
 pub use documents::{DocumentRows, PreparedWrites};
 pub use learning::{
     AppliedPaymentRow, DisputeRow, Learned, MatchRuleRow, NewDispute, NewMatchRule,
@@ -82,6 +84,8 @@ pub enum StoreError {
     /// SQLite's C interface refused something the driver does not cover.
     #[error("SQLite: {0}")]
     Native(String),
+    #[error("no customer {code:?} is stored")]
+    UnknownCustomer { code: String },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

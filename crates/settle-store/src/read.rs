@@ -19,7 +19,9 @@ use settle_core::{Date, Money};
 
 use crate::Engine;
 use crate::codec::{date_text, day_number, money, read_currency, read_date};
-use crate::tx::{account_from_row, customer_row, entity_row, item_state, payment_state};
+use crate::tx::{
+    CUSTOMER_BY_CODE, account_from_row, customer_row, entity_row, item_state, payment_state,
+};
 use crate::{EntityRow, Store, StoreError, StoreResult, parse_column};
 
 use settle_core::payment::PaymentState;
@@ -67,7 +69,14 @@ pub struct CustomerSummary {
     pub open_items: Vec<ItemState>,
     pub unapplied_payments: Vec<PaymentRow>,
     pub activity: Vec<ActivityLine>,
+    /// Its subsidiaries (code, name); its parent is `customer.details.parent`.
+    pub children: Vec<(String, String)>,
+    /// The latest contact-log entries, newest first.
+    pub contact_log: Vec<crate::ContactLogRow>,
 }
+
+/// How many contact-log entries the account view shows.
+pub const CONTACT_LOG_SHOWN: i64 = 10;
 
 /// What the ledger check found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -580,7 +589,7 @@ impl Store {
         entity: EntityId,
         code: &str,
     ) -> StoreResult<Option<CustomerSummary>> {
-        let Some(row) = sqlx::query("SELECT * FROM customers WHERE entity_id = $1 AND code = $2")
+        let Some(row) = sqlx::query(CUSTOMER_BY_CODE)
             .bind(entity.0)
             .bind(code.to_string())
             .fetch_optional(self.pool())
@@ -643,11 +652,17 @@ impl Store {
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
+        let children = self.customer_children(entity, customer.id).await?;
+        let contact_log = self
+            .contact_log(entity, customer.id, CONTACT_LOG_SHOWN)
+            .await?;
         Ok(Some(CustomerSummary {
             customer,
             open_items,
             unapplied_payments,
             activity,
+            children,
+            contact_log,
         }))
     }
 

@@ -363,6 +363,28 @@ CREATE INDEX disputes_customer ON disputes (entity_id, customer_id, status);
 CREATE INDEX disputes_item ON disputes (entity_id, item_id);
 "#,
     },
+    Migration {
+        version: 4,
+        description: "customers' parent companies (group payers) and the contact log",
+        sql: r#"
+ALTER TABLE customers ADD COLUMN parent_id {int} REFERENCES customers (id);
+CREATE INDEX customers_parent ON customers (entity_id, parent_id) WHERE parent_id IS NOT NULL;
+CREATE TABLE contact_log (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    occurred_at TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('note', 'email', 'phone', 'letter', 'system')),
+    direction TEXT NOT NULL CHECK (direction IN ('internal', 'outbound', 'inbound')),
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE INDEX contact_log_customer ON contact_log (entity_id, customer_id, occurred_at);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

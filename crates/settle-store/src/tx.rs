@@ -143,6 +143,7 @@ pub(crate) fn customer_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
             sales_rep: row.try_get("sales_rep")?,
             status: parse_column("customers", "status", &row.try_get::<String, _>("status")?)?,
             contacts: Vec::new(),
+            parent: row.try_get("parent_code")?,
         },
     })
 }
@@ -175,7 +176,12 @@ const CUSTOMER_COLUMNS: &[&str] = &[
     "status",
     "import_id",
     "created_at",
+    "parent_id",
 ];
+
+/// A customer with its parent's code.
+pub(crate) const CUSTOMER_BY_CODE: &str = "SELECT c.*, p.code AS parent_code FROM customers c \
+     LEFT JOIN customers p ON p.id = c.parent_id WHERE c.entity_id = $1 AND c.code = $2";
 
 impl Tx {
     pub(crate) fn new(tx: Transaction<'static, Any>, engine: Engine) -> Self {
@@ -503,12 +509,42 @@ impl Tx {
         entity: EntityId,
         code: &str,
     ) -> StoreResult<Option<Customer>> {
-        let row = sqlx::query("SELECT * FROM customers WHERE entity_id = $1 AND code = $2")
+        let row = sqlx::query(CUSTOMER_BY_CODE)
             .bind(entity.0)
             .bind(code.to_string())
             .fetch_optional(self.conn())
             .await?;
         row.map(|row| customer_row(&row)).transpose()
+    }
+
+    /// The id of the customer with this code.
+    pub async fn customer_id(
+        &mut self,
+        entity: EntityId,
+        code: &str,
+    ) -> StoreResult<Option<CustomerId>> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM customers WHERE entity_id = $1 AND code = $2")
+                .bind(entity.0)
+                .bind(code.to_string())
+                .fetch_optional(self.conn())
+                .await?;
+        Ok(id.map(CustomerId))
+    }
+
+    /// The parent company of a customer, if it has one.
+    pub async fn customer_parent(
+        &mut self,
+        entity: EntityId,
+        customer: CustomerId,
+    ) -> StoreResult<Option<CustomerId>> {
+        let parent: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT parent_id FROM customers WHERE entity_id = $1 AND id = $2")
+                .bind(entity.0)
+                .bind(customer.0)
+                .fetch_optional(self.conn())
+                .await?;
+        Ok(parent.flatten().map(CustomerId))
     }
 
     /// Stores new customers (their codes must be new) and returns their ids in order.
@@ -523,11 +559,41 @@ impl Tx {
         }
         let first = self.allocate(CUSTOMER_IDS, customers.len() as i64).await?;
         let created_at = now();
+        // A parent is earlier in the same batch, or stored already.
+        let mut known: HashMap<&str, i64> = HashMap::new();
+        let batch: std::collections::HashSet<&str> =
+            customers.iter().map(|c| c.code.as_str()).collect();
+        for customer in customers {
+            if let Some(parent) = customer.parent.as_deref()
+                && !known.contains_key(parent)
+                && !batch.contains(parent)
+            {
+                let id = self.customer_id(entity, parent).await?.ok_or_else(|| {
+                    StoreError::UnknownCustomer {
+                        code: parent.to_string(),
+                    }
+                })?;
+                known.insert(parent, id.0);
+            }
+        }
         let mut bulk = BulkInsert::new(self.engine, "customers", CUSTOMER_COLUMNS);
         let mut ids = Vec::with_capacity(customers.len());
         for (offset, customer) in customers.iter().enumerate() {
             let id = first + offset as i64;
             ids.push(CustomerId(id));
+            let parent = match customer.parent.as_deref() {
+                None => None,
+                Some(parent) => {
+                    Some(
+                        *known
+                            .get(parent)
+                            .ok_or_else(|| StoreError::UnknownCustomer {
+                                code: format!("{parent} (it must come before {})", customer.code),
+                            })?,
+                    )
+                }
+            };
+            known.insert(&customer.code, id);
             let row = [
                 Value::Int(id),
                 Value::Int(entity.0),
@@ -546,6 +612,7 @@ impl Tx {
                 Value::Text(customer.status.as_str().to_string()),
                 Value::OptInt(import),
                 Value::Text(created_at.clone()),
+                Value::OptInt(parent),
             ];
             bulk.push(row);
             if bulk.is_full() {

@@ -458,6 +458,9 @@ pub struct CustomerAddArgs {
     pub risk_class: String,
     #[arg(long, default_value = "")]
     pub sales_rep: String,
+    /// The customer's parent company (its code), which may pay this customer's invoices.
+    #[arg(long, value_name = "CODE")]
+    pub parent: Option<String>,
     #[command(flatten)]
     pub write: WriteArgs,
 }

@@ -36,6 +36,7 @@ on_both_engines!(
     clerks_teach_the_matcher_aliases_habits_and_payers,
     a_rejected_pairing_is_not_proposed_again,
     deductions_open_disputes_and_duplicates_wait_for_a_person,
+    a_parent_pays_its_subsidiaries_invoices,
 );
 
 fn load_fixture(db: &Backend) {
@@ -874,6 +875,54 @@ fn bank_files_post_each_credit_once_and_returns_reopen_invoices(db: &Backend) {
     assert!(journal.contains("returned"), "{journal}");
     db.ok(&["verify"]);
 
+    // The return left a note on ACME's contact log: which payment, why, what reopened.
+    let view = db.json(&["customer", "show", "ACME"]);
+    let notes = view["contact_log"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{view}");
+    let note = &notes[0];
+    assert_eq!(note["channel"], "system", "{note}");
+    assert_eq!(note["direction"], "internal", "{note}");
+    assert_eq!(note["source"], "bank-return", "{note}");
+    let subject = note["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("ACH0001") && subject.contains("R01 (insufficient funds)"),
+        "{note}"
+    );
+    let body = note["body"].as_str().unwrap();
+    assert!(body.contains("2500.00 USD"), "{note}");
+    assert!(body.contains("received 2026-07-01"), "{note}");
+    assert!(body.contains("Reopened: A-1001 by 1080.00 USD"), "{note}");
+    let shown = db.ok(&["customer", "show", "ACME"]);
+    assert!(
+        shown.contains("Contact log") && shown.contains("insufficient funds"),
+        "{shown}"
+    );
+    // The wire from a payer never identified comes back too: no customer, no note, and the
+    // line says so.
+    let unidentified = db.file(
+        "return-wire.bai2",
+        "01,SENDER,SETTLE,260705,0800,3,80,,2/\n\
+         02,SETTLE,121000248,1,260704,2359,USD,2/\n\
+         03,4455667788,USD,010,1350000,,,015,950000,,,100,0,,,400,400000,,/\n\
+         16,555,400000,0,RET0005,WIRE0002,RETURNED ITEM R16 ACCOUNT FROZEN/\n\
+         49,3100000,3/\n\
+         98,3100000,1,5/\n\
+         99,3100000,1,7/\n",
+    );
+    let reports = db.json(&["import", "bank", &unidentified]);
+    let line = &reports[0]["lines"][0];
+    assert_eq!(line["outcome"], "return", "{line}");
+    assert!(
+        line["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no contact-log note: the payer was never identified"),
+        "{line}"
+    );
+    let view = db.json(&["customer", "show", "ACME"]);
+    assert_eq!(view["contact_log"].as_array().unwrap().len(), 1, "{view}");
+    db.ok(&["verify"]);
+
     // A file that is not a bank file is refused with its place, and posts nothing.
     let bad = db.file(
         "bad.bai2",
@@ -1654,5 +1703,105 @@ fn deductions_open_disputes_and_duplicates_wait_for_a_person(db: &Backend) {
     // Another amount from the same payer is a payment like any other.
     post_unidentified(db, "D-3", "0.01", "2026-06-12", BETA, "B-2003");
     assert_eq!(outcome_of(&db.json(&["match"]), "D-3")["decision"], "auto");
+    db.ok(&["verify"]);
+}
+
+fn a_parent_pays_its_subsidiaries_invoices(db: &Backend) {
+    db.ok(&["init"]);
+    // A parent must be stored or in the file, and nobody is its own ancestor.
+    let bad = db.file(
+        "bad-groups.csv",
+        "customer_id,name,currency,parent_id\n\
+         LOOP1,Loop One,USD,LOOP2\n\
+         LOOP2,Loop Two,USD,LOOP1\n\
+         LOST,Lost Ltd,USD,NOBODY\n",
+    );
+    let error = db.fails(&["import", "customers", &bad]);
+    assert!(
+        error.contains("bad-groups.csv:4: parent_id") && error.contains("NOBODY"),
+        "{error}"
+    );
+    assert!(
+        error.contains("bad-groups.csv:2: parent_id") && error.contains("own ancestor"),
+        "{error}"
+    );
+    // Subsidiaries may come before their parent in the file.
+    let customers = db.file(
+        "groups.csv",
+        "customer_id,name,currency,parent_id\n\
+         NORTH,North Trading Ltd,USD,HOLD\n\
+         SOUTH,South Supplies Inc,USD,HOLD\n\
+         HOLD,Holding Group AG,USD,\n",
+    );
+    db.ok(&["import", "customers", &customers]);
+    db.ok(&[
+        "customer",
+        "add",
+        "WEST",
+        "--name",
+        "West Retail",
+        "--parent",
+        "HOLD",
+    ]);
+    let error = db.fails(&[
+        "customer", "add", "EAST", "--name", "East", "--parent", "NOBODY",
+    ]);
+    assert!(error.contains("NOBODY"), "{error}");
+    let invoices = db.file(
+        "group-invoices.csv",
+        "invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n\
+         NT-1001,NORTH,2026-06-01,2026-07-01,USD,1200.00,0.00,,Goods\n\
+         SS-2001,SOUTH,2026-06-03,2026-07-03,USD,2300.00,0.00,,Goods\n\
+         HG-5001,HOLD,2026-06-05,2026-07-05,USD,9000.00,0.00,,Services\n",
+    );
+    db.ok(&["import", "invoices", &invoices]);
+
+    // The parent wires one payment under its own name citing both subsidiaries' invoices.
+    post_unidentified(
+        db,
+        "GRP-001",
+        "3500.00",
+        "2026-06-20",
+        ("HOLDING GROUP AG", "DE02120300000000202051"),
+        "NT-1001 SS-2001",
+    );
+    let report = db.json(&["match"]);
+    let outcome = outcome_of(&report, "GRP-001");
+    assert_eq!(outcome["decision"], "auto", "{outcome}");
+    assert_eq!(outcome["customer"], "HOLD", "{outcome}");
+    let applied: Vec<&str> = outcome["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["NT-1001", "SS-2001"], "{outcome}");
+    let explained = db.ok(&["match", "--explain", "GRP-001"]);
+    assert!(
+        explained.contains("paid by its parent HOLD (group of NORTH, SOUTH)"),
+        "{explained}"
+    );
+
+    // Each subsidiary's invoice is paid; the cash was the parent's, and none is left over.
+    for code in ["NORTH", "SOUTH"] {
+        let view = db.json(&["customer", "show", code]);
+        assert_eq!(view["open_items"].as_array().unwrap().len(), 0, "{view}");
+        assert_eq!(view["parent"], "HOLD", "{view}");
+    }
+    let holding = db.json(&["customer", "show", "HOLD"]);
+    let children: Vec<&str> = holding["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(children, ["NORTH", "SOUTH", "WEST"], "{holding}");
+    assert_eq!(holding["unapplied_payments"].as_array().unwrap().len(), 0);
+    assert_eq!(holding["open_items"].as_array().unwrap().len(), 1);
+    let shown = db.ok(&["customer", "show", "HOLD"]);
+    assert!(shown.contains("subsidiaries: NORTH"), "{shown}");
+    let aging = aging_csv(db, "2026-06-30");
+    assert!(!aging.contains("NORTH,"), "{aging}");
+    assert!(!aging.contains("SOUTH,"), "{aging}");
     db.ok(&["verify"]);
 }

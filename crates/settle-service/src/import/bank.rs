@@ -16,6 +16,10 @@
 //! payer, text) and how many identical lines came before it in the file, so the same line in a
 //! later, overlapping file gets the same reference and posts nothing.
 
+use settle_core::contact::{
+    ContactChannel, ContactDirection, NewContactEntry, ReturnedPayment, return_note,
+    return_reason_code,
+};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -551,13 +555,21 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
         ));
     }
     let mut reopened = Vec::new();
+    let mut reopened_by = Vec::new();
     let mut reversed = Vec::new();
     for application in &applications {
         let date = date.max(application_date(tx, settle, application.entry).await?);
         unapply_in(tx, settle, application.id, date).await?;
         reversed.push(application.id);
-        let number = tx.item_number(entity, application.invoice).await?;
-        reopened.push(number.unwrap_or_else(|| application.invoice.to_string()));
+        let number = tx
+            .item_number(entity, application.invoice)
+            .await?
+            .unwrap_or_else(|| application.invoice.to_string());
+        reopened_by.push((
+            number.clone(),
+            application.amount.checked_add(application.discount)?,
+        ));
+        reopened.push(number);
     }
     let receipt = tx
         .payment_receipt_entry(entity, payment_id)
@@ -567,6 +579,7 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
         .entry(entity, receipt)
         .await?
         .ok_or_else(|| not_found(format!("entry {receipt}")))?;
+    let code = return_reason_code(line.return_reason.as_deref(), &line.remittance);
     let reason = line.return_reason.as_deref().unwrap_or("returned");
     let reversal = entry.reversal(
         receipt,
@@ -574,7 +587,7 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
         format!("payment {payment_id} returned ({reason})"),
     );
     crate::ops::book(tx, settle, reversal).await?;
-    let detail = if reopened.is_empty() {
+    let mut detail = if reopened.is_empty() {
         format!("payment {payment_id} reversed ({reason})")
     } else {
         format!(
@@ -582,6 +595,44 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
             reopened.join(", ")
         )
     };
+    // The payer's contact log says what happened, for whoever calls them next.
+    match payment.customer {
+        Some(customer) => {
+            let bank_reference = tx
+                .payment_bank_reference(entity, payment_id)
+                .await?
+                .unwrap_or_default();
+            let (subject, body) = return_note(&ReturnedPayment {
+                payment: payment_id,
+                bank_reference: &bank_reference,
+                amount: payment.amount,
+                received_on: payment.received_on,
+                returned_on: date,
+                reason: code.as_deref(),
+                reopened: &reopened_by,
+            });
+            let source_id = line
+                .bank_reference
+                .clone()
+                .unwrap_or_else(|| line.location.to_string());
+            tx.insert_contact_entry(
+                entity,
+                &NewContactEntry {
+                    customer,
+                    occurred_at: None,
+                    channel: ContactChannel::System,
+                    direction: ContactDirection::Internal,
+                    subject,
+                    body,
+                    source: "bank-return".to_string(),
+                    source_id,
+                    created_by: "settle import bank".to_string(),
+                },
+            )
+            .await?;
+        }
+        None => detail.push_str("; no contact-log note: the payer was never identified"),
+    }
     Ok(Booked {
         reversed,
         ..Booked::on(LineOutcome::Return, detail, Some(payment_id))

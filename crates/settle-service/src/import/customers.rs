@@ -1,12 +1,17 @@
 //! customers.csv: `customer_id,name,email,phone,payment_terms,credit_limit,currency,country,tax_id,address`,
-//! with the optional columns `risk_class`, `sales_rep`, `status`, `contact_name`.
+//! with the optional columns `risk_class`, `sales_rep`, `status`, `contact_name`, `parent_id`.
+//!
+//! `parent_id` is the code of the customer's parent company: stored already, or a row of the
+//! same file (before or after); a customer cannot be its own ancestor. Parents are stored before
+//! their subsidiaries.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use csv::StringRecord;
 
-use settle_core::customer::{Contact, NewCustomer, check_customer_code};
+use settle_core::customer::{Contact, NewCustomer, ancestry_cycle, check_customer_code};
+use settle_core::ids::CustomerId;
 use settle_core::money::SignPolicy;
 use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Money};
@@ -30,6 +35,7 @@ const KNOWN: &[&str] = &[
     "sales_rep",
     "status",
     "contact_name",
+    "parent_id",
 ];
 const REQUIRED: &[&str] = &["customer_id", "name", "currency"];
 
@@ -102,6 +108,13 @@ fn parse_customer(
             Err(e) => errors.push(columns.error(line, "status", e.to_string())),
         }
     }
+    let parent = columns.get(row, "parent_id");
+    if !parent.is_empty() {
+        match check_customer_code(parent) {
+            Ok(()) => customer.parent = Some(parent.to_string()),
+            Err(message) => errors.push(columns.error(line, "parent_id", message)),
+        }
+    }
     let contact_name = columns.get(row, "contact_name");
     if !contact_name.is_empty() || !customer.email.is_empty() {
         customer.contacts.push(Contact {
@@ -116,6 +129,80 @@ fn parse_customer(
     } else {
         Err(errors)
     }
+}
+
+/// Every new customer's parent is stored already or a good row of the file, and no customer is
+/// its own ancestor; rows that fail (and then rows whose parent failed) become errors. What
+/// stays is ordered so that parents come before their subsidiaries.
+fn check_parents(
+    columns: &Columns,
+    good: &mut Vec<NewCustomer>,
+    lines: &HashMap<String, u64>,
+    existing: &HashMap<String, CustomerId>,
+    errors: &mut Vec<RowError>,
+) {
+    loop {
+        let in_file: HashMap<&str, Option<&str>> = good
+            .iter()
+            .map(|c| (c.code.as_str(), c.parent.as_deref()))
+            .collect();
+        let parent_of = |code: &str| in_file.get(code).copied().flatten();
+        let mut refused: Vec<(usize, RowError)> = Vec::new();
+        for (position, customer) in good.iter().enumerate() {
+            let Some(parent) = customer.parent.as_deref() else {
+                continue;
+            };
+            let line = lines.get(&customer.code).copied().unwrap_or(0);
+            let message = if in_file.contains_key(parent) {
+                ancestry_cycle(&customer.code, parent_of).map(|chain| {
+                    format!(
+                        "customer {:?} would be its own ancestor ({})",
+                        customer.code,
+                        chain.join(" → ")
+                    )
+                })
+            } else if existing.contains_key(parent) {
+                None
+            } else if let Some(parent_line) = lines.get(parent) {
+                Some(format!(
+                    "parent {parent:?} is not stored: its row (line {parent_line}) has errors"
+                ))
+            } else {
+                Some(format!(
+                    "no customer {parent:?} in this file or stored already"
+                ))
+            };
+            if let Some(message) = message {
+                refused.push((position, columns.error(line, "parent_id", message)));
+            }
+        }
+        if refused.is_empty() {
+            break;
+        }
+        for (position, error) in refused.into_iter().rev() {
+            good.remove(position);
+            errors.push(error);
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    // Parents first: a customer's depth is how many of its ancestors are new in this file.
+    let in_file: HashMap<String, Option<String>> = good
+        .iter()
+        .map(|c| (c.code.clone(), c.parent.clone()))
+        .collect();
+    let depth = |code: &str| {
+        let mut depth = 0usize;
+        let mut current = code;
+        while let Some(Some(parent)) = in_file.get(current) {
+            if !in_file.contains_key(parent.as_str()) {
+                break;
+            }
+            depth += 1;
+            current = parent;
+        }
+        depth
+    };
+    good.sort_by_cached_key(|c| depth(&c.code));
 }
 
 impl Settle {
@@ -180,6 +267,7 @@ impl Settle {
             }
         }
         progress(total, total);
+        check_parents(&columns, &mut good, &seen, &existing, &mut errors);
         if !errors.is_empty() && !options.skip_invalid {
             return Err(ServiceError::ImportRejected {
                 file: file.name,

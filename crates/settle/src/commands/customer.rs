@@ -36,6 +36,10 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
             "terms": customer.terms.to_string(),
             "currency": customer.currency.code(),
             "credit_limit": customer.credit_limit,
+            "parent": customer.parent,
+            "children": view.children.iter().map(|(code, name)| json!({
+                "customer_id": code, "name": name,
+            })).collect::<Vec<_>>(),
             "balance": balances.values().collect::<Vec<_>>(),
             "open_items": view.open_items.iter().map(|i| json!({
                 "number": i.number, "kind": i.kind.as_str(), "issue_date": i.issue_date.to_string(),
@@ -53,6 +57,11 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
                 "date": a.date.to_string(), "entry_id": a.entry, "kind": a.kind.as_str(),
                 "reference": a.reference, "memo": a.memo, "amount": a.amount,
             })).collect::<Vec<_>>(),
+            "contact_log": view.contact_log.iter().map(|c| json!({
+                "id": c.id, "occurred_at": c.occurred_at, "channel": c.channel.as_str(),
+                "direction": c.direction.as_str(), "subject": c.subject, "body": c.body,
+                "source": c.source, "source_id": c.source_id, "created_by": c.created_by,
+            })).collect::<Vec<_>>(),
         }));
     }
     println!("{} — {}", customer.code, customer.name);
@@ -66,6 +75,17 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
             .map_or("none".to_string(), |l| l.to_string()),
         customer.risk_class
     );
+    if let Some(parent) = &customer.parent {
+        println!("parent: {parent}");
+    }
+    if !view.children.is_empty() {
+        let children: Vec<String> = view
+            .children
+            .iter()
+            .map(|(code, name)| format!("{code} ({name})"))
+            .collect();
+        println!("subsidiaries: {}", children.join(", "));
+    }
     if balances.is_empty() {
         println!("balance: 0");
     }
@@ -119,6 +139,20 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
                 comfy_table::Cell::new(&d.opened_on),
                 num(d.amount.to_string()),
                 comfy_table::Cell::new(&d.note),
+            ]);
+        }
+        println!("{table}");
+    }
+    if !view.contact_log.is_empty() {
+        println!("\nContact log (latest first)");
+        let mut table = render::table(&["when (UTC)", "channel", "direction", "subject", "note"]);
+        for c in &view.contact_log {
+            table.add_row(vec![
+                comfy_table::Cell::new(&c.occurred_at),
+                comfy_table::Cell::new(c.channel),
+                comfy_table::Cell::new(c.direction),
+                comfy_table::Cell::new(&c.subject),
+                comfy_table::Cell::new(&c.body),
             ]);
         }
         println!("{table}");

@@ -270,6 +270,7 @@ pub async fn add_customer(settle: &Settle, args: CustomerAddArgs) -> Result<()> 
         .parse()
         .map_err(|e| anyhow!("--risk-class: {e}"))?;
     customer.sales_rep = args.sales_rep;
+    customer.parent = args.parent;
     let outcome = settle
         .create_customer(customer, args.write.idempotency_key.as_deref())
         .await?;

@@ -1,0 +1,156 @@
+//! Customer groups (each customer's parent company) and the contact log.
+
+use std::collections::HashMap;
+
+use settle_core::contact::NewContactEntry;
+use settle_core::ids::{CustomerId, EntityId};
+use sqlx::Row;
+
+use crate::codec::now;
+use crate::{Store, StoreResult, Tx, parse_column};
+
+/// A contact-log entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactLogRow {
+    pub id: i64,
+    pub customer: CustomerId,
+    /// UTC, RFC 3339.
+    pub occurred_at: String,
+    pub channel: settle_core::contact::ContactChannel,
+    pub direction: settle_core::contact::ContactDirection,
+    pub subject: String,
+    pub body: String,
+    pub source: String,
+    pub source_id: String,
+    pub created_by: String,
+}
+
+impl Store {
+    /// Customer → its parent, for every customer that has one.
+    pub async fn customer_parents(
+        &self,
+        entity: EntityId,
+    ) -> StoreResult<HashMap<CustomerId, CustomerId>> {
+        let rows = sqlx::query(
+            "SELECT id, parent_id FROM customers WHERE entity_id = $1 AND parent_id IS NOT NULL",
+        )
+        .bind(entity.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    CustomerId(row.try_get("id")?),
+                    CustomerId(row.try_get("parent_id")?),
+                ))
+            })
+            .collect()
+    }
+
+    /// A customer's subsidiaries (code, name), by code.
+    pub async fn customer_children(
+        &self,
+        entity: EntityId,
+        customer: CustomerId,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT code, name FROM customers WHERE entity_id = $1 AND parent_id = $2 ORDER BY code",
+        )
+        .bind(entity.0)
+        .bind(customer.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
+            .collect()
+    }
+
+    /// A customer's latest contact-log entries, newest first.
+    pub async fn contact_log(
+        &self,
+        entity: EntityId,
+        customer: CustomerId,
+        limit: i64,
+    ) -> StoreResult<Vec<ContactLogRow>> {
+        let rows = sqlx::query(
+            "SELECT id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by \
+             FROM contact_log WHERE entity_id = $1 AND customer_id = $2 \
+             ORDER BY occurred_at DESC, id DESC LIMIT $3",
+        )
+        .bind(entity.0)
+        .bind(customer.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ContactLogRow {
+                    id: row.try_get("id")?,
+                    customer: CustomerId(row.try_get("customer_id")?),
+                    occurred_at: row.try_get("occurred_at")?,
+                    channel: parse_column(
+                        "contact_log",
+                        "channel",
+                        &row.try_get::<String, _>("channel")?,
+                    )?,
+                    direction: parse_column(
+                        "contact_log",
+                        "direction",
+                        &row.try_get::<String, _>("direction")?,
+                    )?,
+                    subject: row.try_get("subject")?,
+                    body: row.try_get("body")?,
+                    source: row.try_get("source")?,
+                    source_id: row.try_get("source_id")?,
+                    created_by: row.try_get("created_by")?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Tx {
+    /// The bank reference a payment was posted under.
+    pub async fn payment_bank_reference(
+        &mut self,
+        entity: EntityId,
+        payment: settle_core::ids::PaymentId,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT bank_reference FROM payments WHERE entity_id = $1 AND id = $2",
+        )
+        .bind(entity.0)
+        .bind(payment.0)
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    /// Writes a contact-log entry (stamped now unless it says when it happened); its id.
+    pub async fn insert_contact_entry(
+        &mut self,
+        entity: EntityId,
+        entry: &NewContactEntry,
+    ) -> StoreResult<i64> {
+        let id = self.allocate("contact_log", 1).await?;
+        let occurred_at = entry.occurred_at.map_or_else(now, |t| t.to_string());
+        sqlx::query(
+            "INSERT INTO contact_log (id, entity_id, customer_id, occurred_at, channel, direction, \
+               subject, body, source, source_id, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id)
+        .bind(entity.0)
+        .bind(entry.customer.0)
+        .bind(occurred_at)
+        .bind(entry.channel.as_str())
+        .bind(entry.direction.as_str())
+        .bind(entry.subject.clone())
+        .bind(entry.body.clone())
+        .bind(entry.source.clone())
+        .bind(entry.source_id.clone())
+        .bind(entry.created_by.clone())
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+}
