@@ -728,7 +728,12 @@ impl MatchIndex {
         if key.len() < 3 {
             return exact;
         }
-        if let Some(items) = self.by_number.get(key) {
+        let numbered = self
+            .number_lengths
+            .may_have(key.len())
+            .then(|| self.by_number.get(key))
+            .flatten();
+        if let Some(items) = numbered {
             let points = if structured {
                 points::STRUCTURED_EXACT
             } else {
@@ -740,7 +745,12 @@ impl MatchIndex {
                     .map(|i| (*i, points, format!("is invoice {}", number(*i)))),
             );
         }
-        if let Some(items) = self.by_po.get(key) {
+        let purchase_order = self
+            .po_lengths
+            .may_have(key.len())
+            .then(|| self.by_po.get(key))
+            .flatten();
+        if let Some(items) = purchase_order {
             exact.extend(items.iter().map(|i| {
                 let po = &self.items[*i].po_number;
                 let customer = self.items[*i].customer;
@@ -796,7 +806,9 @@ impl MatchIndex {
     fn forgiving_look_up(&self, key: &str) -> Vec<(ItemIndex, i32, String)> {
         let number = |item: ItemIndex| self.items[item].number.as_str();
         let mut found: Vec<(ItemIndex, i32, String)> = Vec::new();
-        if let Some(items) = self.by_folded.get(&folded_key(key)) {
+        // Folding and swapping keep a key's length: no number that long, nothing to find.
+        let same_length = self.number_lengths.may_have(key.len());
+        if same_length && let Some(items) = self.by_folded.get(&folded_key(key)) {
             found.extend(items.iter().map(|i| {
                 (
                     *i,
@@ -805,7 +817,7 @@ impl MatchIndex {
                 )
             }));
         }
-        if key.len() >= 5 {
+        if same_length && key.len() >= 5 {
             // Keys are upper-case ASCII letters and digits (`reference_key`): swapping two
             // neighbouring bytes of one buffer spells each candidate without allocating.
             let mut swapped = key.as_bytes().to_vec();

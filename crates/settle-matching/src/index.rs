@@ -27,6 +27,10 @@ pub struct MatchIndex {
     pub(crate) number_prefixes: BTreeMap<String, Vec<ItemIndex>>,
     /// Purchase-order keys → items.
     pub(crate) by_po: FastMap<String, Vec<ItemIndex>>,
+    /// The lengths number and purchase-order keys have: remittance text is mostly words that
+    /// cannot be either, and a probe of a length no key has is answered without hashing.
+    pub(crate) number_lengths: KeyLengths,
+    pub(crate) po_lengths: KeyLengths,
     /// Open amounts (minor units) → items, for cash no reference or payer places.
     pub(crate) by_amount: FastMap<i64, Vec<ItemIndex>>,
     /// Each customer's open items, oldest due first.
@@ -47,6 +51,20 @@ pub struct MatchIndex {
     pub(crate) learning: LearningIndex,
 }
 
+/// A set of key lengths (lengths from 127 on share one member, so it never says no wrongly).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct KeyLengths(u128);
+
+impl KeyLengths {
+    fn add(&mut self, length: usize) {
+        self.0 |= 1u128 << length.min(127);
+    }
+
+    pub(crate) fn may_have(self, length: usize) -> bool {
+        self.0 & (1u128 << length.min(127)) != 0
+    }
+}
+
 pub(crate) struct CustomerNames {
     pub(crate) code: String,
     /// The name and each alias as words.
@@ -64,6 +82,8 @@ impl MatchIndex {
             by_digits: FastMap::with_capacity_and_hasher(items.len(), Default::default()),
             number_prefixes: BTreeMap::new(),
             by_po: FastMap::default(),
+            number_lengths: KeyLengths::default(),
+            po_lengths: KeyLengths::default(),
             by_amount: FastMap::default(),
             by_customer: FastMap::default(),
             customers: FastMap::with_capacity_and_hasher(customers.len(), Default::default()),
@@ -94,9 +114,11 @@ impl MatchIndex {
                 .entry(key.clone())
                 .or_default()
                 .push(position);
+            index.number_lengths.add(key.len());
             index.by_number.entry(key).or_default().push(position);
             let po = reference_key(&item.po_number);
             if po.len() >= 3 {
+                index.po_lengths.add(po.len());
                 index.by_po.entry(po).or_default().push(position);
             }
             index
