@@ -7,7 +7,8 @@ use settle_core::ids::{CustomerId, EntityId};
 use sqlx::Row;
 
 use crate::codec::now;
-use crate::{Store, StoreResult, Tx, parse_column};
+use crate::text_column;
+use crate::{Store, StoreResult, Tx};
 
 /// A contact-log entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,16 +89,8 @@ impl Store {
                     id: row.try_get("id")?,
                     customer: CustomerId(row.try_get("customer_id")?),
                     occurred_at: row.try_get("occurred_at")?,
-                    channel: parse_column(
-                        "contact_log",
-                        "channel",
-                        &row.try_get::<String, _>("channel")?,
-                    )?,
-                    direction: parse_column(
-                        "contact_log",
-                        "direction",
-                        &row.try_get::<String, _>("direction")?,
-                    )?,
+                    channel: text_column(row, "contact_log", "channel")?,
+                    direction: text_column(row, "contact_log", "direction")?,
                     subject: row.try_get("subject")?,
                     body: row.try_get("body")?,
                     source: row.try_get("source")?,

@@ -324,6 +324,19 @@ pub fn redact(location: &str) -> String {
     }
 }
 
+/// Reads a text column of a row and parses it, naming the table and column when it does not.
+pub(crate) fn text_column<T: FromStr>(
+    row: &sqlx::any::AnyRow,
+    table: &'static str,
+    column: &'static str,
+) -> StoreResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    use sqlx::Row as _;
+    parse_column(table, column, &row.try_get::<String, _>(column)?)
+}
+
 /// Parses a stored text column, naming the column when it does not parse.
 pub(crate) fn parse_column<T: FromStr>(
     table: &'static str,

@@ -9,7 +9,8 @@ use settle_core::terms::PaymentTerms;
 use sqlx::Row;
 
 use crate::codec::{date_text, money, now, read_currency, read_date};
-use crate::{Store, StoreResult, Tx, parse_column};
+use crate::text_column;
+use crate::{Store, StoreResult, Tx};
 
 /// An open debit item as matching sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,11 +100,7 @@ pub(crate) fn payment_for_match(row: &sqlx::any::AnyRow) -> StoreResult<PaymentF
             .map(CustomerId),
         amount: money(row.try_get("amount_minor")?, currency),
         unapplied: money(row.try_get("unapplied_minor")?, currency),
-        received_on: read_date(
-            "payments",
-            "received_on",
-            &row.try_get::<String, _>("received_on")?,
-        )?,
+        received_on: text_column::<Date>(row, "payments", "received_on")?,
         bank_reference: row.try_get("bank_reference")?,
         payer_name: row.try_get("payer_name")?,
         payer_account: row.try_get("payer_account")?,
@@ -133,7 +130,7 @@ pub(crate) fn match_item_row(
         total: money(row.try_get("total_minor")?, currency),
         issue_date: date("issue_date")?,
         due_date: date("due_date")?,
-        terms: parse_column("items", "terms", &row.try_get::<String, _>("terms")?)?,
+        terms: text_column(row, "items", "terms")?,
     })
 }
 

@@ -19,6 +19,7 @@ use settle_core::{Date, Money};
 
 use crate::Engine;
 use crate::codec::{date_text, day_number, money, read_currency, read_date};
+use crate::text_column;
 use crate::tx::{
     CUSTOMER_BY_CODE, account_from_row, customer_row, entity_row, item_state, payment_state,
 };
@@ -490,17 +491,9 @@ impl Store {
                     customer: CustomerId(row.try_get("customer_id")?),
                     item: ItemId(row.try_get("id")?),
                     number: row.try_get("number")?,
-                    kind: parse_column("items", "kind", &row.try_get::<String, _>("kind")?)?,
-                    issue_date: read_date(
-                        "items",
-                        "issue_date",
-                        &row.try_get::<String, _>("issue_date")?,
-                    )?,
-                    due_date: read_date(
-                        "items",
-                        "due_date",
-                        &row.try_get::<String, _>("due_date")?,
-                    )?,
+                    kind: text_column(row, "items", "kind")?,
+                    issue_date: text_column::<Date>(row, "items", "issue_date")?,
+                    due_date: text_column::<Date>(row, "items", "due_date")?,
                     balance: money(row.try_get("balance")?, currency),
                 });
             }
@@ -643,9 +636,9 @@ impl Store {
         .map(|row| {
             let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
             Ok(ActivityLine {
-                date: read_date("journal_entries", "entry_date", &row.try_get::<String, _>("entry_date")?)?,
+                date: text_column::<Date>(row, "journal_entries", "entry_date")?,
                 entry: EntryId(row.try_get("id")?),
-                kind: parse_column("journal_entries", "kind", &row.try_get::<String, _>("kind")?)?,
+                kind: text_column(row, "journal_entries", "kind")?,
                 memo: row.try_get("memo")?,
                 reference: row.try_get("reference")?,
                 amount: money(row.try_get("amount")?, currency),
@@ -690,16 +683,8 @@ impl Store {
                 let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
                 Ok(JournalLine {
                     entry: EntryId(row.try_get("id")?),
-                    date: read_date(
-                        "journal_entries",
-                        "entry_date",
-                        &row.try_get::<String, _>("entry_date")?,
-                    )?,
-                    kind: parse_column(
-                        "journal_entries",
-                        "kind",
-                        &row.try_get::<String, _>("kind")?,
-                    )?,
+                    date: text_column::<Date>(row, "journal_entries", "entry_date")?,
+                    kind: text_column(row, "journal_entries", "kind")?,
                     memo: row.try_get("memo")?,
                     reverses: row.try_get::<Option<i64>, _>("reverses_id")?.map(EntryId),
                     account: row.try_get("account")?,

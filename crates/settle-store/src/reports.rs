@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use crate::codec::{date_text, money, read_currency, read_date};
 use crate::matching::parse_ids;
+use crate::text_column;
 use crate::{Store, StoreResult};
 
 /// A stored statement with its balances.
@@ -251,11 +252,7 @@ impl Store {
                 let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
                 Ok(CashPostingRow {
                     entry_kind: row.try_get("kind")?,
-                    date: read_date(
-                        "journal_entries",
-                        "entry_date",
-                        &row.try_get::<String, _>("entry_date")?,
-                    )?,
+                    date: text_column::<Date>(row, "journal_entries", "entry_date")?,
                     amount: money(row.try_get("amount_minor")?, currency),
                     payment: PaymentId(row.try_get("payment_id")?),
                     bank_reference: row.try_get("bank_reference")?,
@@ -294,11 +291,7 @@ impl Store {
                     bank_account: row.try_get("bank_account")?,
                     customer: row.try_get("code")?,
                     amount: money(row.try_get("amount_minor")?, currency),
-                    received_on: read_date(
-                        "payments",
-                        "received_on",
-                        &row.try_get::<String, _>("received_on")?,
-                    )?,
+                    received_on: text_column::<Date>(row, "payments", "received_on")?,
                     from_statement: row.try_get::<i64, _>("from_statement")? != 0,
                     first_rule: row.try_get("first_rule")?,
                 })
@@ -339,11 +332,7 @@ impl Store {
                     invoice_open_minor: row.try_get("balance_minor")?,
                     cash: money(row.try_get("amount_minor")?, currency),
                     discount: money(row.try_get("discount_minor")?, currency),
-                    applied_on: read_date(
-                        "applications",
-                        "applied_on",
-                        &row.try_get::<String, _>("applied_on")?,
-                    )?,
+                    applied_on: text_column::<Date>(row, "applications", "applied_on")?,
                     reversed: row
                         .try_get::<Option<i64>, _>("reversal_entry_id")?
                         .is_some(),

@@ -19,8 +19,9 @@ use settle_core::reason::ReasonCode;
 use settle_core::{Currency, Date, Money};
 
 use crate::bulk::{BulkInsert, Value};
-use crate::codec::{date_text, day_number, money, now, read_currency, read_date};
+use crate::codec::{date_text, day_number, money, now, read_currency};
 use crate::documents::{DocumentRows, PreparedWrites, Writes};
+use crate::text_column;
 use crate::{Engine, StoreError, StoreResult, parse_column};
 
 pub struct Tx {
@@ -82,16 +83,12 @@ pub(crate) fn item_state(row: &sqlx::any::AnyRow) -> StoreResult<ItemState> {
     Ok(ItemState {
         id: ItemId(row.try_get("id")?),
         number: row.try_get("number")?,
-        kind: parse_column("items", "kind", &row.try_get::<String, _>("kind")?)?,
+        kind: text_column(row, "items", "kind")?,
         customer: CustomerId(row.try_get("customer_id")?),
         currency,
-        issue_date: read_date(
-            "items",
-            "issue_date",
-            &row.try_get::<String, _>("issue_date")?,
-        )?,
-        due_date: read_date("items", "due_date", &row.try_get::<String, _>("due_date")?)?,
-        terms: parse_column("items", "terms", &row.try_get::<String, _>("terms")?)?,
+        issue_date: text_column::<Date>(row, "items", "issue_date")?,
+        due_date: text_column::<Date>(row, "items", "due_date")?,
+        terms: text_column(row, "items", "terms")?,
         total: money(row.try_get("total_minor")?, currency),
         balance: money(row.try_get("balance_minor")?, currency),
     })
@@ -108,11 +105,7 @@ pub(crate) fn payment_state(row: &sqlx::any::AnyRow) -> StoreResult<PaymentState
             .try_get::<Option<i64>, _>("customer_id")?
             .map(CustomerId),
         currency,
-        received_on: read_date(
-            "payments",
-            "received_on",
-            &row.try_get::<String, _>("received_on")?,
-        )?,
+        received_on: text_column::<Date>(row, "payments", "received_on")?,
         amount: money(row.try_get("amount_minor")?, currency),
         unapplied: money(row.try_get("unapplied_minor")?, currency),
     })
@@ -127,7 +120,7 @@ pub(crate) fn customer_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
             name: row.try_get("name")?,
             email: row.try_get("email")?,
             phone: row.try_get("phone")?,
-            terms: parse_column("customers", "terms", &row.try_get::<String, _>("terms")?)?,
+            terms: text_column(row, "customers", "terms")?,
             credit_limit: row
                 .try_get::<Option<i64>, _>("credit_limit_minor")?
                 .map(|m| money(m, currency)),
@@ -135,13 +128,9 @@ pub(crate) fn customer_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
             country: row.try_get("country")?,
             tax_id: row.try_get("tax_id")?,
             billing_address: row.try_get("billing_address")?,
-            risk_class: parse_column(
-                "customers",
-                "risk_class",
-                &row.try_get::<String, _>("risk_class")?,
-            )?,
+            risk_class: text_column(row, "customers", "risk_class")?,
             sales_rep: row.try_get("sales_rep")?,
-            status: parse_column("customers", "status", &row.try_get::<String, _>("status")?)?,
+            status: text_column(row, "customers", "status")?,
             contacts: Vec::new(),
             parent: row.try_get("parent_code")?,
         },
@@ -494,8 +483,7 @@ impl Tx {
         rows.iter()
             .map(|row| {
                 let currency = read_currency("customers", &row.try_get::<String, _>("currency")?)?;
-                let terms =
-                    parse_column("customers", "terms", &row.try_get::<String, _>("terms")?)?;
+                let terms = text_column(row, "customers", "terms")?;
                 Ok((
                     row.try_get("code")?,
                     (CustomerId(row.try_get("id")?), currency, terms),
