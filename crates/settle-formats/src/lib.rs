@@ -30,8 +30,8 @@ pub use detect::detect;
 pub use error::{FormatError, Location};
 pub use options::{Checks, CustomTypeCode, ParseOptions, Parsed};
 pub use statement::{
-    AccountRef, Balance, BankFile, Direction, EntryKind, EntryStatus, Format, Party, ReferenceKind,
-    Statement, StatementLine, StructuredReference,
+    AccountRef, Balance, BankFile, Direction, EntryKind, EntryStatus, Format, LineExtras, Party,
+    ReferenceKind, Statement, StatementLine, StructuredReference,
 };
 pub use write::WriteError;
 

@@ -676,10 +676,10 @@ fn build_line(
     built.end_to_end_id = decoded.end_to_end_id;
     built.type_code = Some(type_code);
     built.payer = decoded.payer;
-    built.ultimate_payer = decoded.ultimate_payer;
+    built.ultimate_payer = decoded.ultimate_payer.map(Box::new);
     built.remittance = decoded.remittance;
     built.references = decoded.references;
-    built.return_reason = decoded.return_reason;
+    built.set_return_reason(decoded.return_reason);
 
     // Supplementary details: the rest of the first line and the lines under it.
     let supplementary = Some(field.extra)
@@ -846,7 +846,7 @@ mod tests {
         assert_eq!(lines[0].direction, Direction::Debit);
         assert!(lines[0].reversal);
         assert_eq!(lines[0].kind, EntryKind::Return);
-        assert_eq!(lines[0].return_reason.as_deref(), Some("AC04"));
+        assert_eq!(lines[0].return_reason(), Some("AC04"));
         assert_eq!(lines[1].direction, Direction::Credit);
         assert!(lines[1].reversal);
         assert_eq!(

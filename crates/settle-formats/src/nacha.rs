@@ -647,7 +647,7 @@ impl Batch {
         line.booking_date = self.effective_date;
         line.value_date = self.effective_date;
         line.bank_reference = Some(entry.trace.clone());
-        line.batch_reference = batch_reference;
+        line.set_batch_reference(batch_reference);
         line.customer_reference = entry.identification.clone();
         line.type_code = Some(format!("{:02} {}", entry.code, self.sec));
         line.payer = Party {
@@ -661,23 +661,21 @@ impl Batch {
         };
         let keep = |line: &mut StatementLine, name: &str, value: &Option<String>| {
             if let Some(value) = value {
-                line.other_references
-                    .push((name.to_string(), value.clone()));
+                line.push_other_reference(name, value.clone());
             }
         };
         keep(&mut line, "receiver name", &entry.receiver_name);
         keep(&mut line, "receiver account", &entry.account);
         keep(&mut line, "company entry description", &self.description);
         if let Some(returned) = &entry.return_addenda {
-            line.return_reason = Some(returned.reason.clone());
-            line.original_reference = returned.original_trace.clone();
+            line.set_return_reason(Some(returned.reason.clone()));
+            line.set_original_reference(returned.original_trace.clone());
             if let Some(information) = &returned.information {
                 line.remittance.push(information.clone());
             }
         }
         if let Some((code, corrected)) = &entry.change {
-            line.other_references
-                .push(("change code".into(), code.clone()));
+            line.push_other_reference("change code", code.clone());
             keep(&mut line, "corrected data", corrected);
         }
         if let Some(stated) = entry.stated_addenda
@@ -749,9 +747,9 @@ impl Batch {
                 line.references.extend(remittance.references);
                 line.remittance.extend(remittance.notes);
                 if let Some(trace) = remittance.trace {
-                    line.other_references.push(("TRN02".into(), trace));
+                    line.push_other_reference("TRN02", trace);
                 }
-                line.other_references.extend(remittance.other_references);
+                line.extend_other_references(remittance.other_references);
                 if line.payer.name.is_none() {
                     line.payer.name = remittance.payer.name;
                 }

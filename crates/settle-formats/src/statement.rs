@@ -211,8 +211,6 @@ pub struct StatementLine {
     /// (BAI2 16-record bank reference, camt `AcctSvcrRef` of the transaction or else the entry,
     /// MT940 `:61:` bank reference, NACHA trace number).
     pub bank_reference: Option<String>,
-    /// The reference of the batch this line came in, when it was one of several.
-    pub batch_reference: Option<String>,
     /// The payer's reference (BAI2 customer reference, MT940 `:61:` reference for the account
     /// owner, camt `InstrId`).
     pub customer_reference: Option<String>,
@@ -222,24 +220,38 @@ pub struct StatementLine {
     pub type_code: Option<String>,
     pub payer: Party,
     /// Whom the payer paid on behalf of, or who ultimately owes (camt `UltmtDbtr`).
-    pub ultimate_payer: Option<Party>,
+    /// Boxed because few lines have one: inline it would add a `Party`'s 96 bytes to every
+    /// line, and a large file's lines are most of a parse's memory (and of its time).
+    pub ultimate_payer: Option<Box<Party>>,
     /// Free remittance text, each piece as given (BAI2 text with its 88 continuations joined,
     /// camt `RmtInf/Ustrd`, MT940 `:86:` purpose, NACHA `RMR` and free addenda).
     pub remittance: Vec<String>,
     pub references: Vec<StructuredReference>,
-    /// For returns: the reason code the bank gave (NACHA `R01`, camt `RtrInf/Rsn`).
-    pub return_reason: Option<String>,
-    /// For returns: the reference of the original payment, when given.
-    pub original_reference: Option<String>,
     /// The line's free text exactly as the file gave it, before any decoding (BAI2 16 text and
     /// its 88 continuations one per line; MT940 `:61:` supplementary details and the `:86:`
     /// lines as they stand), so that better per-bank decoders can run later without a re-import.
     pub raw_text: Option<String>,
+    /// The fields few lines fill (batch reference, return details, further identifiers), read
+    /// with [`StatementLine::batch_reference`] and its siblings and set with their setters.
+    /// `None` until one of them is set: boxed apart, they cost a line 8 bytes instead of 96,
+    /// and a large file's lines are most of a parse's memory (and of its time).
+    pub extras: Option<Box<LineExtras>>,
+    pub location: Location,
+}
+
+/// The parts of a [`StatementLine`] that most lines leave empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineExtras {
+    /// The reference of the batch this line came in, when it was one of several.
+    pub batch_reference: Option<String>,
+    /// For returns: the reason code the bank gave (NACHA `R01`, camt `RtrInf/Rsn`).
+    pub return_reason: Option<String>,
+    /// For returns: the reference of the original payment, when given.
+    pub original_reference: Option<String>,
     /// Further identifiers the format gives that have no field of their own, as (the format's
     /// name for the field, value): camt `TxId`, `UETR`, `MndtId`; NACHA receiver name; X12 `REF`s.
     /// Kept so that matching rules can use them later without a re-import.
     pub other_references: Vec<(String, String)>,
-    pub location: Location,
 }
 
 impl StatementLine {
@@ -254,7 +266,6 @@ impl StatementLine {
             booking_date: None,
             value_date: None,
             bank_reference: None,
-            batch_reference: None,
             customer_reference: None,
             end_to_end_id: None,
             type_code: None,
@@ -262,11 +273,78 @@ impl StatementLine {
             ultimate_payer: None,
             remittance: Vec::new(),
             references: Vec::new(),
-            return_reason: None,
-            original_reference: None,
             raw_text: None,
-            other_references: Vec::new(),
+            extras: None,
             location,
+        }
+    }
+
+    /// The reference of the batch this line came in, when it was one of several.
+    pub fn batch_reference(&self) -> Option<&str> {
+        self.extras.as_ref()?.batch_reference.as_deref()
+    }
+
+    /// For returns: the reason code the bank gave (NACHA `R01`, camt `RtrInf/Rsn`).
+    pub fn return_reason(&self) -> Option<&str> {
+        self.extras.as_ref()?.return_reason.as_deref()
+    }
+
+    /// For returns: the reference of the original payment, when given.
+    pub fn original_reference(&self) -> Option<&str> {
+        self.extras.as_ref()?.original_reference.as_deref()
+    }
+
+    /// Further identifiers as (the format's name for the field, value); see [`LineExtras`].
+    pub fn other_references(&self) -> &[(String, String)] {
+        match &self.extras {
+            Some(extras) => &extras.other_references,
+            None => &[],
+        }
+    }
+
+    pub fn set_batch_reference(&mut self, reference: Option<String>) {
+        if let Some(extras) = self.extras_for(reference.is_some()) {
+            extras.batch_reference = reference;
+        }
+    }
+
+    pub fn set_return_reason(&mut self, reason: Option<String>) {
+        if let Some(extras) = self.extras_for(reason.is_some()) {
+            extras.return_reason = reason;
+        }
+    }
+
+    pub fn set_original_reference(&mut self, reference: Option<String>) {
+        if let Some(extras) = self.extras_for(reference.is_some()) {
+            extras.original_reference = reference;
+        }
+    }
+
+    /// Adds a further identifier under the format's name for its field.
+    pub fn push_other_reference(&mut self, name: impl Into<String>, value: String) {
+        self.extras
+            .get_or_insert_default()
+            .other_references
+            .push((name.into(), value));
+    }
+
+    /// Adds further identifiers; an empty list leaves the line as it is.
+    pub fn extend_other_references(
+        &mut self,
+        references: impl IntoIterator<Item = (String, String)>,
+    ) {
+        for (name, value) in references {
+            self.push_other_reference(name, value);
+        }
+    }
+
+    /// The extras to write to: made when there is something to store, so that a line
+    /// without any keeps `extras` at `None` (and compares equal to one never touched).
+    fn extras_for(&mut self, storing: bool) -> Option<&mut LineExtras> {
+        if storing {
+            Some(self.extras.get_or_insert_default())
+        } else {
+            self.extras.as_deref_mut()
         }
     }
 

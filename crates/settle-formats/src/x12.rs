@@ -335,9 +335,9 @@ fn line_of(remittance: Remittance, total: Money, location: Location) -> Statemen
     line.payer = remittance.payer;
     line.remittance = remittance.notes;
     line.references = remittance.references;
-    line.other_references = remittance.other_references;
+    line.extend_other_references(remittance.other_references);
     if let Some(name) = remittance.payee.name {
-        line.other_references.push(("N1*PE".into(), name));
+        line.push_other_reference("N1*PE", name);
     }
     line
 }

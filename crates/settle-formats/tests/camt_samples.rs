@@ -314,10 +314,10 @@ fn returns_carry_their_reason_and_original_reference() {
     assert_eq!(file.version.as_deref(), Some("camt.053.001.14"));
     let lines = &file.statements[0].lines;
     assert_eq!(lines[0].kind, EntryKind::Return);
-    assert_eq!(lines[0].return_reason.as_deref(), Some("AC04"));
-    assert_eq!(lines[0].original_reference.as_deref(), Some("E2E-0001"));
+    assert_eq!(lines[0].return_reason(), Some("AC04"));
+    assert_eq!(lines[0].original_reference(), Some("E2E-0001"));
     assert_eq!(lines[0].payer.name.as_deref(), Some("Globex SA"));
-    assert_eq!(lines[1].return_reason.as_deref(), Some("AC06"));
+    assert_eq!(lines[1].return_reason(), Some("AC06"));
     assert_eq!(lines[2].kind, EntryKind::Disbursement);
 }
 
@@ -329,7 +329,7 @@ fn notification_batch_splits_into_transactions_with_uetr() {
     .unwrap();
     let line = &file.statements[0].lines[0];
     assert!(
-        line.other_references
+        line.other_references()
             .contains(&("UETR".into(), "255ae394-9965-4438-ac86-f406feada396".into()))
     );
     let file = camt::parse(&common::sample(

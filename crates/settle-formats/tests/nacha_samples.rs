@@ -337,18 +337,15 @@ fn returns_keep_reason_and_original_trace() {
     let file = nacha::parse(&common::sample("nacha/moov-ach__issues_issue702.ach")).unwrap();
     let returned = &file.statements[0].lines[0];
     assert_eq!(returned.kind, EntryKind::Return);
-    assert_eq!(returned.return_reason.as_deref(), Some("R04"));
-    assert_eq!(
-        returned.original_reference.as_deref(),
-        Some("101206100000001")
-    );
+    assert_eq!(returned.return_reason(), Some("R04"));
+    assert_eq!(returned.original_reference(), Some("101206100000001"));
     assert_eq!(returned.direction, Direction::Credit);
     let debit_return = &file.statements[1].lines[0];
     assert_eq!(
         (debit_return.direction, debit_return.kind),
         (Direction::Debit, EntryKind::Return)
     );
-    assert_eq!(debit_return.return_reason.as_deref(), Some("R03"));
+    assert_eq!(debit_return.return_reason(), Some("R03"));
 }
 
 #[test]

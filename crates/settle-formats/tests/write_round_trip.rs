@@ -144,7 +144,7 @@ fn assert_bai2_line(written: &StatementLine, read: &StatementLine, as_of: Date) 
     assert_eq!(read.end_to_end_id, None);
     assert!(!read.reversal);
     assert!(read.references.is_empty());
-    assert_eq!(read.return_reason, None);
+    assert_eq!(read.return_reason(), None);
 }
 
 fn assert_bai2_statement(written: &Statement, read: &Statement) {
@@ -338,7 +338,7 @@ fn bai2_limits_are_documented_not_hidden() {
     let mut reversal = line(10_00, Currency::USD, Direction::Debit, EntryKind::Return);
     reversal.reversal = true;
     reversal.end_to_end_id = Some("E2E-1".into());
-    reversal.return_reason = Some("AC04".into());
+    reversal.set_return_reason(Some("AC04".into()));
     reversal.payer.bank_id = Some("DEUTDEFF".into());
     let payment_out = line(
         1_00,
@@ -375,7 +375,7 @@ fn bai2_limits_are_documented_not_hidden() {
     // No reversal flag, end-to-end id, return reason or payer's bank in BAI2.
     assert!(!lines[0].reversal);
     assert_eq!(lines[0].end_to_end_id, None);
-    assert_eq!(lines[0].return_reason, None);
+    assert_eq!(lines[0].return_reason(), None);
     assert_eq!(lines[0].payer.bank_id, None);
     // Kinds BAI2's type codes cannot name come back as the nearest one.
     assert_eq!(lines[1].kind, EntryKind::Return);
@@ -481,7 +481,7 @@ fn assert_camt_line(written: &StatementLine, read: &StatementLine) {
     );
     assert_eq!(read.end_to_end_id, written.end_to_end_id, "{context}");
     assert_eq!(read.payer, written.payer, "{context}");
-    let named = |p: &Option<Party>| p.as_ref().and_then(|p| p.name.clone());
+    let named = |p: &Option<Box<Party>>| p.as_ref().and_then(|p| p.name.clone());
     assert_eq!(
         named(&read.ultimate_payer),
         named(&written.ultimate_payer),
@@ -495,7 +495,7 @@ fn assert_camt_line(written: &StatementLine, read: &StatementLine) {
     );
     assert!(read.remittance.iter().all(|p| p.chars().count() <= 140));
     assert_eq!(read.references, written.references, "{context}");
-    assert_eq!(read.return_reason, written.return_reason, "{context}");
+    assert_eq!(read.return_reason(), written.return_reason(), "{context}");
 }
 
 fn assert_camt_statement(written: &Statement, read: &Statement) {
@@ -548,10 +548,10 @@ fn camt_lines(currency: Currency, day: Date) -> Vec<StatementLine> {
         bank_id: Some("COBADEFFXXX".into()),
         id: Some("DE-ORG-42".into()),
     };
-    sepa.ultimate_payer = Some(Party {
+    sepa.ultimate_payer = Some(Box::new(Party {
         name: Some("Société Générale d'Électricité".into()),
         ..Party::default()
-    });
+    }));
     sepa.remittance = vec![
         "Rechnung 1001 und 1002, abzüglich Gutschrift 77; vielen Dank für die gute \
          Zusammenarbeit im vergangenen Jahr, wir freuen uns auf weitere gemeinsame Projekte \
@@ -612,7 +612,7 @@ fn camt_lines(currency: Currency, day: Date) -> Vec<StatementLine> {
     let mut returned = dated(line(1_234_56, currency, Debit, EntryKind::Return));
     returned.bank_reference = Some("RET-2024-1".into());
     returned.end_to_end_id = Some("E2E-INV-1001".into());
-    returned.return_reason = Some("AC04".into());
+    returned.set_return_reason(Some("AC04".into()));
     returned.payer = party("Müller & Söhne", "DE89370400440532013000");
 
     let mut reversed = dated(line(99_00, currency, Debit, EntryKind::Return));
@@ -706,7 +706,7 @@ fn camt053_round_trip_of_every_kind_in_several_currencies() {
     assert_eq!(lines[0].type_code.as_deref(), Some("PMNT/RCDT/ESCT"));
     assert_eq!(lines[6].type_code.as_deref(), Some("PMNT/CCRD/CHRG"));
     // A return's original reference is its end-to-end id, as the reader finds it.
-    assert_eq!(lines[1].original_reference.as_deref(), Some("E2E-INV-1001"));
+    assert_eq!(lines[1].original_reference(), Some("E2E-INV-1001"));
 }
 
 #[test]
@@ -727,7 +727,7 @@ fn camt053_keeps_foreign_type_codes_as_proprietary() {
     let line = &read.statements[0].lines[0];
     assert_eq!(line.type_code.as_deref(), Some("PMNT/RCDT/ESCT"));
     assert_eq!(
-        line.other_references,
+        line.other_references(),
         vec![("BkTxCd/Prtry/Cd".to_string(), "165".to_string())]
     );
 }
@@ -741,7 +741,7 @@ fn camt053_limits_are_documented_not_hidden() {
         Direction::Credit,
         EntryKind::CustomerPayment,
     );
-    batch_member.batch_reference = Some("BATCH-1".into());
+    batch_member.set_batch_reference(Some("BATCH-1".into()));
     batch_member.end_to_end_id = Some("NOTPROVIDED".into());
     let mut reversed_fee = line(5, Currency::EUR, Direction::Debit, EntryKind::BankFee);
     reversed_fee.reversal = true;
@@ -772,7 +772,7 @@ fn camt053_limits_are_documented_not_hidden() {
     assert_eq!((statement.from_date, statement.to_date), (None, None));
     let lines = &statement.lines;
     // One `Ntry` per line: no batches; the placeholder end-to-end id is dropped by the reader.
-    assert_eq!(lines[0].batch_reference, None);
+    assert_eq!(lines[0].batch_reference(), None);
     assert_eq!(lines[0].end_to_end_id, None);
     // The reader takes every reversed debit for a return, and no code makes a debit a
     // customer payment.
@@ -1038,14 +1038,16 @@ fn camt_line(currency: Currency) -> impl Strategy<Value = StatementLine> {
                     account,
                     id: None,
                 };
-                line.ultimate_payer = ultimate.map(|name| Party {
-                    name: Some(name),
-                    ..Party::default()
+                line.ultimate_payer = ultimate.map(|name| {
+                    Box::new(Party {
+                        name: Some(name),
+                        ..Party::default()
+                    })
                 });
                 line.remittance = remittance;
                 line.references = references;
                 // Only a return carries its reason (`RtrInf`).
-                line.return_reason = reason.filter(|_| kind == EntryKind::Return);
+                line.set_return_reason(reason.filter(|_| kind == EntryKind::Return));
                 line
             },
         )

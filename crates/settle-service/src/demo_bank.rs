@@ -149,11 +149,11 @@ pub(crate) async fn bank_day(
             day,
             "RETURNED ITEM NSF",
         );
-        line.return_reason = Some("R01".to_string());
+        line.set_return_reason(Some("R01".to_string()));
         // BAI2 has no field of its own for the original item: banks put its reference in the
         // customer-reference field of the return's 16 record.
         line.customer_reference = Some(returned.bank_reference.clone());
-        line.original_reference = Some(returned.bank_reference);
+        line.set_original_reference(Some(returned.bank_reference));
         usd_lines.push(line);
     }
     eur_lines.push(other_line(

@@ -244,8 +244,7 @@ impl EntryDraft {
         if code.domain.is_some()
             && let Some(proprietary) = &code.proprietary
         {
-            line.other_references
-                .push(("BkTxCd/Prtry/Cd".into(), proprietary.clone()));
+            line.push_other_reference("BkTxCd/Prtry/Cd", proprietary.clone());
         }
         let entry_reference = self.account_servicer_reference.clone();
         if batch {
@@ -253,17 +252,16 @@ impl EntryDraft {
                 .account_servicer_reference
                 .clone()
                 .or_else(|| entry_reference.clone());
-            line.batch_reference = entry_reference;
+            line.set_batch_reference(entry_reference);
         } else {
             line.bank_reference = entry_reference.or(draft.account_servicer_reference.clone());
         }
         line.customer_reference = draft.instruction_id;
         line.end_to_end_id = draft.end_to_end_id;
         if let Some(entry_reference) = &self.entry_reference {
-            line.other_references
-                .push(("NtryRef".into(), entry_reference.clone()));
+            line.push_other_reference("NtryRef", entry_reference.clone());
         }
-        line.other_references.extend(draft.other_references);
+        line.extend_other_references(draft.other_references);
         let (mut counterparty, mut ultimate, other_side) = match direction {
             Direction::Credit => (draft.debtor, draft.ultimate_debtor, draft.creditor),
             Direction::Debit => (draft.creditor, draft.ultimate_creditor, draft.debtor),
@@ -274,7 +272,7 @@ impl EntryDraft {
         }
         line.payer = std::mem::take(&mut counterparty).into_party();
         if !ultimate.is_empty() {
-            line.ultimate_payer = Some(std::mem::take(&mut ultimate).into_party());
+            line.ultimate_payer = Some(Box::new(std::mem::take(&mut ultimate).into_party()));
         }
         line.remittance = draft.remittance;
         if !batch && let Some(info) = &self.additional_info {
@@ -282,11 +280,12 @@ impl EntryDraft {
         }
         line.references = draft.references;
         if draft.has_return_info {
-            line.return_reason = draft.return_reason;
-            line.original_reference = line
+            line.set_return_reason(draft.return_reason);
+            let original = line
                 .end_to_end_id
                 .clone()
                 .or_else(|| line.customer_reference.clone());
+            line.set_original_reference(original);
         }
         line
     }

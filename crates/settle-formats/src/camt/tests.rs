@@ -49,7 +49,7 @@ fn a_batch_entry_becomes_one_line_per_transaction() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0].amount.minor(), 10_000);
     assert_eq!(lines[0].bank_reference.as_deref(), Some("TX-A"));
-    assert_eq!(lines[0].batch_reference.as_deref(), Some("BATCH-1"));
+    assert_eq!(lines[0].batch_reference(), Some("BATCH-1"));
     assert_eq!(lines[0].end_to_end_id, None, "NOTPROVIDED is a placeholder");
     assert_eq!(lines[0].remittance, ["INV-1", "INV-2"]);
     assert_eq!(lines[1].amount.minor(), 20_000);

@@ -297,7 +297,7 @@ fn write_entry(xml: &mut Xml, line: &StatementLine, currency: Currency) -> Resul
         ));
     }
     let other = |name: &str| {
-        line.other_references
+        line.other_references()
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
@@ -383,10 +383,7 @@ fn write_entry(xml: &mut Xml, line: &StatementLine, currency: Currency) -> Resul
     write_parties(xml, line)?;
     write_remittance(xml, line)?;
     if line.kind == EntryKind::Return
-        && let Some(reason) = line
-            .return_reason
-            .as_deref()
-            .filter(|r| !r.trim().is_empty())
+        && let Some(reason) = line.return_reason().filter(|r| !r.trim().is_empty())
     {
         xml.open("RtrInf");
         xml.open("Rsn");
@@ -585,7 +582,7 @@ fn write_document_amounts(
 /// The line's own ISO code when the reader gets the line's kind back from it, else the
 /// usual code for the kind and direction.
 fn bank_transaction_code(line: &StatementLine) -> BankTransactionCode {
-    let has_return_info = line.kind == EntryKind::Return && line.return_reason.is_some();
+    let has_return_info = line.kind == EntryKind::Return && line.return_reason().is_some();
     let own = line.type_code.as_deref().and_then(structured_code);
     if let Some(own) = own
         && entry_kind(&own, line.direction, line.reversal, has_return_info) == line.kind

@@ -502,9 +502,9 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
     })?;
     let mut original = None;
     for reference in [
-        &line.original_reference,
-        &line.end_to_end_id,
-        &line.customer_reference,
+        line.original_reference(),
+        line.end_to_end_id.as_deref(),
+        line.customer_reference.as_deref(),
     ]
     .into_iter()
     .flatten()
@@ -579,8 +579,8 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
         .entry(entity, receipt)
         .await?
         .ok_or_else(|| not_found(format!("entry {receipt}")))?;
-    let code = return_reason_code(line.return_reason.as_deref(), &line.remittance);
-    let reason = line.return_reason.as_deref().unwrap_or("returned");
+    let code = return_reason_code(line.return_reason(), &line.remittance);
+    let reason = line.return_reason().unwrap_or("returned");
     let reversal = entry.reversal(
         receipt,
         date.max(entry.date),
@@ -698,7 +698,7 @@ fn stored_line(
         booking_date: line.booking_date,
         value_date: line.value_date,
         bank_reference: reference.to_string(),
-        batch_reference: text(&line.batch_reference),
+        batch_reference: line.batch_reference().unwrap_or_default().to_string(),
         customer_reference: text(&line.customer_reference),
         end_to_end_id: text(&line.end_to_end_id),
         type_code: text(&line.type_code),
@@ -707,8 +707,8 @@ fn stored_line(
         payer_bank: text(&line.payer.bank_id),
         remittance: line.remittance.join("\n"),
         structured: structured_json(line),
-        return_reason: text(&line.return_reason),
-        original_reference: text(&line.original_reference),
+        return_reason: line.return_reason().unwrap_or_default().to_string(),
+        original_reference: line.original_reference().unwrap_or_default().to_string(),
         outcome: booked.outcome.as_str(),
         payment: booked.payment,
         reversed_applications: booked.reversed.clone(),
