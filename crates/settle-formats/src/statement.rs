@@ -306,18 +306,21 @@ impl StatementLine {
         if let Some(extras) = self.extras_for(reference.is_some()) {
             extras.batch_reference = reference;
         }
+        self.drop_empty_extras();
     }
 
     pub fn set_return_reason(&mut self, reason: Option<String>) {
         if let Some(extras) = self.extras_for(reason.is_some()) {
             extras.return_reason = reason;
         }
+        self.drop_empty_extras();
     }
 
     pub fn set_original_reference(&mut self, reference: Option<String>) {
         if let Some(extras) = self.extras_for(reference.is_some()) {
             extras.original_reference = reference;
         }
+        self.drop_empty_extras();
     }
 
     /// Adds a further identifier under the format's name for its field.
@@ -338,6 +341,18 @@ impl StatementLine {
         }
     }
 
+    /// A line whose extras were all cleared again keeps none, so that it compares equal to a
+    /// line that never had any.
+    fn drop_empty_extras(&mut self) {
+        if self
+            .extras
+            .as_deref()
+            .is_some_and(|extras| *extras == LineExtras::default())
+        {
+            self.extras = None;
+        }
+    }
+
     /// The extras to write to: made when there is something to store, so that a line
     /// without any keeps `extras` at `None` (and compares equal to one never touched).
     fn extras_for(&mut self, storing: bool) -> Option<&mut LineExtras> {
@@ -354,5 +369,46 @@ impl StatementLine {
             Direction::Credit => self.amount.minor(),
             Direction::Debit => -self.amount.minor(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line() -> StatementLine {
+        let usd = Currency::from_code("USD").unwrap();
+        StatementLine::new(
+            Money::new(100, usd),
+            Direction::Credit,
+            EntryKind::CustomerPayment,
+            Location::Line(1),
+        )
+    }
+
+    #[test]
+    fn rare_fields_live_apart_and_a_cleared_line_equals_an_untouched_one() {
+        let mut returned = line();
+        returned.set_return_reason(Some("R01".to_string()));
+        returned.set_original_reference(Some("BNK1".to_string()));
+        returned.push_other_reference("TxId", "T-9".to_string());
+        assert_eq!(returned.return_reason(), Some("R01"));
+        assert_eq!(returned.original_reference(), Some("BNK1"));
+        assert_eq!(
+            returned.other_references(),
+            &[("TxId".to_string(), "T-9".to_string())]
+        );
+        assert_eq!(line().batch_reference(), None);
+        assert!(line().other_references().is_empty());
+
+        let mut cleared = line();
+        cleared.set_batch_reference(Some("B-7".to_string()));
+        cleared.set_batch_reference(None);
+        assert_eq!(cleared, line());
+        assert!(cleared.extras.is_none());
+        // Clearing a field never set makes nothing either.
+        let mut untouched = line();
+        untouched.set_return_reason(None);
+        assert!(untouched.extras.is_none());
     }
 }
