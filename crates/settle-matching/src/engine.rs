@@ -728,12 +728,7 @@ impl MatchIndex {
         if key.len() < 3 {
             return exact;
         }
-        let numbered = self
-            .number_lengths
-            .may_have(key.len())
-            .then(|| self.by_number.get(key))
-            .flatten();
-        if let Some(items) = numbered {
+        if let Some(items) = self.by_number.get(key) {
             let points = if structured {
                 points::STRUCTURED_EXACT
             } else {
@@ -745,12 +740,7 @@ impl MatchIndex {
                     .map(|i| (*i, points, format!("is invoice {}", number(*i)))),
             );
         }
-        let purchase_order = self
-            .po_lengths
-            .may_have(key.len())
-            .then(|| self.by_po.get(key))
-            .flatten();
-        if let Some(items) = purchase_order {
+        if let Some(items) = self.by_po.get(key) {
             exact.extend(items.iter().map(|i| {
                 let po = &self.items[*i].po_number;
                 let customer = self.items[*i].customer;
@@ -807,7 +797,7 @@ impl MatchIndex {
         let number = |item: ItemIndex| self.items[item].number.as_str();
         let mut found: Vec<(ItemIndex, i32, String)> = Vec::new();
         // Folding and swapping keep a key's length: no number that long, nothing to find.
-        let same_length = self.number_lengths.may_have(key.len());
+        let same_length = self.by_number.has_length(key.len());
         if same_length && let Some(items) = self.by_folded.get(&folded_key(key)) {
             found.extend(items.iter().map(|i| {
                 (

@@ -18,7 +18,7 @@ pub(crate) type ItemIndex = usize;
 pub struct MatchIndex {
     pub(crate) items: Vec<OpenItem>,
     /// Invoice number keys → items.
-    pub(crate) by_number: FastMap<String, Vec<ItemIndex>>,
+    pub(crate) by_number: KeyTable,
     /// The same keys with OCR confusions folded.
     pub(crate) by_folded: FastMap<String, Vec<ItemIndex>>,
     /// The numbers' digits alone, for references whose prefix the payer dropped.
@@ -26,11 +26,7 @@ pub struct MatchIndex {
     /// Number keys in order, for references the bank truncated.
     pub(crate) number_prefixes: BTreeMap<String, Vec<ItemIndex>>,
     /// Purchase-order keys → items.
-    pub(crate) by_po: FastMap<String, Vec<ItemIndex>>,
-    /// The lengths number and purchase-order keys have: remittance text is mostly words that
-    /// cannot be either, and a probe of a length no key has is answered without hashing.
-    pub(crate) number_lengths: KeyLengths,
-    pub(crate) po_lengths: KeyLengths,
+    pub(crate) by_po: KeyTable,
     /// Open amounts (minor units) → items, for cash no reference or payer places.
     pub(crate) by_amount: FastMap<i64, Vec<ItemIndex>>,
     /// Each customer's open items, oldest due first.
@@ -51,17 +47,45 @@ pub struct MatchIndex {
     pub(crate) learning: LearningIndex,
 }
 
-/// A set of key lengths (lengths from 127 on share one member, so it never says no wrongly).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct KeyLengths(u128);
+/// Reference keys → items, knowing which key lengths it holds: remittance text is mostly words
+/// that are no invoice or purchase-order number, and a probe of a length no key has is answered
+/// without hashing.
+#[derive(Default)]
+pub(crate) struct KeyTable {
+    map: FastMap<String, Vec<ItemIndex>>,
+    /// Bit n set when some key is n bytes long (keys from 127 bytes on share the last bit, so
+    /// the set never says no wrongly).
+    lengths: u128,
+}
 
-impl KeyLengths {
-    fn add(&mut self, length: usize) {
-        self.0 |= 1u128 << length.min(127);
+impl KeyTable {
+    fn with_capacity(capacity: usize) -> Self {
+        KeyTable {
+            map: FastMap::with_capacity_and_hasher(capacity, Default::default()),
+            lengths: 0,
+        }
     }
 
-    pub(crate) fn may_have(self, length: usize) -> bool {
-        self.0 & (1u128 << length.min(127)) != 0
+    fn insert(&mut self, key: String, item: ItemIndex) {
+        self.lengths |= Self::bit(key.len());
+        self.map.entry(key).or_default().push(item);
+    }
+
+    fn bit(length: usize) -> u128 {
+        1u128 << length.min(127)
+    }
+
+    /// Whether some key has this length.
+    pub(crate) fn has_length(&self, length: usize) -> bool {
+        self.lengths & Self::bit(length) != 0
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Vec<ItemIndex>> {
+        if self.has_length(key.len()) {
+            self.map.get(key)
+        } else {
+            None
+        }
     }
 }
 
@@ -77,13 +101,11 @@ const MAX_CUSTOMERS_PER_WORD: usize = 50;
 impl MatchIndex {
     pub fn build(items: Vec<OpenItem>, customers: &[CustomerInfo], payers: &[KnownPayer]) -> Self {
         let mut index = MatchIndex {
-            by_number: FastMap::with_capacity_and_hasher(items.len(), Default::default()),
+            by_number: KeyTable::with_capacity(items.len()),
             by_folded: FastMap::with_capacity_and_hasher(items.len(), Default::default()),
             by_digits: FastMap::with_capacity_and_hasher(items.len(), Default::default()),
             number_prefixes: BTreeMap::new(),
-            by_po: FastMap::default(),
-            number_lengths: KeyLengths::default(),
-            po_lengths: KeyLengths::default(),
+            by_po: KeyTable::default(),
             by_amount: FastMap::default(),
             by_customer: FastMap::default(),
             customers: FastMap::with_capacity_and_hasher(customers.len(), Default::default()),
@@ -114,12 +136,10 @@ impl MatchIndex {
                 .entry(key.clone())
                 .or_default()
                 .push(position);
-            index.number_lengths.add(key.len());
-            index.by_number.entry(key).or_default().push(position);
+            index.by_number.insert(key, position);
             let po = reference_key(&item.po_number);
             if po.len() >= 3 {
-                index.po_lengths.add(po.len());
-                index.by_po.entry(po).or_default().push(position);
+                index.by_po.insert(po, position);
             }
             index
                 .by_customer

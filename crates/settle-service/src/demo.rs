@@ -557,13 +557,14 @@ pub async fn build(
                 method,
             } => {
                 reference += 1;
+                let bank_reference = format!("BNK{:08}", 10_000_000 + reference * 7);
                 let request = PaymentRequest {
                     customer: Some(customers[customer].code.clone()),
                     amount: amount.to_decimal_string(),
                     currency: Some(amount.currency()),
                     received_on: day,
                     method,
-                    bank_reference: format!("BNK{:08}", 10_000_000 + reference * 7),
+                    bank_reference: bank_reference.clone(),
                     bank_account: "OPERATING".to_string(),
                     payer_name: String::new(),
                     // Some customers always pay from the same account: matching learns it.
@@ -592,7 +593,7 @@ pub async fn build(
                 }
                 if amount.currency() == Currency::USD && day > add(options.as_of, -10) {
                     returnable = Some(ReturnedPayment {
-                        bank_reference: format!("BNK{:08}", 10_000_000 + reference * 7),
+                        bank_reference,
                         amount,
                     });
                 }
