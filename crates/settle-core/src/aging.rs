@@ -126,7 +126,7 @@ pub struct AgingItem {
 }
 
 /// One customer's (in one currency) aging.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgingRow {
     /// `None` on a currency's total row.
     pub customer: Option<CustomerId>,
@@ -165,7 +165,7 @@ pub struct OpenCredit {
     pub amount: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgingReport {
     pub as_of: Date,
     pub labels: Vec<String>,

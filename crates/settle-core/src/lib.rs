@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod aging;
+pub mod close;
 pub mod contact;
 pub mod currency;
 pub mod customer;
@@ -17,6 +18,7 @@ pub mod ledger;
 pub mod match_metrics;
 pub mod money;
 pub mod payment;
+pub mod period;
 pub mod reason;
 pub mod reconciliation;
 pub mod terms;

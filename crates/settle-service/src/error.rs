@@ -61,6 +61,14 @@ pub enum ServiceError {
     Conflict { what: String, differences: String },
     #[error("{0}")]
     Refused(String),
+    #[error("refused: {0}")]
+    PeriodClosed(#[from] settle_core::period::PeriodClosed),
+    #[error("{0}")]
+    Period(#[from] settle_core::period::PeriodError),
+    #[error("refused: {0}")]
+    CloseRefused(#[from] settle_core::period::CloseRefused),
+    #[error("not permitted: {0}")]
+    NotPermitted(String),
 }
 
 /// How many bad rows an error message lists before it only counts the rest.

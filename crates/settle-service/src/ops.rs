@@ -68,12 +68,29 @@ async fn payment(tx: &mut Tx, settle: &Settle, id: PaymentId) -> ServiceResult<P
         .ok_or_else(|| not_found(format!("payment {id}")))
 }
 
+/// Refuses a posting dated inside a closed period.
+pub(crate) async fn check_postable(tx: &mut Tx, settle: &Settle, date: Date) -> ServiceResult<()> {
+    let entity = settle.entity().id;
+    match tx.period_lock(entity).await? {
+        Some(lock) if date <= lock.through => {
+            let calendar = tx.calendar(entity).await?;
+            Err(
+                settle_core::period::check_open(Some(&lock), &calendar, date)
+                    .expect_err("the date lies inside the lock")
+                    .into(),
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Checks and books one entry in the entity's functional currency.
 pub(crate) async fn book(
     tx: &mut Tx,
     settle: &Settle,
     entry: JournalEntry,
 ) -> ServiceResult<EntryId> {
+    check_postable(tx, settle, entry.date).await?;
     let entry = entry.in_functional(settle.entity().functional_currency);
     debug_assert_eq!(entry.check_balanced(), Ok(()));
     entry
@@ -734,6 +751,7 @@ async fn issue(
         Some(id) => id,
         None => ItemId(tx.allocate_items(1).await?),
     };
+    check_postable(tx, settle, document.issue_date).await?;
     let chart = tx.chart(entity).await?;
     let entry = events::issue_document(&chart, item_id, &document)?
         .in_functional(settle.entity().functional_currency);

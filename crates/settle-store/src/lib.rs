@@ -9,6 +9,7 @@
 
 mod bank;
 mod bulk;
+mod close;
 mod codec;
 mod customers;
 mod documents;
@@ -28,6 +29,10 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
+pub use close::{
+    AgingSnapshotRow, OpenDisputeRow, OpenSuggestionRow, PeriodCloseRow, PeriodLogRow,
+    ReserveRunRow, SnapshotItem, SpecificReserveRow, UnappliedAtRow, UserRow,
+};
 pub use customers::ContactLogRow;
 pub use documents::{DocumentRows, PreparedWrites};
 pub use learning::{

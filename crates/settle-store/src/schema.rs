@@ -385,6 +385,107 @@ CREATE TABLE contact_log (
 CREATE INDEX contact_log_customer ON contact_log (entity_id, customer_id, occurred_at);
 "#,
     },
+    Migration {
+        version: 5,
+        description: "month-end close: fiscal periods, the period lock, close log, users and roles, frozen agings, bad-debt reserves",
+        sql: r#"
+CREATE TABLE fiscal_periods (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    name TEXT NOT NULL,
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    PRIMARY KEY (entity_id, name)
+);
+CREATE TABLE period_locks (
+    entity_id {int} PRIMARY KEY REFERENCES entities (id),
+    period TEXT,
+    through TEXT,
+    changed_at TEXT
+);
+INSERT INTO period_locks (entity_id) SELECT id FROM entities;
+CREATE TABLE period_closes (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    period TEXT NOT NULL,
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    closed_at TEXT NOT NULL,
+    closed_by TEXT NOT NULL,
+    checklist TEXT NOT NULL,
+    PRIMARY KEY (entity_id, period)
+);
+CREATE TABLE period_log (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    period TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('close', 'reopen', 'calendar')),
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE users (
+    id {pk},
+    name TEXT NOT NULL UNIQUE,
+    full_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'clerk', 'collector', 'sales', 'auditor')),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE aging_snapshots (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    period TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    taken_at TEXT NOT NULL,
+    report TEXT NOT NULL,
+    items {int} NOT NULL,
+    checksum TEXT NOT NULL,
+    PRIMARY KEY (entity_id, period)
+);
+CREATE TABLE aging_snapshot_items (
+    entity_id {int} NOT NULL,
+    period TEXT NOT NULL,
+    line_no {int} NOT NULL,
+    customer_code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    number TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    issue_date TEXT NOT NULL,
+    due_date TEXT NOT NULL,
+    days_past {int} NOT NULL,
+    bucket TEXT NOT NULL,
+    balance_minor {int} NOT NULL,
+    PRIMARY KEY (entity_id, period, line_no)
+){without_rowid};
+CREATE TABLE specific_reserves (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    reason TEXT NOT NULL,
+    effective_on TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX specific_reserves_customer ON specific_reserves (entity_id, customer_id, currency, effective_on);
+CREATE TABLE reserve_runs (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    period TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    method TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    required_minor {int} NOT NULL,
+    previous_minor {int} NOT NULL,
+    adjustment_minor {int} NOT NULL,
+    entry_id {int} REFERENCES journal_entries (id),
+    detail TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX reserve_runs_period ON reserve_runs (entity_id, period);
+ALTER TABLE adjustments ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

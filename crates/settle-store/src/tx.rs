@@ -27,6 +27,8 @@ use crate::{Engine, StoreError, StoreResult, parse_column};
 pub struct Tx {
     conn: TxConnection,
     pub(crate) engine: Engine,
+    /// The period lock as read (and share-locked) once in this transaction.
+    pub(crate) period_lock: Option<Option<settle_core::period::Lock>>,
 }
 
 /// Where a transaction runs.
@@ -177,6 +179,7 @@ impl Tx {
         Tx {
             conn: TxConnection::Pooled(tx),
             engine,
+            period_lock: None,
         }
     }
 
@@ -185,6 +188,7 @@ impl Tx {
         Tx {
             conn: TxConnection::Detached(conn),
             engine,
+            period_lock: None,
         }
     }
 
@@ -264,6 +268,7 @@ impl Tx {
         for account in ChartOfAccounts::default().accounts() {
             self.put_account(id, account).await?;
         }
+        self.set_period_lock(id, None).await?;
         Ok(EntityRow {
             id,
             code: code.to_string(),

@@ -212,6 +212,8 @@ struct InvoiceRows {
     customers: CustomerDefaults,
     basis: AmountBasis,
     seen: HashMap<String, u64>,
+    /// The books are closed through this day: an invoice dated inside is a bad row.
+    lock: Option<(settle_core::period::Lock, settle_core::period::Calendar)>,
 }
 
 impl InvoiceRows {
@@ -227,6 +229,16 @@ impl InvoiceRows {
             &self.customers,
             self.basis,
         )?;
+        if let Some((lock, calendar)) = &self.lock
+            && let Err(closed) =
+                settle_core::period::check_open(Some(lock), calendar, document.issue_date)
+        {
+            return Err(vec![self.columns.error(
+                line,
+                "issue_date",
+                closed.to_string(),
+            )]);
+        }
         if let Some(first) = self.seen.get(&document.number) {
             return Err(vec![self.columns.error(
                 line,
@@ -370,6 +382,10 @@ impl Settle {
             Err(already_imported) => return Ok(already_imported),
         };
         let customers = tx.customer_defaults(entity).await?;
+        let lock = match tx.period_lock(entity).await? {
+            Some(lock) => Some((lock, tx.calendar(entity).await?)),
+            None => None,
+        };
         let chart = tx.chart(entity).await?;
         let functional = self.entity().functional_currency;
         let check_stored = tx.has_items(entity).await?;
@@ -386,6 +402,7 @@ impl Settle {
             customers,
             basis: options.amount_basis,
             seen: HashMap::with_capacity(rows_estimate.clamp(0, 1 << 24) as usize),
+            lock,
         };
         let total = file.bytes.len() as u64;
         let mut errors: Vec<RowError> = Vec::new();
