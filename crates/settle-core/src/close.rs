@@ -3,12 +3,12 @@
 //! blocks the close; a blocking item can be waived only with a reason, which stays on record.
 
 use jiff::civil::{Date, Weekday};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Money;
 use crate::period::Period;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Ok,
@@ -18,10 +18,10 @@ pub enum CheckStatus {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckItem {
-    pub key: &'static str,
-    pub title: &'static str,
+    pub key: String,
+    pub title: String,
     pub status: CheckStatus,
     pub summary: String,
     /// What was found, one line each (statements missing, payments unapplied, …).
@@ -31,10 +31,10 @@ pub struct CheckItem {
 }
 
 impl CheckItem {
-    fn new(key: &'static str, title: &'static str) -> Self {
+    fn new(key: &str, title: &str) -> Self {
         CheckItem {
-            key,
-            title,
+            key: key.to_string(),
+            title: title.to_string(),
             status: CheckStatus::Ok,
             summary: String::new(),
             lines: Vec::new(),

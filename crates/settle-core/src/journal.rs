@@ -30,6 +30,8 @@ text_enum!(
         RefundPayout => "refund_payout",
         Reversal => "reversal",
         PayerIdentified => "payer_identified",
+        Recovery => "recovery",
+        ReserveAdjustment => "reserve_adjustment",
     }
 );
 

@@ -21,6 +21,7 @@ pub mod payment;
 pub mod period;
 pub mod reason;
 pub mod reconciliation;
+pub mod reserve;
 pub mod terms;
 
 pub use currency::Currency;

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod cash_reports;
 mod chart;
+pub mod close;
 pub mod demo;
 mod demo_bank;
 mod error;
@@ -13,6 +14,7 @@ pub mod learning;
 pub mod matching;
 mod ops;
 pub mod reports;
+pub mod reserve;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -24,6 +26,9 @@ use settle_store::{EntityRow, IdempotentResponse, Store, Tx};
 pub use error::{ROW_ERRORS_SHOWN, RowError, ServiceError, ServiceResult, distinct_rows};
 pub use ops::*;
 
+/// Who acts when nobody is named.
+pub const SYSTEM_ACTOR: &str = "system";
+
 /// The entity a fresh database gets when none is named.
 pub const DEFAULT_ENTITY: &str = "MAIN";
 
@@ -32,6 +37,8 @@ pub const DEFAULT_ENTITY: &str = "MAIN";
 pub struct Settle {
     store: Store,
     entity: EntityRow,
+    /// Who is acting: recorded on closes, reopenings, reserves and adjustments.
+    actor: String,
 }
 
 /// The result of a write, and whether it was replayed from an earlier request with the same
@@ -82,7 +89,14 @@ impl Settle {
             entity_created,
             entity: entity.clone(),
         };
-        Ok((Settle { store, entity }, report))
+        Ok((
+            Settle {
+                store,
+                entity,
+                actor: SYSTEM_ACTOR.to_string(),
+            },
+            report,
+        ))
     }
 
     /// Opens an initialised database for one entity.
@@ -90,7 +104,21 @@ impl Settle {
         let store = Store::connect(location).await?;
         store.require_schema().await?;
         let entity = store.entity(entity_code).await?;
-        Ok(Settle { store, entity })
+        Ok(Settle {
+            store,
+            entity,
+            actor: SYSTEM_ACTOR.to_string(),
+        })
+    }
+
+    /// The same database, acting as `user`.
+    pub fn acting_as(mut self, user: &str) -> Settle {
+        self.actor = user.to_string();
+        self
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
     }
 
     pub fn store(&self) -> &Store {

@@ -730,6 +730,7 @@ pub(crate) async fn record_adjustment(
         change,
         memo,
         entry_id,
+        settle.actor(),
     )
     .await?;
     let balance = target

@@ -476,7 +476,7 @@ async fn account_balances(
     as_of: Date,
 ) -> StoreResult<Vec<Money>> {
     let rows = sqlx::query(
-        "SELECT currency, SUM(amount_minor) AS balance FROM postings \
+        "SELECT currency, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
          WHERE entity_id = $1 AND account = $2 AND posting_date <= $3 GROUP BY currency ORDER BY currency",
     )
     .bind(entity.0)
@@ -827,5 +827,97 @@ impl Store {
     ) -> StoreResult<Vec<Money>> {
         let mut conn = self.pool().acquire().await?;
         account_balances(&mut conn, entity, account, as_of).await
+    }
+}
+
+impl Store {
+    /// The newest journal entry's id (0 when there is none).
+    pub async fn last_entry_id(&self, entity: EntityId) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM journal_entries WHERE entity_id = $1",
+        )
+        .bind(entity.0)
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
+
+impl Tx {
+    /// How many entries newer than `after_id` are dated on or before `through`: written while a
+    /// close was computing what it freezes.
+    pub async fn entries_since(
+        &mut self,
+        entity: EntityId,
+        after_id: i64,
+        through: Date,
+    ) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM journal_entries WHERE entity_id = $1 AND id > $2 AND entry_date <= $3",
+        )
+        .bind(entity.0)
+        .bind(after_id)
+        .bind(date_text(through))
+        .fetch_one(self.conn())
+        .await?)
+    }
+}
+
+impl Store {
+    /// Per item, what was written off (net of recoveries) in `after < date <= through`.
+    pub async fn net_write_offs_between(
+        &self,
+        entity: EntityId,
+        after: Date,
+        through: Date,
+    ) -> StoreResult<Vec<(settle_core::ids::ItemId, i64)>> {
+        let rows = sqlx::query(
+            "SELECT a.item_id, CAST(-SUM(a.amount_minor) AS BIGINT) AS written_off \
+             FROM adjustments a JOIN journal_entries e ON e.id = a.entry_id \
+             WHERE a.entity_id = $1 AND a.kind IN ('write_off', 'recovery') \
+             AND e.entry_date > $2 AND e.entry_date <= $3 GROUP BY a.item_id",
+        )
+        .bind(entity.0)
+        .bind(date_text(after))
+        .bind(date_text(through))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    settle_core::ids::ItemId(row.try_get("item_id")?),
+                    row.try_get("written_off")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+impl Tx {
+    /// An item's write-offs and recoveries: (written off, recovered, the latest write-off's
+    /// entry), amounts positive in minor units.
+    pub async fn item_write_offs(
+        &mut self,
+        entity: EntityId,
+        item: settle_core::ids::ItemId,
+    ) -> StoreResult<(i64, i64, Option<EntryId>)> {
+        let rows = sqlx::query(
+            "SELECT kind, amount_minor, entry_id FROM adjustments \
+             WHERE entity_id = $1 AND item_id = $2 AND kind IN ('write_off', 'recovery') ORDER BY id",
+        )
+        .bind(entity.0)
+        .bind(item.0)
+        .fetch_all(self.conn())
+        .await?;
+        let (mut written_off, mut recovered, mut latest) = (0i64, 0i64, None);
+        for row in &rows {
+            let amount: i64 = row.try_get("amount_minor")?;
+            if row.try_get::<String, _>("kind")? == "write_off" {
+                written_off -= amount;
+                latest = Some(EntryId(row.try_get("entry_id")?));
+            } else {
+                recovered += amount;
+            }
+        }
+        Ok((written_off, recovered, latest))
     }
 }

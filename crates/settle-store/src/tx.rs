@@ -1027,11 +1027,12 @@ impl Tx {
         amount: Money,
         memo: &str,
         entry: EntryId,
+        created_by: &str,
     ) -> StoreResult<i64> {
         let id = self.allocate("adjustments", 1).await?;
         sqlx::query(
             "INSERT INTO adjustments (id, entity_id, kind, item_id, reason, currency, amount_minor, memo, \
-             entry_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             entry_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id)
         .bind(entity.0)
@@ -1043,6 +1044,7 @@ impl Tx {
         .bind(memo.to_string())
         .bind(entry.0)
         .bind(now())
+        .bind(created_by.to_string())
         .execute(self.conn())
         .await?;
         Ok(id)

@@ -19,6 +19,10 @@ pub struct Cli {
     /// The legal entity to work in.
     #[arg(long, global = true, env = "SETTLE_ENTITY", default_value = "MAIN")]
     pub entity: String,
+    /// Who is acting: a user added with `settle user add`. Closing, reopening and waiving need
+    /// a manager or admin; adjustments and reserves record the name.
+    #[arg(long, global = true, env = "SETTLE_USER")]
+    pub user: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -72,6 +76,23 @@ pub enum Command {
     /// on and off.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Month-end close: show the period's checklist (--check), or close it: the aging at its
+    /// end is frozen and nothing dated inside can be posted any more.
+    Close(CloseArgs),
+    /// Accounting periods: list them with their status, set a fiscal calendar, reopen the
+    /// latest closed period, read the close log.
+    #[command(subcommand)]
+    Period(PeriodCommand),
+    /// Users and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The bad-debt reserve: compute it for a period and book the adjusting entry; configure
+    /// the rates; set specific reserves.
+    #[command(args_conflicts_with_subcommands = true)]
+    Reserve(ReserveArgs),
+    /// Reinstate an amount written off on an invoice (Dr A/R · Cr Allowance), so that the
+    /// customer's late payment applies as usual.
+    Recover(RecoverArgs),
     /// Check the ledger: every entry balances, subledgers equal their control accounts.
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.
@@ -514,6 +535,10 @@ pub struct AgingArgs {
     /// One line per open item instead of one per customer.
     #[arg(long)]
     pub detail: bool,
+    /// Print the aging frozen when this period closed, exactly as it was (not with --as-of,
+    /// --by or --buckets).
+    #[arg(long, conflicts_with_all = ["as_of", "buckets", "by"])]
+    pub period: Option<String>,
     #[command(flatten)]
     pub format: FormatArgs,
 }
@@ -745,4 +770,161 @@ pub struct MapAccountArgs {
     /// For a cash account: the bank account's short name (payments name it with --bank-account).
     #[arg(long)]
     pub bank_account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// The period, e.g. 2026-10 (or a fiscal period's name).
+    #[arg(long)]
+    pub period: String,
+    /// Only show the checklist; change nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Close despite a failed item, with the reason on record: KEY=REASON (keys: ledger,
+    /// bank_files, statements, suggestions, unapplied_cash, reserve). Repeatable.
+    #[arg(long, value_name = "KEY=REASON")]
+    pub waive: Vec<String>,
+    /// The day the close happens (the period must be over); today when left out.
+    #[arg(long)]
+    pub today: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeriodCommand {
+    /// The periods from --from to --to, each open or closed, with the lock.
+    List(PeriodListArgs),
+    /// Use a fiscal calendar from a CSV file (name,start_date,end_date; contiguous), or go
+    /// back to calendar months with --months. Refused while any period is closed.
+    Calendar(CalendarArgs),
+    /// Reopen the latest closed period (a manager's act; the reason is on record).
+    Reopen(ReopenArgs),
+    /// The close log: closes, reopenings and calendar changes, who and when.
+    Log(PeriodLogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PeriodListArgs {
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    /// CSV with the header name,start_date,end_date.
+    #[arg(long, conflicts_with = "months", required_unless_present = "months")]
+    pub file: Option<PathBuf>,
+    /// Calendar months again.
+    #[arg(long)]
+    pub months: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReopenArgs {
+    pub period: String,
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PeriodLogArgs {
+    #[arg(long)]
+    pub period: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Register a user with a role (admin, manager, clerk, collector, sales, auditor).
+    Add(UserAddArgs),
+    List(FormatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    pub name: String,
+    #[arg(long)]
+    pub role: String,
+    #[arg(long, default_value = "")]
+    pub full_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReserveArgs {
+    #[command(subcommand)]
+    pub command: Option<ReserveCommand>,
+    /// The period whose end the reserve is computed at and dated.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// configured: the rate per bucket set with `settle reserve rates`; history: rates
+    /// measured from past write-offs (the loss-rate matrix).
+    #[arg(long, value_enum, default_value_t = ReserveMethodArg::Configured)]
+    pub method: ReserveMethodArg,
+    /// With --method history: how many month ends to look back over.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// Rates for this run instead of the configured ones (LABEL=PERCENT,…).
+    #[arg(long)]
+    pub rates: Option<String>,
+    /// Compute and show; book nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReserveMethodArg {
+    Configured,
+    History,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReserveCommand {
+    /// Show the configured rate per aging bucket, or set them: current=1,1-30=3,31-60=10,61-90=25,90+=50.
+    Rates(RatesArgs),
+    /// A specific reserve on one customer from a date (0 ends it); its items leave the
+    /// bucket rates' pool.
+    Specific(SpecificReserveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RatesArgs {
+    pub rates: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SpecificReserveArgs {
+    #[arg(long)]
+    pub customer: String,
+    #[arg(long)]
+    pub amount: String,
+    /// The currency of the reserve; the customer's when left out.
+    #[arg(long)]
+    pub currency: Option<String>,
+    #[arg(long)]
+    pub reason: String,
+    /// Effective from this day; today when left out.
+    #[arg(long)]
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    #[arg(long)]
+    pub invoice: String,
+    #[arg(long)]
+    pub amount: String,
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long, default_value = "")]
+    pub memo: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }

@@ -13,6 +13,19 @@ use crate::cli::{AgingArgs, AgingBy, Format};
 use crate::render;
 
 pub async fn run(settle: &Settle, args: AgingArgs) -> Result<()> {
+    if let Some(period) = &args.period {
+        let frozen = settle.frozen_aging(period).await?;
+        if args.detail {
+            return print_frozen_items(&frozen.items, args.format.format);
+        }
+        if args.format.format == Format::Table {
+            println!(
+                "aging of {} as of {}, frozen {} (sha256 {})",
+                frozen.period, frozen.as_of, frozen.taken_at, frozen.checksum
+            );
+        }
+        return print_summary(&frozen.aging, args.format.format);
+    }
     let basis = match args.by {
         AgingBy::Due => AgingBasis::DueDate,
         AgingBy::Invoice => AgingBasis::InvoiceDate,
@@ -191,6 +204,65 @@ fn print_detail(detail: &AgingDetail, format: Format) -> Result<()> {
             let mut table = render::table(&header);
             for line in &detail.lines {
                 table.add_row(record(line));
+            }
+            println!("{table}");
+        }
+    }
+    Ok(())
+}
+
+fn print_frozen_items(items: &[settle_service::close::SnapshotItem], format: Format) -> Result<()> {
+    let header = [
+        "customer_id",
+        "kind",
+        "number",
+        "currency",
+        "issue_date",
+        "due_date",
+        "days_past_due",
+        "bucket",
+        "balance",
+    ];
+    let rows = items.iter().map(|i| {
+        [
+            i.customer_code.clone(),
+            i.kind.clone(),
+            i.number.clone(),
+            i.balance.currency().code().to_string(),
+            i.issue_date.to_string(),
+            i.due_date.to_string(),
+            i.days_past.to_string(),
+            i.bucket.clone(),
+            i.balance.to_decimal_string(),
+        ]
+    });
+    match format {
+        Format::Csv => {
+            let mut out = render::csv_out();
+            out.write_record(header)?;
+            for row in rows {
+                out.write_record(&row)?;
+            }
+            out.flush()?;
+        }
+        Format::Json => {
+            let rows: Vec<Value> = rows
+                .map(|r| {
+                    Value::Object(
+                        header
+                            .iter()
+                            .map(|h| h.to_string())
+                            .zip(r.into_iter().map(Value::String))
+                            .collect(),
+                    )
+                })
+                .collect();
+            render::json(&rows)?;
+        }
+        Format::Table => {
+            let mut table = render::table(&header);
+            for row in rows {
+                table.add_row(row);
             }
             println!("{table}");
         }

@@ -4,6 +4,7 @@ mod accounts;
 mod aging;
 mod bank;
 mod bench;
+mod close;
 mod customer;
 mod demo;
 mod import;
@@ -21,7 +22,8 @@ use settle_service::Settle;
 
 use crate::cli::{
     AccountsCommand, AliasCommand, Cli, Command, CustomerCommand, ExportCommand, Format,
-    ImportCommand, InvoiceCommand, PaymentCommand, ReportCommand, RulesCommand,
+    ImportCommand, InvoiceCommand, PaymentCommand, PeriodCommand, ReportCommand, ReserveCommand,
+    RulesCommand, UserCommand,
 };
 use crate::render;
 
@@ -34,6 +36,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             let settle = Settle::open(&cli.db, &cli.entity).await.with_context(|| {
                 format!("cannot open {}", settle_service::redact_location(&cli.db))
             })?;
+            let settle = match &cli.user {
+                Some(user) => settle.acting_as(user),
+                None => settle,
+            };
             let result = dispatch(&settle, command).await;
             settle.close().await;
             result
@@ -80,6 +86,19 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
         Command::Match(args) => matching::run(settle, args).await,
         Command::Verify(args) => verify(settle, args.format).await,
+        Command::Close(args) => close::close(settle, args).await,
+        Command::Period(PeriodCommand::List(args)) => close::list_periods(settle, args).await,
+        Command::Period(PeriodCommand::Calendar(args)) => close::calendar(settle, args).await,
+        Command::Period(PeriodCommand::Reopen(args)) => close::reopen(settle, args).await,
+        Command::Period(PeriodCommand::Log(args)) => close::log(settle, args).await,
+        Command::User(UserCommand::Add(args)) => close::add_user(settle, args).await,
+        Command::User(UserCommand::List(args)) => close::list_users(settle, args.format).await,
+        Command::Reserve(args) => match args.command {
+            Some(ReserveCommand::Rates(rates)) => close::rates(settle, rates).await,
+            Some(ReserveCommand::Specific(specific)) => close::specific(settle, specific).await,
+            None => close::reserve(settle, args).await,
+        },
+        Command::Recover(args) => close::recover(settle, args).await,
         Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
         Command::Accounts(AccountsCommand::Map(args)) => accounts::map(settle, args).await,
         Command::Init(_) | Command::Demo(_) | Command::Bench(_) => {

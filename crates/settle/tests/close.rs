@@ -1,0 +1,391 @@
+//! Month-end close end to end, on SQLite and on PostgreSQL: periods lock, the checklist blocks
+//! and is waived on record, the frozen aging prints unchanged later, reopening is a manager's
+//! act, and the bad-debt reserve and recoveries keep the ledger exact.
+
+mod support;
+
+use support::Backend;
+
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $scenario() { super::$scenario(&super::Backend::sqlite()); } )*
+        }
+        mod postgres {
+            $( #[test] fn $scenario() { super::$scenario(&super::Backend::postgres()); } )*
+        }
+    };
+}
+
+on_both_engines!(
+    a_closed_period_refuses_postings_and_keeps_its_aging,
+    the_reserve_follows_the_aging_and_recoveries_reverse_write_offs,
+);
+
+const RATES: &str = "current=1,1-30=5,31-60=10,61-90=25,90+=50";
+
+fn load_fixture(db: &Backend) {
+    db.ok(&["init"]);
+    let customers = Backend::data("customers.csv");
+    let invoices = Backend::data("invoices.csv");
+    db.ok(&["import", "customers", customers.to_str().unwrap()]);
+    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+    db.ok(&[
+        "user",
+        "add",
+        "mia",
+        "--role",
+        "manager",
+        "--full-name",
+        "Mia Controller",
+    ]);
+    db.ok(&["user", "add", "carl", "--role", "clerk"]);
+}
+
+fn a_closed_period_refuses_postings_and_keeps_its_aging(db: &Backend) {
+    load_fixture(db);
+    let check = db.json(&["close", "--period", "2026-06", "--check"]);
+    let status = |key: &str| {
+        check["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["key"] == key)
+            .unwrap_or_else(|| panic!("no item {key}: {check}"))["status"]
+            .clone()
+    };
+    assert_eq!(status("ledger"), "ok");
+    assert_eq!(status("reserve"), "failed");
+    assert_eq!(status("bank_files"), "attention");
+
+    // Without a reserve the close is refused and nothing changes.
+    let refused = db.fails(&[
+        "--user",
+        "mia",
+        "close",
+        "--period",
+        "2026-06",
+        "--today",
+        "2026-07-03",
+    ]);
+    assert!(
+        refused.contains("cannot close") && refused.contains("reserve"),
+        "{refused}"
+    );
+    assert!(
+        db.ok(&[
+            "period",
+            "list",
+            "--from",
+            "2026-06-01",
+            "--to",
+            "2026-06-30"
+        ])
+        .contains("no period closed")
+    );
+
+    // A clerk may not close; nobody may close a period that is not over.
+    db.ok(&["reserve", "rates", RATES]);
+    db.ok(&["--user", "mia", "reserve", "--period", "2026-06"]);
+    let clerk = db.fails(&[
+        "--user",
+        "carl",
+        "close",
+        "--period",
+        "2026-06",
+        "--today",
+        "2026-07-03",
+    ]);
+    assert!(
+        clerk.contains("needs the role admin or manager; carl is clerk"),
+        "{clerk}"
+    );
+    let early = db.fails(&[
+        "--user",
+        "mia",
+        "close",
+        "--period",
+        "2026-06",
+        "--today",
+        "2026-06-30",
+    ]);
+    assert!(early.contains("a period closes once it is over"), "{early}");
+    let aging_at_close = db.ok(&["aging", "--as-of", "2026-06-30", "--format", "csv"]);
+    let closed = db.json(&[
+        "--user",
+        "mia",
+        "close",
+        "--period",
+        "2026-06",
+        "--today",
+        "2026-07-03",
+    ]);
+    assert_eq!(closed["lock"]["through"], "2026-06-30");
+
+    // Nothing dated inside can be posted, on any path.
+    let payment = db.fails(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "10.00",
+        "--date",
+        "2026-06-15",
+        "--reference",
+        "LATE-1",
+    ]);
+    assert!(
+        payment.contains("2026-06-15 lies in closed period 2026-06")
+            && payment.contains("post it dated 2026-07-01 or later"),
+        "{payment}"
+    );
+    let write_off = db.fails(&["write-off", "--invoice", "B-2003", "--date", "2026-06-30"]);
+    assert!(write_off.contains("closed period 2026-06"), "{write_off}");
+    let late_invoices = db.file(
+        "late.csv",
+        "invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n\
+         L-1,ACME,2026-07-02,,USD,10.00,,,\n\
+         L-2,ACME,2026-06-29,,USD,20.00,,,\n",
+    );
+    let import = db.fails(&["import", "invoices", &late_invoices]);
+    assert!(
+        import.contains("late.csv:3: issue_date: 2026-06-29 lies in closed period 2026-06"),
+        "{import}"
+    );
+
+    // Later activity leaves the frozen aging exactly as printed at the close.
+    let posted = db.json(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "1080.00",
+        "--date",
+        "2026-07-05",
+        "--reference",
+        "JULY-1",
+    ]);
+    db.ok(&[
+        "apply",
+        "--payment",
+        &posted["payment_id"].to_string(),
+        "--invoice",
+        "A-1001",
+        "--date",
+        "2026-07-05",
+    ]);
+    let frozen = db.ok(&["aging", "--period", "2026-06", "--format", "csv"]);
+    assert_eq!(frozen, aging_at_close);
+    let items = db.ok(&[
+        "aging", "--period", "2026-06", "--detail", "--format", "csv",
+    ]);
+    assert!(
+        items.contains("A-1001") && items.contains("1080.00"),
+        "{items}"
+    );
+    let recorded = db.json(&["close", "--period", "2026-06", "--check"]);
+    assert_eq!(recorded["closed"], true);
+
+    // Periods close in order; reopening is a manager's act with a reason, on record.
+    let skipped = db.fails(&[
+        "--user",
+        "mia",
+        "close",
+        "--period",
+        "2026-08",
+        "--today",
+        "2026-11-29",
+    ]);
+    assert!(skipped.contains("cannot close before 2026-07"), "{skipped}");
+    let no_reason = db.fails(&[
+        "--user", "mia", "period", "reopen", "2026-06", "--reason", " ",
+    ]);
+    assert!(no_reason.contains("needs a reason"), "{no_reason}");
+    let clerk = db.fails(&[
+        "--user", "carl", "period", "reopen", "2026-06", "--reason", "typo",
+    ]);
+    assert!(clerk.contains("not permitted"), "{clerk}");
+    db.ok(&[
+        "--user",
+        "mia",
+        "period",
+        "reopen",
+        "2026-06",
+        "--reason",
+        "late bank file",
+    ]);
+    let log = db.json(&["period", "log", "--period", "2026-06"]);
+    let actions: Vec<(&str, &str)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(actions, [("close", "mia"), ("reopen", "mia")]);
+    db.ok(&[
+        "payment",
+        "post",
+        "--customer",
+        "ACME",
+        "--amount",
+        "10.00",
+        "--date",
+        "2026-06-15",
+        "--reference",
+        "LATE-1",
+    ]);
+    db.ok(&["verify"]);
+}
+
+fn the_reserve_follows_the_aging_and_recoveries_reverse_write_offs(db: &Backend) {
+    load_fixture(db);
+    let no_rates = db.fails(&["reserve", "--period", "2026-06"]);
+    assert!(
+        no_rates.contains("no reserve rates configured"),
+        "{no_rates}"
+    );
+    db.ok(&["reserve", "rates", RATES]);
+    let dry = db.json(&["reserve", "--period", "2026-06", "--dry-run"]);
+    assert_eq!(dry["booked"], false);
+    let usd = dry["computations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["currency"] == "USD")
+        .unwrap()
+        .clone();
+    // The reserve is each bucket's balance at the rate, rounded half up.
+    let mut general = 0i64;
+    for bucket in usd["buckets"].as_array().unwrap() {
+        let balance = minor(&bucket["balance"]["amount"]);
+        let rate = bucket["rate"].as_i64().unwrap();
+        let exact = balance as i128 * rate as i128;
+        let rounded = ((exact * 2 + 10_000) / 20_000) as i64;
+        assert_eq!(minor(&bucket["reserve"]["amount"]), rounded, "{bucket}");
+        general += rounded;
+    }
+    assert_eq!(minor(&usd["required"]["amount"]), general);
+
+    // A specific reserve takes the customer's items out of the bucket rates.
+    db.ok(&[
+        "reserve",
+        "specific",
+        "--customer",
+        "BETA",
+        "--amount",
+        "5000.00",
+        "--reason",
+        "insolvency filed",
+        "--from",
+        "2026-06-15",
+    ]);
+    let booked = db.json(&["--user", "mia", "reserve", "--period", "2026-06"]);
+    let usd = booked["computations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["currency"] == "USD")
+        .unwrap()
+        .clone();
+    assert_eq!(usd["specific"][0]["customer"], "BETA");
+    assert_eq!(usd["specific"][0]["reserve"]["amount"], "5000.00");
+    let required = minor(&usd["required"]["amount"]);
+    assert!(required > 500_000, "{usd}");
+    // Booked again: the allowance already holds it, so nothing more posts.
+    let again = db.json(&["reserve", "--period", "2026-06"]);
+    let usd_again = again["computations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["currency"] == "USD")
+        .unwrap()
+        .clone();
+    assert_eq!(usd_again["adjustment"]["amount"], "0.00");
+    assert_eq!(minor(&usd_again["previous"]["amount"]), required);
+
+    // A write-off draws on the allowance; a recovery reinstates the item against it.
+    let journal_allowance = |db: &Backend| -> i64 {
+        let text = db.ok(&["export", "journal", "--format", "csv"]);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let (name, currency, debit, credit) = (
+            column("account_name"),
+            column("currency"),
+            column("debit"),
+            column("credit"),
+        );
+        let value = |t: &str| {
+            if t.is_empty() {
+                0
+            } else {
+                minor(&serde_json::Value::String(t.into()))
+            }
+        };
+        reader
+            .records()
+            .map(Result::unwrap)
+            .filter(|r| r[name].starts_with("Allowance") && &r[currency] == "USD")
+            .map(|r| value(&r[debit]) - value(&r[credit]))
+            .sum()
+    };
+    let before = journal_allowance(db);
+    db.ok(&["write-off", "--invoice", "B-2002", "--date", "2026-07-10"]);
+    let written = db.json(&[
+        "recover",
+        "--invoice",
+        "B-2002",
+        "--amount",
+        "1000.00",
+        "--date",
+        "2026-08-01",
+    ]);
+    assert_eq!(written["balance"]["amount"], "1000.00");
+    let over = db.fails(&[
+        "recover",
+        "--invoice",
+        "B-2002",
+        "--amount",
+        "2333.34",
+        "--date",
+        "2026-08-01",
+    ]);
+    assert!(over.contains("exceeds"), "{over}");
+    let never = db.fails(&[
+        "recover",
+        "--invoice",
+        "A-1002",
+        "--amount",
+        "1.00",
+        "--date",
+        "2026-08-01",
+    ]);
+    assert!(never.contains("nothing open"), "{never}");
+    // 3,333.33 written off, 1,000.00 recovered: the allowance moved by the difference.
+    assert_eq!(journal_allowance(db) - before, 233_333);
+    let history = db.json(&[
+        "reserve",
+        "--period",
+        "2026-08",
+        "--method",
+        "history",
+        "--months",
+        "3",
+        "--dry-run",
+    ]);
+    assert!(history["loss_rates"]["USD"].is_array(), "{history}");
+    db.ok(&["verify"]);
+}
+
+/// "1234.56" → 123456 (two decimals in these tests).
+fn minor(value: &serde_json::Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not text: {value}"));
+    let negative = text.starts_with('-');
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    let number: i64 = digits.parse().unwrap();
+    if negative { -number } else { number }
+}
