@@ -22,6 +22,7 @@ pub mod period;
 pub mod reason;
 pub mod reconciliation;
 pub mod reserve;
+pub mod sampling;
 pub mod terms;
 
 pub use currency::Currency;

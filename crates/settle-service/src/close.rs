@@ -72,6 +72,38 @@ pub struct FrozenAging {
     pub checksum: String,
 }
 
+/// A frozen aging's items as records: a header and one row each, amounts as decimal text.
+pub fn snapshot_records(items: &[SnapshotItem]) -> ([&'static str; 9], Vec<[String; 9]>) {
+    let header = [
+        "customer_id",
+        "kind",
+        "number",
+        "currency",
+        "issue_date",
+        "due_date",
+        "days_past_due",
+        "bucket",
+        "balance",
+    ];
+    let rows = items
+        .iter()
+        .map(|i| {
+            [
+                i.customer_code.clone(),
+                i.kind.clone(),
+                i.number.clone(),
+                i.balance.currency().code().to_string(),
+                i.issue_date.to_string(),
+                i.due_date.to_string(),
+                i.days_past.to_string(),
+                i.bucket.clone(),
+                i.balance.to_decimal_string(),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
 /// How many days a dispute may stay open before the checklist lists it.
 pub const DISPUTE_AGE_DAYS: i32 = 30;
 

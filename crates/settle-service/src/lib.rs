@@ -2,6 +2,7 @@
 //! core decide, write what the core decided, commit. Every front end (the CLI now, the HTTP API
 //! later) calls these and nothing else; none of them holds business rules.
 
+pub mod audit;
 pub mod bench;
 pub mod cash_reports;
 mod chart;

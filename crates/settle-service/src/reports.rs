@@ -38,6 +38,43 @@ impl NamedAging {
         rows.sort_by(|a, b| a.0.cmp(b.0).then(a.2.currency.cmp(&b.2.currency)));
         rows
     }
+
+    /// The summary as records: a header, one row per customer and currency, then a `TOTAL`
+    /// row per currency. Amounts as decimal text.
+    pub fn records(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut header: Vec<String> = ["customer_id", "customer_name", "currency"]
+            .map(String::from)
+            .to_vec();
+        header.extend(self.report.labels.iter().cloned());
+        header.extend(["total", "unapplied", "net"].map(String::from));
+        let amounts = |row: &settle_core::aging::AgingRow| -> Vec<String> {
+            row.buckets
+                .iter()
+                .chain([&row.total, &row.unapplied, &row.net])
+                .map(Money::to_decimal_string)
+                .collect()
+        };
+        let mut records = Vec::new();
+        for (code, name, row) in self.rows_by_code() {
+            let mut record = vec![
+                code.to_string(),
+                name.to_string(),
+                row.currency.code().to_string(),
+            ];
+            record.extend(amounts(row));
+            records.push(record);
+        }
+        for total in &self.report.totals {
+            let mut record = vec![
+                "TOTAL".to_string(),
+                String::new(),
+                total.currency.code().to_string(),
+            ];
+            record.extend(amounts(total));
+            records.push(record);
+        }
+        (header, records)
+    }
 }
 
 /// The detail aging: each open debit item with its bucket, and the open credits.

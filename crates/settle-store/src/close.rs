@@ -921,3 +921,77 @@ impl Tx {
         Ok((written_off, recovered, latest))
     }
 }
+
+/// An adjustment-like event (adjustment, write-off, recovery, credit memo, refund) for the
+/// auditor pack, with who made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdjustmentRow {
+    pub kind: String,
+    pub date: Date,
+    pub entry: EntryId,
+    pub customer_code: String,
+    pub document: String,
+    pub reason: String,
+    pub amount: Money,
+    pub memo: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl Store {
+    /// Adjustments, write-offs, recoveries, credit memos and refunds dated in `from..=to`.
+    pub async fn adjustments_between(
+        &self,
+        entity: EntityId,
+        from: Date,
+        to: Date,
+    ) -> StoreResult<Vec<AdjustmentRow>> {
+        let rows = sqlx::query(
+            "SELECT a.kind, e.entry_date, a.entry_id, c.code, i.number, a.reason, a.currency, a.amount_minor, \
+                    a.memo, a.created_by, a.created_at \
+             FROM adjustments a JOIN journal_entries e ON e.id = a.entry_id JOIN items i ON i.id = a.item_id \
+             JOIN customers c ON c.id = i.customer_id \
+             WHERE a.entity_id = $1 AND e.entry_date BETWEEN $2 AND $3 \
+             UNION ALL \
+             SELECT 'credit_memo', i.issue_date, p.entry_id, c.code, i.number, COALESCE(i.reason, ''), i.currency, \
+                    -i.total_minor, i.description, '', e.created_at \
+             FROM items i JOIN customers c ON c.id = i.customer_id \
+             JOIN postings p ON p.item_id = i.id \
+             JOIN journal_entries e ON e.id = p.entry_id AND e.kind = 'credit_memo' \
+             WHERE i.entity_id = $1 AND i.kind = 'credit_memo' AND i.issue_date BETWEEN $2 AND $3 \
+             UNION ALL \
+             SELECT 'refund', e.entry_date, r.entry_id, COALESCE(c.code, ''), \
+                    CASE WHEN r.payment_id IS NULL THEN '' ELSE CAST(r.payment_id AS TEXT) END, r.reason, r.currency, \
+                    r.amount_minor, r.memo, '', r.created_at \
+             FROM refunds r JOIN journal_entries e ON e.id = r.entry_id LEFT JOIN customers c ON c.id = r.customer_id \
+             WHERE r.entity_id = $1 AND e.entry_date BETWEEN $2 AND $3 \
+             ORDER BY 2, 3",
+        )
+        .bind(entity.0)
+        .bind(date_text(from))
+        .bind(date_text(to))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("adjustments", &row.try_get::<String, _>(6)?)?;
+                Ok(AdjustmentRow {
+                    kind: row.try_get(0)?,
+                    date: crate::codec::read_date(
+                        "journal_entries",
+                        "entry_date",
+                        &row.try_get::<String, _>(1)?,
+                    )?,
+                    entry: EntryId(row.try_get(2)?),
+                    customer_code: row.try_get(3)?,
+                    document: row.try_get(4)?,
+                    reason: row.try_get(5)?,
+                    amount: money(row.try_get(7)?, currency),
+                    memo: row.try_get(8)?,
+                    created_by: row.try_get(9)?,
+                    created_at: row.try_get(10)?,
+                })
+            })
+            .collect()
+    }
+}

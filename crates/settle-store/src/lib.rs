@@ -30,8 +30,8 @@ use sqlx::{AnyPool, Executor};
 
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use close::{
-    AgingSnapshotRow, OpenDisputeRow, OpenSuggestionRow, PeriodCloseRow, PeriodLogRow,
-    ReserveRunRow, SnapshotItem, SpecificReserveRow, UnappliedAtRow, UserRow,
+    AdjustmentRow, AgingSnapshotRow, OpenDisputeRow, OpenSuggestionRow, PeriodCloseRow,
+    PeriodLogRow, ReserveRunRow, SnapshotItem, SpecificReserveRow, UnappliedAtRow, UserRow,
 };
 pub use customers::ContactLogRow;
 pub use documents::{DocumentRows, PreparedWrites};

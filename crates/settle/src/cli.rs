@@ -93,6 +93,10 @@ pub enum Command {
     /// Reinstate an amount written off on an invoice (Dr A/R · Cr Allowance), so that the
     /// customer's late payment applies as usual.
     Recover(RecoverArgs),
+    /// For auditors: the period's pack (one archive with a manifest and checksums) and
+    /// balance-confirmation requests for a sample of customers.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check the ledger: every entry balances, subledgers equal their control accounts.
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.
@@ -927,4 +931,44 @@ pub struct RecoverArgs {
     pub memo: String,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write the auditor pack of a period as a tar archive: aging at period end (frozen when
+    /// closed) with its items, journal, trial balance, GL reconciliation, adjustments with who
+    /// made them, reserve runs, the close checklist and log; manifest.json and SHA256SUMS.
+    Pack(AuditPackArgs),
+    /// Balance-confirmation requests as of a period end for a sample of customers: a letter
+    /// (.txt) and an email (.eml) each, and a register (confirmations.csv).
+    Confirmations(ConfirmationArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditPackArgs {
+    #[arg(long)]
+    pub period: String,
+    /// The archive to write (.tar); an existing file is not overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfirmationArgs {
+    #[arg(long)]
+    pub period: String,
+    /// The customers with the largest balances.
+    #[arg(long, conflicts_with = "random", required_unless_present = "random")]
+    pub largest: Option<usize>,
+    /// This many customers drawn at random (with --seed, reproducible).
+    #[arg(long)]
+    pub random: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where customers reply: the auditors' address.
+    #[arg(long)]
+    pub reply_to: String,
+    /// A folder to write into (created; must be empty if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
 }

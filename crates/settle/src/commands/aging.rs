@@ -74,24 +74,10 @@ pub fn print_summary(aging: &NamedAging, format: Format) -> Result<()> {
     let rows = aging.rows_by_code();
     match format {
         Format::Csv => {
+            let (header, records) = aging.records();
             let mut out = render::csv_out();
             out.write_record(&header)?;
-            for (code, name, row) in &rows {
-                let mut record = vec![
-                    code.to_string(),
-                    name.to_string(),
-                    row.currency.code().to_string(),
-                ];
-                record.extend(amounts(row));
-                out.write_record(&record)?;
-            }
-            for total in &aging.report.totals {
-                let mut record = vec![
-                    "TOTAL".to_string(),
-                    String::new(),
-                    total.currency.code().to_string(),
-                ];
-                record.extend(amounts(total));
+            for record in records {
                 out.write_record(&record)?;
             }
             out.flush()?;
@@ -212,34 +198,11 @@ fn print_detail(detail: &AgingDetail, format: Format) -> Result<()> {
 }
 
 fn print_frozen_items(items: &[settle_service::close::SnapshotItem], format: Format) -> Result<()> {
-    let header = [
-        "customer_id",
-        "kind",
-        "number",
-        "currency",
-        "issue_date",
-        "due_date",
-        "days_past_due",
-        "bucket",
-        "balance",
-    ];
-    let rows = items.iter().map(|i| {
-        [
-            i.customer_code.clone(),
-            i.kind.clone(),
-            i.number.clone(),
-            i.balance.currency().code().to_string(),
-            i.issue_date.to_string(),
-            i.due_date.to_string(),
-            i.days_past.to_string(),
-            i.bucket.clone(),
-            i.balance.to_decimal_string(),
-        ]
-    });
+    let (header, rows) = settle_service::close::snapshot_records(items);
     match format {
         Format::Csv => {
             let mut out = render::csv_out();
-            out.write_record(header)?;
+            out.write_record(&header)?;
             for row in rows {
                 out.write_record(&row)?;
             }
@@ -247,6 +210,7 @@ fn print_frozen_items(items: &[settle_service::close::SnapshotItem], format: For
         }
         Format::Json => {
             let rows: Vec<Value> = rows
+                .into_iter()
                 .map(|r| {
                     Value::Object(
                         header

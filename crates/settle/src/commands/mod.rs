@@ -2,6 +2,7 @@
 
 mod accounts;
 mod aging;
+mod audit;
 mod bank;
 mod bench;
 mod close;
@@ -21,9 +22,9 @@ use settle_core::Currency;
 use settle_service::Settle;
 
 use crate::cli::{
-    AccountsCommand, AliasCommand, Cli, Command, CustomerCommand, ExportCommand, Format,
-    ImportCommand, InvoiceCommand, PaymentCommand, PeriodCommand, ReportCommand, ReserveCommand,
-    RulesCommand, UserCommand,
+    AccountsCommand, AliasCommand, AuditCommand, Cli, Command, CustomerCommand, ExportCommand,
+    Format, ImportCommand, InvoiceCommand, PaymentCommand, PeriodCommand, ReportCommand,
+    ReserveCommand, RulesCommand, UserCommand,
 };
 use crate::render;
 
@@ -99,6 +100,10 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
             None => close::reserve(settle, args).await,
         },
         Command::Recover(args) => close::recover(settle, args).await,
+        Command::Audit(AuditCommand::Pack(args)) => audit::pack(settle, args).await,
+        Command::Audit(AuditCommand::Confirmations(args)) => {
+            audit::confirmations(settle, args).await
+        }
         Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
         Command::Accounts(AccountsCommand::Map(args)) => accounts::map(settle, args).await,
         Command::Init(_) | Command::Demo(_) | Command::Bench(_) => {
