@@ -37,7 +37,9 @@ pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,
 };
-pub use read::{ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport};
+pub use read::{
+    AccountTotals, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
+};
 pub use reports::{
     CashApplicationRow, CashPostingRow, ReceivedPaymentRow, ReconLineRow, StatementRow,
 };
