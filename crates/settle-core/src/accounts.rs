@@ -91,6 +91,34 @@ const ROLES: &[(AccountRole, &str, &str, &str)] = &[
     (AccountRole::Rounding, "ROUNDING", "6900", "Rounding"),
 ];
 
+/// Where an account stands in the financial statements. A contra account takes the kind of
+/// what it reduces: the allowance is an asset (with a credit balance), sales returns and
+/// discounts are income (with debit balances). Rounding is an expense whichever way it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccountKind {
+    Asset,
+    Liability,
+    Income,
+    Expense,
+}
+
+impl AccountKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountKind::Asset => "asset",
+            AccountKind::Liability => "liability",
+            AccountKind::Income => "income",
+            AccountKind::Expense => "expense",
+        }
+    }
+}
+
+impl fmt::Display for AccountKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChartError {
     #[error("unknown account role {0:?}")]
@@ -114,6 +142,25 @@ impl AccountRole {
 
     pub fn all() -> impl Iterator<Item = AccountRole> {
         ROLES.iter().map(|r| r.0)
+    }
+
+    /// The kind ACCOUNTING.md gives the role's default account.
+    pub fn kind(self) -> AccountKind {
+        match self {
+            AccountRole::ArControl | AccountRole::Cash | AccountRole::Allowance => {
+                AccountKind::Asset
+            }
+            AccountRole::UnappliedCash | AccountRole::TaxPayable | AccountRole::RefundsClearing => {
+                AccountKind::Liability
+            }
+            AccountRole::Revenue
+            | AccountRole::SalesReturns
+            | AccountRole::SalesDiscounts
+            | AccountRole::InterestIncome => AccountKind::Income,
+            AccountRole::BankFees | AccountRole::BadDebtExpense | AccountRole::Rounding => {
+                AccountKind::Expense
+            }
+        }
     }
 }
 
@@ -244,6 +291,15 @@ mod tests {
         assert_eq!(chart.cash("OPERATING").unwrap(), "1010");
         assert!(chart.cash("LOCKBOX").is_err());
         assert_eq!(chart.role_of("2150"), Some(AccountRole::UnappliedCash));
+    }
+
+    #[test]
+    fn contra_accounts_take_the_kind_of_what_they_reduce() {
+        assert_eq!(AccountRole::Allowance.kind(), AccountKind::Asset);
+        assert_eq!(AccountRole::SalesReturns.kind(), AccountKind::Income);
+        assert_eq!(AccountRole::SalesDiscounts.kind(), AccountKind::Income);
+        assert_eq!(AccountRole::RefundsClearing.kind(), AccountKind::Liability);
+        assert_eq!(AccountRole::Rounding.kind(), AccountKind::Expense);
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub enum ServiceError {
     IdempotencyConflict { key: String, operation: String },
     #[error("{what} already exists with different details: {differences}")]
     Conflict { what: String, differences: String },
+    #[error(transparent)]
+    Export(#[from] crate::journal_export::ExportError),
     #[error("{0}")]
     Refused(String),
     #[error("refused: {0}")]

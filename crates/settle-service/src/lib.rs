@@ -11,6 +11,7 @@ pub mod demo;
 mod demo_bank;
 mod error;
 pub mod import;
+pub mod journal_export;
 pub mod learning;
 pub mod matching;
 mod ops;

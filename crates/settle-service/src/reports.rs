@@ -1,15 +1,60 @@
-//! Read-side operations: aging, the account view, the journal, the ledger check. They return
-//! data; rendering as table, CSV or JSON belongs to the front end.
+//! Read-side operations: aging, the account view, the journal, the trial balance, the ledger
+//! check. They return data; rendering as table, CSV or JSON belongs to the front end.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use settle_core::accounts::AccountRole;
 use settle_core::aging::{self, AgingDetailLine, AgingPolicy, AgingReport};
 use settle_core::ids::CustomerId;
-use settle_core::{Date, Money};
+use settle_core::{Currency, Date, Money};
 use settle_store::{CustomerSummary, JournalLine, VerifyReport};
 
 use crate::error::not_found;
-use crate::{ServiceResult, Settle};
+use crate::journal_export::JournalExport;
+use crate::{ServiceError, ServiceResult, Settle};
+
+/// One account in one currency of the trial balance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialBalanceRow {
+    pub account: String,
+    pub name: String,
+    pub role: AccountRole,
+    /// Sum of its debit postings.
+    pub debit: Money,
+    /// Sum of its credit postings, positive.
+    pub credit: Money,
+    /// Debit − credit: positive for a debit balance.
+    pub balance: Money,
+}
+
+/// The foot of the trial balance in one currency; a ledger whose entries all balance has
+/// `debit == credit` and a zero `balance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrialBalanceTotal {
+    pub currency: Currency,
+    pub debit: Money,
+    pub credit: Money,
+    pub balance: Money,
+}
+
+/// Every account's balance as of the end of a day, per currency (figures never add across
+/// currencies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialBalance {
+    /// `None`: every entry, whatever its date.
+    pub as_of: Option<Date>,
+    /// By account code, then currency.
+    pub rows: Vec<TrialBalanceRow>,
+    /// By currency code.
+    pub totals: Vec<TrialBalanceTotal>,
+}
+
+impl TrialBalance {
+    /// The currencies whose debits and credits differ: empty unless an entry does not balance.
+    pub fn unbalanced(&self) -> Vec<&TrialBalanceTotal> {
+        self.totals.iter().filter(|t| t.debit != t.credit).collect()
+    }
+}
 
 /// An aging with the customers' codes and names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +175,79 @@ impl Settle {
 
     pub async fn journal(&self, from: Date, to: Date) -> ServiceResult<Vec<JournalLine>> {
         Ok(self.store().journal(self.entity().id, from, to).await?)
+    }
+
+    /// The journal between two dates (inclusive), checked and ready to write as CSV, hledger's
+    /// journal or beancount.
+    pub async fn journal_export(&self, from: Date, to: Date) -> ServiceResult<JournalExport> {
+        let entity = self.entity().id;
+        let (lines, chart) = futures_util::future::join(
+            self.store().journal(entity, from, to),
+            self.store().chart(entity),
+        )
+        .await;
+        Ok(JournalExport::new(
+            self.entity().clone(),
+            from,
+            to,
+            &chart?,
+            lines?,
+        )?)
+    }
+
+    /// Every account's debits, credits and balance over the entries dated on or before
+    /// `as_of` (all entries when `None`), with the totals per currency.
+    pub async fn trial_balance(&self, as_of: Option<Date>) -> ServiceResult<TrialBalance> {
+        let entity = self.entity().id;
+        let (sums, chart) = futures_util::future::join(
+            self.store()
+                .trial_balance(entity, as_of.unwrap_or(Date::MAX)),
+            self.store().chart(entity),
+        )
+        .await;
+        let chart = chart?;
+        let overflow = |e| ServiceError::Refused(format!("trial balance out of range: {e}"));
+        let mut rows = Vec::new();
+        let mut totals: BTreeMap<Currency, TrialBalanceTotal> = BTreeMap::new();
+        let sums = sums?;
+        for sum in &sums {
+            // A posted account cannot leave the chart (`map_account` refuses), so a missing one
+            // means the database was changed behind Settle's back.
+            let account = chart
+                .accounts()
+                .iter()
+                .find(|a| a.code == sum.account)
+                .ok_or_else(|| {
+                    ServiceError::Refused(format!(
+                        "postings to account {:?}, which is not in the chart of accounts",
+                        sum.account
+                    ))
+                })?;
+            let currency = sum.debits.currency();
+            let balance = sum.debits.checked_sub(sum.credits).map_err(overflow)?;
+            let total = totals.entry(currency).or_insert_with(|| TrialBalanceTotal {
+                currency,
+                debit: Money::zero(currency),
+                credit: Money::zero(currency),
+                balance: Money::zero(currency),
+            });
+            total.debit = total.debit.checked_add(sum.debits).map_err(overflow)?;
+            total.credit = total.credit.checked_add(sum.credits).map_err(overflow)?;
+            total.balance = total.balance.checked_add(balance).map_err(overflow)?;
+            rows.push(TrialBalanceRow {
+                account: sum.account.clone(),
+                name: account.name.clone(),
+                role: account.role,
+                debit: sum.debits,
+                credit: sum.credits,
+                balance,
+            });
+        }
+        Ok(TrialBalance {
+            as_of,
+            rows,
+            totals: totals.into_values().collect(),
+        })
     }
 
     pub async fn verify(&self) -> ServiceResult<VerifyReport> {

@@ -42,7 +42,9 @@ pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,
 };
-pub use read::{ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport};
+pub use read::{
+    AccountTotals, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
+};
 pub use reports::{
     CashApplicationRow, CashPostingRow, ReceivedPaymentRow, ReconLineRow, StatementRow,
 };

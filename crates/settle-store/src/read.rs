@@ -1,4 +1,4 @@
-//! Reads: aging, account views, the journal, and the ledger check.
+//! Reads: aging, account views, the journal, the trial balance, and the ledger check.
 //!
 //! The aging is summed inside the engine. An item whose last posting is on or before the as-of
 //! date contributes its kept balance; only items touched after that date have their postings
@@ -41,6 +41,16 @@ pub struct JournalLine {
     pub customer_code: Option<String>,
     pub item_number: Option<String>,
     pub payment: Option<PaymentId>,
+}
+
+/// What the postings to one account in one currency add up to, as of a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountTotals {
+    pub account: String,
+    /// Sum of the debit postings.
+    pub debits: Money,
+    /// Sum of the credit postings, as a positive amount.
+    pub credits: Money,
 }
 
 /// A line of a customer's activity: how an entry moved what the customer owes.
@@ -693,6 +703,39 @@ impl Store {
                     customer_code: row.try_get("customer_code")?,
                     item_number: row.try_get("item_number")?,
                     payment: row.try_get::<Option<i64>, _>("payment_id")?.map(PaymentId),
+                })
+            })
+            .collect()
+    }
+
+    /// Debits and credits per account and currency of the entries dated on or before `as_of`,
+    /// ordered by account code and currency. Debits and credits are summed apart (not netted)
+    /// so that the trial balance shows the turnover; the sums are cast because PostgreSQL sums
+    /// BIGINT into NUMERIC.
+    pub async fn trial_balance(
+        &self,
+        entity: EntityId,
+        as_of: Date,
+    ) -> StoreResult<Vec<AccountTotals>> {
+        let rows = sqlx::query(
+            "SELECT p.account, p.currency, \
+               CAST(SUM(CASE WHEN p.amount_minor > 0 THEN p.amount_minor ELSE 0 END) AS BIGINT) AS debits, \
+               CAST(SUM(CASE WHEN p.amount_minor < 0 THEN -p.amount_minor ELSE 0 END) AS BIGINT) AS credits \
+             FROM postings p JOIN journal_entries e ON e.id = p.entry_id \
+             WHERE p.entity_id = $1 AND e.entity_id = $1 AND e.entry_date <= $2 \
+             GROUP BY p.account, p.currency ORDER BY p.account, p.currency",
+        )
+        .bind(entity.0)
+        .bind(date_text(as_of))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
+                Ok(AccountTotals {
+                    account: row.try_get("account")?,
+                    debits: money(row.try_get("debits")?, currency),
+                    credits: money(row.try_get("credits")?, currency),
                 })
             })
             .collect()

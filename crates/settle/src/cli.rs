@@ -63,7 +63,7 @@ pub enum Command {
     Invoice(InvoiceCommand),
     /// Aging of open items as of a date.
     Aging(AgingArgs),
-    /// Reports on cash application: the bank reconciliation and the matching metrics.
+    /// Reports: the bank reconciliation, the matching metrics, the trial balance.
     #[command(subcommand)]
     Report(ReportCommand),
     /// Export the journal.
@@ -561,6 +561,29 @@ pub enum ReportCommand {
     /// How well payments are matched: hit rates, error rate, time from receipt to application.
     #[command(long_about = MATCHING_REPORT_HELP)]
     Matching(MatchingReportArgs),
+    /// Every account's debits, credits and balance as of the end of a day, per currency.
+    #[command(long_about = TRIAL_BALANCE_HELP)]
+    TrialBalance(TrialBalanceArgs),
+}
+
+const TRIAL_BALANCE_HELP: &str = "\
+Every account's debits, credits and balance as of the end of a day, per currency.
+
+One row per account and currency that has postings dated on or before --as-of (every posting when
+left out): the account's code, name and role, the sum of its debit postings, the sum of its
+credit postings (positive) and its balance, debit − credit (positive for a debit balance).
+Figures never add across currencies: the table ends with one TOTAL row per currency, whose debits
+equal its credits and whose balance is zero when every entry balances. CSV and JSON carry the
+account rows only, amounts as decimal strings. Exit code 1 if debits and credits differ in a
+currency (run `settle verify`).";
+
+#[derive(Debug, Args)]
+pub struct TrialBalanceArgs {
+    /// Balances at the end of this day (yyyy-mm-dd); every entry when left out.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 const BANK_RECONCILIATION_HELP: &str = "\
@@ -657,7 +680,7 @@ pub enum MetricsBy {
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
-    /// The journal, one line per posting.
+    /// The journal for a general ledger: CSV, hledger's journal or beancount.
     Journal(JournalArgs),
     /// Cash applications per statement line: bank_ref,invoice_number,amount,status.
     Applications(ExportApplicationsArgs),
@@ -698,11 +721,17 @@ pub struct MatchArgs {
 
 #[derive(Debug, Args)]
 pub struct JournalArgs {
-    #[arg(long, default_value = "0001-01-01")]
-    pub from: String,
-    #[arg(long, default_value = "9999-12-31")]
-    pub to: String,
-    /// csv, or ledger (plain-text double entry that hledger reads).
+    /// First entry date (yyyy-mm-dd); the beginning of time when left out.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last entry date (yyyy-mm-dd); the end of time when left out.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// One calendar month (yyyy-mm): its first to its last day.
+    #[arg(long, value_name = "YYYY-MM", conflicts_with_all = ["from", "to"])]
+    pub period: Option<String>,
+    /// csv (one row per posting), ledger (hledger's journal, passes `hledger check --strict`)
+    /// or beancount (passes `bean-check`).
     #[arg(long, value_enum, default_value_t = JournalFormat::Csv)]
     pub format: JournalFormat,
     /// Write to this file instead of standard output.
@@ -714,6 +743,7 @@ pub struct JournalArgs {
 pub enum JournalFormat {
     Csv,
     Ledger,
+    Beancount,
 }
 
 #[derive(Debug, Args)]

@@ -1,25 +1,33 @@
-//! `settle export journal`: every posting as CSV, or the entries as a plain-text ledger.
+//! `settle export journal`: the journal as CSV, hledger's journal or beancount. What each
+//! format holds is in `settle_service::journal_export`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
+use jiff::civil::Date;
 
 use settle_service::Settle;
+use settle_service::journal_export::JournalFormat as Format;
 
 use super::parse_date;
 use crate::cli::{JournalArgs, JournalFormat};
 
 pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
-    let from = parse_date("--from", &args.from)?;
-    let to = parse_date("--to", &args.to)?;
-    let lines = settle.journal(from, to).await?;
-    let chart = settle.store().chart(settle.entity().id).await?;
-    let names: std::collections::HashMap<&str, &str> = chart
-        .accounts()
-        .iter()
-        .map(|a| (a.code.as_str(), a.name.as_str()))
-        .collect();
+    let (from, to) = match &args.period {
+        Some(period) => parse_month("--period", period)?,
+        None => (
+            parse_date("--from", args.from.as_deref().unwrap_or("0001-01-01"))?,
+            parse_date("--to", args.to.as_deref().unwrap_or("9999-12-31"))?,
+        ),
+    };
+    let format = match args.format {
+        JournalFormat::Csv => Format::Csv,
+        JournalFormat::Ledger => Format::Ledger,
+        JournalFormat::Beancount => Format::Beancount,
+    };
+    // Prepared (and checked) before the file is created: a refusal leaves no file behind.
+    let export = settle.journal_export(from, to).await?;
     let out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -27,102 +35,54 @@ pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(out);
-    match args.format {
-        JournalFormat::Csv => {
-            let mut csv = csv::Writer::from_writer(&mut out);
-            csv.write_record([
-                "entry_id",
-                "date",
-                "kind",
-                "memo",
-                "reverses_entry",
-                "account",
-                "account_name",
-                "currency",
-                "debit",
-                "credit",
-                "functional_amount",
-                "customer_id",
-                "document",
-                "payment_id",
-            ])?;
-            for line in &lines {
-                let amount = line.amount;
-                let (debit, credit) = if amount.is_negative() {
-                    (String::new(), amount.checked_neg()?.to_decimal_string())
-                } else {
-                    (amount.to_decimal_string(), String::new())
-                };
-                csv.write_record([
-                    line.entry.to_string(),
-                    line.date.to_string(),
-                    line.kind.to_string(),
-                    line.memo.clone(),
-                    line.reverses.map_or(String::new(), |e| e.to_string()),
-                    line.account.clone(),
-                    names
-                        .get(line.account.as_str())
-                        .copied()
-                        .unwrap_or("")
-                        .to_string(),
-                    amount.currency().code().to_string(),
-                    debit,
-                    credit,
-                    line.functional_minor.map_or(String::new(), |m| {
-                        settle_core::Money::new(m, settle.entity().functional_currency)
-                            .to_decimal_string()
-                    }),
-                    line.customer_code.clone().unwrap_or_default(),
-                    line.item_number.clone().unwrap_or_default(),
-                    line.payment.map_or(String::new(), |p| p.to_string()),
-                ])?;
-            }
-            csv.flush()?;
-        }
-        JournalFormat::Ledger => {
-            let mut current = None;
-            for line in &lines {
-                if current != Some(line.entry) {
-                    if current.is_some() {
-                        writeln!(out)?;
-                    }
-                    current = Some(line.entry);
-                    writeln!(
-                        out,
-                        "{} * {}  ; entry:{} kind:{}",
-                        line.date,
-                        line.memo.replace(';', ","),
-                        line.entry,
-                        line.kind
-                    )?;
-                }
-                let name = names.get(line.account.as_str()).copied().unwrap_or("");
-                let mut tags = Vec::new();
-                if let Some(customer) = &line.customer_code {
-                    tags.push(format!("customer:{customer}"));
-                }
-                if let Some(document) = &line.item_number {
-                    tags.push(format!("document:{document}"));
-                }
-                if let Some(payment) = line.payment {
-                    tags.push(format!("payment:{payment}"));
-                }
-                let comment = if tags.is_empty() {
-                    String::new()
-                } else {
-                    format!("  ; {}", tags.join(", "))
-                };
-                writeln!(
-                    out,
-                    "    {} {}  {} {}{comment}",
-                    line.account,
-                    name.replace("  ", " "),
-                    line.amount.currency(),
-                    line.amount.to_decimal_string()
-                )?;
-            }
-        }
-    }
+    export.write(format, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+/// `yyyy-mm` → its first and last day.
+fn parse_month(field: &str, text: &str) -> Result<(Date, Date)> {
+    let bad = |why: &str| anyhow!("{field}: {text:?} is not a month (expected yyyy-mm): {why}");
+    let (year, month) = text
+        .split_once('-')
+        .filter(|(y, m)| {
+            y.len() == 4 && m.len() == 2 && y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
+        })
+        .ok_or_else(|| bad("four digits of year, a dash, two digits of month"))?;
+    let year: i16 = year.parse().map_err(|_| bad("bad year"))?;
+    let month: i8 = month.parse().map_err(|_| bad("bad month"))?;
+    if !(1..=12).contains(&month) {
+        return Err(bad("the month must be 01 to 12"));
+    }
+    let first = Date::new(year, month, 1).map_err(|e| bad(&e.to_string()))?;
+    Ok((first, first.last_of_month()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_is_its_first_to_its_last_day() {
+        let (from, to) = parse_month("--period", "2024-02").unwrap();
+        assert_eq!(
+            (from.to_string(), to.to_string()),
+            ("2024-02-01".into(), "2024-02-29".into())
+        );
+        let (_, to) = parse_month("--period", "2026-12").unwrap();
+        assert_eq!(to.to_string(), "2026-12-31");
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "2026-1",
+            "26-01",
+            "2026/01",
+            "2026-01-01",
+            "",
+            "abcd-ef",
+        ] {
+            let error = parse_month("--period", bad).unwrap_err().to_string();
+            assert!(error.contains("is not a month"), "{bad}: {error}");
+        }
+    }
 }

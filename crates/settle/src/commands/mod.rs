@@ -83,6 +83,9 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
             reports::bank_reconciliation(settle, args).await
         }
         Command::Report(ReportCommand::Matching(args)) => reports::matching(settle, args).await,
+        Command::Report(ReportCommand::TrialBalance(args)) => {
+            reports::trial_balance(settle, args).await
+        }
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
         Command::Match(args) => matching::run(settle, args).await,

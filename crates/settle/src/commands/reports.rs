@@ -1,17 +1,119 @@
-//! `settle report bank-reconciliation` and `settle report matching`: the service's reports as
-//! tables, CSV or JSON.
+//! `settle report bank-reconciliation`, `settle report matching` and `settle report
+//! trial-balance`: the service's reports as tables, CSV or JSON.
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use comfy_table::Cell;
+use serde_json::json;
 
 use settle_core::Money;
 use settle_core::match_metrics::Share;
 use settle_service::Settle;
 use settle_service::cash_reports::{BankReconciliation, MatchingReport, MetricsGrouping};
+use settle_service::reports::{TrialBalance, TrialBalanceRow};
 
 use super::parse_date;
-use crate::cli::{BankReconciliationArgs, Format, MatchingReportArgs, MetricsBy};
+use crate::cli::{BankReconciliationArgs, Format, MatchingReportArgs, MetricsBy, TrialBalanceArgs};
 use crate::render;
+
+pub async fn trial_balance(settle: &Settle, args: TrialBalanceArgs) -> Result<()> {
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|text| parse_date("--as-of", text))
+        .transpose()?;
+    let report = settle.trial_balance(as_of).await?;
+    match args.format.format {
+        Format::Json => render::json(
+            &report
+                .rows
+                .iter()
+                .map(|row| {
+                    let [account, name, role, currency, debit, credit, balance] =
+                        trial_balance_cells(row);
+                    json!({
+                        "account": account,
+                        "name": name,
+                        "role": role,
+                        "currency": currency,
+                        "debit": debit,
+                        "credit": credit,
+                        "balance": balance,
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )?,
+        Format::Csv => {
+            let mut csv = render::csv_out();
+            csv.write_record(TRIAL_BALANCE_COLUMNS)?;
+            for row in &report.rows {
+                csv.write_record(trial_balance_cells(row))?;
+            }
+            csv.flush()?;
+        }
+        Format::Table => trial_balance_table(&report),
+    }
+    let unbalanced = report.unbalanced();
+    if unbalanced.is_empty() {
+        Ok(())
+    } else {
+        let currencies: Vec<String> = unbalanced
+            .iter()
+            .map(|t| format!("{} (debits {}, credits {})", t.currency, t.debit, t.credit))
+            .collect();
+        Err(anyhow!(
+            "the trial balance does not balance in {}; run `settle verify`",
+            currencies.join(", ")
+        ))
+    }
+}
+
+const TRIAL_BALANCE_COLUMNS: [&str; 7] = [
+    "account", "name", "role", "currency", "debit", "credit", "balance",
+];
+
+fn trial_balance_cells(row: &TrialBalanceRow) -> [String; 7] {
+    [
+        row.account.clone(),
+        row.name.clone(),
+        row.role.to_string(),
+        row.balance.currency().code().to_string(),
+        row.debit.to_decimal_string(),
+        row.credit.to_decimal_string(),
+        row.balance.to_decimal_string(),
+    ]
+}
+
+fn trial_balance_table(report: &TrialBalance) {
+    let mut table = render::table(&TRIAL_BALANCE_COLUMNS);
+    for row in &report.rows {
+        let [account, name, role, currency, debit, credit, balance] = trial_balance_cells(row);
+        table.add_row(vec![
+            Cell::new(account),
+            Cell::new(name),
+            Cell::new(role),
+            Cell::new(currency),
+            render::num(debit),
+            render::num(credit),
+            render::num(balance),
+        ]);
+    }
+    for total in &report.totals {
+        table.add_row(vec![
+            Cell::new("TOTAL"),
+            Cell::new(""),
+            Cell::new(""),
+            Cell::new(total.currency.code()),
+            render::num(total.debit.to_decimal_string()),
+            render::num(total.credit.to_decimal_string()),
+            render::num(total.balance.to_decimal_string()),
+        ]);
+    }
+    match report.as_of {
+        Some(as_of) => println!("Trial balance as of the end of {as_of}"),
+        None => println!("Trial balance of every entry"),
+    }
+    println!("{table}");
+}
 
 pub async fn bank_reconciliation(settle: &Settle, args: BankReconciliationArgs) -> Result<()> {
     let from = parse_date("--from", &args.from)?;
