@@ -202,7 +202,7 @@ fn print_frozen_items(items: &[settle_service::close::SnapshotItem], format: For
     match format {
         Format::Csv => {
             let mut out = render::csv_out();
-            out.write_record(&header)?;
+            out.write_record(header)?;
             for row in rows {
                 out.write_record(&row)?;
             }
