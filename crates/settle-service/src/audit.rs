@@ -11,7 +11,8 @@ use settle_core::period::Period;
 use settle_core::sampling;
 
 use crate::close::{close_aging_policy, snapshot_records};
-use crate::reports::NamedAging;
+use crate::journal_export::JournalFormat;
+use crate::reports::{NamedAging, TrialBalanceRow};
 use crate::{ServiceError, ServiceResult, Settle, sha256_hex};
 
 /// One file of the pack.
@@ -175,50 +176,39 @@ pub struct Confirmation {
 }
 
 impl Settle {
-    /// The journal of the period, for the pack.
+    /// The period's journal in every export format, and the trial balance at its end.
     async fn add_ledger_files(&self, pack: &mut AuditPack, period: &Period) -> ServiceResult<()> {
-        let lines = self.journal(period.start, period.end).await?;
+        let export = self.journal_export(period.start, period.end).await?;
+        for (name, format, description) in [
+            (
+                "journal.csv",
+                JournalFormat::Csv,
+                "every posting dated in the period, one per row",
+            ),
+            (
+                "journal.ledger",
+                JournalFormat::Ledger,
+                "the period's entries for hledger",
+            ),
+            (
+                "journal.beancount",
+                JournalFormat::Beancount,
+                "the period's entries for beancount",
+            ),
+        ] {
+            let mut bytes = Vec::new();
+            export
+                .write(format, &mut bytes)
+                .map_err(|e| ServiceError::Refused(e.to_string()))?;
+            pack.add(name, description, bytes);
+        }
+        let trial = self.trial_balance(Some(period.end)).await?;
         pack.add(
-            "journal.csv",
-            "every posting dated in the period (debit positive)",
+            "trial-balance.csv",
+            "every account's balance at the period end, per currency (debit positive)",
             csv_bytes(
-                &[
-                    "entry_id",
-                    "date",
-                    "kind",
-                    "account",
-                    "customer_id",
-                    "document",
-                    "currency",
-                    "debit",
-                    "credit",
-                    "memo",
-                ],
-                lines.iter().map(|l| {
-                    let (debit, credit) = if l.amount.is_negative() {
-                        (
-                            String::new(),
-                            l.amount
-                                .to_decimal_string()
-                                .trim_start_matches('-')
-                                .to_string(),
-                        )
-                    } else {
-                        (l.amount.to_decimal_string(), String::new())
-                    };
-                    [
-                        l.entry.to_string(),
-                        l.date.to_string(),
-                        l.kind.to_string(),
-                        l.account.clone(),
-                        l.customer_code.clone().unwrap_or_default(),
-                        l.item_number.clone().unwrap_or_default(),
-                        l.amount.currency().code().to_string(),
-                        debit,
-                        credit,
-                        l.memo.clone(),
-                    ]
-                }),
+                &TrialBalanceRow::COLUMNS,
+                trial.rows.iter().map(TrialBalanceRow::cells),
             )?,
         );
         Ok(())

@@ -49,6 +49,25 @@ pub struct TrialBalance {
     pub totals: Vec<TrialBalanceTotal>,
 }
 
+impl TrialBalanceRow {
+    pub const COLUMNS: [&'static str; 7] = [
+        "account", "name", "role", "currency", "debit", "credit", "balance",
+    ];
+
+    /// The row as text, in the order of [`Self::COLUMNS`]; amounts as decimal strings.
+    pub fn cells(&self) -> [String; 7] {
+        [
+            self.account.clone(),
+            self.name.clone(),
+            self.role.to_string(),
+            self.balance.currency().code().to_string(),
+            self.debit.to_decimal_string(),
+            self.credit.to_decimal_string(),
+            self.balance.to_decimal_string(),
+        ]
+    }
+}
+
 impl TrialBalance {
     /// The currencies whose debits and credits differ: empty unless an entry does not balance.
     pub fn unbalanced(&self) -> Vec<&TrialBalanceTotal> {

@@ -20,6 +20,7 @@ macro_rules! on_both_engines {
 on_both_engines!(
     a_closed_period_refuses_postings_and_keeps_its_aging,
     the_reserve_follows_the_aging_and_recoveries_reverse_write_offs,
+    the_auditor_pack_checks_out_and_confirmations_reproduce,
 );
 
 const RATES: &str = "current=1,1-30=5,31-60=10,61-90=25,90+=50";
@@ -377,6 +378,152 @@ fn the_reserve_follows_the_aging_and_recoveries_reverse_write_offs(db: &Backend)
     ]);
     assert!(history["loss_rates"]["USD"].is_array(), "{history}");
     db.ok(&["verify"]);
+}
+
+fn the_auditor_pack_checks_out_and_confirmations_reproduce(db: &Backend) {
+    load_fixture(db);
+    db.ok(&["reserve", "rates", RATES]);
+    db.ok(&["--user", "mia", "reserve", "--period", "2026-06"]);
+    db.ok(&[
+        "--user",
+        "mia",
+        "close",
+        "--period",
+        "2026-06",
+        "--today",
+        "2026-07-03",
+    ]);
+    let archive = db.dir.join("pack.tar");
+    let archive = archive.to_str().unwrap();
+    db.ok(&[
+        "--user", "mia", "audit", "pack", "--period", "2026-06", "--out", archive,
+    ]);
+    let again = db.fails(&["audit", "pack", "--period", "2026-06", "--out", archive]);
+    assert!(
+        again.contains("File exists") || again.contains("exists"),
+        "{again}"
+    );
+    let unpacked = db.dir.join("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let tar = std::process::Command::new("tar")
+        .args(["-xf", archive, "-C", unpacked.to_str().unwrap()])
+        .output()
+        .expect("tar runs");
+    assert!(tar.status.success(), "{tar:?}");
+    let folder = unpacked.join("MAIN-2026-06");
+    let sums = std::process::Command::new("sha256sum")
+        .args(["--check", "--strict", "SHA256SUMS"])
+        .current_dir(&folder)
+        .output()
+        .expect("sha256sum runs");
+    assert!(sums.status.success(), "{sums:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["closed"], true);
+    assert_eq!(manifest["generated_by"], "mia");
+    let names: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "aging-summary.csv",
+        "aging-detail.csv",
+        "close-checklist.json",
+        "close-log.csv",
+        "adjustments.csv",
+        "reserve.csv",
+        "journal.csv",
+        "journal.ledger",
+        "journal.beancount",
+        "trial-balance.csv",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing: {names:?}");
+    }
+    let frozen = db.ok(&["aging", "--period", "2026-06", "--format", "csv"]);
+    assert_eq!(
+        std::fs::read_to_string(folder.join("aging-summary.csv")).unwrap(),
+        frozen
+    );
+    let trial = db.ok(&[
+        "report",
+        "trial-balance",
+        "--as-of",
+        "2026-06-30",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(folder.join("trial-balance.csv")).unwrap(),
+        trial
+    );
+    let reserve = std::fs::read_to_string(folder.join("reserve.csv")).unwrap();
+    assert!(
+        reserve.lines().count() >= 2 && reserve.contains("configured"),
+        "{reserve}"
+    );
+
+    // The largest balances, or a reproducible random draw.
+    let largest = db.dir.join("largest");
+    db.ok(&[
+        "audit",
+        "confirmations",
+        "--period",
+        "2026-06",
+        "--largest",
+        "2",
+        "--reply-to",
+        "audit@firm.example",
+        "--out",
+        largest.to_str().unwrap(),
+    ]);
+    let register = std::fs::read_to_string(largest.join("confirmations.csv")).unwrap();
+    assert_eq!(register.lines().count(), 3, "{register}");
+    assert!(register.contains("BETA"), "{register}");
+    let letter = std::fs::read_to_string(largest.join("BETA-USD.txt")).unwrap();
+    assert!(
+        letter.contains("Balance confirmation as of 2026-06-30") && letter.contains("B-2001"),
+        "{letter}"
+    );
+    let email = std::fs::read_to_string(largest.join("BETA-USD.eml")).unwrap();
+    assert!(
+        email.starts_with("From: ")
+            && email.contains("To: Beta Logistics LLC <billing@beta.example>"),
+        "{email}"
+    );
+    let draw = |name: &str| {
+        let dir = db.dir.join(name);
+        db.ok(&[
+            "audit",
+            "confirmations",
+            "--period",
+            "2026-06",
+            "--random",
+            "3",
+            "--seed",
+            "7",
+            "--reply-to",
+            "audit@firm.example",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        std::fs::read_to_string(dir.join("confirmations.csv")).unwrap()
+    };
+    assert_eq!(draw("draw1"), draw("draw2"));
+    let not_empty = db.fails(&[
+        "audit",
+        "confirmations",
+        "--period",
+        "2026-06",
+        "--largest",
+        "1",
+        "--reply-to",
+        "audit@firm.example",
+        "--out",
+        largest.to_str().unwrap(),
+    ]);
+    assert!(not_empty.contains("not empty"), "{not_empty}");
 }
 
 /// "1234.56" → 123456 (two decimals in these tests).

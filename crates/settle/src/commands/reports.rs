@@ -28,8 +28,7 @@ pub async fn trial_balance(settle: &Settle, args: TrialBalanceArgs) -> Result<()
                 .rows
                 .iter()
                 .map(|row| {
-                    let [account, name, role, currency, debit, credit, balance] =
-                        trial_balance_cells(row);
+                    let [account, name, role, currency, debit, credit, balance] = row.cells();
                     json!({
                         "account": account,
                         "name": name,
@@ -44,9 +43,9 @@ pub async fn trial_balance(settle: &Settle, args: TrialBalanceArgs) -> Result<()
         )?,
         Format::Csv => {
             let mut csv = render::csv_out();
-            csv.write_record(TRIAL_BALANCE_COLUMNS)?;
+            csv.write_record(TrialBalanceRow::COLUMNS)?;
             for row in &report.rows {
-                csv.write_record(trial_balance_cells(row))?;
+                csv.write_record(row.cells())?;
             }
             csv.flush()?;
         }
@@ -67,26 +66,10 @@ pub async fn trial_balance(settle: &Settle, args: TrialBalanceArgs) -> Result<()
     }
 }
 
-const TRIAL_BALANCE_COLUMNS: [&str; 7] = [
-    "account", "name", "role", "currency", "debit", "credit", "balance",
-];
-
-fn trial_balance_cells(row: &TrialBalanceRow) -> [String; 7] {
-    [
-        row.account.clone(),
-        row.name.clone(),
-        row.role.to_string(),
-        row.balance.currency().code().to_string(),
-        row.debit.to_decimal_string(),
-        row.credit.to_decimal_string(),
-        row.balance.to_decimal_string(),
-    ]
-}
-
 fn trial_balance_table(report: &TrialBalance) {
-    let mut table = render::table(&TRIAL_BALANCE_COLUMNS);
+    let mut table = render::table(&TrialBalanceRow::COLUMNS);
     for row in &report.rows {
-        let [account, name, role, currency, debit, credit, balance] = trial_balance_cells(row);
+        let [account, name, role, currency, debit, credit, balance] = row.cells();
         table.add_row(vec![
             Cell::new(account),
             Cell::new(name),
