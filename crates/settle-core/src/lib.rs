@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod aging;
 pub mod close;
 pub mod contact;
+pub mod correction;
 pub mod currency;
 pub mod customer;
 pub mod document;

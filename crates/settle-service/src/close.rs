@@ -587,3 +587,58 @@ impl Settle {
         })
     }
 }
+
+/// A correction posted: the reversal and the entry it reverses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Corrected {
+    pub entry_id: settle_core::ids::EntryId,
+    pub reverses: settle_core::ids::EntryId,
+    pub date: Date,
+}
+
+impl Settle {
+    /// Corrects a posted entry by its exact opposite, dated `date` (in an open period) and
+    /// naming the original: the way to put right an entry inside a closed period.
+    pub async fn correct_entry(
+        &self,
+        entry: settle_core::ids::EntryId,
+        date: Date,
+        reason: &str,
+        idempotency_key: Option<&str>,
+    ) -> ServiceResult<crate::Outcome<Corrected>> {
+        let text = format!("{entry} {date} {reason}");
+        self.write(idempotency_key, "correct", &text, async |tx| {
+            let entity = self.entity().id;
+            let original = tx
+                .entry(entity, entry)
+                .await?
+                .ok_or_else(|| crate::error::not_found(format!("entry {entry}")))?;
+            let reversed_by = tx.reversal_of(entity, entry).await?;
+            let mut items = Vec::new();
+            for id in original.item_deltas().into_keys() {
+                items.extend(tx.item_by_id(entity, id).await?);
+            }
+            let mut payments = Vec::new();
+            for id in original.payment_deltas().into_keys() {
+                payments.extend(tx.payment_by_id(entity, id).await?);
+            }
+            let reversal = settle_core::correction::correction(
+                entry,
+                &original,
+                reversed_by,
+                &items,
+                &payments,
+                date,
+                reason,
+            )
+            .map_err(|e| ServiceError::Refused(e.to_string()))?;
+            let entry_id = crate::ops::book(tx, self, reversal).await?;
+            Ok(Corrected {
+                entry_id,
+                reverses: entry,
+                date,
+            })
+        })
+        .await
+    }
+}

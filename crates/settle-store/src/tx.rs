@@ -738,6 +738,40 @@ impl Tx {
         row.map(|row| item_state(&row)).transpose()
     }
 
+    /// An item by id, locked for the rest of the transaction.
+    pub async fn item_by_id(
+        &mut self,
+        entity: EntityId,
+        id: ItemId,
+    ) -> StoreResult<Option<ItemState>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE entity_id = $1 AND id = $2{}",
+            self.engine.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(id.0)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| item_state(&row)).transpose()
+    }
+
+    /// The entry that reverses `entry`, if one does.
+    pub async fn reversal_of(
+        &mut self,
+        entity: EntityId,
+        entry: EntryId,
+    ) -> StoreResult<Option<EntryId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM journal_entries WHERE entity_id = $1 AND reverses_id = $2",
+        )
+        .bind(entity.0)
+        .bind(entry.0)
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(id.map(EntryId))
+    }
+
     pub async fn allocate_items(&mut self, count: usize) -> StoreResult<i64> {
         self.allocate(ITEM_IDS, count as i64).await
     }

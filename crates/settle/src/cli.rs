@@ -90,6 +90,10 @@ pub enum Command {
     /// the rates; set specific reserves.
     #[command(args_conflicts_with_subcommands = true)]
     Reserve(ReserveArgs),
+    /// Correct a posted entry by its exact opposite, dated in an open period and naming the
+    /// original (an invoice, memo, payment, adjustment or reserve entry; applications are
+    /// undone with `settle unapply`, write-offs with `settle recover`).
+    Correct(CorrectArgs),
     /// Reinstate an amount written off on an invoice (Dr A/R · Cr Allowance), so that the
     /// customer's late payment applies as usual.
     Recover(RecoverArgs),
@@ -1001,4 +1005,18 @@ pub struct ConfirmationArgs {
     /// A folder to write into (created; must be empty if it exists).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CorrectArgs {
+    /// The entry's id (as in `settle export journal`).
+    #[arg(long)]
+    pub entry: i64,
+    /// The correction's date; today when left out. It must lie in an open period.
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }

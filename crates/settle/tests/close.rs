@@ -177,6 +177,66 @@ fn a_closed_period_refuses_postings_and_keeps_its_aging(db: &Backend) {
         "--date",
         "2026-07-05",
     ]);
+    // A mistake inside the closed period is corrected in the open one, naming the original.
+    let journal = db.ok(&["export", "journal", "--format", "csv"]);
+    let invoice_entry = journal
+        .lines()
+        .find(|l| l.contains(",invoice,") && l.contains(",A-1004,"))
+        .and_then(|l| l.split(',').next())
+        .unwrap_or_else(|| panic!("no entry for A-1004 in {journal}"))
+        .to_string();
+    let inside = db.fails(&[
+        "correct",
+        "--entry",
+        &invoice_entry,
+        "--date",
+        "2026-06-30",
+        "--reason",
+        "billed in error",
+    ]);
+    assert!(inside.contains("closed period 2026-06"), "{inside}");
+    let corrected = db.json(&[
+        "correct",
+        "--entry",
+        &invoice_entry,
+        "--date",
+        "2026-07-02",
+        "--reason",
+        "billed in error",
+    ]);
+    assert_eq!(corrected["reverses"].to_string(), invoice_entry);
+    let twice = db.fails(&[
+        "correct",
+        "--entry",
+        &invoice_entry,
+        "--date",
+        "2026-07-02",
+        "--reason",
+        "again",
+    ]);
+    assert!(twice.contains("already reversed"), "{twice}");
+    let july = db.ok(&[
+        "aging",
+        "--as-of",
+        "2026-07-31",
+        "--detail",
+        "--format",
+        "csv",
+    ]);
+    assert!(!july.contains("A-1004"), "{july}");
+    assert!(
+        db.ok(&[
+            "aging",
+            "--as-of",
+            "2026-06-30",
+            "--detail",
+            "--format",
+            "csv"
+        ])
+        .contains("A-1004"),
+        "the item stays in the aging of the closed period"
+    );
+
     let frozen = db.ok(&["aging", "--period", "2026-06", "--format", "csv"]);
     assert_eq!(frozen, aging_at_close);
     let items = db.ok(&[

@@ -13,8 +13,8 @@ use settle_service::reserve::{RecoveryRequest, ReserveMethod, ReserveReport};
 
 use super::{date_or_today, parse_date};
 use crate::cli::{
-    CalendarArgs, CloseArgs, Format, PeriodListArgs, PeriodLogArgs, RatesArgs, RecoverArgs,
-    ReopenArgs, ReserveArgs, ReserveMethodArg, SpecificReserveArgs, UserAddArgs,
+    CalendarArgs, CloseArgs, CorrectArgs, Format, PeriodListArgs, PeriodLogArgs, RatesArgs,
+    RecoverArgs, ReopenArgs, ReserveArgs, ReserveMethodArg, SpecificReserveArgs, UserAddArgs,
 };
 use crate::render;
 
@@ -423,6 +423,27 @@ pub async fn recover(settle: &Settle, args: RecoverArgs) -> Result<()> {
     println!(
         "recovered {} on {} (entry {}); balance now {}",
         r.amount, r.item, r.entry_id, r.balance
+    );
+    Ok(())
+}
+
+pub async fn correct(settle: &Settle, args: CorrectArgs) -> Result<()> {
+    let date = date_or_today("--date", args.date.as_deref())?;
+    let outcome = settle
+        .correct_entry(
+            settle_core::ids::EntryId(args.entry),
+            date,
+            &args.reason,
+            args.write.idempotency_key.as_deref(),
+        )
+        .await?;
+    if args.write.format.format == Format::Json {
+        return render::json(&outcome);
+    }
+    let c = &outcome.value;
+    println!(
+        "entry {} reverses entry {} as of {}",
+        c.entry_id, c.reverses, c.date
     );
     Ok(())
 }

@@ -103,6 +103,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
             None => close::reserve(settle, args).await,
         },
         Command::Recover(args) => close::recover(settle, args).await,
+        Command::Correct(args) => close::correct(settle, args).await,
         Command::Audit(AuditCommand::Pack(args)) => audit::pack(settle, args).await,
         Command::Audit(AuditCommand::Confirmations(args)) => {
             audit::confirmations(settle, args).await
