@@ -128,6 +128,8 @@ pub fn correction(
 }
 
 #[cfg(test)]
+// Amounts in cents are grouped as dollars_cents (108_00 is 108.00).
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::accounts::ChartOfAccounts;
