@@ -317,6 +317,43 @@ pub fn reopen(
 mod tests {
     use super::*;
     use jiff::civil::date;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Random closes and reopenings of months, as the service applies them: the lock is
+        /// always the end of an unbroken run of closed months, a posting is refused exactly
+        /// when it is dated inside the run, and a refused step changes nothing.
+        #[test]
+        fn the_lock_is_always_the_end_of_an_unbroken_run(
+            steps in proptest::collection::vec((any::<bool>(), 0i8..18, 0i16..400), 1..60)
+        ) {
+            let calendar = Calendar::Months;
+            let today = date(2027, 7, 1);
+            let mut lock: Option<Lock> = None;
+            let mut closed: Vec<Period> = Vec::new();
+            for (close, month_offset, probe) in steps {
+                let start = date(2026, 1, 1).checked_add(jiff::Span::new().months(month_offset)).unwrap();
+                let period = calendar.containing(start).unwrap();
+                if close {
+                    if check_close(&calendar, lock.as_ref(), &period, today).is_ok() {
+                        lock = Some(Lock { period: period.name.clone(), through: period.end });
+                        closed.push(period);
+                    }
+                } else if let Ok(after) = reopen(&calendar, lock.as_ref(), &period, closed.first()) {
+                    closed.pop();
+                    lock = after;
+                }
+                // Closed months are consecutive and end at the lock.
+                for pair in closed.windows(2) {
+                    prop_assert_eq!(calendar.after(&pair[0]).as_ref(), Some(&pair[1]));
+                }
+                prop_assert_eq!(closed.last().map(|p| p.end), lock.as_ref().map(|l| l.through));
+                let day = date(2025, 12, 1).checked_add(jiff::Span::new().days(probe)).unwrap();
+                let refused = check_open(lock.as_ref(), &calendar, day).is_err();
+                prop_assert_eq!(refused, lock.as_ref().is_some_and(|l| day <= l.through));
+            }
+        }
+    }
 
     #[test]
     fn months_are_named_and_bounded() {
