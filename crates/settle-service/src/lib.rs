@@ -8,6 +8,7 @@ mod chart;
 pub mod demo;
 mod demo_bank;
 mod error;
+pub mod gl_recon;
 pub mod import;
 pub mod learning;
 pub mod matching;

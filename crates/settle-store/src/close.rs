@@ -476,7 +476,7 @@ async fn account_balances(
     as_of: Date,
 ) -> StoreResult<Vec<Money>> {
     let rows = sqlx::query(
-        "SELECT currency, SUM(amount_minor) AS balance FROM postings \
+        "SELECT currency, CAST(SUM(amount_minor) AS BIGINT) AS balance FROM postings \
          WHERE entity_id = $1 AND account = $2 AND posting_date <= $3 GROUP BY currency ORDER BY currency",
     )
     .bind(entity.0)

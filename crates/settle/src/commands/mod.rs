@@ -6,6 +6,7 @@ mod bank;
 mod bench;
 mod customer;
 mod demo;
+mod gl;
 mod import;
 mod journal;
 mod matching;
@@ -20,7 +21,7 @@ use settle_core::Currency;
 use settle_service::Settle;
 
 use crate::cli::{
-    AccountsCommand, AliasCommand, Cli, Command, CustomerCommand, ExportCommand, Format,
+    AccountsCommand, AliasCommand, Cli, Command, CustomerCommand, ExportCommand, Format, GlCommand,
     ImportCommand, InvoiceCommand, PaymentCommand, ReportCommand, RulesCommand,
 };
 use crate::render;
@@ -78,6 +79,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Report(ReportCommand::Matching(args)) => reports::matching(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
+        Command::Gl(GlCommand::Import(args)) => gl::import(settle, args).await,
+        Command::Gl(GlCommand::Reconcile(args)) => gl::reconcile(settle, args).await,
         Command::Match(args) => matching::run(settle, args).await,
         Command::Verify(args) => verify(settle, args.format).await,
         Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
