@@ -13,6 +13,7 @@ pub mod currency;
 pub mod customer;
 pub mod document;
 pub mod events;
+pub mod gl_recon;
 pub mod ids;
 pub mod journal;
 pub mod ledger;

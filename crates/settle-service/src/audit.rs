@@ -202,6 +202,14 @@ impl Settle {
                 .map_err(|e| ServiceError::Refused(e.to_string()))?;
             pack.add(name, description, bytes);
         }
+        if let Some(reconciliation) = self.gl_reconciliation(&period.name).await? {
+            let (header, records) = reconciliation.records();
+            pack.add(
+                "gl-reconciliation.csv",
+                "the subledger and A/R control against the general ledger's import, every difference with its cause",
+                csv_bytes(&header, records)?,
+            );
+        }
         let trial = self.trial_balance(Some(period.end)).await?;
         pack.add(
             "trial-balance.csv",

@@ -364,8 +364,11 @@ impl Settle {
     }
 
     /// Differences with the general ledger's balance for the period, when one was imported.
-    async fn gl_differences(&self, _period: &Period) -> ServiceResult<Option<Vec<String>>> {
-        Ok(None)
+    async fn gl_differences(&self, period: &Period) -> ServiceResult<Option<Vec<String>>> {
+        Ok(self
+            .gl_reconciliation(&period.name)
+            .await?
+            .map(|r| r.checklist_lines()))
     }
 
     /// Closes a period: checks it (failed items block unless waived with a reason), freezes

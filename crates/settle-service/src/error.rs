@@ -43,6 +43,14 @@ pub enum ServiceError {
     ImportRejected { file: String, errors: Vec<RowError> },
     #[error("{file}: {message}")]
     BadFile { file: String, message: String },
+    /// A general-ledger file with bad rows: no row is skipped, since a GL without some of its
+    /// rows would reconcile against the wrong balance.
+    #[error(
+        "{file}: {} bad row(s); nothing was stored{}",
+        distinct_rows(errors),
+        list_errors(errors)
+    )]
+    GlFileRejected { file: String, errors: Vec<RowError> },
     #[error("{file}: {location}, field {field}: {message}; nothing was posted")]
     BankFileRejected {
         file: String,

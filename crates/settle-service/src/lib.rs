@@ -10,6 +10,7 @@ pub mod close;
 pub mod demo;
 mod demo_bank;
 mod error;
+pub mod gl_recon;
 pub mod import;
 pub mod journal_export;
 pub mod learning;

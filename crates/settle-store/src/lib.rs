@@ -13,6 +13,7 @@ mod close;
 mod codec;
 mod customers;
 mod documents;
+mod gl;
 mod learning;
 mod matching;
 mod read;
@@ -35,6 +36,7 @@ pub use close::{
 };
 pub use customers::ContactLogRow;
 pub use documents::{DocumentRows, PreparedWrites};
+pub use gl::{GlBalanceRow, GlImportRow, GlLineRow, NewGlImport};
 pub use learning::{
     AppliedPaymentRow, DisputeRow, Learned, MatchRuleRow, NewDispute, NewMatchRule,
 };

@@ -486,6 +486,51 @@ CREATE INDEX reserve_runs_period ON reserve_runs (entity_id, period);
 ALTER TABLE adjustments ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
 "#,
     },
+    Migration {
+        version: 6,
+        description: "general-ledger imports per period (balances or the control account's postings) for the subledger-to-GL reconciliation",
+        sql: r#"
+CREATE TABLE gl_imports (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    period TEXT NOT NULL,
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    shape TEXT NOT NULL CHECK (shape IN ('balances', 'detail')),
+    fingerprint TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    rows_read {int} NOT NULL,
+    control_account TEXT NOT NULL,
+    superseded_by {int} REFERENCES gl_imports (id),
+    imported_at TEXT NOT NULL,
+    UNIQUE (entity_id, period, fingerprint)
+);
+CREATE INDEX gl_imports_current ON gl_imports (entity_id, period) WHERE superseded_by IS NULL;
+CREATE TABLE gl_balances (
+    import_id {int} NOT NULL REFERENCES gl_imports (id),
+    line_no {int} NOT NULL,
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    account TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    balance_minor {int} NOT NULL,
+    PRIMARY KEY (import_id, line_no)
+);
+CREATE TABLE gl_lines (
+    import_id {int} NOT NULL REFERENCES gl_imports (id),
+    line_no {int} NOT NULL,
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    posted_on TEXT NOT NULL,
+    account TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    reference TEXT NOT NULL,
+    memo TEXT NOT NULL,
+    source TEXT NOT NULL,
+    is_opening {int} NOT NULL,
+    PRIMARY KEY (import_id, line_no)
+);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

@@ -69,6 +69,9 @@ pub enum Command {
     /// Export the journal.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The general ledger: import what it says for a period, reconcile A/R with it.
+    #[command(subcommand)]
+    Gl(GlCommand),
     /// The chart of accounts: which general-ledger code each role posts to.
     #[command(subcommand)]
     Accounts(AccountsCommand),
@@ -688,6 +691,81 @@ pub enum ExportCommand {
     Journal(JournalArgs),
     /// Cash applications per statement line: bank_ref,invoice_number,amount,status.
     Applications(ExportApplicationsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GlCommand {
+    /// Import the general ledger's balances, or its postings to A/R control, for a period.
+    #[command(long_about = GL_IMPORT_HELP)]
+    Import(GlImportArgs),
+    /// Compare the general ledger with Settle's A/R control account and open items at the
+    /// period's end, and explain every difference down to the entry.
+    #[command(long_about = GL_RECONCILE_HELP)]
+    Reconcile(GlReconcileArgs),
+}
+
+const GL_IMPORT_HELP: &str = "\
+Import what the general ledger says for a period, from CSV. Two shapes, told apart by the header:
+
+  balances  account,currency,balance  or  account,currency,debit,credit
+            a trial balance or just the control account: each account's balance at the period
+            end (debit positive). Accounts by code, as `settle accounts list` shows them; only
+            A/R control is compared.
+  detail    date,account,currency,debit,credit,reference,memo,source  (or amount, signed,
+            instead of debit,credit)
+            the GL's postings to the A/R control account. reference is Settle's journal entry id
+            when the posting came from `settle export journal` (its entry_id column); source is
+            free text such as settle, manual, ap. The GL's balance at the period end is the sum
+            of the lines dated up to it: give the account's whole history, or begin with an
+            opening line per currency (reference OPENING, its amount the balance at the start of
+            its date). Lines dated after the period end may follow.
+
+Amounts are decimals in the currency's precision (1234.50, JPY 1200). A file with a bad row
+stores nothing and names each bad row's line and field. The same file imported again for the
+period stores nothing; another file for the period supersedes the earlier import, which stays on
+record.";
+
+const GL_RECONCILE_HELP: &str = "\
+Compare the general ledger with Settle at the end of a period, per currency: the GL's A/R control
+balance (from the period's latest GL import), Settle's A/R control account (its postings dated up
+to the period end) and Settle's open items then (open debit items − open credit items, which must
+equal Settle's control account).
+
+difference = Settle's A/R control − the GL's. Each difference is signed as its effect on it, so a
+currency's differences add up to its difference:
+  missing_in_gl      a Settle entry on A/R control with no GL line naming it (not exported or not
+                     posted in the GL yet)
+  missing_in_settle  a GL line whose reference names no Settle entry, from another source
+  manual_entry       a GL line without reference, or whose source says manual: a journal made
+                     straight to the control account
+  timing             the same entry on both sides, dated on different sides of the cut-off
+  amount_mismatch    the same entry for another amount (or currency, or on another account in
+                     Settle)
+  opening_balance    the balances at the start of a GL detail that begins with an OPENING line
+                     already differed: carried from an earlier period
+  unexplained        what no rule places; with balances only, the whole difference (import the
+                     GL's postings to the control account to explain it down to the entry)
+
+Amounts are decimal strings; totals never add across currencies. The exit code is 0 whatever the
+differences, 1 when no general ledger was imported for the period.";
+
+#[derive(Debug, Args)]
+pub struct GlImportArgs {
+    pub file: PathBuf,
+    /// The period the file is for: yyyy-mm, or a fiscal period's name.
+    #[arg(long)]
+    pub period: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlReconcileArgs {
+    /// The period: yyyy-mm, or a fiscal period's name.
+    #[arg(long)]
+    pub period: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]

@@ -444,6 +444,22 @@ fn the_auditor_pack_checks_out_and_confirmations_reproduce(db: &Backend) {
     load_fixture(db);
     db.ok(&["reserve", "rates", RATES]);
     db.ok(&["--user", "mia", "reserve", "--period", "2026-06"]);
+    // A general-ledger balance that disagrees is listed on the checklist, not blocking.
+    let gl = db.file("gl.csv", "account,currency,balance\n1200,USD,1.00\n");
+    db.ok(&["gl", "import", &gl, "--period", "2026-06"]);
+    let check = db.json(&["close", "--period", "2026-06", "--check"]);
+    let gl_item = check["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "gl_reconciliation")
+        .unwrap()
+        .clone();
+    assert_eq!(gl_item["status"], "attention", "{gl_item}");
+    assert!(
+        !gl_item["lines"].as_array().unwrap().is_empty(),
+        "{gl_item}"
+    );
     db.ok(&[
         "--user",
         "mia",
@@ -498,6 +514,7 @@ fn the_auditor_pack_checks_out_and_confirmations_reproduce(db: &Backend) {
         "journal.ledger",
         "journal.beancount",
         "trial-balance.csv",
+        "gl-reconciliation.csv",
     ] {
         assert!(names.contains(&expected), "{expected} missing: {names:?}");
     }

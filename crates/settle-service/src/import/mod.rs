@@ -1,4 +1,5 @@
-//! CSV imports of customers and invoices, with the headers DESIGN.md fixes.
+//! CSV imports of customers and invoices, with the headers DESIGN.md fixes, and of what the
+//! general ledger says about a period (`gl`).
 //!
 //! A file is read whole, fingerprinted (SHA-256) and parsed row by row into typed values; every
 //! bad row is reported with its line and field. By default a file with any bad row stores
@@ -8,6 +9,7 @@
 
 pub mod bank;
 mod customers;
+pub mod gl;
 mod invoices;
 
 use std::borrow::Borrow;
@@ -150,6 +152,11 @@ impl Columns {
             index,
             width: headers.len(),
         })
+    }
+
+    /// Whether the header names the column.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.index.contains_key(name)
     }
 
     /// The trimmed value of a column in a row ("" when the file has no such column).

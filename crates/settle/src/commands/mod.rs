@@ -8,6 +8,7 @@ mod bench;
 mod close;
 mod customer;
 mod demo;
+mod gl;
 mod import;
 mod journal;
 mod matching;
@@ -23,7 +24,7 @@ use settle_service::Settle;
 
 use crate::cli::{
     AccountsCommand, AliasCommand, AuditCommand, Cli, Command, CustomerCommand, ExportCommand,
-    Format, ImportCommand, InvoiceCommand, PaymentCommand, PeriodCommand, ReportCommand,
+    Format, GlCommand, ImportCommand, InvoiceCommand, PaymentCommand, PeriodCommand, ReportCommand,
     ReserveCommand, RulesCommand, UserCommand,
 };
 use crate::render;
@@ -88,6 +89,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         }
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
+        Command::Gl(GlCommand::Import(args)) => gl::import(settle, args).await,
+        Command::Gl(GlCommand::Reconcile(args)) => gl::reconcile(settle, args).await,
         Command::Match(args) => matching::run(settle, args).await,
         Command::Verify(args) => verify(settle, args.format).await,
         Command::Close(args) => close::close(settle, args).await,
