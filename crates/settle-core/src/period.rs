@@ -345,7 +345,7 @@ mod tests {
                 }
                 // Closed months are consecutive and end at the lock.
                 for pair in closed.windows(2) {
-                    prop_assert_eq!(calendar.after(&pair[0]).as_ref(), Some(&pair[1]));
+                    prop_assert_eq!(calendar.after(&pair[0]), Some(pair[1].clone()));
                 }
                 prop_assert_eq!(closed.last().map(|p| p.end), lock.as_ref().map(|l| l.through));
                 let day = date(2025, 12, 1).checked_add(jiff::Span::new().days(probe)).unwrap();
