@@ -1,20 +1,10 @@
 //! The `settle` command end to end, on SQLite and on PostgreSQL: the same scenarios, both
 //! engines, the real binary.
 
+#[macro_use]
 mod support;
 
 use support::Backend;
-
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::sqlite()); } )*
-        }
-        mod postgres {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::postgres()); } )*
-        }
-    };
-}
 
 on_both_engines!(
     imported_aging_equals_an_independent_computation,

@@ -2,20 +2,10 @@
 //! and is waived on record, the frozen aging prints unchanged later, reopening is a manager's
 //! act, and the bad-debt reserve and recoveries keep the ledger exact.
 
+#[macro_use]
 mod support;
 
 use support::Backend;
-
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::sqlite()); } )*
-        }
-        mod postgres {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::postgres()); } )*
-        }
-    };
-}
 
 on_both_engines!(
     a_closed_period_refuses_postings_and_keeps_its_aging,

@@ -5,23 +5,13 @@
 //! hledger and bean-check are required: a missing tool fails the test (`.ci/run` installs
 //! them: `apt-get install hledger`, `pip install beancount`).
 
+#[macro_use]
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use support::Backend;
-
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::sqlite()); } )*
-        }
-        mod postgres {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::postgres()); } )*
-        }
-    };
-}
 
 on_both_engines!(
     exports_pass_the_tools_and_agree_with_the_trial_balance,

@@ -2,23 +2,13 @@
 //! journal exported, turned into the GL's postings to A/R control as an ERP would hold them,
 //! differences planted, and each found with its cause and entry.
 
+#[macro_use]
 mod support;
 
 use serde_json::Value;
 use settle_core::money::SignPolicy;
 use settle_core::{Currency, Money};
 use support::Backend;
-
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::sqlite()); } )*
-        }
-        mod postgres {
-            $( #[test] fn $scenario() { super::$scenario(&super::Backend::postgres()); } )*
-        }
-    };
-}
 
 on_both_engines!(
     gl_detail_explains_every_planted_difference_down_to_the_entry,

@@ -6,6 +6,19 @@
 
 #![allow(dead_code)]
 
+/// One test per scenario and engine: `sqlite::NAME` and `postgres::NAME` each run `NAME` on a
+/// fresh database of their own. The calling file imports `Backend`.
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $scenario() { super::$scenario(&super::Backend::sqlite()); } )*
+        }
+        mod postgres {
+            $( #[test] fn $scenario() { super::$scenario(&super::Backend::postgres()); } )*
+        }
+    };
+}
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
