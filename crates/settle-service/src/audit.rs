@@ -230,7 +230,7 @@ impl Settle {
         let lock = self.period_lock().await?;
         let closed = lock.as_ref().is_some_and(|l| period.end <= l.through);
         let (aging, items): (NamedAging, _) = if closed {
-            let frozen = self.frozen_aging(&period.name).await?;
+            let frozen = self.frozen_aging(&period.name, true).await?;
             (frozen.aging, frozen.items)
         } else {
             let policy = close_aging_policy();

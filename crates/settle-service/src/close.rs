@@ -43,7 +43,9 @@ pub struct Closed {
     pub period: Period,
     pub lock: Lock,
     pub frozen_items: usize,
+    /// SHA-256 of the frozen summary and of its items.
     pub checksum: String,
+    pub items_checksum: String,
     pub checklist: Checklist,
 }
 
@@ -68,8 +70,11 @@ pub struct FrozenAging {
     pub as_of: Date,
     pub taken_at: String,
     pub aging: NamedAging,
+    /// Empty unless asked for.
     pub items: Vec<SnapshotItem>,
+    pub item_count: i64,
     pub checksum: String,
+    pub items_checksum: String,
 }
 
 /// A frozen aging's items as records: a header and one row each, amounts as decimal text.
@@ -112,13 +117,23 @@ pub fn close_aging_policy() -> AgingPolicy {
     AgingPolicy::standard(AgingBasis::DueDate)
 }
 
-fn frozen_text(summary: &FrozenSummary, items: &[SnapshotItem]) -> ServiceResult<(String, String)> {
+/// The summary as stored (JSON) with its SHA-256, and the SHA-256 of the items: kept apart so
+/// that printing the summary need not read a million items back.
+fn frozen_text(
+    summary: &FrozenSummary,
+    items: &[SnapshotItem],
+) -> ServiceResult<(String, String, String)> {
     let report = serde_json::to_string(summary)
         .map_err(|e| ServiceError::Refused(format!("cannot serialise the aging: {e}")))?;
-    let mut text = report.clone();
+    let summary_checksum = sha256_hex(report.as_bytes());
+    Ok((report, summary_checksum, items_checksum(items)))
+}
+
+fn items_checksum(items: &[SnapshotItem]) -> String {
+    let mut text = String::with_capacity(items.len() * 64);
     for item in items {
         text.push_str(&format!(
-            "\n{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}|{}|{}\n",
             item.customer_code,
             item.kind,
             item.number,
@@ -130,7 +145,7 @@ fn frozen_text(summary: &FrozenSummary, items: &[SnapshotItem]) -> ServiceResult
             item.balance.minor()
         ));
     }
-    Ok((report, sha256_hex(text.as_bytes())))
+    sha256_hex(text.as_bytes())
 }
 
 impl Settle {
@@ -442,7 +457,7 @@ impl Settle {
                 balance: line.item.balance,
             })
             .collect();
-        let (report, checksum) = frozen_text(&summary, &snapshot)?;
+        let (report, checksum, items_checksum) = frozen_text(&summary, &snapshot)?;
 
         let mut tx = self.store().begin().await?;
         let user = self
@@ -469,7 +484,7 @@ impl Settle {
             period.end,
             &report,
             &snapshot,
-            &checksum,
+            (&checksum, &items_checksum),
         )
         .await?;
         let checklist = Checklist {
@@ -494,7 +509,7 @@ impl Settle {
             &user.name,
             &waived.join("; "),
             &format!(
-                "closed through {}; aging frozen with {} item(s), sha256 {checksum}",
+                "closed through {}; aging frozen with {} item(s), sha256 {checksum} (items {items_checksum})",
                 period.end,
                 snapshot.len()
             ),
@@ -506,6 +521,7 @@ impl Settle {
             lock: new_lock,
             frozen_items: snapshot.len(),
             checksum,
+            items_checksum,
             checklist,
         })
     }
@@ -549,8 +565,9 @@ impl Settle {
         })
     }
 
-    /// The aging frozen when the period closed, checked against its checksum.
-    pub async fn frozen_aging(&self, name: &str) -> ServiceResult<FrozenAging> {
+    /// The aging frozen when the period closed, checked against its checksums; its items too
+    /// when `with_items`.
+    pub async fn frozen_aging(&self, name: &str, with_items: bool) -> ServiceResult<FrozenAging> {
         let entity = self.entity().id;
         let snapshot = self
             .store()
@@ -561,16 +578,27 @@ impl Settle {
                     "a frozen aging for period {name:?} (a period's aging is frozen when it closes)"
                 ))
             })?;
-        let items = self.store().aging_snapshot_items(entity, name).await?;
+        let changed = |what: &str, stored: &str, computed: &str| {
+            ServiceError::Refused(format!(
+                "the frozen aging of {name} ({what}) does not match its checksum (stored {stored}, computed {computed}): it was changed after the close"
+            ))
+        };
+        let computed = sha256_hex(snapshot.report.as_bytes());
+        if computed != snapshot.checksum {
+            return Err(changed("summary", &snapshot.checksum, &computed));
+        }
+        let items = if with_items {
+            let items = self.store().aging_snapshot_items(entity, name).await?;
+            let computed = items_checksum(&items);
+            if computed != snapshot.items_checksum {
+                return Err(changed("items", &snapshot.items_checksum, &computed));
+            }
+            items
+        } else {
+            Vec::new()
+        };
         let summary: FrozenSummary = serde_json::from_str(&snapshot.report)
             .map_err(|e| ServiceError::Refused(format!("the frozen aging is unreadable: {e}")))?;
-        let (_, checksum) = frozen_text(&summary, &items)?;
-        if checksum != snapshot.checksum {
-            return Err(ServiceError::Refused(format!(
-                "the frozen aging of {name} does not match its checksum (stored {}, computed {checksum}): it was changed after the close",
-                snapshot.checksum
-            )));
-        }
         let names: HashMap<CustomerId, (String, String)> = summary
             .names
             .into_iter()
@@ -586,7 +614,9 @@ impl Settle {
                 unidentified_cash: summary.unidentified_cash,
             },
             items,
-            checksum,
+            item_count: snapshot.items,
+            checksum: snapshot.checksum,
+            items_checksum: snapshot.items_checksum,
         })
     }
 }

@@ -63,7 +63,10 @@ pub struct AgingSnapshotRow {
     /// The summary report as it was printed (JSON).
     pub report: String,
     pub items: i64,
+    /// SHA-256 of the summary as stored.
     pub checksum: String,
+    /// SHA-256 of the items, in order.
+    pub items_checksum: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,7 +322,7 @@ impl Tx {
         as_of: Date,
         report: &str,
         items: &[SnapshotItem],
-        checksum: &str,
+        checksums: (&str, &str),
     ) -> StoreResult<()> {
         sqlx::query("DELETE FROM aging_snapshot_items WHERE entity_id = $1 AND period = $2")
             .bind(entity.0)
@@ -332,8 +335,8 @@ impl Tx {
             .execute(self.conn())
             .await?;
         sqlx::query(
-            "INSERT INTO aging_snapshots (entity_id, period, as_of, taken_at, report, items, checksum) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO aging_snapshots (entity_id, period, as_of, taken_at, report, items, checksum, items_checksum) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(entity.0)
         .bind(period.to_string())
@@ -341,7 +344,8 @@ impl Tx {
         .bind(now())
         .bind(report.to_string())
         .bind(items.len() as i64)
-        .bind(checksum.to_string())
+        .bind(checksums.0.to_string())
+        .bind(checksums.1.to_string())
         .execute(self.conn())
         .await?;
         // Multi-row inserts of bound values: 11 parameters a row stays under every engine's
@@ -688,7 +692,7 @@ impl Store {
         period: &str,
     ) -> StoreResult<Option<AgingSnapshotRow>> {
         let row = sqlx::query(
-            "SELECT period, as_of, taken_at, report, items, checksum FROM aging_snapshots \
+            "SELECT period, as_of, taken_at, report, items, checksum, items_checksum FROM aging_snapshots \
              WHERE entity_id = $1 AND period = $2",
         )
         .bind(entity.0)
@@ -703,6 +707,7 @@ impl Store {
                 report: row.try_get("report")?,
                 items: row.try_get("items")?,
                 checksum: row.try_get("checksum")?,
+                items_checksum: row.try_get("items_checksum")?,
             })
         })
         .transpose()

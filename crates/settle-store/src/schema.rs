@@ -438,6 +438,7 @@ CREATE TABLE aging_snapshots (
     report TEXT NOT NULL,
     items {int} NOT NULL,
     checksum TEXT NOT NULL,
+    items_checksum TEXT NOT NULL,
     PRIMARY KEY (entity_id, period)
 );
 CREATE TABLE aging_snapshot_items (

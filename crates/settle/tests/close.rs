@@ -232,6 +232,11 @@ fn a_closed_period_refuses_postings_and_keeps_its_aging(db: &Backend) {
     let items = db.ok(&[
         "aging", "--period", "2026-06", "--detail", "--format", "csv",
     ]);
+    // Changed behind Settle's back, the frozen items no longer match their checksum.
+    db.sql("UPDATE aging_snapshot_items SET balance_minor = balance_minor + 1 WHERE line_no = 0");
+    let tampered = db.fails(&["aging", "--period", "2026-06", "--detail"]);
+    assert!(tampered.contains("changed after the close"), "{tampered}");
+    db.sql("UPDATE aging_snapshot_items SET balance_minor = balance_minor - 1 WHERE line_no = 0");
     assert!(
         items.contains("A-1001") && items.contains("1080.00"),
         "{items}"

@@ -14,7 +14,7 @@ use crate::render;
 
 pub async fn run(settle: &Settle, args: AgingArgs) -> Result<()> {
     if let Some(period) = &args.period {
-        let frozen = settle.frozen_aging(period).await?;
+        let frozen = settle.frozen_aging(period, args.detail).await?;
         if args.detail {
             return print_frozen_items(&frozen.items, args.format.format);
         }

@@ -39,13 +39,14 @@ pub async fn close(settle: &Settle, args: CloseArgs) -> Result<()> {
     }
     print_checklist(&closed.checklist, Format::Table)?;
     println!(
-        "closed {} ({} to {}): nothing dated on or before {} can be posted; aging frozen with {} open item(s), sha256 {}",
+        "closed {} ({} to {}): nothing dated on or before {} can be posted; aging frozen with {} open item(s), sha256 {} (items {})",
         closed.period.name,
         closed.period.start,
         closed.period.end,
         closed.lock.through,
         closed.frozen_items,
-        closed.checksum
+        closed.checksum,
+        closed.items_checksum
     );
     Ok(())
 }

@@ -72,6 +72,25 @@ async fn admin(sql: String) {
 }
 
 impl Backend {
+    /// Runs one SQL statement on the test's database behind Settle's back (to tamper with it).
+    pub fn sql(&self, statement: &str) {
+        let url = match &self.postgres_database {
+            Some(_) => self.url.clone(),
+            None => format!("sqlite://{}", self.url),
+        };
+        let statement = statement.to_string();
+        block_on(async move {
+            use sqlx::Executor;
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+                .await
+                .expect("the test database opens");
+            conn.execute(sqlx::AssertSqlSafe(statement))
+                .await
+                .expect("the statement runs");
+        });
+    }
+
     pub fn sqlite() -> Backend {
         let dir = std::env::temp_dir().join(unique("settle_test"));
         std::fs::create_dir_all(&dir).expect("temp dir");
