@@ -155,8 +155,7 @@ impl AuditPack {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "method")]
 pub enum Sample {
-    /// The largest balances (in minor units; balances in different currencies are compared
-    /// as numbers, which an auditor choosing by value per currency avoids with --currency).
+    /// The `count` largest net balances in each currency.
     ByValue { count: usize },
     /// Uniformly at random; the seed makes the draw reproducible.
     AtRandom { count: usize, seed: u64 },
@@ -408,11 +407,26 @@ impl Settle {
             .collect();
         let chosen = match sample {
             Sample::ByValue { count } => {
-                let weights: Vec<i128> = rows
-                    .iter()
-                    .map(|(_, _, row)| i128::from(row.net.minor()).abs())
-                    .collect();
-                let mut chosen = sampling::by_value(&weights, count);
+                // Balances in different currencies do not compare without rates: the largest
+                // `count` of each currency.
+                let mut chosen = Vec::new();
+                let mut currencies: Vec<_> = rows.iter().map(|(_, _, row)| row.currency).collect();
+                currencies.sort_by(|a, b| a.code().cmp(b.code()));
+                currencies.dedup();
+                for currency in currencies {
+                    let members: Vec<usize> = (0..rows.len())
+                        .filter(|&i| rows[i].2.currency == currency)
+                        .collect();
+                    let weights: Vec<i128> = members
+                        .iter()
+                        .map(|&i| i128::from(rows[i].2.net.minor()).abs())
+                        .collect();
+                    chosen.extend(
+                        sampling::by_value(&weights, count)
+                            .into_iter()
+                            .map(|k| members[k]),
+                    );
+                }
                 chosen.sort_unstable();
                 chosen
             }

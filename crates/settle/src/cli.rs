@@ -1069,7 +1069,7 @@ pub struct AuditPackArgs {
 pub struct ConfirmationArgs {
     #[arg(long)]
     pub period: String,
-    /// The customers with the largest balances.
+    /// The customers with the largest net balances, this many in each currency.
     #[arg(long, conflicts_with = "random", required_unless_present = "random")]
     pub largest: Option<usize>,
     /// This many customers drawn at random (with --seed, reproducible).
