@@ -234,23 +234,7 @@ impl Settle {
         } else {
             let policy = close_aging_policy();
             let detail = self.aging_detail(&policy, period.end).await?;
-            let items = detail
-                .lines
-                .iter()
-                .map(|line| crate::close::SnapshotItem {
-                    customer_code: detail
-                        .names
-                        .get(&line.item.customer)
-                        .map_or_else(String::new, |(code, _)| code.clone()),
-                    kind: line.item.kind.to_string(),
-                    number: line.item.number.clone(),
-                    issue_date: line.item.issue_date,
-                    due_date: line.item.due_date,
-                    days_past: line.days_past_due,
-                    bucket: detail.labels[line.bucket].clone(),
-                    balance: line.item.balance,
-                })
-                .collect::<Vec<_>>();
+            let items = crate::close::snapshot_items(&detail);
             (self.aging(&policy, period.end).await?, items)
         };
         let mut pack = AuditPack {

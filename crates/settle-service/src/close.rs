@@ -72,7 +72,6 @@ pub struct FrozenAging {
     pub aging: NamedAging,
     /// Empty unless asked for.
     pub items: Vec<SnapshotItem>,
-    pub item_count: i64,
     pub checksum: String,
     pub items_checksum: String,
 }
@@ -107,6 +106,27 @@ pub fn snapshot_records(items: &[SnapshotItem]) -> ([&'static str; 9], Vec<[Stri
         })
         .collect();
     (header, rows)
+}
+
+/// The detail aging's lines as the items a frozen aging keeps.
+pub(crate) fn snapshot_items(detail: &crate::reports::AgingDetail) -> Vec<SnapshotItem> {
+    detail
+        .lines
+        .iter()
+        .map(|line| SnapshotItem {
+            customer_code: detail.names.get(&line.item.customer).map_or_else(
+                || line.item.customer.0.to_string(),
+                |(code, _)| code.clone(),
+            ),
+            kind: line.item.kind.to_string(),
+            number: line.item.number.clone(),
+            issue_date: line.item.issue_date,
+            due_date: line.item.due_date,
+            days_past: line.days_past_due,
+            bucket: detail.labels[line.bucket].clone(),
+            balance: line.item.balance,
+        })
+        .collect()
 }
 
 /// How many days a dispute may stay open before the checklist lists it.
@@ -440,23 +460,7 @@ impl Settle {
             names,
             unidentified_cash: aging.unidentified_cash.clone(),
         };
-        let snapshot: Vec<SnapshotItem> = detail
-            .lines
-            .iter()
-            .map(|line| SnapshotItem {
-                customer_code: detail.names.get(&line.item.customer).map_or_else(
-                    || line.item.customer.0.to_string(),
-                    |(code, _)| code.clone(),
-                ),
-                kind: line.item.kind.to_string(),
-                number: line.item.number.clone(),
-                issue_date: line.item.issue_date,
-                due_date: line.item.due_date,
-                days_past: line.days_past_due,
-                bucket: detail.labels[line.bucket].clone(),
-                balance: line.item.balance,
-            })
-            .collect();
+        let snapshot = snapshot_items(&detail);
         let (report, checksum, items_checksum) = frozen_text(&summary, &snapshot)?;
 
         let mut tx = self.store().begin().await?;
@@ -614,7 +618,6 @@ impl Settle {
                 unidentified_cash: summary.unidentified_cash,
             },
             items,
-            item_count: snapshot.items,
             checksum: snapshot.checksum,
             items_checksum: snapshot.items_checksum,
         })

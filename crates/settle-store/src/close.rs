@@ -452,16 +452,6 @@ impl Tx {
         .await?;
         Ok(id)
     }
-
-    /// The balance of one account as of a day, per currency (debit positive).
-    pub async fn account_balances(
-        &mut self,
-        entity: EntityId,
-        account: &str,
-        as_of: Date,
-    ) -> StoreResult<Vec<Money>> {
-        account_balances(self.conn(), entity, account, as_of).await
-    }
 }
 
 fn user_from(row: &sqlx::any::AnyRow) -> StoreResult<UserRow> {

@@ -173,16 +173,7 @@ fn print_detail(detail: &AgingDetail, format: Format) -> Result<()> {
             let lines: Vec<Value> = detail
                 .lines
                 .iter()
-                .map(|line| {
-                    let fields = record(line);
-                    Value::Object(
-                        header
-                            .iter()
-                            .map(|h| h.to_string())
-                            .zip(fields.into_iter().map(Value::String))
-                            .collect(),
-                    )
-                })
+                .map(|line| json_record(&header, record(line)))
                 .collect();
             render::json(&lines)?;
         }
@@ -209,18 +200,7 @@ fn print_frozen_items(items: &[settle_service::close::SnapshotItem], format: For
             out.flush()?;
         }
         Format::Json => {
-            let rows: Vec<Value> = rows
-                .into_iter()
-                .map(|r| {
-                    Value::Object(
-                        header
-                            .iter()
-                            .map(|h| h.to_string())
-                            .zip(r.into_iter().map(Value::String))
-                            .collect(),
-                    )
-                })
-                .collect();
+            let rows: Vec<Value> = rows.into_iter().map(|r| json_record(&header, r)).collect();
             render::json(&rows)?;
         }
         Format::Table => {
@@ -232,4 +212,15 @@ fn print_frozen_items(items: &[settle_service::close::SnapshotItem], format: For
         }
     }
     Ok(())
+}
+
+/// One record as a JSON object keyed by the header, every value a string.
+fn json_record(header: &[&str], fields: impl IntoIterator<Item = String>) -> Value {
+    Value::Object(
+        header
+            .iter()
+            .map(|h| h.to_string())
+            .zip(fields.into_iter().map(Value::String))
+            .collect(),
+    )
 }
