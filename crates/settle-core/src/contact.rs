@@ -15,6 +15,7 @@ text_enum!(
         Email => "email",
         Phone => "phone",
         Letter => "letter",
+        Meeting => "meeting",
         System => "system",
     }
 );

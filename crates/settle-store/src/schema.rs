@@ -532,6 +532,133 @@ CREATE TABLE gl_lines (
 );
 "#,
     },
+    Migration {
+        version: 7,
+        description: "collections: customers' collection settings and stops, dunning policies and actions, promises to pay, payment plans, escalations, disputes' workflow, meetings and outcomes in the contact log",
+        sql: r#"
+ALTER TABLE customers ADD COLUMN collector TEXT NOT NULL DEFAULT '';
+ALTER TABLE customers ADD COLUMN segment TEXT NOT NULL DEFAULT '';
+ALTER TABLE customers ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
+ALTER TABLE customers ADD COLUMN do_not_contact {int} NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN cease_communication {int} NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN bankrupt {int} NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN credit_hold TEXT NOT NULL DEFAULT '';
+ALTER TABLE customers ADD COLUMN agency TEXT NOT NULL DEFAULT '';
+CREATE TABLE dunning_policies (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    UNIQUE (entity_id, name)
+);
+CREATE TABLE dunning_actions (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    run_on TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    level {int} NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'letter', 'phone')),
+    template TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    outbox_id {int},
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    UNIQUE (entity_id, customer_id, currency, run_on, level)
+);
+CREATE INDEX dunning_actions_customer ON dunning_actions (entity_id, customer_id, run_on);
+CREATE TABLE dunning_action_items (
+    action_id {int} NOT NULL REFERENCES dunning_actions (id),
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    item_id {int} NOT NULL REFERENCES items (id),
+    level {int} NOT NULL,
+    amount_minor {int} NOT NULL,
+    PRIMARY KEY (action_id, item_id),
+    UNIQUE (entity_id, item_id, level)
+);
+CREATE TABLE promises (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    amount_minor {int} NOT NULL,
+    currency TEXT NOT NULL,
+    promised_on TEXT NOT NULL,
+    grace_days {int} NOT NULL,
+    item_ids TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'kept', 'broken', 'cancelled')),
+    paid_minor {int} NOT NULL,
+    created_on TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    resolved_on TEXT,
+    note TEXT NOT NULL
+);
+CREATE INDEX promises_customer ON promises (entity_id, customer_id, status);
+CREATE TABLE payment_plans (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    total_minor {int} NOT NULL,
+    currency TEXT NOT NULL,
+    item_ids TEXT NOT NULL,
+    grace_days {int} NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'completed', 'broken', 'cancelled')),
+    created_on TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    resolved_on TEXT,
+    note TEXT NOT NULL
+);
+CREATE INDEX payment_plans_customer ON payment_plans (entity_id, customer_id, status);
+CREATE TABLE plan_instalments (
+    plan_id {int} NOT NULL REFERENCES payment_plans (id),
+    seq {int} NOT NULL,
+    due_on TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    PRIMARY KEY (plan_id, seq)
+);
+CREATE TABLE escalations (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    rule TEXT NOT NULL,
+    opened_on TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    summary TEXT NOT NULL,
+    closed_on TEXT,
+    closed_by TEXT,
+    note TEXT NOT NULL
+);
+CREATE INDEX escalations_open ON escalations (entity_id, status, customer_id);
+ALTER TABLE disputes ADD COLUMN line_no {int};
+ALTER TABLE disputes ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE disputes ADD COLUMN due_on TEXT;
+ALTER TABLE disputes ADD COLUMN resolved_on TEXT;
+CREATE TABLE contact_log_v7 (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    occurred_at TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('note', 'email', 'phone', 'letter', 'meeting', 'system')),
+    direction TEXT NOT NULL CHECK (direction IN ('internal', 'outbound', 'inbound')),
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    outcome TEXT NOT NULL DEFAULT '',
+    next_step_on TEXT
+);
+INSERT INTO contact_log_v7 (id, entity_id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by)
+    SELECT id, entity_id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by FROM contact_log;
+DROP TABLE contact_log;
+ALTER TABLE contact_log_v7 RENAME TO contact_log;
+CREATE INDEX contact_log_customer ON contact_log (entity_id, customer_id, occurred_at);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.
