@@ -43,6 +43,10 @@ pub struct NewContactEntry {
     pub source: String,
     pub source_id: String,
     pub created_by: String,
+    /// What came of it (promised, no answer, disputed…): free text.
+    pub outcome: String,
+    /// When to follow up, if anyone should.
+    pub next_step_on: Option<Date>,
 }
 
 /// The meaning of a common return reason code: NACHA (`R01`…) and ISO 20022

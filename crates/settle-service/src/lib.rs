@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cash_reports;
 mod chart;
 pub mod close;
+pub mod collections;
 pub mod demo;
 mod demo_bank;
 mod error;

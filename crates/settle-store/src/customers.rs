@@ -24,6 +24,8 @@ pub struct ContactLogRow {
     pub source: String,
     pub source_id: String,
     pub created_by: String,
+    pub outcome: String,
+    pub next_step_on: Option<String>,
 }
 
 impl Store {
@@ -74,7 +76,7 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<ContactLogRow>> {
         let rows = sqlx::query(
-            "SELECT id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by \
+            "SELECT id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by, outcome, next_step_on \
              FROM contact_log WHERE entity_id = $1 AND customer_id = $2 \
              ORDER BY occurred_at DESC, id DESC LIMIT $3",
         )
@@ -96,6 +98,8 @@ impl Store {
                     source: row.try_get("source")?,
                     source_id: row.try_get("source_id")?,
                     created_by: row.try_get("created_by")?,
+                    outcome: row.try_get("outcome")?,
+                    next_step_on: row.try_get("next_step_on")?,
                 })
             })
             .collect()
@@ -128,8 +132,8 @@ impl Tx {
         let occurred_at = entry.occurred_at.map_or_else(now, |t| t.to_string());
         sqlx::query(
             "INSERT INTO contact_log (id, entity_id, customer_id, occurred_at, channel, direction, \
-               subject, body, source, source_id, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+               subject, body, source, source_id, created_by, outcome, next_step_on) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(id)
         .bind(entity.0)
@@ -142,6 +146,8 @@ impl Tx {
         .bind(entry.source.clone())
         .bind(entry.source_id.clone())
         .bind(entry.created_by.clone())
+        .bind(entry.outcome.clone())
+        .bind(entry.next_step_on.map(|d| d.to_string()))
         .execute(self.conn())
         .await?;
         Ok(id)

@@ -11,6 +11,7 @@ mod bank;
 mod bulk;
 mod close;
 mod codec;
+mod collections;
 mod customers;
 mod documents;
 mod gl;
@@ -33,6 +34,10 @@ pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use close::{
     AdjustmentRow, AgingSnapshotRow, OpenDisputeRow, OpenSuggestionRow, PeriodCloseRow,
     PeriodLogRow, ReserveRunRow, SnapshotItem, SpecificReserveRow, UnappliedAtRow, UserRow,
+};
+pub use collections::{
+    CollectionAccount, CollectionSettings, CustomerExposure, DunningActionRow, EscalationRow,
+    NewDunningAction, NewPlan, NewPromise, OpenItemRow, PlanRow, PromiseRow,
 };
 pub use customers::ContactLogRow;
 pub use documents::{DocumentRows, PreparedWrites};

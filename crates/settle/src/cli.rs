@@ -58,6 +58,26 @@ pub enum Command {
     /// Customers.
     #[command(subcommand)]
     Customer(CustomerCommand),
+    /// Run dunning: decide each account's reminder by its policy, record it with its rule, queue
+    /// the emails. Running it twice for one day adds nothing.
+    Dun(DunArgs),
+    /// Dunning policies and the actions dunning took.
+    #[command(subcommand)]
+    Dunning(DunningCommand),
+    /// The collector's worklist: accounts ranked by a score whose parts are shown.
+    Worklist(WorklistArgs),
+    /// The contact log: log a call, email, letter, meeting or note; list; check the guards.
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// Promises to pay: record, list, cancel, judge; kept-promise rates.
+    #[command(subcommand)]
+    Promise(PromiseCommand),
+    /// Payment plans: agree instalments over open invoices; list them with what is paid.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Escalations to a manager: list them with their summaries, close them.
+    #[command(subcommand)]
+    Escalation(EscalationCommand),
     /// Invoices.
     #[command(subcommand)]
     Invoice(InvoiceCommand),
@@ -377,6 +397,9 @@ pub enum CustomerCommand {
     /// Names the customer pays under, which matching recognises as the customer.
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// Show or change who collects the customer and how: collector, segment, time zone,
+    /// do-not-contact, cease-communication, bankruptcy.
+    Collection(CollectionArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -1097,4 +1120,313 @@ pub struct CorrectArgs {
     pub reason: String,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+impl OnOff {
+    pub fn is_on(self) -> bool {
+        self == OnOff::On
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CollectionArgs {
+    /// The customer's code.
+    pub customer: String,
+    #[arg(long)]
+    pub collector: Option<String>,
+    /// The customer segment dunning policies select on (customer type, say).
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// IANA time zone for the contact window (Europe/Berlin, America/Chicago); "" for UTC.
+    #[arg(long)]
+    pub time_zone: Option<String>,
+    #[arg(long, value_enum)]
+    pub do_not_contact: Option<OnOff>,
+    /// The customer asked in writing that we stop contacting them.
+    #[arg(long, value_enum)]
+    pub cease_communication: Option<OnOff>,
+    /// In bankruptcy: every collection activity stops.
+    #[arg(long, value_enum)]
+    pub bankrupt: Option<OnOff>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DunArgs {
+    /// The run's day (default: today).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// The moment of the run, RFC 3339 (default: now): decides whether customers are inside
+    /// their contact window.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Show what would be done; record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also list the actions the guards stopped (table output; JSON has them under --show-blocked too).
+    #[arg(long)]
+    pub show_blocked: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DunningCommand {
+    /// The policies in force (the standard one when none is stored), as JSON.
+    Policies,
+    /// Store a policy from a JSON file (replaces the one of the same name).
+    SetPolicy(PolicyFileArgs),
+    /// Remove a stored policy.
+    DeletePolicy(PolicyNameArgs),
+    /// The actions dunning recorded, newest first.
+    Actions(DunningActionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyFileArgs {
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyNameArgs {
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DunningActionsArgs {
+    #[arg(long)]
+    pub customer: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: i64,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WorklistArgs {
+    #[arg(long)]
+    pub collector: Option<String>,
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Oldest past-due item's bucket: current, 1-30, 31-60, 61-90, 91+.
+    #[arg(long)]
+    pub bucket: Option<String>,
+    /// Only accounts with (yes) or without (no) an active dispute.
+    #[arg(long, value_enum)]
+    pub disputed: Option<YesNo>,
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// The moment for the contact windows, RFC 3339 (default: now).
+    #[arg(long)]
+    pub at: Option<String>,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum YesNo {
+    Yes,
+    No,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Log a contact.
+    Log(ContactLogArgs),
+    /// A customer's contact log, newest first.
+    List(ContactListArgs),
+    /// Whether the customer may be contacted now by a channel, or which guard forbids it.
+    Check(ContactCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContactLogArgs {
+    pub customer: String,
+    /// phone, email, letter, meeting or note.
+    #[arg(long)]
+    pub channel: String,
+    /// outbound, inbound or internal (default: outbound, internal for a note).
+    #[arg(long)]
+    pub direction: Option<String>,
+    #[arg(long)]
+    pub subject: String,
+    #[arg(long, default_value = "")]
+    pub body: String,
+    /// What came of it: reached, no answer, promised, disputed…
+    #[arg(long, default_value = "")]
+    pub outcome: String,
+    /// When to follow up.
+    #[arg(long)]
+    pub next_step: Option<String>,
+    /// When it happened, RFC 3339 (default: now).
+    #[arg(long)]
+    pub at: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ContactListArgs {
+    pub customer: String,
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ContactCheckArgs {
+    pub customer: String,
+    #[arg(long, default_value = "phone")]
+    pub channel: String,
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromiseCommand {
+    /// Record a promise to pay.
+    Add(PromiseAddArgs),
+    /// List promises.
+    List(PromiseListArgs),
+    /// Cancel an open promise.
+    Cancel(PromiseCancelArgs),
+    /// Judge open promises and active plans as of a day (the dunning run does it too).
+    Check(PromiseCheckArgs),
+    /// Kept-promise rates per customer or per collector.
+    Rates(PromiseRatesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PromiseAddArgs {
+    pub customer: String,
+    #[arg(long)]
+    pub amount: String,
+    /// The day the customer promised to pay by.
+    #[arg(long)]
+    pub date: String,
+    /// The invoices it covers (repeat); none: the account.
+    #[arg(long = "invoice")]
+    pub invoices: Vec<String>,
+    #[arg(long, default_value_t = 3)]
+    pub grace_days: u32,
+    /// The day it was made (default: today).
+    #[arg(long)]
+    pub on: Option<String>,
+    #[arg(long, default_value = "")]
+    pub note: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PromiseListArgs {
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub customer: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PromiseCancelArgs {
+    pub id: i64,
+    #[arg(long)]
+    pub on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromiseCheckArgs {
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PromiseRatesArgs {
+    /// Per collector instead of per customer.
+    #[arg(long)]
+    pub by_collector: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Agree a plan: equal monthly instalments (--instalments, --first-due) or by hand
+    /// (--instalment DATE=AMOUNT, repeated).
+    Create(PlanCreateArgs),
+    /// Plans with their instalments and what is paid.
+    List(PlanListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanCreateArgs {
+    pub customer: String,
+    #[arg(long = "invoice", required = true)]
+    pub invoices: Vec<String>,
+    /// The agreed total (default: what is open on the invoices).
+    #[arg(long)]
+    pub total: Option<String>,
+    #[arg(long)]
+    pub instalments: Option<u32>,
+    #[arg(long)]
+    pub first_due: Option<String>,
+    /// DATE=AMOUNT, repeated in date order.
+    #[arg(long = "instalment")]
+    pub schedule: Vec<String>,
+    #[arg(long, default_value_t = 5)]
+    pub grace_days: u32,
+    #[arg(long)]
+    pub on: Option<String>,
+    #[arg(long, default_value = "")]
+    pub note: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanListArgs {
+    #[arg(long)]
+    pub customer: Option<String>,
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EscalationCommand {
+    /// Open escalations (--all: closed ones too) with their summaries.
+    List(EscalationListArgs),
+    /// Close an escalation with the decision taken.
+    Close(EscalationCloseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EscalationListArgs {
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EscalationCloseArgs {
+    pub id: i64,
+    #[arg(long)]
+    pub note: String,
+    #[arg(long)]
+    pub on: Option<String>,
 }

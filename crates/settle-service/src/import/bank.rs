@@ -627,6 +627,8 @@ async fn return_item(tx: &mut Tx, settle: &Settle, line: &StatementLine) -> Serv
                     source: "bank-return".to_string(),
                     source_id,
                     created_by: "settle import bank".to_string(),
+                    outcome: String::new(),
+                    next_step_on: None,
                 },
             )
             .await?;

@@ -6,6 +6,7 @@ mod audit;
 mod bank;
 mod bench;
 mod close;
+mod collections;
 mod customer;
 mod demo;
 mod gl;
@@ -23,8 +24,9 @@ use settle_core::Currency;
 use settle_service::Settle;
 
 use crate::cli::{
-    AccountsCommand, AliasCommand, AuditCommand, Cli, Command, CustomerCommand, ExportCommand,
-    Format, GlCommand, ImportCommand, InvoiceCommand, PaymentCommand, PeriodCommand, ReportCommand,
+    AccountsCommand, AliasCommand, AuditCommand, Cli, Command, ContactCommand, CustomerCommand,
+    DunningCommand, EscalationCommand, ExportCommand, Format, GlCommand, ImportCommand,
+    InvoiceCommand, PaymentCommand, PeriodCommand, PlanCommand, PromiseCommand, ReportCommand,
     ReserveCommand, RulesCommand, UserCommand,
 };
 use crate::render;
@@ -110,6 +112,47 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Audit(AuditCommand::Pack(args)) => audit::pack(settle, args).await,
         Command::Audit(AuditCommand::Confirmations(args)) => {
             audit::confirmations(settle, args).await
+        }
+        Command::Customer(CustomerCommand::Collection(args)) => {
+            collections::collection(settle, args).await
+        }
+        Command::Dun(args) => collections::dun(settle, args).await,
+        Command::Dunning(DunningCommand::Policies) => collections::policies(settle).await,
+        Command::Dunning(DunningCommand::SetPolicy(args)) => {
+            collections::set_policy(settle, args).await
+        }
+        Command::Dunning(DunningCommand::DeletePolicy(args)) => {
+            collections::delete_policy(settle, args).await
+        }
+        Command::Dunning(DunningCommand::Actions(args)) => collections::actions(settle, args).await,
+        Command::Worklist(args) => collections::worklist(settle, args).await,
+        Command::Contact(ContactCommand::Log(args)) => collections::log_contact(settle, args).await,
+        Command::Contact(ContactCommand::List(args)) => {
+            collections::list_contacts(settle, args).await
+        }
+        Command::Contact(ContactCommand::Check(args)) => {
+            collections::check_contact(settle, args).await
+        }
+        Command::Promise(PromiseCommand::Add(args)) => collections::add_promise(settle, args).await,
+        Command::Promise(PromiseCommand::List(args)) => {
+            collections::list_promises(settle, args).await
+        }
+        Command::Promise(PromiseCommand::Cancel(args)) => {
+            collections::cancel_promise(settle, args).await
+        }
+        Command::Promise(PromiseCommand::Check(args)) => {
+            collections::check_promises(settle, args).await
+        }
+        Command::Promise(PromiseCommand::Rates(args)) => {
+            collections::promise_rates(settle, args).await
+        }
+        Command::Plan(PlanCommand::Create(args)) => collections::create_plan(settle, args).await,
+        Command::Plan(PlanCommand::List(args)) => collections::list_plans(settle, args).await,
+        Command::Escalation(EscalationCommand::List(args)) => {
+            collections::list_escalations(settle, args).await
+        }
+        Command::Escalation(EscalationCommand::Close(args)) => {
+            collections::close_escalation(settle, args).await
         }
         Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
         Command::Accounts(AccountsCommand::Map(args)) => accounts::map(settle, args).await,

@@ -1,0 +1,461 @@
+//! The dunning run: judge promises and plans, decide every account's action by its policy, stop
+//! what a guard forbids, record the rest with the rule that produced it, queue the emails and
+//! open the escalations — one transaction, so a run is wholly there or wholly absent.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use jiff::{Timestamp, tz::TimeZone};
+use serde::Serialize;
+use settle_core::Currency;
+use settle_core::contact::{ContactChannel, ContactDirection, NewContactEntry};
+use settle_core::dunning::{
+    AccountFacts, AccountStops, DunnableItem, DunningChannel, DunningPolicy, Outcome,
+    allocate_promise, decide, policy_for, within_window,
+};
+use settle_core::ids::{CustomerId, ItemId};
+use settle_store::{CollectionAccount, NewDunningAction, OpenItemRow, Tx};
+
+use super::promises::judge_commitments;
+use super::{CommitmentsReport, escalation};
+use crate::error::invalid;
+use crate::{ServiceResult, Settle};
+
+/// One action the run decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DunAction {
+    pub customer_id: String,
+    pub customer_name: String,
+    pub currency: String,
+    pub policy: String,
+    pub level: u32,
+    pub channel: String,
+    pub template: String,
+    pub rule: String,
+    pub invoices: Vec<String>,
+    pub amount: String,
+    /// `queued` (an email in the outbox), `letter_due`, or `call_due` (a task on the worklist).
+    pub status: String,
+    /// For an email decided outside the customer's contact window: when it may go (UTC).
+    pub send_after: Option<String>,
+}
+
+/// An action a guard stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DunBlocked {
+    pub customer_id: String,
+    pub currency: String,
+    pub level: u32,
+    pub channel: String,
+    pub guard: String,
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DunReport {
+    pub as_of: Date,
+    pub dry_run: bool,
+    pub actions: Vec<DunAction>,
+    pub blocked: Vec<DunBlocked>,
+    pub commitments: CommitmentsReport,
+    pub escalations_opened: Vec<escalation::EscalationView>,
+    pub accounts_considered: usize,
+}
+
+/// The policies in force: the stored ones, or the standard one when none is stored.
+pub(crate) async fn policies(settle: &Settle) -> ServiceResult<Vec<DunningPolicy>> {
+    let stored = settle.store().dunning_policies(settle.entity().id).await?;
+    if stored.is_empty() {
+        return Ok(vec![DunningPolicy::standard()]);
+    }
+    stored
+        .iter()
+        .map(|(name, body)| {
+            DunningPolicy::from_json(body)
+                .map_err(|e| invalid(&format!("dunning policy {name}"), e))
+        })
+        .collect()
+}
+
+/// The customer's time zone, or UTC when none (or an unknown one) is set.
+pub(crate) fn time_zone_of(account: &CollectionAccount) -> TimeZone {
+    if account.time_zone.is_empty() {
+        return TimeZone::UTC;
+    }
+    TimeZone::get(&account.time_zone).unwrap_or(TimeZone::UTC)
+}
+
+/// When a message may reach a customer: `at` if it is inside their window, else the window's
+/// next opening.
+pub(crate) fn next_window_opening(
+    policy: &DunningPolicy,
+    zone: &TimeZone,
+    at: Timestamp,
+) -> Option<Timestamp> {
+    let local = at.to_zoned(zone.clone());
+    if within_window(&policy.contact, local.time()) {
+        return None;
+    }
+    let (start, _) = policy.contact.window().ok()?;
+    let today = local
+        .date()
+        .to_datetime(start)
+        .to_zoned(zone.clone())
+        .ok()?;
+    let opening = if today.timestamp() > at {
+        today
+    } else {
+        local
+            .date()
+            .tomorrow()
+            .ok()?
+            .to_datetime(start)
+            .to_zoned(zone.clone())
+            .ok()?
+    };
+    Some(opening.timestamp())
+}
+
+fn currency(code: &str) -> ServiceResult<Currency> {
+    Currency::from_code(code).map_err(|e| invalid("currency", e.to_string()))
+}
+
+fn day_of(day: i64) -> Date {
+    jiff::civil::date(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(day))
+        .unwrap_or(jiff::civil::date(1970, 1, 1))
+}
+
+impl Settle {
+    /// Runs dunning as of `as_of`, the run happening at `at` (for contact windows). With
+    /// `dry_run` nothing is written: the report says what a run would do.
+    pub async fn dun(&self, as_of: Date, at: Timestamp, dry_run: bool) -> ServiceResult<DunReport> {
+        let entity = self.entity().id;
+        let policies = policies(self).await?;
+        let earliest_offset = policies
+            .iter()
+            .flat_map(|p| p.levels.iter().map(|l| l.days))
+            .min()
+            .unwrap_or(0);
+        let due_by = as_of
+            .checked_sub(jiff::Span::new().days(earliest_offset))
+            .map_err(|e| invalid("as-of", e.to_string()))?;
+        let max_grace = policies
+            .iter()
+            .map(|p| p.grace_days_after_payment)
+            .max()
+            .unwrap_or(0);
+
+        let mut tx = self.store().begin().await?;
+        let commitments = judge_commitments(&mut tx, self, as_of, dry_run).await?;
+
+        let store = self.store();
+        let accounts: HashMap<CustomerId, CollectionAccount> = store
+            .collection_accounts(entity)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let totals = store.account_totals(entity, as_of).await?;
+        let items = store.open_items_due_by(entity, due_by).await?;
+        let history = store.dunning_history(entity).await?;
+        let disputed = store.disputed_by_item(entity).await?;
+        let since = as_of
+            .checked_sub(jiff::Span::new().days(i64::from(max_grace)))
+            .map_err(|e| invalid("as-of", e.to_string()))?;
+        let payments = store.recent_payments(entity, since, as_of).await?;
+        let week_ago = at
+            .checked_sub(jiff::SignedDuration::from_hours(24 * 7))
+            .map_err(|e| invalid("at", e.to_string()))?;
+        let mut contacts = store
+            .outbound_contacts(entity, &week_ago.to_string(), &at.to_string())
+            .await?;
+        let promised = promised_by_item(self, &items, &report_ended(&commitments)).await?;
+        let planned: std::collections::HashSet<ItemId> = store
+            .plans(entity, Some("active"), None)
+            .await?
+            .into_iter()
+            .filter(|p| !commitments.ended_plans().contains(&p.id))
+            .flat_map(|p| p.items)
+            .collect();
+
+        // Accounts: a customer in one currency.
+        let mut grouped: HashMap<(CustomerId, String), Vec<&OpenItemRow>> = HashMap::new();
+        for item in &items {
+            grouped
+                .entry((item.customer, item.currency.clone()))
+                .or_default()
+                .push(item);
+        }
+        let balances: HashMap<(CustomerId, String), i64> = totals
+            .iter()
+            .map(|t| ((t.customer, t.currency.clone()), t.open_minor))
+            .collect();
+        let mut keys: Vec<_> = grouped.keys().cloned().collect();
+        keys.sort_by(|a, b| {
+            let code = |k: &(CustomerId, String)| accounts.get(&k.0).map(|a| a.code.clone());
+            code(a).cmp(&code(b)).then(a.1.cmp(&b.1))
+        });
+
+        let mut report = DunReport {
+            as_of,
+            dry_run,
+            actions: Vec::new(),
+            blocked: Vec::new(),
+            commitments,
+            escalations_opened: Vec::new(),
+            accounts_considered: keys.len(),
+        };
+        let mut to_record = Vec::new();
+        for key in keys {
+            let Some(account) = accounts.get(&key.0) else {
+                continue;
+            };
+            let cur = currency(&key.1)?;
+            let balance = balances.get(&key).copied().unwrap_or(0);
+            let Some(policy) = policy_for(
+                &policies,
+                account.risk,
+                &account.segment,
+                balance,
+                cur.exponent(),
+            ) else {
+                continue;
+            };
+            let facts = AccountFacts {
+                customer: account.id,
+                stops: AccountStops {
+                    bankrupt: account.bankrupt,
+                    cease_communication: account.cease_communication,
+                    do_not_contact: account.do_not_contact,
+                    agency: (!account.agency.is_empty()).then(|| account.agency.clone()),
+                },
+                last_payment_on: payments.get(&account.id).copied(),
+                contacts_last_7_days: [
+                    contacts
+                        .get(&(account.id, "phone".into()))
+                        .copied()
+                        .unwrap_or(0),
+                    contacts
+                        .get(&(account.id, "email".into()))
+                        .copied()
+                        .unwrap_or(0),
+                    contacts
+                        .get(&(account.id, "letter".into()))
+                        .copied()
+                        .unwrap_or(0),
+                ],
+                items: grouped[&key]
+                    .iter()
+                    .map(|item| {
+                        let (last_level, last_dunned_on) = history
+                            .get(&item.id)
+                            .map_or((0, None), |(level, on)| (*level, Some(*on)));
+                        DunnableItem {
+                            id: item.id,
+                            number: item.number.clone(),
+                            due: day_of(item.due_day),
+                            open: item.balance_minor,
+                            disputed: disputed.get(&item.id).copied().unwrap_or(0),
+                            promised: promised.get(&item.id).copied().unwrap_or(0),
+                            in_plan: planned.contains(&item.id),
+                            last_level,
+                            last_dunned_on,
+                        }
+                    })
+                    .collect(),
+            };
+            let format = |minor: i64| settle_core::Money::new(minor, cur).to_string();
+            match decide(policy, &facts, as_of, cur.exponent(), format) {
+                Outcome::Nothing => {}
+                Outcome::Blocked(decision, guard) => report.blocked.push(DunBlocked {
+                    customer_id: account.code.clone(),
+                    currency: key.1.clone(),
+                    level: decision.level,
+                    channel: decision.channel.to_string(),
+                    guard: guard.to_string(),
+                    rule: decision.rule,
+                }),
+                Outcome::Act(decision) => {
+                    let send_after = match decision.channel {
+                        DunningChannel::Email => {
+                            next_window_opening(policy, &time_zone_of(account), at)
+                        }
+                        _ => None,
+                    };
+                    let status = match decision.channel {
+                        DunningChannel::Email => "queued",
+                        DunningChannel::Letter => "letter_due",
+                        DunningChannel::Phone => "call_due",
+                    };
+                    // Counted at once: a second account of the customer (another currency)
+                    // in this run meets the cap too.
+                    *contacts
+                        .entry((account.id, decision.channel.to_string()))
+                        .or_insert(0) += u32::from(decision.channel != DunningChannel::Phone);
+                    report.actions.push(DunAction {
+                        customer_id: account.code.clone(),
+                        customer_name: account.name.clone(),
+                        currency: key.1.clone(),
+                        policy: policy.name.clone(),
+                        level: decision.level,
+                        channel: decision.channel.to_string(),
+                        template: decision.template.clone(),
+                        rule: decision.rule.clone(),
+                        invoices: decision.items.iter().map(|i| i.number.clone()).collect(),
+                        amount: settle_core::Money::new(decision.amount, cur).to_decimal_string(),
+                        status: status.to_string(),
+                        send_after: send_after.map(|t| t.to_string()),
+                    });
+                    to_record.push((
+                        account.clone(),
+                        cur,
+                        policy.name.clone(),
+                        decision,
+                        send_after,
+                    ));
+                }
+            }
+        }
+
+        report.escalations_opened =
+            escalation::escalate(&mut tx, self, &policies, &accounts, &totals, as_of, dry_run)
+                .await?;
+        if dry_run {
+            return Ok(report);
+        }
+        record(&mut tx, self, as_of, at, to_record).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+type Decided = (
+    CollectionAccount,
+    Currency,
+    String,
+    settle_core::dunning::DunningDecision,
+    Option<Timestamp>,
+);
+
+/// Writes the actions, their contact-log entries and their emails.
+async fn record(
+    tx: &mut Tx,
+    settle: &Settle,
+    as_of: Date,
+    at: Timestamp,
+    decided: Vec<Decided>,
+) -> ServiceResult<()> {
+    let entity = settle.entity().id;
+    let mut actions = Vec::with_capacity(decided.len());
+    for (account, cur, policy, decision, send_after) in &decided {
+        let outbox_id = match decision.channel {
+            DunningChannel::Email => Some(
+                super::letters::queue_dunning_email(
+                    tx,
+                    settle,
+                    account,
+                    *cur,
+                    decision,
+                    as_of,
+                    *send_after,
+                )
+                .await?,
+            ),
+            _ => None,
+        };
+        if decision.channel != DunningChannel::Phone {
+            tx.insert_contact_entry(
+                entity,
+                &NewContactEntry {
+                    customer: account.id,
+                    occurred_at: Some(at),
+                    channel: match decision.channel {
+                        DunningChannel::Email => ContactChannel::Email,
+                        _ => ContactChannel::Letter,
+                    },
+                    direction: ContactDirection::Outbound,
+                    subject: format!("Dunning level {} ({})", decision.level, decision.template),
+                    body: decision.rule.clone(),
+                    source: "dunning".to_string(),
+                    source_id: format!("{as_of}/{}/{}", cur, decision.level),
+                    created_by: settle.actor().to_string(),
+                    outcome: String::new(),
+                    next_step_on: None,
+                },
+            )
+            .await?;
+        }
+        actions.push(NewDunningAction {
+            customer: account.id,
+            run_on: as_of,
+            currency: cur.to_string(),
+            policy: policy.clone(),
+            level: decision.level,
+            channel: decision.channel.to_string(),
+            template: decision.template.clone(),
+            rule: decision.rule.clone(),
+            amount_minor: decision.amount,
+            outbox_id,
+            status: match decision.channel {
+                DunningChannel::Email => "queued",
+                DunningChannel::Letter => "letter_due",
+                DunningChannel::Phone => "call_due",
+            }
+            .to_string(),
+            created_by: settle.actor().to_string(),
+            items: decision
+                .items
+                .iter()
+                .map(|i| (i.id, i.level, i.amount))
+                .collect(),
+        });
+    }
+    tx.insert_dunning_actions(entity, &actions).await?;
+    Ok(())
+}
+
+/// Per item: the part of it that open promises pause (each promise over its invoices, or the
+/// customer's invoices in its currency when it names none).
+async fn promised_by_item(
+    settle: &Settle,
+    items: &[OpenItemRow],
+    ended: &[i64],
+) -> ServiceResult<HashMap<ItemId, i64>> {
+    let mut promises = settle
+        .store()
+        .promises(settle.entity().id, Some("open"), None)
+        .await?;
+    // Judged kept or broken in this run (the judgement is not committed yet).
+    promises.retain(|p| !ended.contains(&p.id));
+    let mut paused: HashMap<ItemId, i64> = HashMap::new();
+    if promises.is_empty() {
+        return Ok(paused);
+    }
+    let mut by_customer: HashMap<CustomerId, Vec<&OpenItemRow>> = HashMap::new();
+    for item in items {
+        by_customer.entry(item.customer).or_default().push(item);
+    }
+    for promise in promises {
+        let candidates: Vec<(ItemId, Date, i64)> = by_customer
+            .get(&promise.customer)
+            .into_iter()
+            .flatten()
+            .filter(|item| item.currency == promise.currency)
+            .filter(|item| promise.items.is_empty() || promise.items.contains(&item.id))
+            .map(|item| {
+                let already = paused.get(&item.id).copied().unwrap_or(0);
+                (item.id, day_of(item.due_day), item.balance_minor - already)
+            })
+            .collect();
+        let left = (promise.amount_minor - promise.paid_minor).max(0);
+        for (item, part) in allocate_promise(left, &candidates) {
+            *paused.entry(item).or_insert(0) += part;
+        }
+    }
+    Ok(paused)
+}
+
+fn report_ended(commitments: &CommitmentsReport) -> Vec<i64> {
+    commitments.ended_promises()
+}
