@@ -188,6 +188,7 @@ pub fn judge_plan(
 }
 
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use jiff::civil::date;
     use proptest::prelude::*;

@@ -1,3 +1,5 @@
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use jiff::civil::date;
 use proptest::prelude::*;
 
