@@ -57,7 +57,7 @@ fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> ServiceError + '_ {
 }
 
 /// Writes customers.csv and invoices.csv: invoices spread over the year before `as_of`.
-fn generate(options: &BenchOptions) -> ServiceResult<(PathBuf, PathBuf)> {
+pub(crate) fn generate(options: &BenchOptions) -> ServiceResult<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(&options.dir).map_err(io(&options.dir))?;
     let customers = options.dir.join("bench-customers.csv");
     let invoices = options

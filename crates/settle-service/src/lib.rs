@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_collections;
 pub mod cash_reports;
 mod chart;
 pub mod close;

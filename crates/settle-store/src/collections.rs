@@ -722,7 +722,149 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The benchmark's alternative to the dunning run: one SQL query selecting, per account, the
+    /// overdue open items not yet dunned that no stop or dispute holds back. It decides no
+    /// level, promise, plan, grace or cap and records nothing: a lower bound for the run.
+    pub async fn dunning_candidates_by_one_query(
+        &self,
+        entity: EntityId,
+        as_of: Date,
+    ) -> StoreResult<Vec<(CustomerId, String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT i.customer_id, i.currency, COUNT(*) AS items, \
+               CAST(SUM(i.balance_minor - COALESCE(d.disputed, 0)) AS BIGINT) AS chased \
+             FROM items i JOIN customers c ON c.id = i.customer_id \
+             LEFT JOIN (SELECT item_id, SUM(amount_minor) AS disputed FROM disputes \
+                        WHERE status IN ('open', 'in_review') GROUP BY item_id) d ON d.item_id = i.id \
+             WHERE i.entity_id = $1 AND i.balance_minor > 0 AND i.due_day < $2 \
+               AND i.balance_minor > COALESCE(d.disputed, 0) \
+               AND c.do_not_contact = 0 AND c.bankrupt = 0 AND c.cease_communication = 0 AND c.agency = '' \
+               AND NOT EXISTS (SELECT 1 FROM dunning_action_items h WHERE h.item_id = i.id) \
+             GROUP BY i.customer_id, i.currency",
+        )
+        .bind(entity.0)
+        .bind(day_number(as_of))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    CustomerId(row.try_get("customer_id")?),
+                    row.try_get("currency")?,
+                    row.try_get("items")?,
+                    row.try_get("chased")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Benchmark data: a pricing dispute over half of every `nth` open invoice (by id).
+    pub async fn bench_disputes(
+        &self,
+        entity: EntityId,
+        nth: i64,
+        opened_on: Date,
+    ) -> StoreResult<usize> {
+        let rows = sqlx::query(
+            "SELECT id, customer_id, currency, balance_minor FROM items \
+             WHERE entity_id = $1 AND balance_minor > 1 AND id % $2 = 0",
+        )
+        .bind(entity.0)
+        .bind(nth)
+        .fetch_all(self.pool())
+        .await?;
+        let mut tx = self.begin().await?;
+        let first = tx.allocate("disputes", rows.len() as i64).await?;
+        let mut disputes = BulkInsert::new(
+            self.engine(),
+            "disputes",
+            &[
+                "id",
+                "entity_id",
+                "customer_id",
+                "item_id",
+                "amount_minor",
+                "currency",
+                "reason",
+                "status",
+                "opened_on",
+                "note",
+            ],
+        );
+        for (offset, row) in rows.iter().enumerate() {
+            disputes.push([
+                Value::Int(first + offset as i64),
+                Value::Int(entity.0),
+                Value::Int(row.try_get("customer_id")?),
+                Value::Int(row.try_get("id")?),
+                Value::Int(row.try_get::<i64, _>("balance_minor")? / 2),
+                Value::Text(row.try_get("currency")?),
+                Value::Text("pricing".into()),
+                Value::Text("open".into()),
+                Value::Text(date_text(opened_on)),
+                Value::Text("benchmark".into()),
+            ]);
+        }
+        disputes.flush(tx.conn()).await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// The benchmark's alternative to the worklist: one SQL query ranking customers by what is
+    /// past due (no score parts, no contacts, promises or disputes).
+    pub async fn worklist_by_one_query(
+        &self,
+        entity: EntityId,
+        as_of: Date,
+    ) -> StoreResult<Vec<(CustomerId, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT customer_id, CAST(SUM(balance_minor) AS BIGINT) AS past_due, MIN(due_day) AS oldest \
+             FROM items WHERE entity_id = $1 AND balance_minor > 0 AND due_day < $2 \
+             GROUP BY customer_id ORDER BY past_due DESC, customer_id",
+        )
+        .bind(entity.0)
+        .bind(day_number(as_of))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    CustomerId(row.try_get("customer_id")?),
+                    row.try_get("past_due")?,
+                    row.try_get("oldest")?,
+                ))
+            })
+            .collect()
+    }
+}
+
 impl Tx {
+    /// Gives the customers to `collectors` in turn, by id: how a new team's book is first split.
+    pub async fn spread_collectors(
+        &mut self,
+        entity: EntityId,
+        collectors: &[String],
+    ) -> StoreResult<u64> {
+        if collectors.is_empty() {
+            return Ok(0);
+        }
+        let mut cases = String::new();
+        for index in 0..collectors.len() {
+            cases.push_str(&format!(" WHEN {index} THEN ${}", index + 3));
+        }
+        let sql = format!(
+            "UPDATE customers SET collector = CASE (id % $2){cases} ELSE collector END WHERE entity_id = $1"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(collectors.len() as i64);
+        for name in collectors {
+            query = query.bind(name.clone());
+        }
+        Ok(query.execute(self.conn()).await?.rows_affected())
+    }
+
     /// Changes a customer's collection settings; false when there is no such customer.
     pub async fn set_collection_settings(
         &mut self,

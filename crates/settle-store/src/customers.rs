@@ -122,6 +122,61 @@ impl Tx {
         .await?)
     }
 
+    /// Writes many contact-log entries at once (a dunning run's letters and emails).
+    pub async fn insert_contact_entries(
+        &mut self,
+        entity: EntityId,
+        entries: &[NewContactEntry],
+    ) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let first = self.allocate("contact_log", entries.len() as i64).await?;
+        let mut rows = crate::bulk::BulkInsert::new(
+            self.engine,
+            "contact_log",
+            &[
+                "id",
+                "entity_id",
+                "customer_id",
+                "occurred_at",
+                "channel",
+                "direction",
+                "subject",
+                "body",
+                "source",
+                "source_id",
+                "created_by",
+                "outcome",
+                "next_step_on",
+            ],
+        );
+        let stamp = now();
+        for (offset, entry) in entries.iter().enumerate() {
+            use crate::bulk::Value;
+            rows.push([
+                Value::Int(first + offset as i64),
+                Value::Int(entity.0),
+                Value::Int(entry.customer.0),
+                Value::Text(
+                    entry
+                        .occurred_at
+                        .map_or_else(|| stamp.clone(), |t| t.to_string()),
+                ),
+                Value::Text(entry.channel.as_str().to_string()),
+                Value::Text(entry.direction.as_str().to_string()),
+                Value::Text(entry.subject.clone()),
+                Value::Text(entry.body.clone()),
+                Value::Text(entry.source.clone()),
+                Value::Text(entry.source_id.clone()),
+                Value::Text(entry.created_by.clone()),
+                Value::Text(entry.outcome.clone()),
+                Value::OptText(entry.next_step_on.map(|d| d.to_string())),
+            ]);
+        }
+        rows.flush(self.conn()).await
+    }
+
     /// Writes a contact-log entry (stamped now unless it says when it happened); its id.
     pub async fn insert_contact_entry(
         &mut self,

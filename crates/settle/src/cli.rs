@@ -872,6 +872,13 @@ pub struct BenchArgs {
     /// With --matching: how many statement lines.
     #[arg(long, default_value_t = 100_000)]
     pub lines: usize,
+    /// Measure collections instead: the dunning run and the worklist on --invoices open
+    /// invoices of --customers customers.
+    #[arg(long)]
+    pub collections: bool,
+    /// With --collections: how many customers.
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: usize,
 }
 
 #[derive(Debug, Args)]

@@ -348,6 +348,7 @@ async fn record(
 ) -> ServiceResult<()> {
     let entity = settle.entity().id;
     let mut actions = Vec::with_capacity(decided.len());
+    let mut contacts = Vec::with_capacity(decided.len());
     for (account, cur, policy, decision, send_after) in &decided {
         let outbox_id = match decision.channel {
             DunningChannel::Email => Some(
@@ -365,26 +366,22 @@ async fn record(
             _ => None,
         };
         if decision.channel != DunningChannel::Phone {
-            tx.insert_contact_entry(
-                entity,
-                &NewContactEntry {
-                    customer: account.id,
-                    occurred_at: Some(at),
-                    channel: match decision.channel {
-                        DunningChannel::Email => ContactChannel::Email,
-                        _ => ContactChannel::Letter,
-                    },
-                    direction: ContactDirection::Outbound,
-                    subject: format!("Dunning level {} ({})", decision.level, decision.template),
-                    body: decision.rule.clone(),
-                    source: "dunning".to_string(),
-                    source_id: format!("{as_of}/{}/{}", cur, decision.level),
-                    created_by: settle.actor().to_string(),
-                    outcome: String::new(),
-                    next_step_on: None,
+            contacts.push(NewContactEntry {
+                customer: account.id,
+                occurred_at: Some(at),
+                channel: match decision.channel {
+                    DunningChannel::Email => ContactChannel::Email,
+                    _ => ContactChannel::Letter,
                 },
-            )
-            .await?;
+                direction: ContactDirection::Outbound,
+                subject: format!("Dunning level {} ({})", decision.level, decision.template),
+                body: decision.rule.clone(),
+                source: "dunning".to_string(),
+                source_id: format!("{as_of}/{}/{}", cur, decision.level),
+                created_by: settle.actor().to_string(),
+                outcome: String::new(),
+                next_step_on: None,
+            });
         }
         actions.push(NewDunningAction {
             customer: account.id,
@@ -411,6 +408,7 @@ async fn record(
                 .collect(),
         });
     }
+    tx.insert_contact_entries(entity, &contacts).await?;
     tx.insert_dunning_actions(entity, &actions).await?;
     Ok(())
 }

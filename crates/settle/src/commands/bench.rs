@@ -12,6 +12,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         matching(&args);
         return Ok(());
     }
+    if args.collections {
+        return collections(&args).await;
+    }
     let options = BenchOptions {
         invoices: args.invoices,
         customers: 10_000,
@@ -110,4 +113,53 @@ fn matching(args: &BenchArgs) {
         total.auto_rate() * 100.0,
         total.first_suggestion_rate() * 100.0
     );
+}
+
+async fn collections(args: &BenchArgs) -> Result<()> {
+    use settle_service::bench_collections::{self, CollectionsBenchOptions};
+    let options = CollectionsBenchOptions {
+        customers: args.customers,
+        invoices: args.invoices,
+        runs: args.runs,
+        dir: args.dir.clone(),
+        as_of: jiff::civil::date(2026, 10, 31),
+    };
+    let log = |line: &str| eprintln!("{line}");
+    let r = bench_collections::run(&options, &log).await?;
+    let ms = |v: &[f64]| format!("{:.0} ms", median(v));
+    println!(
+        "{} customers, {} open items; {}",
+        r.customers, r.open_items, r.setup
+    );
+    println!(
+        "catch-up dunning run (first reminders for the whole book): {:.1} s, {} actions",
+        r.catch_up_seconds, r.catch_up_actions
+    );
+    println!(
+        "daily dunning run as of {}, median of {}: {} ({} actions, {} stopped by guards); dry run {}",
+        options.as_of,
+        r.daily_ms.len(),
+        ms(&r.daily_ms),
+        r.daily_actions,
+        r.daily_blocked,
+        ms(&r.dry_run_ms)
+    );
+    println!(
+        "  one SQL query selecting the undunned overdue items ({} accounts): {} · ratio {:.2}x",
+        r.candidate_accounts,
+        ms(&r.candidates_sql_ms),
+        median(&r.daily_ms) / median(&r.candidates_sql_ms)
+    );
+    println!(
+        "worklist ({} accounts): {}; one collector's: {}",
+        r.worklist_entries,
+        ms(&r.worklist_ms),
+        ms(&r.worklist_collector_ms)
+    );
+    println!(
+        "  one SQL query ranking by past-due amount: {} · ratio {:.2}x",
+        ms(&r.worklist_sql_ms),
+        median(&r.worklist_ms) / median(&r.worklist_sql_ms)
+    );
+    Ok(())
 }
