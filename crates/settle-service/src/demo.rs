@@ -705,6 +705,28 @@ pub async fn build(
         }
     }
     summary.refunds = refunded;
+    // A collections team of four splits the book; a few accounts carry stops.
+    let team = ["amara", "bruno", "chen", "dana"].map(String::from);
+    let mut tx = settle.store().begin().await?;
+    tx.spread_collectors(settle.entity().id, &team).await?;
+    tx.commit().await?;
+    for (index, customer) in customers.iter().enumerate() {
+        let settings = match index % 60 {
+            17 => crate::collections::CollectionSettings {
+                do_not_contact: Some(true),
+                ..Default::default()
+            },
+            41 => crate::collections::CollectionSettings {
+                time_zone: Some("Europe/Berlin".into()),
+                segment: Some("export".into()),
+                ..Default::default()
+            },
+            _ => continue,
+        };
+        settle
+            .set_collection_settings(&customer.code, &settings)
+            .await?;
+    }
     summary.bank = crate::demo_bank::bank_day(
         &settle,
         options.seed,

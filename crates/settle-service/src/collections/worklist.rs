@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
+use settle_core::dunning::policy_for;
 use settle_core::ids::CustomerId;
 use settle_core::worklist::{ScoreFacts, ScoreParts, score};
 use settle_core::{Currency, Money};
@@ -173,7 +174,15 @@ impl Settle {
             } else if !account.agency.is_empty() {
                 Some(format!("placed with the agency {}", account.agency))
             } else {
-                let policy = policies.first().expect("at least the standard policy");
+                let balance: i64 = totals
+                    .iter()
+                    .filter(|t| t.currency == account.currency)
+                    .map(|t| t.open_minor)
+                    .sum();
+                let exponent = Currency::from_code(&account.currency).map_or(2, |c| c.exponent());
+                let policy =
+                    policy_for(&policies, account.risk, &account.segment, balance, exponent)
+                        .unwrap_or(&policies[0]);
                 next_window_opening(policy, &time_zone_of(account), at)
                     .map(|opens| format!("outside the contact window: opens at {opens}"))
             };
