@@ -16,6 +16,7 @@ pub mod events;
 pub mod gl_recon;
 pub mod ids;
 pub mod journal;
+pub mod kpi;
 pub mod ledger;
 pub mod match_metrics;
 pub mod money;

@@ -16,6 +16,8 @@ pub mod journal_export;
 pub mod learning;
 pub mod matching;
 mod ops;
+// Collections: KPIs, late-payment interest, agency placements.
+pub mod kpis;
 pub mod reports;
 pub mod reserve;
 

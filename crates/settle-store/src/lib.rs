@@ -23,6 +23,10 @@ pub mod schema;
 mod sqlite_native;
 mod tx;
 
+// Collections: KPI sums, late-payment interest, agency placements.
+mod kpis;
+pub use kpis::{CustomerSum, DailySales, PromiseOutcomes};
+
 use std::str::FromStr;
 use std::time::Duration;
 

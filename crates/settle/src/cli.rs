@@ -571,6 +571,10 @@ pub enum ReportCommand {
     /// Every account's debits, credits and balance as of the end of a day, per currency.
     #[command(long_about = TRIAL_BALANCE_HELP)]
     TrialBalance(TrialBalanceArgs),
+    /// Collection KPIs per currency: DSO, countback DSO, best possible DSO, ADD, CEI, overdue
+    /// share, recovery rate, broken-promise rate; for the entity or per collector.
+    #[command(long_about = KPIS_HELP)]
+    Kpis(KpisArgs),
 }
 
 const TRIAL_BALANCE_HELP: &str = "\
@@ -1097,4 +1101,39 @@ pub struct CorrectArgs {
     pub reason: String,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+// ---- collections: KPIs, late-payment interest, agency placements ---------------------------
+
+const KPIS_HELP: &str = "\
+Collection KPIs per currency (figures never mix currencies), by the Credit Research Foundation's
+definitions: DSO = ending receivables × days ÷ credit sales of the period; best possible DSO =
+ending current receivables × days ÷ credit sales; ADD = DSO − best possible DSO; CEI = (beginning
+receivables + credit sales ÷ N − ending receivables) ÷ (beginning receivables + credit sales ÷ N −
+ending current receivables) × 100; countback DSO walks back month by month through credit sales.
+dso_30 and cei cover the month ending at --as-of, the _90 figures the three months. A month-end
+date walks calendar months; any other date walks back to the same day of earlier months.
+Receivables are open debit items, gross; credit sales are invoices and debit memos, tax included.
+Days and percentages are rounded to 2 decimals; money is exact; empty (null in JSON) where a
+figure is undefined.";
+
+#[derive(Debug, Args)]
+pub struct KpisArgs {
+    /// The date the figures are taken at (yyyy-mm-dd).
+    #[arg(long)]
+    pub as_of: String,
+    /// Days a period counts in DSO: its actual days, or 365 or 360 a year.
+    #[arg(long, default_value = "actual")]
+    pub days_basis: String,
+    /// For the entity, or per collector.
+    #[arg(long, value_enum, default_value_t = KpiBy::Entity)]
+    pub by: KpiBy,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KpiBy {
+    Entity,
+    Collector,
 }

@@ -11,6 +11,8 @@ mod demo;
 mod gl;
 mod import;
 mod journal;
+// Collections: KPIs, late-payment interest, agency placements.
+mod kpis;
 mod matching;
 mod reports;
 mod rules;
@@ -87,6 +89,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Report(ReportCommand::TrialBalance(args)) => {
             reports::trial_balance(settle, args).await
         }
+        Command::Report(ReportCommand::Kpis(args)) => kpis::run(settle, args).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
         Command::Gl(GlCommand::Import(args)) => gl::import(settle, args).await,
