@@ -15,6 +15,7 @@ pub mod document;
 pub mod events;
 pub mod gl_recon;
 pub mod ids;
+pub mod interest;
 pub mod journal;
 pub mod kpi;
 pub mod ledger;

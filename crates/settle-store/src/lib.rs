@@ -24,7 +24,9 @@ mod sqlite_native;
 mod tx;
 
 // Collections: KPI sums, late-payment interest, agency placements.
+mod interest;
 mod kpis;
+pub use interest::{InterestCandidate, NewInterestCharge, PlacementRow, PlacementSum};
 pub use kpis::{CustomerSum, DailySales, PromiseOutcomes};
 
 use std::str::FromStr;
