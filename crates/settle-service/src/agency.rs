@@ -125,12 +125,14 @@ impl Settle {
         let placement_id = tx
             .insert_placement(
                 entity,
-                customer.id,
-                agency,
-                request.date,
-                rate,
+                &settle_store::NewPlacement {
+                    customer: customer.id,
+                    agency,
+                    placed_on: request.date,
+                    commission_bp: rate,
+                    by: self.actor(),
+                },
                 &items,
-                self.actor(),
             )
             .await?;
         let mut placed: Vec<Money> = Vec::new();
@@ -140,7 +142,7 @@ impl Settle {
                 None => placed.push(item.balance),
             }
         }
-        placed.sort_by(|a, b| a.currency().cmp(&b.currency()));
+        placed.sort_by_key(|a| a.currency());
 
         let mut csv = csv::Writer::from_writer(Vec::new());
         let write = |csv: &mut csv::Writer<Vec<u8>>, record: &[String]| {

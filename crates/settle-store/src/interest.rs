@@ -62,6 +62,17 @@ pub struct PlacementRow {
     pub commission_bp: i64,
 }
 
+/// A placement about to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlacement<'a> {
+    pub customer: CustomerId,
+    pub agency: &'a str,
+    pub placed_on: Date,
+    pub commission_bp: i64,
+    /// Who placed it.
+    pub by: &'a str,
+}
+
 /// An amount per placement and currency (placed balances, recoveries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlacementSum {
@@ -354,12 +365,8 @@ impl Tx {
     pub async fn insert_placement(
         &mut self,
         entity: EntityId,
-        customer: CustomerId,
-        agency: &str,
-        placed_on: Date,
-        commission_bp: i64,
+        placement: &NewPlacement<'_>,
         items: &[ItemState],
-        by: &str,
     ) -> StoreResult<i64> {
         let id = self.allocate("agency_placements", 1).await?;
         sqlx::query(
@@ -368,12 +375,12 @@ impl Tx {
         )
         .bind(id)
         .bind(entity.0)
-        .bind(customer.0)
-        .bind(agency.to_string())
-        .bind(date_text(placed_on))
-        .bind(commission_bp)
+        .bind(placement.customer.0)
+        .bind(placement.agency.to_string())
+        .bind(date_text(placement.placed_on))
+        .bind(placement.commission_bp)
         .bind(now())
-        .bind(by.to_string())
+        .bind(placement.by.to_string())
         .execute(self.conn())
         .await?;
         for item in items {
@@ -389,7 +396,8 @@ impl Tx {
             .execute(self.conn())
             .await?;
         }
-        self.set_customer_agency(entity, customer, agency).await?;
+        self.set_customer_agency(entity, placement.customer, placement.agency)
+            .await?;
         Ok(id)
     }
 

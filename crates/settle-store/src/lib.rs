@@ -26,7 +26,9 @@ mod tx;
 // Collections: KPI sums, late-payment interest, agency placements.
 mod interest;
 mod kpis;
-pub use interest::{InterestCandidate, NewInterestCharge, PlacementRow, PlacementSum};
+pub use interest::{
+    InterestCandidate, NewInterestCharge, NewPlacement, PlacementRow, PlacementSum,
+};
 pub use kpis::{CustomerSum, DailySales, PromiseOutcomes};
 
 use std::str::FromStr;
