@@ -63,6 +63,12 @@ fn pay(db: &Backend, customer: &str, invoice: &str, amount: &str, date: &str, re
     ]);
 }
 
+fn rate(db: &Backend, preset: &str, from: &str, percent: &str) {
+    db.ok(&[
+        "interest", "rate", "set", "--preset", preset, "--from", from, "--rate", percent,
+    ]);
+}
+
 fn line<'a>(run: &'a Value, invoice: &str) -> &'a Value {
     run["lines"]
         .as_array()
@@ -107,6 +113,18 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
         "--country",
         "US",
     ]);
+    db.ok(&[
+        "customer",
+        "add",
+        "FR1",
+        "--name",
+        "Paris SA",
+        "--currency",
+        "EUR",
+        "--country",
+        "FR",
+    ]);
+    invoice(db, "I-FR", "FR1", "2026-01-05", "2026-02-04", "2000.00");
     invoice(db, "I-DE", "DE1", "2026-01-01", "2026-01-31", "10000.00");
     invoice(db, "I-GB", "GB1", "2026-01-10", "2026-02-09", "5000.00");
     invoice(db, "I-US", "US1", "2026-01-01", "2026-01-31", "800.00");
@@ -117,28 +135,10 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
         missing.contains("no germany reference rate") || missing.contains("no uk reference rate"),
         "{missing}"
     );
-    db.ok(&[
-        "interest",
-        "rate",
-        "set",
-        "--preset",
-        "germany",
-        "--from",
-        "2026-01-01",
-        "--rate",
-        "1.27",
-    ]);
-    db.ok(&[
-        "interest",
-        "rate",
-        "set",
-        "--preset",
-        "uk",
-        "--from",
-        "2026-01-01",
-        "--rate",
-        "4.00",
-    ]);
+    rate(db, "germany", "2026-01-01", "1.27");
+    rate(db, "germany", "2026-03-01", "1.50");
+    rate(db, "eu", "2026-01-01", "2.15");
+    rate(db, "uk", "2026-01-01", "4.00");
     let bad = db.fails(&[
         "interest",
         "rate",
@@ -152,18 +152,25 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
     ]);
     assert!(bad.contains("preset"), "{bad}");
 
-    // I-DE: 1 February – 2 March, 30 days at 1.27 + 9 = 10.27 %:
-    // 1,000,000 × 1,027 × 30 ÷ 3,650,000 = 8,441.10 → 84.41 EUR; Pauschale 40.00 EUR.
+    // I-DE: 1 February – 2 March, 30 days: 28 at 1.27 + 9 = 10.27 %, then 2 at 1.50 + 9:
+    // 1,000,000 × (1,027 × 28 + 1,050 × 2) ÷ 3,650,000 = 8,453.70 → 84.54 EUR; Pauschale 40.00.
+    // I-FR: 5 February – 2 March, 26 days at 2.15 + 8 = 10.15 %:
+    // 200,000 × 1,015 × 26 ÷ 3,650,000 = 1,446.03 → 14.46 EUR; compensation 40.00 EUR.
     // I-GB: 10 February – 2 March, 21 days at 4 + 8 = 12 %:
     // 500,000 × 1,200 × 21 ÷ 3,650,000 = 3,452.05 → 34.52 GBP; fixed sum 70.00 (1,000–9,999.99).
     // I-US: no preset for the US.
     let run = db.json(&["interest", "run", "--as-of", "2026-03-02"]);
-    assert_eq!(run["lines"].as_array().unwrap().len(), 2, "{run}");
+    assert_eq!(run["lines"].as_array().unwrap().len(), 3, "{run}");
+    let fr = line(&run, "I-FR");
+    assert_eq!(fr["preset"], "eu");
+    assert_eq!(fr["days"], 26);
+    assert_eq!(fr["interest"]["amount"], "14.46");
+    assert_eq!(fr["compensation"]["amount"], "40.00");
     let de = line(&run, "I-DE");
     assert_eq!(de["preset"], "germany");
     assert_eq!(de["days"], 30);
     assert_eq!(de["from"], "2026-02-01");
-    assert_eq!(de["interest"]["amount"], "84.41");
+    assert_eq!(de["interest"]["amount"], "84.54");
     assert_eq!(de["compensation"]["amount"], "40.00");
     let gb = line(&run, "I-GB");
     assert_eq!(gb["preset"], "uk");
@@ -182,13 +189,13 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
     assert!(de["interest_memo"].is_string() && de["compensation_memo"].is_string());
 
     // The same days are never charged twice; later days are, without compensation:
-    // I-DE 3–12 March, 10 days: 1,000,000 × 1,027 × 10 ÷ 3,650,000 = 2,813.70 → 28.14.
+    // I-DE 3–12 March, 10 days: 1,000,000 × 1,050 × 10 ÷ 3,650,000 = 2,876.71 → 28.77.
     let again = db.json(&["interest", "run", "--as-of", "2026-03-02", "--post"]);
     assert_eq!(again["lines"].as_array().unwrap().len(), 0, "{again}");
     let later = db.json(&["interest", "run", "--as-of", "2026-03-12"]);
     let de = line(&later, "I-DE");
     assert_eq!(de["from"], "2026-03-03");
-    assert_eq!(de["interest"]["amount"], "28.14");
+    assert_eq!(de["interest"]["amount"], "28.77");
     assert_eq!(de["compensation"]["amount"], "0.00");
     // A customer set to no preset is left alone.
     db.ok(&[
@@ -200,10 +207,17 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
         "none",
     ]);
     let later = db.json(&["interest", "run", "--as-of", "2026-03-12"]);
-    assert_eq!(later["lines"].as_array().unwrap().len(), 1, "{later}");
+    assert_eq!(later["lines"].as_array().unwrap().len(), 2, "{later}");
+    assert!(
+        later["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["customer"] != "GB1")
+    );
 
-    // A partial payment of 200.00 settles costs (40.00), then interest (84.41), then
-    // principal (75.59).
+    // A partial payment of 200.00 settles costs (40.00), then interest (84.54), then
+    // principal (75.46).
     let payment = post_payment(db, "DE1", "200.00", "2026-03-05", "DE-PAY-1");
     let applied = db.json(&["apply-legal", &payment, "--date", "2026-03-05"]);
     let applications = applied["applications"].as_array().unwrap();
@@ -220,15 +234,16 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
         settled,
         vec![
             ("costs".to_string(), "40.00".to_string()),
-            ("interest".to_string(), "84.41".to_string()),
-            ("principal".to_string(), "75.59".to_string()),
+            ("interest".to_string(), "84.54".to_string()),
+            ("principal".to_string(), "75.46".to_string()),
         ],
         "{applied}"
     );
     assert_eq!(applications[2][1]["invoice"], "I-DE");
     assert_eq!(applied["unapplied"]["amount"], "0.00");
 
-    // The memos post to Interest income and the ledger stays consistent.
+    // The memos post to Interest income (EUR: 84.54 + 40.00 + 14.46 + 40.00) and the ledger
+    // stays consistent.
     let trial = db.json(&["report", "trial-balance"]);
     let interest_income: Vec<&Value> = trial
         .as_array()
@@ -240,7 +255,7 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
         .iter()
         .find(|r| r["currency"] == "EUR")
         .unwrap_or_else(|| panic!("no EUR interest income: {trial}"));
-    assert_eq!(eur["credit"], "124.41", "{trial}");
+    assert_eq!(eur["credit"], "179.00", "{trial}");
     db.ok(&["verify"]);
 }
 
