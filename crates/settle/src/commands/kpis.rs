@@ -62,6 +62,9 @@ fn cell_text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(text) => text.clone(),
+        Value::Number(number) => number
+            .as_f64()
+            .map_or_else(|| number.to_string(), |v| format!("{v:.2}")),
         other => other.to_string(),
     }
 }
