@@ -192,21 +192,23 @@ impl Tx {
         Ok(found)
     }
 
-    /// Invoices due before `as_of` that were open after their due date and after the last day
-    /// charged on them (open now, or moved after they fell due).
+    /// Invoices due before `as_of` that may owe late interest: open now, or moved after they
+    /// fell due and after the last day charged on them (a paid invoice's last late days).
     pub async fn interest_candidates(
         &mut self,
         entity: EntityId,
         as_of: Date,
     ) -> StoreResult<Vec<InterestCandidate>> {
         let rows = sqlx::query(
-            "SELECT i.id, i.number, i.customer_id, c.code, c.country, i.currency, i.due_date, i.total_minor, \
-               (SELECT MAX(ic.charged_through) FROM interest_charges ic WHERE ic.item_id = i.id) AS charged_through, \
-               (SELECT COUNT(*) FROM interest_charges ic WHERE ic.item_id = i.id AND ic.compensation_minor > 0) AS compensated \
-             FROM items i JOIN customers c ON c.id = i.customer_id \
-             WHERE i.entity_id = $1 AND i.kind = 'invoice' AND i.due_date < $2 \
-             AND (i.balance_minor > 0 OR i.last_activity > i.due_date) \
-             ORDER BY c.code, i.due_date, i.id",
+            "SELECT * FROM ( \
+               SELECT i.id, i.number, i.customer_id, c.code, c.country, i.currency, i.due_date, \
+                 i.total_minor, i.balance_minor, i.last_activity, \
+                 (SELECT MAX(ic.charged_through) FROM interest_charges ic WHERE ic.item_id = i.id) AS charged_through, \
+                 (SELECT COUNT(*) FROM interest_charges ic WHERE ic.item_id = i.id AND ic.compensation_minor > 0) AS compensated \
+               FROM items i JOIN customers c ON c.id = i.customer_id \
+               WHERE i.entity_id = $1 AND i.kind = 'invoice' AND i.due_date < $2 \
+             ) late WHERE balance_minor > 0 OR last_activity > COALESCE(charged_through, due_date) \
+             ORDER BY code, due_date, id",
         )
         .bind(entity.0)
         .bind(date_text(as_of))

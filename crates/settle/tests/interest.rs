@@ -125,6 +125,18 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
         "FR",
     ]);
     invoice(db, "I-FR", "FR1", "2026-01-05", "2026-02-04", "2000.00");
+    // Paid late before any run: it still owes its late days.
+    invoice(db, "I-FR2", "FR1", "2026-01-05", "2026-02-04", "500.00");
+    let paid = post_payment(db, "FR1", "500.00", "2026-02-10", "FR-PAY-1");
+    db.ok(&[
+        "apply",
+        "--payment",
+        &paid,
+        "--invoice",
+        "I-FR2",
+        "--date",
+        "2026-02-10",
+    ]);
     invoice(db, "I-DE", "DE1", "2026-01-01", "2026-01-31", "10000.00");
     invoice(db, "I-GB", "GB1", "2026-01-10", "2026-02-09", "5000.00");
     invoice(db, "I-US", "US1", "2026-01-01", "2026-01-31", "800.00");
@@ -156,11 +168,17 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
     // 1,000,000 × (1,027 × 28 + 1,050 × 2) ÷ 3,650,000 = 8,453.70 → 84.54 EUR; Pauschale 40.00.
     // I-FR: 5 February – 2 March, 26 days at 2.15 + 8 = 10.15 %:
     // 200,000 × 1,015 × 26 ÷ 3,650,000 = 1,446.03 → 14.46 EUR; compensation 40.00 EUR.
+    // I-FR2: open 5–9 February, paid on the 10th: 50,000 × 1,015 × 5 ÷ 3,650,000 = 69.52 →
+    // 0.70 EUR; compensation 40.00 EUR.
     // I-GB: 10 February – 2 March, 21 days at 4 + 8 = 12 %:
     // 500,000 × 1,200 × 21 ÷ 3,650,000 = 3,452.05 → 34.52 GBP; fixed sum 70.00 (1,000–9,999.99).
     // I-US: no preset for the US.
     let run = db.json(&["interest", "run", "--as-of", "2026-03-02"]);
-    assert_eq!(run["lines"].as_array().unwrap().len(), 3, "{run}");
+    assert_eq!(run["lines"].as_array().unwrap().len(), 4, "{run}");
+    let paid_late = line(&run, "I-FR2");
+    assert_eq!(paid_late["interest"]["amount"], "0.70");
+    assert_eq!(paid_late["compensation"]["amount"], "40.00");
+    assert_eq!(paid_late["open"]["amount"], "0.00");
     let fr = line(&run, "I-FR");
     assert_eq!(fr["preset"], "eu");
     assert_eq!(fr["days"], 26);
@@ -242,8 +260,8 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
     assert_eq!(applications[2][1]["invoice"], "I-DE");
     assert_eq!(applied["unapplied"]["amount"], "0.00");
 
-    // The memos post to Interest income (EUR: 84.54 + 40.00 + 14.46 + 40.00) and the ledger
-    // stays consistent.
+    // The memos post to Interest income (EUR: 84.54 + 40.00 + 14.46 + 40.00 + 0.70 + 40.00) and
+    // the ledger stays consistent.
     let trial = db.json(&["report", "trial-balance"]);
     let interest_income: Vec<&Value> = trial
         .as_array()
@@ -255,7 +273,7 @@ fn late_interest_is_shown_charged_once_and_paid_in_the_legal_order(db: &Backend)
         .iter()
         .find(|r| r["currency"] == "EUR")
         .unwrap_or_else(|| panic!("no EUR interest income: {trial}"));
-    assert_eq!(eur["credit"], "179.00", "{trial}");
+    assert_eq!(eur["credit"], "219.70", "{trial}");
     db.ok(&["verify"]);
 }
 

@@ -85,7 +85,12 @@ pub async fn run(settle: &Settle, command: InterestCommand) -> Result<()> {
                 (None, Some(country)) => PresetTarget::Country(country),
                 (None, None) => unreachable!("clap requires one"),
             };
-            let shown = format!("{target:?}");
+            let shown = match &target {
+                PresetTarget::Customer(code) => format!("customer {code}"),
+                PresetTarget::Country(country) => {
+                    format!("country {}", country.to_ascii_uppercase())
+                }
+            };
             settle
                 .assign_interest_preset(target, Some(&args.preset))
                 .await?;
