@@ -18,6 +18,10 @@ pub mod journal_export;
 pub mod learning;
 pub mod matching;
 mod ops;
+// Collections: KPIs, late-payment interest, agency placements.
+pub mod agency;
+pub mod interest;
+pub mod kpis;
 pub mod reports;
 pub mod reserve;
 

@@ -492,77 +492,7 @@ impl Settle {
         }
         let text = format!("{request:?}");
         self.write(idempotency_key, "issue_memo", &text, async |tx| {
-            let entity = self.entity().id;
-            let customer = customer(tx, self, &request.customer).await?;
-            let currency = request.currency.unwrap_or(customer.details.currency);
-            let total = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
-            let tax = parse_optional("tax", request.tax.as_deref(), currency)?
-                .unwrap_or(Money::zero(currency));
-            if tax > total {
-                return Err(invalid("tax", "is more than the amount it is part of"));
-            }
-            let item_id = ItemId(tx.allocate_items(1).await?);
-            let prefix = if request.kind == ItemKind::CreditMemo {
-                "CM"
-            } else {
-                "DM"
-            };
-            let number = request
-                .number
-                .clone()
-                .unwrap_or_else(|| format!("{prefix}-{:06}", item_id.0));
-            if tx
-                .item_by_number(entity, Some(request.kind), &number)
-                .await?
-                .is_some()
-            {
-                return Err(ServiceError::Refused(format!(
-                    "{} {number:?} already exists",
-                    request.kind
-                )));
-            }
-            let terms = if request.kind == ItemKind::CreditMemo {
-                PaymentTerms::DueOnReceipt
-            } else {
-                customer.details.terms
-            };
-            let due_date = match request.due_date {
-                Some(due) => due,
-                None => terms
-                    .due_date(request.date)
-                    .map_err(|e| invalid("due_date", e.to_string()))?,
-            };
-            let document = NewDocument {
-                kind: request.kind,
-                number: number.clone(),
-                customer: customer.id,
-                issue_date: request.date,
-                due_date,
-                currency,
-                terms,
-                lines: vec![DocumentLine {
-                    description: request.description.clone(),
-                    net: total
-                        .checked_sub(tax)
-                        .map_err(|e| invalid("amount", e.to_string()))?,
-                    tax,
-                }],
-                po_number: String::new(),
-                description: request.description.clone(),
-                reason: Some(request.reason),
-            };
-            let mut issued = issue(tx, self, document, Some(item_id)).await?;
-            if let Some(invoice) = &request.apply_to {
-                let apply = ApplyRequest {
-                    source: ApplySource::CreditMemo(number),
-                    invoice: invoice.clone(),
-                    amount: None,
-                    date: request.date,
-                    discount: DiscountPolicy::Never,
-                };
-                issued.application = Some(apply_in(tx, self, &apply).await?);
-            }
-            Ok(issued)
+            issue_memo_in(tx, self, &request).await
         })
         .await
     }
@@ -738,6 +668,86 @@ pub(crate) async fn record_adjustment(
         .checked_add(change)
         .map_err(|e| invalid("amount", e.to_string()))?;
     Ok((entry_id, balance))
+}
+
+/// Issues a memo inside an operation's transaction (what [`Settle::issue_memo`] does), for
+/// operations that issue memos among other writes.
+pub(crate) async fn issue_memo_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &MemoRequest,
+) -> ServiceResult<DocumentIssued> {
+    let entity = settle.entity().id;
+    let customer = customer(tx, settle, &request.customer).await?;
+    let currency = request.currency.unwrap_or(customer.details.currency);
+    let total = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
+    let tax =
+        parse_optional("tax", request.tax.as_deref(), currency)?.unwrap_or(Money::zero(currency));
+    if tax > total {
+        return Err(invalid("tax", "is more than the amount it is part of"));
+    }
+    let item_id = ItemId(tx.allocate_items(1).await?);
+    let prefix = if request.kind == ItemKind::CreditMemo {
+        "CM"
+    } else {
+        "DM"
+    };
+    let number = request
+        .number
+        .clone()
+        .unwrap_or_else(|| format!("{prefix}-{:06}", item_id.0));
+    if tx
+        .item_by_number(entity, Some(request.kind), &number)
+        .await?
+        .is_some()
+    {
+        return Err(ServiceError::Refused(format!(
+            "{} {number:?} already exists",
+            request.kind
+        )));
+    }
+    let terms = if request.kind == ItemKind::CreditMemo {
+        PaymentTerms::DueOnReceipt
+    } else {
+        customer.details.terms
+    };
+    let due_date = match request.due_date {
+        Some(due) => due,
+        None => terms
+            .due_date(request.date)
+            .map_err(|e| invalid("due_date", e.to_string()))?,
+    };
+    let document = NewDocument {
+        kind: request.kind,
+        number: number.clone(),
+        customer: customer.id,
+        issue_date: request.date,
+        due_date,
+        currency,
+        terms,
+        lines: vec![DocumentLine {
+            description: request.description.clone(),
+            net: total
+                .checked_sub(tax)
+                .map_err(|e| invalid("amount", e.to_string()))?,
+            tax,
+        }],
+        po_number: String::new(),
+        description: request.description.clone(),
+        reason: Some(request.reason),
+    };
+    let mut issued = issue(tx, settle, document, Some(item_id)).await?;
+    if let Some(invoice) = &request.apply_to {
+        let apply = ApplyRequest {
+            source: ApplySource::CreditMemo(number),
+            invoice: invoice.clone(),
+            amount: None,
+            date: request.date,
+            discount: DiscountPolicy::Never,
+        };
+        issued.application = Some(apply_in(tx, settle, &apply).await?);
+    }
+    Ok(issued)
 }
 
 /// Issues one document inside an operation's transaction.

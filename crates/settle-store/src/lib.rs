@@ -24,6 +24,14 @@ pub mod schema;
 mod sqlite_native;
 mod tx;
 
+// Collections: KPI sums, late-payment interest, agency placements.
+mod interest;
+mod kpis;
+pub use interest::{
+    InterestCandidate, NewInterestCharge, NewPlacement, PlacementRow, PlacementSum,
+};
+pub use kpis::{CustomerSum, DailySales, PromiseOutcomes};
+
 use std::str::FromStr;
 use std::time::Duration;
 

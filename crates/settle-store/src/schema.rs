@@ -659,6 +659,59 @@ ALTER TABLE contact_log_v7 RENAME TO contact_log;
 CREATE INDEX contact_log_customer ON contact_log (entity_id, customer_id, occurred_at);
 "#,
     },
+    Migration {
+        version: 9,
+        description: "late-payment interest (reference rates, charges per invoice) and collection agency placements",
+        sql: r#"
+CREATE TABLE interest_reference_rates (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    preset TEXT NOT NULL CHECK (preset IN ('eu', 'uk', 'germany')),
+    valid_from TEXT NOT NULL,
+    rate_bp {int} NOT NULL,
+    entered_at TEXT NOT NULL,
+    entered_by TEXT NOT NULL,
+    PRIMARY KEY (entity_id, preset, valid_from)
+);
+CREATE TABLE interest_charges (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    item_id {int} NOT NULL REFERENCES items (id),
+    preset TEXT NOT NULL CHECK (preset IN ('eu', 'uk', 'germany')),
+    charged_from TEXT NOT NULL,
+    charged_through TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    interest_minor {int} NOT NULL,
+    compensation_minor {int} NOT NULL,
+    interest_item_id {int} REFERENCES items (id),
+    compensation_item_id {int} REFERENCES items (id),
+    run_on TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE INDEX interest_charges_item ON interest_charges (entity_id, item_id, charged_through);
+CREATE TABLE agency_placements (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    agency TEXT NOT NULL,
+    placed_on TEXT NOT NULL,
+    recalled_on TEXT,
+    status TEXT NOT NULL CHECK (status IN ('placed', 'recalled')),
+    commission_bp {int} NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE INDEX agency_placements_customer ON agency_placements (entity_id, customer_id, status);
+CREATE TABLE agency_placed_items (
+    placement_id {int} NOT NULL REFERENCES agency_placements (id),
+    item_id {int} NOT NULL REFERENCES items (id),
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    currency TEXT NOT NULL,
+    placed_minor {int} NOT NULL,
+    PRIMARY KEY (placement_id, item_id)
+);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

@@ -124,6 +124,17 @@ pub enum Command {
     /// balance-confirmation requests for a sample of customers.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Late-payment interest: reference rates, the charging policy, presets per customer or
+    /// country, and the run that shows (and with --post charges) what overdue invoices owe.
+    #[command(subcommand)]
+    Interest(InterestCommand),
+    /// Apply a payment's cash to its customer's open items in the legal order: costs (fixed
+    /// compensation), then late interest, then principal, oldest due first.
+    ApplyLegal(ApplyLegalArgs),
+    /// Collection agencies: place an account (with an export file), recall it, report
+    /// recoveries and commission.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
     /// Check the ledger: every entry balances, subledgers equal their control accounts.
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.
@@ -594,6 +605,10 @@ pub enum ReportCommand {
     /// Every account's debits, credits and balance as of the end of a day, per currency.
     #[command(long_about = TRIAL_BALANCE_HELP)]
     TrialBalance(TrialBalanceArgs),
+    /// Collection KPIs per currency: DSO, countback DSO, best possible DSO, ADD, CEI, overdue
+    /// share, recovery rate, broken-promise rate; for the entity or per collector.
+    #[command(long_about = KPIS_HELP)]
+    Kpis(KpisArgs),
 }
 
 const TRIAL_BALANCE_HELP: &str = "\
@@ -1127,6 +1142,170 @@ pub struct CorrectArgs {
     pub reason: String,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+// ---- collections: KPIs, late-payment interest, agency placements ---------------------------
+
+const KPIS_HELP: &str = "\
+Collection KPIs per currency (figures never mix currencies), by the Credit Research Foundation's
+definitions: DSO = ending receivables × days ÷ credit sales of the period; best possible DSO =
+ending current receivables × days ÷ credit sales; ADD = DSO − best possible DSO; CEI = (beginning
+receivables + credit sales ÷ N − ending receivables) ÷ (beginning receivables + credit sales ÷ N −
+ending current receivables) × 100; countback DSO walks back month by month through credit sales.
+dso_30 and cei cover the month ending at --as-of, the _90 figures the three months. A month-end
+date walks calendar months; any other date walks back to the same day of earlier months.
+Receivables are open debit items, gross; credit sales are invoices and debit memos, tax included.
+Days and percentages are rounded to 2 decimals; money is exact; empty (null in JSON) where a
+figure is undefined.";
+
+#[derive(Debug, Args)]
+pub struct KpisArgs {
+    /// The date the figures are taken at (yyyy-mm-dd).
+    #[arg(long)]
+    pub as_of: String,
+    /// Days a period counts in DSO: its actual days, or 365 or 360 a year.
+    #[arg(long, default_value = "actual")]
+    pub days_basis: String,
+    /// For the entity, or per collector.
+    #[arg(long, value_enum, default_value_t = KpiBy::Entity)]
+    pub by: KpiBy,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KpiBy {
+    Entity,
+    Collector,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InterestCommand {
+    /// Reference rates (the ECB's, the Bank of England's, the Bundesbank's base rate).
+    #[command(subcommand)]
+    Rate(InterestRateCommand),
+    /// Whether this entity charges late interest (off until switched on).
+    Policy(InterestPolicyArgs),
+    /// Which preset applies to a customer or to a country (`none`: no late interest).
+    Assign(InterestAssignArgs),
+    /// What overdue invoices owe as of a day; --post charges it as debit memos.
+    #[command(long_about = INTEREST_RUN_HELP)]
+    Run(InterestRunArgs),
+}
+
+const INTEREST_RUN_HELP: &str = "\
+What overdue invoices owe in statutory late interest as of a day, per invoice of a customer whose
+preset is eu (directive 2011/7/EU: reference rate + 8 points, EUR 40 per invoice), uk (Late
+Payment of Commercial Debts (Interest) Act 1998: base rate + 8 points, GBP 40 / 70 / 100) or
+germany (§288 BGB: base rate + 9 points, EUR 40). Interest runs from the day after the due date
+(or after the last day charged) through --as-of, each day on the principal open at its end at the
+reference rate then in force plus the margin, ÷ 365; each line is rounded once, half up. Fixed
+compensation is charged once per invoice. Shown always; posted as debit memos (Dr A/R · Cr
+Interest income) only with --post and when `settle interest policy --charge on` is set; the days
+charged are recorded, so no day is charged twice.";
+
+#[derive(Debug, Subcommand)]
+pub enum InterestRateCommand {
+    /// Enter the reference rate in force from a day.
+    Set(InterestRateSetArgs),
+    /// List the reference rates entered.
+    List(FormatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InterestRateSetArgs {
+    /// eu, uk or germany.
+    #[arg(long)]
+    pub preset: String,
+    /// The first day the rate is in force (yyyy-mm-dd).
+    #[arg(long)]
+    pub from: String,
+    /// The rate in percent, at most two decimals (4.50, -0.88).
+    #[arg(long, allow_hyphen_values = true)]
+    pub rate: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InterestPolicyArgs {
+    /// on: `settle interest run --post` charges; off: it refuses.
+    #[arg(long)]
+    pub charge: OnOff,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("target").required(true))]
+pub struct InterestAssignArgs {
+    /// A customer's code.
+    #[arg(long, group = "target")]
+    pub customer: Option<String>,
+    /// An ISO 3166 country code.
+    #[arg(long, group = "target")]
+    pub country: Option<String>,
+    /// eu, uk, germany or none.
+    #[arg(long)]
+    pub preset: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InterestRunArgs {
+    /// The last day charged (yyyy-mm-dd); the debit memos are dated on it.
+    #[arg(long)]
+    pub as_of: String,
+    /// Charge what is shown as debit memos (only when the policy charges).
+    #[arg(long)]
+    pub post: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyLegalArgs {
+    /// The payment whose unapplied cash to apply.
+    pub payment: i64,
+    /// The customer, required when the payer is not identified yet.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Date of the applications; today when left out.
+    #[arg(long)]
+    pub date: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgencyCommand {
+    /// Place a customer's account with a collection agency and write the file it works from.
+    Place(AgencyPlaceArgs),
+    /// Recall a placed account: in-house collection resumes.
+    Recall(AgencyRecallArgs),
+    /// Per placement and currency: placed, recovered while placed, commission.
+    Report(FormatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgencyPlaceArgs {
+    pub customer: String,
+    #[arg(long)]
+    pub agency: String,
+    /// The agency's commission on what it recovers (25%, 12.5).
+    #[arg(long)]
+    pub commission: String,
+    /// The export file (CSV): the customer, its open items, its contacts.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Date of the placement; today when left out.
+    #[arg(long)]
+    pub date: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AgencyRecallArgs {
+    pub customer: String,
+    /// Date of the recall; today when left out.
+    #[arg(long)]
+    pub date: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

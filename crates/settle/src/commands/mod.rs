@@ -12,6 +12,9 @@ mod demo;
 mod gl;
 mod import;
 mod journal;
+// Collections: KPIs, late-payment interest, agency placements.
+mod interest;
+mod kpis;
 mod matching;
 mod reports;
 mod rules;
@@ -89,6 +92,10 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Report(ReportCommand::TrialBalance(args)) => {
             reports::trial_balance(settle, args).await
         }
+        Command::Report(ReportCommand::Kpis(args)) => kpis::run(settle, args).await,
+        Command::Interest(command) => interest::run(settle, command).await,
+        Command::ApplyLegal(args) => interest::apply_legal(settle, args).await,
+        Command::Agency(command) => interest::agency(settle, command).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
         Command::Gl(GlCommand::Import(args)) => gl::import(settle, args).await,
