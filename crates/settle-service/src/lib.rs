@@ -7,8 +7,11 @@ pub mod bench;
 pub mod cash_reports;
 mod chart;
 pub mod close;
+// Collections: disputes and deductions, credit management.
+pub mod credit;
 pub mod demo;
 mod demo_bank;
+pub mod disputes;
 mod error;
 pub mod gl_recon;
 pub mod import;

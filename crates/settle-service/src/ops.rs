@@ -478,91 +478,9 @@ impl Settle {
         request: MemoRequest,
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<DocumentIssued>> {
-        if request.kind == ItemKind::Invoice {
-            return Err(invalid(
-                "kind",
-                "invoices are created or imported, not issued as memos",
-            ));
-        }
-        if request.apply_to.is_some() && request.kind != ItemKind::CreditMemo {
-            return Err(invalid(
-                "apply_to",
-                "only a credit memo can be applied to an invoice",
-            ));
-        }
         let text = format!("{request:?}");
         self.write(idempotency_key, "issue_memo", &text, async |tx| {
-            let entity = self.entity().id;
-            let customer = customer(tx, self, &request.customer).await?;
-            let currency = request.currency.unwrap_or(customer.details.currency);
-            let total = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
-            let tax = parse_optional("tax", request.tax.as_deref(), currency)?
-                .unwrap_or(Money::zero(currency));
-            if tax > total {
-                return Err(invalid("tax", "is more than the amount it is part of"));
-            }
-            let item_id = ItemId(tx.allocate_items(1).await?);
-            let prefix = if request.kind == ItemKind::CreditMemo {
-                "CM"
-            } else {
-                "DM"
-            };
-            let number = request
-                .number
-                .clone()
-                .unwrap_or_else(|| format!("{prefix}-{:06}", item_id.0));
-            if tx
-                .item_by_number(entity, Some(request.kind), &number)
-                .await?
-                .is_some()
-            {
-                return Err(ServiceError::Refused(format!(
-                    "{} {number:?} already exists",
-                    request.kind
-                )));
-            }
-            let terms = if request.kind == ItemKind::CreditMemo {
-                PaymentTerms::DueOnReceipt
-            } else {
-                customer.details.terms
-            };
-            let due_date = match request.due_date {
-                Some(due) => due,
-                None => terms
-                    .due_date(request.date)
-                    .map_err(|e| invalid("due_date", e.to_string()))?,
-            };
-            let document = NewDocument {
-                kind: request.kind,
-                number: number.clone(),
-                customer: customer.id,
-                issue_date: request.date,
-                due_date,
-                currency,
-                terms,
-                lines: vec![DocumentLine {
-                    description: request.description.clone(),
-                    net: total
-                        .checked_sub(tax)
-                        .map_err(|e| invalid("amount", e.to_string()))?,
-                    tax,
-                }],
-                po_number: String::new(),
-                description: request.description.clone(),
-                reason: Some(request.reason),
-            };
-            let mut issued = issue(tx, self, document, Some(item_id)).await?;
-            if let Some(invoice) = &request.apply_to {
-                let apply = ApplyRequest {
-                    source: ApplySource::CreditMemo(number),
-                    invoice: invoice.clone(),
-                    amount: None,
-                    date: request.date,
-                    discount: DiscountPolicy::Never,
-                };
-                issued.application = Some(apply_in(tx, self, &apply).await?);
-            }
-            Ok(issued)
+            issue_memo_in(tx, self, &request).await
         })
         .await
     }
@@ -614,38 +532,7 @@ impl Settle {
     ) -> ServiceResult<Outcome<Adjusted>> {
         let text = format!("{request:?}");
         self.write(idempotency_key, "write_off", &text, async |tx| {
-            let entity = self.entity().id;
-            let target = item(tx, self, None, &request.invoice).await?;
-            let amount = parse_optional("amount", request.amount.as_deref(), target.currency)?;
-            let chart = tx.chart(entity).await?;
-            let (amount, entry) = events::write_off(
-                &chart,
-                &target,
-                amount,
-                request.policy,
-                request.reason,
-                request.date,
-            )?;
-            let written_off = amount
-                .checked_neg()
-                .map_err(|e| invalid("amount", e.to_string()))?;
-            let (entry_id, balance) = record_adjustment(
-                tx,
-                self,
-                "write_off",
-                &target,
-                written_off,
-                request.reason,
-                &request.memo,
-                entry,
-            )
-            .await?;
-            Ok(Adjusted {
-                entry_id,
-                item: target.number.clone(),
-                amount,
-                balance,
-            })
+            write_off_in(tx, self, &request).await
         })
         .await
     }
@@ -706,6 +593,137 @@ impl Settle {
         })
         .await
     }
+}
+
+/// Issues a memo inside an operation's transaction (a dispute's resolution issues one too).
+pub(crate) async fn issue_memo_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &MemoRequest,
+) -> ServiceResult<DocumentIssued> {
+    if request.kind == ItemKind::Invoice {
+        return Err(invalid(
+            "kind",
+            "invoices are created or imported, not issued as memos",
+        ));
+    }
+    if request.apply_to.is_some() && request.kind != ItemKind::CreditMemo {
+        return Err(invalid(
+            "apply_to",
+            "only a credit memo can be applied to an invoice",
+        ));
+    }
+    let entity = settle.entity().id;
+    let customer = customer(tx, settle, &request.customer).await?;
+    let currency = request.currency.unwrap_or(customer.details.currency);
+    let total = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
+    let tax =
+        parse_optional("tax", request.tax.as_deref(), currency)?.unwrap_or(Money::zero(currency));
+    if tax > total {
+        return Err(invalid("tax", "is more than the amount it is part of"));
+    }
+    let item_id = ItemId(tx.allocate_items(1).await?);
+    let prefix = if request.kind == ItemKind::CreditMemo {
+        "CM"
+    } else {
+        "DM"
+    };
+    let number = request
+        .number
+        .clone()
+        .unwrap_or_else(|| format!("{prefix}-{:06}", item_id.0));
+    if tx
+        .item_by_number(entity, Some(request.kind), &number)
+        .await?
+        .is_some()
+    {
+        return Err(ServiceError::Refused(format!(
+            "{} {number:?} already exists",
+            request.kind
+        )));
+    }
+    let terms = if request.kind == ItemKind::CreditMemo {
+        PaymentTerms::DueOnReceipt
+    } else {
+        customer.details.terms
+    };
+    let due_date = match request.due_date {
+        Some(due) => due,
+        None => terms
+            .due_date(request.date)
+            .map_err(|e| invalid("due_date", e.to_string()))?,
+    };
+    let document = NewDocument {
+        kind: request.kind,
+        number: number.clone(),
+        customer: customer.id,
+        issue_date: request.date,
+        due_date,
+        currency,
+        terms,
+        lines: vec![DocumentLine {
+            description: request.description.clone(),
+            net: total
+                .checked_sub(tax)
+                .map_err(|e| invalid("amount", e.to_string()))?,
+            tax,
+        }],
+        po_number: String::new(),
+        description: request.description.clone(),
+        reason: Some(request.reason),
+    };
+    let mut issued = issue(tx, settle, document, Some(item_id)).await?;
+    if let Some(invoice) = &request.apply_to {
+        let apply = ApplyRequest {
+            source: ApplySource::CreditMemo(number),
+            invoice: invoice.clone(),
+            amount: None,
+            date: request.date,
+            discount: DiscountPolicy::Never,
+        };
+        issued.application = Some(apply_in(tx, settle, &apply).await?);
+    }
+    Ok(issued)
+}
+
+/// Writes off inside an operation's transaction (a dispute's resolution writes off too).
+pub(crate) async fn write_off_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &WriteOffRequest,
+) -> ServiceResult<Adjusted> {
+    let entity = settle.entity().id;
+    let target = item(tx, settle, None, &request.invoice).await?;
+    let amount = parse_optional("amount", request.amount.as_deref(), target.currency)?;
+    let chart = tx.chart(entity).await?;
+    let (amount, entry) = events::write_off(
+        &chart,
+        &target,
+        amount,
+        request.policy,
+        request.reason,
+        request.date,
+    )?;
+    let written_off = amount
+        .checked_neg()
+        .map_err(|e| invalid("amount", e.to_string()))?;
+    let (entry_id, balance) = record_adjustment(
+        tx,
+        settle,
+        "write_off",
+        &target,
+        written_off,
+        request.reason,
+        &request.memo,
+        entry,
+    )
+    .await?;
+    Ok(Adjusted {
+        entry_id,
+        item: target.number.clone(),
+        amount,
+        balance,
+    })
 }
 
 /// Books an adjustment's or write-off's entry and records it with its reason; returns the entry

@@ -12,6 +12,9 @@ mod bulk;
 mod close;
 mod codec;
 mod customers;
+// Collections: disputes and deductions, credit management.
+mod credit;
+mod disputes;
 mod documents;
 mod gl;
 mod learning;
@@ -34,12 +37,14 @@ pub use close::{
     AdjustmentRow, AgingSnapshotRow, OpenDisputeRow, OpenSuggestionRow, PeriodCloseRow,
     PeriodLogRow, ReserveRunRow, SnapshotItem, SpecificReserveRow, UnappliedAtRow, UserRow,
 };
+pub use credit::{
+    CreditHoldRow, CreditReviewRow, CustomerCreditRow, NewCreditReview, NewOrderCheck,
+};
 pub use customers::ContactLogRow;
+pub use disputes::{DisputeFilter, DisputeNoteRow, DisputeResolution, DisputeRow, NewDispute};
 pub use documents::{DocumentRows, PreparedWrites};
 pub use gl::{GlBalanceRow, GlImportRow, GlLineRow, NewGlImport};
-pub use learning::{
-    AppliedPaymentRow, DisputeRow, Learned, MatchRuleRow, NewDispute, NewMatchRule,
-};
+pub use learning::{AppliedPaymentRow, Learned, MatchRuleRow, NewMatchRule};
 pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,

@@ -1668,12 +1668,12 @@ fn deductions_open_disputes_and_duplicates_wait_for_a_person(db: &Backend) {
     assert_eq!(disputes.len(), 1, "{customer}");
     assert_eq!(disputes[0]["item"], "B-2002");
     assert_eq!(disputes[0]["amount"]["amount"], "333.33");
-    assert_eq!(disputes[0]["reason"], "DEDUCTION");
+    assert_eq!(disputes[0]["reason"], "deduction");
     assert_eq!(disputes[0]["status"], "open");
     assert_eq!(disputes[0]["decision_id"], short["decision_id"]);
     let table = db.ok(&["customer", "show", "BETA"]);
     assert!(
-        table.contains("Open disputes") && table.contains("DEDUCTION"),
+        table.contains("Open disputes") && table.contains("deduction"),
         "{table}"
     );
 

@@ -6,8 +6,11 @@ mod audit;
 mod bank;
 mod bench;
 mod close;
+// Collections: disputes and deductions, credit management.
+pub mod credit;
 mod customer;
 mod demo;
+pub mod dispute;
 mod gl;
 mod import;
 mod journal;
@@ -111,6 +114,9 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Audit(AuditCommand::Confirmations(args)) => {
             audit::confirmations(settle, args).await
         }
+        Command::Dispute(command) => dispute::run(settle, command).await,
+        Command::Credit(command) => credit::run(settle, command).await,
+        Command::Orders(command) => credit::orders(settle, command).await,
         Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
         Command::Accounts(AccountsCommand::Map(args)) => accounts::map(settle, args).await,
         Command::Init(_) | Command::Demo(_) | Command::Bench(_) => {
