@@ -262,6 +262,7 @@ pub fn use_permille(exposure: Money, limit: Option<Money>) -> Option<i64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::Currency;

@@ -265,6 +265,7 @@ pub fn check_still_open(
 }
 
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::Currency;
