@@ -409,9 +409,11 @@ impl Settle {
         past_due_days: i64,
     ) -> ServiceResult<CreditStatus> {
         check_threshold(past_due_days)?;
-        let mut tx = self.store().begin().await?;
-        let row = locked(&mut tx, self, code).await?;
-        tx.commit().await?;
+        let row = self
+            .store()
+            .customer_credit(self.entity().id, code)
+            .await?
+            .ok_or_else(|| not_found(format!("customer {code:?}")))?;
         let decision = credit::judge(
             &facts(&row, as_of),
             Money::zero(row.open_receivables.currency()),

@@ -138,6 +138,21 @@ impl Store {
         rows.iter().map(credit_row).collect()
     }
 
+    /// One customer's credit standing, read without locking anything.
+    pub async fn customer_credit(
+        &self,
+        entity: EntityId,
+        code: &str,
+    ) -> StoreResult<Option<CustomerCreditRow>> {
+        let sql = format!("{CREDIT_SELECT} WHERE c.entity_id = $1 AND c.code = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(code.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(credit_row).transpose()
+    }
+
     /// A customer's credit reviews, oldest first.
     pub async fn credit_reviews(
         &self,
