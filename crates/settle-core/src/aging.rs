@@ -138,6 +138,11 @@ pub struct AgingRow {
     pub unapplied: Money,
     /// `total - unapplied`.
     pub net: Money,
+    /// The part of `total` held in active disputes (see [`AgingReport::with_disputed`]): shown
+    /// apart, still counted in its buckets. `None` in an aging frozen before disputes were
+    /// shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disputed: Option<Money>,
 }
 
 /// A debit item's place in the aging.
@@ -254,6 +259,7 @@ impl AgingReport {
             total: Money::zero(currency),
             unapplied: Money::zero(currency),
             net: Money::zero(currency),
+            disputed: None,
         };
         for sum in sums {
             let row = rows
@@ -294,6 +300,48 @@ impl AgingReport {
             rows: kept,
             totals: totals.into_values().collect(),
         })
+    }
+}
+
+/// What active disputes hold on one customer's open items in one currency, positive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisputedSum {
+    pub customer: CustomerId,
+    pub amount: Money,
+}
+
+impl AgingReport {
+    /// Sets each row's and each currency total's `disputed` figure. The buckets do not change:
+    /// a disputed amount is still owed and still ages, it is only not chased. A customer with
+    /// no row (nothing open as of the date) gets none.
+    pub fn with_disputed(
+        mut self,
+        disputed: impl IntoIterator<Item = DisputedSum>,
+    ) -> Result<AgingReport, MoneyError> {
+        let mut sums: BTreeMap<(CustomerId, Currency), Money> = BTreeMap::new();
+        for sum in disputed {
+            let key = (sum.customer, sum.amount.currency());
+            let total = sums.entry(key).or_insert(Money::zero(key.1));
+            *total = total.checked_add(sum.amount)?;
+        }
+        for total in &mut self.totals {
+            total.disputed = Some(Money::zero(total.currency));
+        }
+        for row in &mut self.rows {
+            let Some(customer) = row.customer else {
+                continue;
+            };
+            let amount = sums
+                .get(&(customer, row.currency))
+                .copied()
+                .unwrap_or(Money::zero(row.currency));
+            row.disputed = Some(amount);
+            if let Some(total) = self.totals.iter_mut().find(|t| t.currency == row.currency) {
+                let sum = total.disputed.unwrap_or(Money::zero(row.currency));
+                total.disputed = Some(sum.checked_add(amount)?);
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -402,5 +450,39 @@ mod tests {
         assert_eq!(report.rows[0].total, usd(0));
         assert_eq!(report.rows[0].unapplied, usd(300));
         assert_eq!(report.rows[0].net, usd(-300));
+    }
+
+    #[test]
+    fn disputed_amounts_stand_apart_from_the_buckets() {
+        let policy = AgingPolicy::standard(AgingBasis::DueDate);
+        let items = vec![
+            item(1, date(2026, 3, 1), usd(5_000)),
+            item(2, date(2026, 3, 1), usd(7_000)),
+        ];
+        let plain = age(&policy, date(2026, 3, 31), items, vec![]).unwrap();
+        let disputed = plain
+            .clone()
+            .with_disputed([
+                DisputedSum {
+                    customer: CustomerId(1),
+                    amount: usd(1_500),
+                },
+                DisputedSum {
+                    customer: CustomerId(1),
+                    amount: usd(500),
+                },
+                DisputedSum {
+                    customer: CustomerId(9),
+                    amount: usd(100),
+                },
+            ])
+            .unwrap();
+        assert_eq!(disputed.rows[0].disputed, Some(usd(2_000)));
+        assert_eq!(disputed.rows[1].disputed, Some(usd(0)));
+        assert_eq!(disputed.totals[0].disputed, Some(usd(2_000)));
+        for (with, without) in disputed.rows.iter().zip(&plain.rows) {
+            assert_eq!(with.buckets, without.buckets);
+            assert_eq!((with.total, with.net), (without.total, without.net));
+        }
     }
 }

@@ -9,8 +9,11 @@ pub mod aging;
 pub mod close;
 pub mod contact;
 pub mod correction;
+// Collections: disputes and deductions, credit management.
+pub mod credit;
 pub mod currency;
 pub mod customer;
+pub mod dispute;
 pub mod document;
 pub mod dunning;
 pub mod events;

@@ -1,5 +1,6 @@
 //! What a clerk's decisions teach the matcher, the rules users write, trying a rule on the
-//! payments already applied before switching it on, and the disputes deductions open.
+//! payments already applied before switching it on. (The disputes deductions open are in
+//! `disputes.rs`.)
 //!
 //! Every piece of knowledge is a rule (`match_rules`) with an id, a kind, a customer, a status
 //! and a source:
@@ -24,7 +25,7 @@ use settle_matching::learning::{alias_key, alias_worth_learning, how_cited, paye
 use settle_matching::{
     Decision, LearnedAlias, Learning, MatchPolicy, ReferenceHabit, RejectedPairing,
 };
-use settle_store::{DisputeRow, Learned, MatchRuleRow, NewMatchRule, Tx};
+use settle_store::{Learned, MatchRuleRow, NewMatchRule, Tx};
 
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
@@ -295,7 +296,7 @@ impl Settle {
         Ok(rules.iter().map(RuleView::of).collect())
     }
 
-    async fn customer_id(&self, code: &str) -> ServiceResult<CustomerId> {
+    pub(crate) async fn customer_id(&self, code: &str) -> ServiceResult<CustomerId> {
         let mut tx = self.store().begin().await?;
         let customer = tx
             .customer_by_code(self.entity().id, code)
@@ -516,11 +517,5 @@ impl Settle {
             }
         }
         Ok(trial)
-    }
-
-    /// A customer's open disputes.
-    pub async fn open_disputes(&self, customer: &str) -> ServiceResult<Vec<DisputeRow>> {
-        let id = self.customer_id(customer).await?;
-        Ok(self.store().open_disputes(self.entity().id, id).await?)
     }
 }

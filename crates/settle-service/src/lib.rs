@@ -9,8 +9,11 @@ pub mod cash_reports;
 mod chart;
 pub mod close;
 pub mod collections;
+// Collections: disputes and deductions, credit management.
+pub mod credit;
 pub mod demo;
 mod demo_bank;
+pub mod disputes;
 mod error;
 pub mod gl_recon;
 pub mod import;

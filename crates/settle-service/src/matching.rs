@@ -6,7 +6,7 @@
 //! decision is stored with its rule and evidence; an automatic one is booked at once, in its
 //! own transaction (identify the payer, apply the cash with any earned discount, absorb a
 //! fee within tolerance). A short payment beyond tolerance leaves the rest open on the invoice
-//! and opens a `DEDUCTION` dispute for it. Cash is applied as of the payment's value date (or
+//! and opens a `deduction` dispute for it. Cash is applied as of the payment's value date (or
 //! the invoice's issue date, if later). The index knows the enabled rules clerks taught and
 //! the payments applied recently (see `learning.rs`).
 
@@ -17,6 +17,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use settle_core::Money;
+use settle_core::dispute::DisputeReason;
 use settle_core::events::{self, DiscountPolicy};
 use settle_core::ids::{CustomerId, PaymentId};
 use settle_core::reason::ReasonCode;
@@ -638,14 +639,18 @@ async fn book_allocations(
                 &NewDispute {
                     customer: invoice.customer,
                     item: invoice.id,
+                    line_no: None,
                     amount: allocation.deduction,
-                    reason: "DEDUCTION",
+                    reason: DisputeReason::Deduction,
+                    owner: "",
+                    due_on: None,
                     opened_on: date,
                     decision: Some(decision),
                     note: &format!(
                         "payment {} paid {} less than {} owed",
                         payment.id, allocation.deduction, allocation.number
                     ),
+                    opened_by: settle.actor(),
                 },
             )
             .await?;

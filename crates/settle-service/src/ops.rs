@@ -478,18 +478,6 @@ impl Settle {
         request: MemoRequest,
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<DocumentIssued>> {
-        if request.kind == ItemKind::Invoice {
-            return Err(invalid(
-                "kind",
-                "invoices are created or imported, not issued as memos",
-            ));
-        }
-        if request.apply_to.is_some() && request.kind != ItemKind::CreditMemo {
-            return Err(invalid(
-                "apply_to",
-                "only a credit memo can be applied to an invoice",
-            ));
-        }
         let text = format!("{request:?}");
         self.write(idempotency_key, "issue_memo", &text, async |tx| {
             issue_memo_in(tx, self, &request).await
@@ -544,38 +532,7 @@ impl Settle {
     ) -> ServiceResult<Outcome<Adjusted>> {
         let text = format!("{request:?}");
         self.write(idempotency_key, "write_off", &text, async |tx| {
-            let entity = self.entity().id;
-            let target = item(tx, self, None, &request.invoice).await?;
-            let amount = parse_optional("amount", request.amount.as_deref(), target.currency)?;
-            let chart = tx.chart(entity).await?;
-            let (amount, entry) = events::write_off(
-                &chart,
-                &target,
-                amount,
-                request.policy,
-                request.reason,
-                request.date,
-            )?;
-            let written_off = amount
-                .checked_neg()
-                .map_err(|e| invalid("amount", e.to_string()))?;
-            let (entry_id, balance) = record_adjustment(
-                tx,
-                self,
-                "write_off",
-                &target,
-                written_off,
-                request.reason,
-                &request.memo,
-                entry,
-            )
-            .await?;
-            Ok(Adjusted {
-                entry_id,
-                item: target.number.clone(),
-                amount,
-                balance,
-            })
+            write_off_in(tx, self, &request).await
         })
         .await
     }
@@ -638,45 +595,24 @@ impl Settle {
     }
 }
 
-/// Books an adjustment's or write-off's entry and records it with its reason; returns the entry
-/// and the item's balance afterwards. `change` is signed: what the item's balance moves by.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn record_adjustment(
-    tx: &mut Tx,
-    settle: &Settle,
-    kind: &str,
-    target: &ItemState,
-    change: Money,
-    reason: ReasonCode,
-    memo: &str,
-    entry: JournalEntry,
-) -> ServiceResult<(EntryId, Money)> {
-    let entry_id = book(tx, settle, entry).await?;
-    tx.insert_adjustment(
-        settle.entity().id,
-        kind,
-        target.id,
-        reason,
-        change,
-        memo,
-        entry_id,
-        settle.actor(),
-    )
-    .await?;
-    let balance = target
-        .balance
-        .checked_add(change)
-        .map_err(|e| invalid("amount", e.to_string()))?;
-    Ok((entry_id, balance))
-}
-
-/// Issues a memo inside an operation's transaction (what [`Settle::issue_memo`] does), for
-/// operations that issue memos among other writes.
+/// Issues a memo inside an operation's transaction (a dispute's resolution issues one too).
 pub(crate) async fn issue_memo_in(
     tx: &mut Tx,
     settle: &Settle,
     request: &MemoRequest,
 ) -> ServiceResult<DocumentIssued> {
+    if request.kind == ItemKind::Invoice {
+        return Err(invalid(
+            "kind",
+            "invoices are created or imported, not issued as memos",
+        ));
+    }
+    if request.apply_to.is_some() && request.kind != ItemKind::CreditMemo {
+        return Err(invalid(
+            "apply_to",
+            "only a credit memo can be applied to an invoice",
+        ));
+    }
     let entity = settle.entity().id;
     let customer = customer(tx, settle, &request.customer).await?;
     let currency = request.currency.unwrap_or(customer.details.currency);
@@ -748,6 +684,78 @@ pub(crate) async fn issue_memo_in(
         issued.application = Some(apply_in(tx, settle, &apply).await?);
     }
     Ok(issued)
+}
+
+/// Writes off inside an operation's transaction (a dispute's resolution writes off too).
+pub(crate) async fn write_off_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &WriteOffRequest,
+) -> ServiceResult<Adjusted> {
+    let entity = settle.entity().id;
+    let target = item(tx, settle, None, &request.invoice).await?;
+    let amount = parse_optional("amount", request.amount.as_deref(), target.currency)?;
+    let chart = tx.chart(entity).await?;
+    let (amount, entry) = events::write_off(
+        &chart,
+        &target,
+        amount,
+        request.policy,
+        request.reason,
+        request.date,
+    )?;
+    let written_off = amount
+        .checked_neg()
+        .map_err(|e| invalid("amount", e.to_string()))?;
+    let (entry_id, balance) = record_adjustment(
+        tx,
+        settle,
+        "write_off",
+        &target,
+        written_off,
+        request.reason,
+        &request.memo,
+        entry,
+    )
+    .await?;
+    Ok(Adjusted {
+        entry_id,
+        item: target.number.clone(),
+        amount,
+        balance,
+    })
+}
+
+/// Books an adjustment's or write-off's entry and records it with its reason; returns the entry
+/// and the item's balance afterwards. `change` is signed: what the item's balance moves by.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_adjustment(
+    tx: &mut Tx,
+    settle: &Settle,
+    kind: &str,
+    target: &ItemState,
+    change: Money,
+    reason: ReasonCode,
+    memo: &str,
+    entry: JournalEntry,
+) -> ServiceResult<(EntryId, Money)> {
+    let entry_id = book(tx, settle, entry).await?;
+    tx.insert_adjustment(
+        settle.entity().id,
+        kind,
+        target.id,
+        reason,
+        change,
+        memo,
+        entry_id,
+        settle.actor(),
+    )
+    .await?;
+    let balance = target
+        .balance
+        .checked_add(change)
+        .map_err(|e| invalid("amount", e.to_string()))?;
+    Ok((entry_id, balance))
 }
 
 /// Issues one document inside an operation's transaction.

@@ -110,12 +110,13 @@ impl NamedAging {
             .map(String::from)
             .to_vec();
         header.extend(self.report.labels.iter().cloned());
-        header.extend(["total", "unapplied", "net"].map(String::from));
+        header.extend(["total", "unapplied", "net", "disputed"].map(String::from));
         let amounts = |row: &settle_core::aging::AgingRow| -> Vec<String> {
             row.buckets
                 .iter()
                 .chain([&row.total, &row.unapplied, &row.net])
                 .map(Money::to_decimal_string)
+                .chain([disputed_text(row)])
                 .collect()
         };
         let mut records = Vec::new();
@@ -141,6 +142,13 @@ impl NamedAging {
     }
 }
 
+/// A row's disputed figure as text: empty in an aging frozen before disputes were shown.
+pub fn disputed_text(row: &settle_core::aging::AgingRow) -> String {
+    row.disputed
+        .as_ref()
+        .map_or(String::new(), Money::to_decimal_string)
+}
+
 /// The detail aging: each open debit item with its bucket, and the open credits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgingDetail {
@@ -155,14 +163,17 @@ impl Settle {
         let entity = self.entity().id;
         let store = self.store();
         // Independent reads, each on its own connection.
-        let (sums, credits, names, unidentified_cash) = futures_util::future::join4(
+        let (sums, credits, names, unidentified_cash, disputed) = futures_util::future::join5(
             store.aging_bucket_sums(entity, policy, as_of),
             store.open_credits(entity, as_of),
             store.customer_names(entity),
             store.unidentified_cash(entity, as_of),
+            store.disputed_sums(entity, as_of),
         )
         .await;
+        let disputed = disputed?;
         let report = AgingReport::from_bucket_sums(policy, as_of, sums?, credits?)
+            .and_then(|report| report.with_disputed(disputed))
             .map_err(|e| crate::ServiceError::Refused(format!("aging out of range: {e}")))?;
         Ok(NamedAging {
             report,

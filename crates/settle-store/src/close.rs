@@ -575,14 +575,14 @@ impl Store {
             .collect()
     }
 
-    /// Disputes still open that were opened on or before `opened_by`.
+    /// Disputes still active (open or in review) that were opened on or before `opened_by`.
     pub async fn disputes_open_since(
         &self,
         entity: EntityId,
         opened_by: Date,
     ) -> StoreResult<Vec<OpenDisputeRow>> {
         let rows = sqlx::query(
-            "SELECT d.id, c.code, i.number, d.amount_minor, d.currency, d.reason, d.opened_on              FROM disputes d JOIN customers c ON c.id = d.customer_id JOIN items i ON i.id = d.item_id              WHERE d.entity_id = $1 AND d.status = 'open' AND d.opened_on <= $2 ORDER BY d.opened_on, d.id",
+            "SELECT d.id, c.code, i.number, d.amount_minor, d.currency, d.reason, d.opened_on              FROM disputes d JOIN customers c ON c.id = d.customer_id JOIN items i ON i.id = d.item_id              WHERE d.entity_id = $1 AND d.status IN ('open', 'in_review') AND d.opened_on <= $2 ORDER BY d.opened_on, d.id",
         )
         .bind(entity.0)
         .bind(date_text(opened_by))

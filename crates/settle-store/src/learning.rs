@@ -1,13 +1,12 @@
 //! What matching learned (rules: payer aliases, reference habits, rejected pairings, each
-//! `trial`, `enabled` or `disabled`), the payments it may replay or compare with, and the
-//! deduction disputes a match opens.
+//! `trial`, `enabled` or `disabled`) and the payments it may replay or compare with. The
+//! deduction disputes a match opens are in `disputes.rs`.
 
 use jiff::civil::Date;
-use settle_core::Money;
 use settle_core::ids::{CustomerId, EntityId, ItemId, PaymentId};
 use sqlx::Row;
 
-use crate::codec::{date_text, money, now, read_currency};
+use crate::codec::{date_text, now};
 use crate::matching::{
     MatchItemRow, PAYMENT_COLUMNS, PAYMENT_TABLES, PaymentForMatch, payment_for_match,
 };
@@ -54,30 +53,6 @@ pub enum Learned {
     OtherCustomers(i64),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DisputeRow {
-    pub id: i64,
-    pub customer: CustomerId,
-    pub item_number: String,
-    pub amount: Money,
-    pub reason: String,
-    pub status: String,
-    pub opened_on: String,
-    pub decision: Option<i64>,
-    pub note: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewDispute<'a> {
-    pub customer: CustomerId,
-    pub item: ItemId,
-    pub amount: Money,
-    pub reason: &'a str,
-    pub opened_on: Date,
-    pub decision: Option<i64>,
-    pub note: &'a str,
-}
-
 /// A payment with cash applied, and the invoices it went to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedPaymentRow {
@@ -86,7 +61,6 @@ pub struct AppliedPaymentRow {
 }
 
 const RULE_IDS: &str = "match_rules";
-const DISPUTE_IDS: &str = "disputes";
 const RULE_SELECT: &str = "SELECT r.id, r.kind, r.customer_id, c.code, r.pattern, r.match_key, r.status, \
      r.source, r.times_seen, r.learned_at, r.updated_at, r.decision_id \
      FROM match_rules r JOIN customers c ON c.id = r.customer_id";
@@ -193,40 +167,6 @@ impl Store {
             .map(|row| crate::matching::match_item_row(row, "total_minor"))
             .collect()
     }
-
-    /// A customer's open disputes, oldest first.
-    pub async fn open_disputes(
-        &self,
-        entity: EntityId,
-        customer: CustomerId,
-    ) -> StoreResult<Vec<DisputeRow>> {
-        let rows = sqlx::query(
-            "SELECT d.id, d.customer_id, i.number, d.amount_minor, d.currency, d.reason, d.status, \
-             d.opened_on, d.source_decision_id, d.note \
-             FROM disputes d JOIN items i ON i.id = d.item_id \
-             WHERE d.entity_id = $1 AND d.customer_id = $2 AND d.status = 'open' ORDER BY d.id",
-        )
-        .bind(entity.0)
-        .bind(customer.0)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let currency = read_currency("disputes", &row.try_get::<String, _>("currency")?)?;
-                Ok(DisputeRow {
-                    id: row.try_get("id")?,
-                    customer: CustomerId(row.try_get("customer_id")?),
-                    item_number: row.try_get("number")?,
-                    amount: money(row.try_get("amount_minor")?, currency),
-                    reason: row.try_get("reason")?,
-                    status: row.try_get("status")?,
-                    opened_on: row.try_get("opened_on")?,
-                    decision: row.try_get("source_decision_id")?,
-                    note: row.try_get("note")?,
-                })
-            })
-            .collect()
-    }
 }
 
 impl Tx {
@@ -327,31 +267,6 @@ impl Tx {
             .execute(self.conn())
             .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn insert_dispute(
-        &mut self,
-        entity: EntityId,
-        dispute: &NewDispute<'_>,
-    ) -> StoreResult<i64> {
-        let id = self.allocate(DISPUTE_IDS, 1).await?;
-        sqlx::query(
-            "INSERT INTO disputes (id, entity_id, customer_id, item_id, amount_minor, currency, reason, status, \
-             opened_on, source_decision_id, note) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10)",
-        )
-        .bind(id)
-        .bind(entity.0)
-        .bind(dispute.customer.0)
-        .bind(dispute.item.0)
-        .bind(dispute.amount.minor())
-        .bind(dispute.amount.currency().code().to_string())
-        .bind(dispute.reason.to_string())
-        .bind(date_text(dispute.opened_on))
-        .bind(dispute.decision)
-        .bind(dispute.note.to_string())
-        .execute(self.conn())
-        .await?;
-        Ok(id)
     }
 
     /// A payment with what its bank line said, read in the transaction.

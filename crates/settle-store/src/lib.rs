@@ -13,6 +13,9 @@ mod close;
 mod codec;
 mod collections;
 mod customers;
+// Collections: disputes and deductions, credit management.
+mod credit;
+mod disputes;
 mod documents;
 mod gl;
 mod learning;
@@ -47,12 +50,14 @@ pub use collections::{
     CollectionAccount, CollectionSettings, CustomerExposure, DunningActionRow, EscalationRow,
     NewDunningAction, NewPlan, NewPromise, OpenItemRow, PlanRow, PromiseRow,
 };
+pub use credit::{
+    CreditHoldRow, CreditReviewRow, CustomerCreditRow, NewCreditReview, NewOrderCheck,
+};
 pub use customers::ContactLogRow;
+pub use disputes::{DisputeFilter, DisputeNoteRow, DisputeResolution, DisputeRow, NewDispute};
 pub use documents::{DocumentRows, PreparedWrites};
 pub use gl::{GlBalanceRow, GlImportRow, GlLineRow, NewGlImport};
-pub use learning::{
-    AppliedPaymentRow, DisputeRow, Learned, MatchRuleRow, NewDispute, NewMatchRule,
-};
+pub use learning::{AppliedPaymentRow, Learned, MatchRuleRow, NewMatchRule};
 pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,

@@ -712,6 +712,69 @@ CREATE TABLE agency_placed_items (
 );
 "#,
     },
+    Migration {
+        version: 10,
+        description: "disputes' resolutions and notes history; credit holds log, credit reviews, order checks",
+        sql: r#"
+ALTER TABLE disputes ADD COLUMN credit_item_id {int} REFERENCES items (id);
+ALTER TABLE disputes ADD COLUMN replacement_item_id {int} REFERENCES items (id);
+ALTER TABLE disputes ADD COLUMN resolution_entry_id {int};
+ALTER TABLE disputes ADD COLUMN resolved_by TEXT;
+CREATE INDEX disputes_status ON disputes (entity_id, status, due_on);
+CREATE TABLE dispute_notes (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    dispute_id {int} NOT NULL REFERENCES disputes (id),
+    noted_on TEXT NOT NULL,
+    noted_at TEXT NOT NULL,
+    author TEXT NOT NULL,
+    event TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX dispute_notes_dispute ON dispute_notes (entity_id, dispute_id, id);
+CREATE TABLE credit_hold_log (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    action TEXT NOT NULL CHECK (action IN ('hold', 'release')),
+    source TEXT NOT NULL CHECK (source IN ('manual', 'rule')),
+    reason TEXT NOT NULL,
+    acted_on TEXT NOT NULL,
+    acted_at TEXT NOT NULL,
+    acted_by TEXT NOT NULL
+);
+CREATE INDEX credit_hold_log_customer ON credit_hold_log (entity_id, customer_id, id);
+CREATE TABLE credit_reviews (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    reviewed_on TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    old_limit_minor {int},
+    new_limit_minor {int} NOT NULL,
+    reason TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX credit_reviews_customer ON credit_reviews (entity_id, customer_id, reviewed_on);
+CREATE TABLE credit_orders (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    reference TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    currency TEXT NOT NULL,
+    checked_on TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('released', 'held')),
+    reasons TEXT NOT NULL,
+    exposure_minor {int} NOT NULL,
+    limit_minor {int},
+    checked_at TEXT NOT NULL,
+    checked_by TEXT NOT NULL
+);
+CREATE INDEX credit_orders_customer ON credit_orders (entity_id, customer_id, id);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

@@ -135,6 +135,15 @@ pub enum Command {
     /// recoveries and commission.
     #[command(subcommand)]
     Agency(AgencyCommand),
+    /// Disputes and deductions: open, review, annotate, resolve; held out of dunning.
+    #[command(subcommand)]
+    Dispute(crate::commands::dispute::DisputeCommand),
+    /// Credit management: holds by hand and by rule, reviews, a customer's standing.
+    #[command(subcommand)]
+    Credit(crate::commands::credit::CreditCommand),
+    /// Pending orders: released or held on credit, with every reason.
+    #[command(subcommand)]
+    Orders(crate::commands::credit::OrdersCommand),
     /// Check the ledger: every entry balances, subledgers equal their control accounts.
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.

@@ -227,7 +227,7 @@ fn payments_apply_exactly_once_and_unapply_restores(db: &Backend) {
     assert!(other.contains("another customer"), "{other}");
     let aging = aging_csv(db, "2026-12-31");
     let acme = aging.lines().find(|l| l.starts_with("ACME,")).unwrap();
-    assert!(acme.ends_with(",4428.26,420.00,4008.26"), "{acme}");
+    assert!(acme.ends_with(",4428.26,420.00,4008.26,0.00"), "{acme}");
     let application = applied["application_id"].to_string();
     db.ok(&[
         "unapply",
@@ -246,7 +246,7 @@ fn payments_apply_exactly_once_and_unapply_restores(db: &Backend) {
     assert!(twice.contains("already reversed"), "{twice}");
     let aging = aging_csv(db, "2026-12-31");
     let acme = aging.lines().find(|l| l.starts_with("ACME,")).unwrap();
-    assert!(acme.ends_with(",5508.26,1500.00,4008.26"), "{acme}");
+    assert!(acme.ends_with(",5508.26,1500.00,4008.26,0.00"), "{acme}");
     assert_ne!(aging, before, "the payment is still there, unapplied");
     db.ok(&["verify"]);
 }
@@ -450,7 +450,7 @@ fn memos_adjustments_write_offs_and_refunds_keep_the_ledger_exact(db: &Backend) 
     let aging = aging_csv(db, "2026-12-31");
     let acme = aging.lines().find(|l| l.starts_with("ACME,")).unwrap();
     // Open: A-1002 2392.50 + A-1003 999.00 + A-1004 150.00 + A-1005 777.77 + DM 25.00; credit 200.00.
-    assert!(acme.ends_with(",4344.27,200.00,4144.27"), "{acme}");
+    assert!(acme.ends_with(",4344.27,200.00,4144.27,0.00"), "{acme}");
     db.ok(&["verify"]);
 }
 
@@ -550,7 +550,7 @@ fn historical_aging_shows_balances_as_they_stood(db: &Backend) {
     let acme = after.lines().find(|l| l.starts_with("ACME,")).unwrap();
     assert_eq!(
         acme,
-        "ACME,Acme Corporation,USD,150.00,999.99,0.00,2500.50,0.00,3650.49,0.00,3650.49"
+        "ACME,Acme Corporation,USD,150.00,999.99,0.00,2500.50,0.00,3650.49,0.00,3650.49,0.00"
     );
     let detail = db.ok(&[
         "aging",
@@ -574,7 +574,7 @@ fn historical_aging_shows_balances_as_they_stood(db: &Backend) {
     let beta = by_invoice.lines().find(|l| l.starts_with("BETA,")).unwrap();
     assert_eq!(
         beta,
-        "BETA,Beta Logistics LLC,USD,0.00,3333.34,0.00,10000.00,0.00,13333.34,0.00,13333.34"
+        "BETA,Beta Logistics LLC,USD,0.00,3333.34,0.00,10000.00,0.00,13333.34,0.00,13333.34,0.00"
     );
 }
 
@@ -1668,12 +1668,12 @@ fn deductions_open_disputes_and_duplicates_wait_for_a_person(db: &Backend) {
     assert_eq!(disputes.len(), 1, "{customer}");
     assert_eq!(disputes[0]["item"], "B-2002");
     assert_eq!(disputes[0]["amount"]["amount"], "333.33");
-    assert_eq!(disputes[0]["reason"], "DEDUCTION");
+    assert_eq!(disputes[0]["reason"], "deduction");
     assert_eq!(disputes[0]["status"], "open");
     assert_eq!(disputes[0]["decision_id"], short["decision_id"]);
     let table = db.ok(&["customer", "show", "BETA"]);
     assert!(
-        table.contains("Open disputes") && table.contains("DEDUCTION"),
+        table.contains("Open disputes") && table.contains("deduction"),
         "{table}"
     );
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use settle_core::Money;
 use settle_core::aging::{AgingBasis, AgingPolicy, AgingRow};
 use settle_service::Settle;
-use settle_service::reports::{AgingDetail, NamedAging};
+use settle_service::reports::{AgingDetail, NamedAging, disputed_text};
 
 use super::date_or_today;
 use crate::cli::{AgingArgs, AgingBy, Format};
@@ -46,6 +46,7 @@ fn amounts(row: &AgingRow) -> Vec<String> {
         .iter()
         .chain([&row.total, &row.unapplied, &row.net])
         .map(Money::to_decimal_string)
+        .chain([disputed_text(row)])
         .collect()
 }
 
@@ -63,6 +64,7 @@ fn json_row(labels: &[String], code: &str, name: &str, row: &AgingRow) -> Value 
         "total": row.total.to_decimal_string(),
         "unapplied": row.unapplied.to_decimal_string(),
         "net": row.net.to_decimal_string(),
+        "disputed": row.disputed.as_ref().map(Money::to_decimal_string),
     })
 }
 
@@ -70,7 +72,7 @@ pub fn print_summary(aging: &NamedAging, format: Format) -> Result<()> {
     let labels = &aging.report.labels;
     let mut header: Vec<&str> = vec!["customer_id", "customer_name", "currency"];
     header.extend(labels.iter().map(String::as_str));
-    header.extend(["total", "unapplied", "net"]);
+    header.extend(["total", "unapplied", "net", "disputed"]);
     let rows = aging.rows_by_code();
     match format {
         Format::Csv => {

@@ -7,8 +7,11 @@ mod bank;
 mod bench;
 mod close;
 mod collections;
+// Collections: disputes and deductions, credit management.
+pub mod credit;
 mod customer;
 mod demo;
+pub mod dispute;
 mod gl;
 mod import;
 mod journal;
@@ -120,6 +123,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Audit(AuditCommand::Confirmations(args)) => {
             audit::confirmations(settle, args).await
         }
+        Command::Dispute(command) => dispute::run(settle, command).await,
+        Command::Credit(command) => credit::run(settle, command).await,
         Command::Customer(CustomerCommand::Collection(args)) => {
             collections::collection(settle, args).await
         }
@@ -161,6 +166,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Escalation(EscalationCommand::Close(args)) => {
             collections::close_escalation(settle, args).await
         }
+        Command::Orders(command) => credit::orders(settle, command).await,
         Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
         Command::Accounts(AccountsCommand::Map(args)) => accounts::map(settle, args).await,
         Command::Init(_) | Command::Demo(_) | Command::Bench(_) => {
