@@ -126,6 +126,11 @@ fn dunning_climbs_levels_once_and_respects_the_stops(db: &Backend) {
     ] {
         invoice(db, number, customer, "2026-02-01", "1500.00");
     }
+    // A-2 is disputed in full: never dunned while the dispute is open.
+    invoice(db, "A-2", "ACME", "2026-02-01", "700.00");
+    db.ok(&[
+        "dispute", "open", "A-2", "--amount", "700.00", "--reason", "damaged",
+    ]);
     db.ok(&["customer", "collection", "BOLT", "--do-not-contact", "on"]);
     db.ok(&["customer", "collection", "CRUX", "--bankrupt", "on"]);
     db.ok(&[
