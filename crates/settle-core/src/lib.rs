@@ -12,6 +12,7 @@ pub mod correction;
 pub mod currency;
 pub mod customer;
 pub mod document;
+pub mod email;
 pub mod events;
 pub mod gl_recon;
 pub mod ids;
