@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use jiff::SignedDuration;
 use jiff::civil::Date;
 
+use crate::customer::text_enum;
 use crate::ids::CustomerId;
 use crate::money::{Money, MoneyError};
 
@@ -19,6 +20,19 @@ pub const MAX_ADDRESS_LEN: usize = 254;
 pub const MAX_SUBJECT_LEN: usize = 998;
 pub const MAX_ATTACHMENTS: usize = 20;
 pub const MAX_ATTACHMENT_BYTES_TOTAL: usize = 15 * 1024 * 1024;
+
+text_enum!(
+    /// Where a message is in the outbox. `Sending` is set, and committed, before the SMTP
+    /// conversation starts: a message found `Sending` by a later run was in flight when its
+    /// sender stopped, and may or may not have arrived.
+    OutboxStatus, "outbox status" {
+        Queued => "queued",
+        Sending => "sending",
+        Sent => "sent",
+        Failed => "failed",
+        Bounced => "bounced",
+    }
+);
 
 /// A file sent with a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +213,27 @@ fn check_attachment(attachment: &Attachment) -> Result<(), EmailError> {
         return Err(bad("the content type must be of the form type/subtype"));
     }
     Ok(())
+}
+
+/// The MIME type a file is sent as, from its extension; unknown kinds are plain bytes.
+pub fn content_type_for(filename: &str) -> &'static str {
+    let extension = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "pdf" => "application/pdf",
+        "csv" => "text/csv",
+        "txt" => "text/plain",
+        "html" | "htm" => "text/html",
+        "xml" => "application/xml",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
 }
 
 /// The outbox's retry schedule: after the n-th failed attempt the next waits `base · 2^(n−1)`,

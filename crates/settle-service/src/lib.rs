@@ -16,8 +16,10 @@ pub mod journal_export;
 pub mod learning;
 pub mod matching;
 mod ops;
+pub mod outbox;
 pub mod reports;
 pub mod reserve;
+pub mod templates;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -16,6 +16,7 @@ mod documents;
 mod gl;
 mod learning;
 mod matching;
+mod outbox;
 mod read;
 mod reports;
 pub mod schema;
@@ -47,6 +48,7 @@ pub use matching::{
 pub use read::{
     AccountTotals, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
 };
+pub use outbox::{ClaimedEmail, EmailRouteRow, OutboxRow, outbox_time};
 pub use reports::{
     CashApplicationRow, CashPostingRow, ReceivedPaymentRow, ReconLineRow, StatementRow,
 };
