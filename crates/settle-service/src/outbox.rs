@@ -28,7 +28,8 @@ use settle_core::email::{
     parse_bounce,
 };
 use settle_core::ids::CustomerId;
-use settle_store::{ClaimedEmail, EntityRow, OutboxRow, Tx};
+pub use settle_store::OutboxRow;
+use settle_store::{ClaimedEmail, EntityRow, Tx};
 
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
