@@ -176,7 +176,9 @@ impl OutgoingEmail {
         }
         if total > MAX_ATTACHMENT_BYTES_TOTAL {
             return Err(EmailError::BadAttachment {
-                filename: self.attachments[self.attachments.len() - 1].filename.clone(),
+                filename: self.attachments[self.attachments.len() - 1]
+                    .filename
+                    .clone(),
                 reason: format!(
                     "the attachments add up to {total} bytes; at most {MAX_ATTACHMENT_BYTES_TOTAL} are allowed"
                 ),
@@ -195,7 +197,10 @@ fn check_attachment(attachment: &Attachment) -> Result<(), EmailError> {
     if name.is_empty() || name.len() > 255 {
         return Err(bad("the file name must have 1 to 255 bytes"));
     }
-    if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+    if name
+        .chars()
+        .any(|c| c.is_control() || c == '/' || c == '\\')
+    {
         return Err(bad(
             "the file name may not hold control characters or slashes",
         ));
@@ -462,7 +467,11 @@ mod tests {
 
     #[test]
     fn addresses_are_plain_and_checked() {
-        for good in ["ap@acme.example", "first.last+ar@sub.acme-corp.co.uk", "x@a.b"] {
+        for good in [
+            "ap@acme.example",
+            "first.last+ar@sub.acme-corp.co.uk",
+            "x@a.b",
+        ] {
             assert_eq!(check_address("to", good), Ok(()), "{good}");
         }
         for bad in [
@@ -592,7 +601,9 @@ mod tests {
                 reason: "550 5.1.1 user unknown".into(),
             })
         );
-        let delayed = dsn.replace("Action: failed", "Action: delayed").replace("5.1.1", "4.4.1");
+        let delayed = dsn
+            .replace("Action: failed", "Action: delayed")
+            .replace("5.1.1", "4.4.1");
         assert_eq!(parse_bounce(&delayed), None);
     }
 }

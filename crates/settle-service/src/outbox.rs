@@ -423,7 +423,10 @@ impl Settle {
     ) -> ServiceResult<SendReport> {
         let transport = smtp.transport()?;
         let mut report = SendReport::default();
-        while options.limit.is_none_or(|limit| report.messages.len() < limit) {
+        while options
+            .limit
+            .is_none_or(|limit| report.messages.len() < limit)
+        {
             let Some(claimed) = self.claim(options).await? else {
                 break;
             };
@@ -570,7 +573,9 @@ async fn deliver(
                 Delivery::Unreachable(format!("{UNREACHABLE}{text}"))
             }
         }
-        Err(join) => Delivery::Unreachable(format!("{UNREACHABLE}the sending thread failed: {join}")),
+        Err(join) => {
+            Delivery::Unreachable(format!("{UNREACHABLE}the sending thread failed: {join}"))
+        }
     }
 }
 

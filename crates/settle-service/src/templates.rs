@@ -26,8 +26,14 @@ const BUILTIN: &[(&str, &str)] = &[
     ("_greeting.html", include_str!("templates/_greeting.html")),
     ("_items.text.txt", include_str!("templates/_items.text.txt")),
     ("_items.html", include_str!("templates/_items.html")),
-    ("pre-due.subject.txt", include_str!("templates/pre-due.subject.txt")),
-    ("pre-due.text.txt", include_str!("templates/pre-due.text.txt")),
+    (
+        "pre-due.subject.txt",
+        include_str!("templates/pre-due.subject.txt"),
+    ),
+    (
+        "pre-due.text.txt",
+        include_str!("templates/pre-due.text.txt"),
+    ),
     ("pre-due.html", include_str!("templates/pre-due.html")),
     (
         "first-reminder.subject.txt",
@@ -204,9 +210,10 @@ impl Templates {
         let line = error
             .line()
             .map_or_else(String::new, |l| format!("line {l}: "));
-        let detail = error
-            .detail()
-            .map_or_else(|| error.kind().to_string(), |d| format!("{}: {d}", error.kind()));
+        let detail = error.detail().map_or_else(
+            || error.kind().to_string(),
+            |d| format!("{}: {d}", error.kind()),
+        );
         ServiceError::BadFile {
             file,
             message: format!("{line}{detail}"),
@@ -302,6 +309,7 @@ mod tests {
     use settle_core::email::LetterItem;
     use settle_core::{Currency, Date, Money};
 
+    #[allow(clippy::inconsistent_digit_grouping)]
     fn letter(level: u32) -> DunningLetter {
         let usd = Currency::from_code("USD").unwrap();
         let eur = Currency::from_code("EUR").unwrap();
@@ -329,7 +337,6 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::inconsistent_digit_grouping)]
     fn every_level_renders_items_and_totals_per_currency() {
         let templates = Templates::builtin();
         for (level, subject_word) in [

@@ -45,10 +45,10 @@ pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,
 };
+pub use outbox::{ClaimedEmail, EmailRouteRow, OutboxRow, outbox_time};
 pub use read::{
     AccountTotals, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
 };
-pub use outbox::{ClaimedEmail, EmailRouteRow, OutboxRow, outbox_time};
 pub use reports::{
     CashApplicationRow, CashPostingRow, ReceivedPaymentRow, ReconLineRow, StatementRow,
 };

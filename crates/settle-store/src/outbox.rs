@@ -250,8 +250,9 @@ impl Tx {
     }
 
     async fn claimed_email(&mut self, entity: EntityId, id: i64) -> StoreResult<ClaimedEmail> {
-        let sql =
-            format!("SELECT {ROW_COLUMNS}, o.body_text, o.body_html {ROW_FROM} WHERE o.entity_id = $1 AND o.id = $2");
+        let sql = format!(
+            "SELECT {ROW_COLUMNS}, o.body_text, o.body_html {ROW_FROM} WHERE o.entity_id = $1 AND o.id = $2"
+        );
         let record = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(entity.0)
             .bind(id)

@@ -8,7 +8,6 @@ use settle_core::email::{Attachment, OutboxStatus, content_type_for};
 use settle_service::Settle;
 use settle_service::outbox::{AdHocEmail, OutboxRow, SendOptions, SmtpSettings};
 
-
 use crate::cli::{
     EmailArgs, Format, OutboxBounceArgs, OutboxListArgs, OutboxRetryArgs, OutboxSendArgs,
 };
@@ -120,13 +119,10 @@ pub async fn retry(settle: &Settle, args: OutboxRetryArgs) -> Result<()> {
 pub async fn bounce(settle: &Settle, args: OutboxBounceArgs) -> Result<()> {
     let row = match (&args.report, &args.message_id, &args.reason) {
         (Some(path), _, _) => {
-            let text = std::fs::read(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+            let text =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
             settle
-                .bounce_from_report(
-                    &path.display().to_string(),
-                    &String::from_utf8_lossy(&text),
-                )
+                .bounce_from_report(&path.display().to_string(), &String::from_utf8_lossy(&text))
                 .await?
         }
         (None, Some(message_id), Some(reason)) => settle.bounce_email(message_id, reason).await?,
