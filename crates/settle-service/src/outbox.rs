@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use settle_core::contact::{ContactChannel, ContactDirection, NewContactEntry};
 use settle_core::email::{
-    Attachment, OutboxStatus, OutgoingEmail, RetryPolicy, check_message_id, message_id,
-    parse_bounce,
+    Attachment, DunningLetter, LetterItem, OutboxStatus, OutgoingEmail, RetryPolicy,
+    check_message_id, message_id, parse_bounce,
 };
 use settle_core::ids::CustomerId;
 pub use settle_store::OutboxRow;
@@ -33,6 +33,7 @@ use settle_store::{ClaimedEmail, EntityRow, Tx};
 
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
+use crate::templates::{RenderedEmail, Templates, render_dunning_email};
 
 /// How long the sender waits for the server at each step of the conversation.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -144,6 +145,37 @@ pub(crate) async fn email_route(
         to,
     })
 }
+
+/// Renders a dunning letter and queues it to the customer's billing contacts (`route`) in the
+/// caller's transaction; the dunning run calls this for each letter it decides on and keeps the
+/// returned outbox id with its action.
+pub(crate) async fn queue_dunning_letter(
+    tx: &mut Tx,
+    entity: &EntityRow,
+    templates: &Templates,
+    letter: &DunningLetter,
+    route: &EmailRoute,
+    source_id: &str,
+) -> ServiceResult<(i64, RenderedEmail)> {
+    let rendered = render_dunning_email(templates, letter)?;
+    let email = OutgoingEmail {
+        customer: Some(CustomerId(route.customer)),
+        to: route.to.clone(),
+        cc: Vec::new(),
+        subject: rendered.subject.clone(),
+        text: rendered.text.clone(),
+        html: rendered.html.clone(),
+        attachments: Vec::new(),
+        not_before: None,
+        source: LETTER_SOURCE.to_string(),
+        source_id: source_id.to_string(),
+    };
+    let id = queue_email(tx, entity, email).await?;
+    Ok((id, rendered))
+}
+
+/// What queued a dunning letter, in the outbox's `source`.
+const LETTER_SOURCE: &str = "dunning-letter";
 
 /// A message a person writes to a customer (not a dunning letter).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,6 +346,90 @@ impl Settle {
                     route.to.join(", "),
                     row.message_id,
                     request.text
+                ),
+                source: OUTBOX_SOURCE.to_string(),
+                source_id: outbox_id.to_string(),
+                created_by: self.actor().to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(QueuedEmail {
+            outbox_id,
+            message_id: row.message_id,
+            to: route.to,
+        })
+    }
+
+    /// Sends a customer the dunning letter of `level` now, listing its open debit items as of
+    /// `as_of`, and notes it on its contact log: what a collector does between dunning runs.
+    pub async fn email_letter(
+        &self,
+        customer_code: &str,
+        level: u32,
+        templates: &Templates,
+        as_of: settle_core::Date,
+    ) -> ServiceResult<QueuedEmail> {
+        let summary = self
+            .store()
+            .customer_summary(self.entity().id, customer_code)
+            .await?
+            .ok_or_else(|| not_found(format!("customer {customer_code}")))?;
+        let items: Vec<LetterItem> = summary
+            .open_items
+            .iter()
+            .filter(|item| item.balance.minor() > 0 && item.issue_date <= as_of)
+            .map(|item| LetterItem {
+                number: item.number.clone(),
+                issue_date: item.issue_date,
+                due_date: item.due_date,
+                days_overdue: i64::from((as_of - item.due_date).get_days()),
+                open_balance: item.balance,
+            })
+            .collect();
+        if items.is_empty() {
+            return Err(ServiceError::Refused(format!(
+                "customer {customer_code} owes nothing: there is no letter to send"
+            )));
+        }
+        let mut tx = self.store().begin().await?;
+        let route = email_route(&mut tx, self.entity(), customer_code).await?;
+        let letter = DunningLetter {
+            customer_code: customer_code.to_string(),
+            customer_name: route.customer_name.clone(),
+            contact_name: route.contact_name.clone(),
+            level,
+            template: String::new(),
+            company_name: self.entity().name.clone(),
+            items,
+            as_of,
+        };
+        let (outbox_id, rendered) = queue_dunning_letter(
+            &mut tx,
+            self.entity(),
+            templates,
+            &letter,
+            &route,
+            &format!("level {level}"),
+        )
+        .await?;
+        let row = tx
+            .outbox_row(self.entity().id, Some(outbox_id), None)
+            .await?
+            .expect("the letter was just queued");
+        tx.insert_contact_entry(
+            self.entity().id,
+            &NewContactEntry {
+                customer: CustomerId(route.customer),
+                occurred_at: None,
+                channel: ContactChannel::Email,
+                direction: ContactDirection::Outbound,
+                subject: rendered.subject,
+                body: format!(
+                    "dunning letter, level {level} ({}), to {} ({}, outbox {outbox_id})",
+                    letter.template_name(),
+                    route.to.join(", "),
+                    row.message_id
                 ),
                 source: OUTBOX_SOURCE.to_string(),
                 source_id: outbox_id.to_string(),

@@ -1171,11 +1171,21 @@ pub struct OutboxBounceArgs {
 pub struct EmailArgs {
     /// The customer's code.
     pub customer_id: String,
-    #[arg(long)]
-    pub subject: String,
+    /// Send the dunning letter of this level instead of a message of your own (0 friendly
+    /// reminder before the due date, 1 first reminder, 2 second notice, 3 final notice).
+    #[arg(long, value_name = "LEVEL", conflicts_with_all = ["subject", "text_file", "html_file", "attachments"])]
+    pub letter: Option<u32>,
+    /// Letter templates overriding the built-in ones (NAME.subject.txt, NAME.text.txt, NAME.html).
+    #[arg(long, value_name = "DIR", requires = "letter")]
+    pub templates: Option<PathBuf>,
+    /// The letter's as-of date (days overdue are counted to it); today when left out.
+    #[arg(long, requires = "letter")]
+    pub as_of: Option<String>,
+    #[arg(long, required_unless_present = "letter")]
+    pub subject: Option<String>,
     /// The plain-text body.
-    #[arg(long, value_name = "FILE")]
-    pub text_file: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "letter")]
+    pub text_file: Option<PathBuf>,
     /// An HTML body, sent beside the text as an alternative.
     #[arg(long, value_name = "FILE")]
     pub html_file: Option<PathBuf>,

@@ -18,6 +18,7 @@ on_both_engines!(
     queued_mail_arrives_whole_at_the_billing_contact,
     failures_back_off_and_are_noted_on_the_account,
     a_killed_sender_loses_nothing_and_repeats_at_most_the_message_in_flight,
+    a_dunning_letter_lists_the_open_items_in_both_parts,
 );
 
 /// A running SMTP sink; stopped when dropped.
@@ -501,4 +502,76 @@ fn a_killed_sender_loses_nothing_and_repeats_at_most_the_message_in_flight(db: &
     assert_eq!(statuses.len(), KILL_MESSAGES);
     assert!(statuses.iter().all(|s| s == "sent"), "{statuses:?}");
     println!("{duplicates} message(s) arrived twice after {KILLS} kills");
+}
+
+fn a_dunning_letter_lists_the_open_items_in_both_parts(db: &Backend) {
+    load_customers(db);
+    let invoices = Backend::data("invoices.csv");
+    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+    db.sql(
+        "UPDATE contacts SET name = 'Ann <Payable>' \
+         WHERE customer_id = (SELECT id FROM customers WHERE code = 'ACME')",
+    );
+    // A-1005 is issued after the as-of date: not in the letter.
+    let queued = db.json(&["email", "ACME", "--letter", "2", "--as-of", "2026-06-30"]);
+    let sink = Sink::start(&db.dir.join("mail"), &[]);
+    assert!(send(db, &sink.url(), &[]).status.success());
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    let mail = &received[0];
+    assert_eq!(mail["headers"]["message-id"], queued["message_id"]);
+    assert_eq!(
+        mail["headers"]["subject"],
+        "Second notice: overdue invoices (ACME)"
+    );
+    // Lines travel with CRLF endings.
+    let text = &mail["text"].as_str().unwrap().replace("\r\n", "\n");
+    let html = mail["html"].as_str().unwrap();
+    assert!(text.starts_with("Dear Ann <Payable>,\n\n"), "{text}");
+    assert!(html.contains("Dear Ann &lt;Payable&gt;,"), "{html}");
+    assert!(
+        text.contains("A-1001  issued 2026-01-10  due 2026-02-09  141 days overdue  1080.00 USD"),
+        "{text}"
+    );
+    assert!(text.contains("A-1004  issued 2026-06-25  due 2026-07-25  due in 25 days  150.00 USD"));
+    assert!(!text.contains("A-1005") && !html.contains("A-1005"));
+    // 1080.00 + 2500.50 + 999.99 + 150.00
+    assert!(text.contains("Total open in USD: 4730.49 USD"), "{text}");
+    assert!(html.contains("<td>A-1003</td>"), "{html}");
+    assert!(html.contains("4730.49 USD"));
+    let log = contact_log(db, "ACME");
+    assert!(
+        log.iter().any(|e| e["channel"] == "email"
+            && e["body"]
+                .as_str()
+                .unwrap()
+                .contains("level 2 (second-notice)")),
+        "{log:?}"
+    );
+
+    // A user's template overrides the built-in one; a broken one is named with its line.
+    let templates = db.dir.join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("first-reminder.subject.txt"),
+        "{{ company_name }} asks {{ customer_code }} to pay\n",
+    )
+    .unwrap();
+    let dir = templates.to_str().unwrap();
+    db.ok(&["email", "ACME", "--letter", "1", "--templates", dir]);
+    let rows = outbox(db);
+    assert_eq!(rows[0]["subject"], "Main company asks ACME to pay");
+    std::fs::write(
+        templates.join("final-notice.text.txt"),
+        "Pay now.\n{% for item in items %}\n{{ item.number }\n",
+    )
+    .unwrap();
+    let broken = db.fails(&["email", "ACME", "--letter", "3", "--templates", dir]);
+    assert!(
+        broken.contains("final-notice.text.txt") && broken.contains("line 3"),
+        "{broken}"
+    );
+    let nothing = db.fails(&["email", "TOKY", "--letter", "1"]);
+    assert!(nothing.contains("TOKY has no billing contact"), "{nothing}");
+    assert_eq!(outbox(db).len(), 2, "nothing queued by the refusals");
 }

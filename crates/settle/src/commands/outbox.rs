@@ -7,6 +7,7 @@ use serde_json::json;
 use settle_core::email::{Attachment, OutboxStatus, content_type_for};
 use settle_service::Settle;
 use settle_service::outbox::{AdHocEmail, OutboxRow, SendOptions, SmtpSettings};
+use settle_service::templates::Templates;
 
 use crate::cli::{
     EmailArgs, Format, OutboxBounceArgs, OutboxListArgs, OutboxRetryArgs, OutboxSendArgs,
@@ -139,32 +140,47 @@ pub async fn email(settle: &Settle, args: EmailArgs) -> Result<()> {
     let read_text = |path: &std::path::Path| {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
     };
-    let text = read_text(&args.text_file)?;
-    let html = args.html_file.as_deref().map(read_text).transpose()?;
-    let mut attachments = Vec::new();
-    for path in &args.attachments {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let filename = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| anyhow!("--attach {}: the file has no name", path.display()))?
-            .to_string();
-        attachments.push(Attachment {
-            content_type: content_type_for(&filename).to_string(),
-            filename,
-            bytes,
-        });
-    }
-    let queued = settle
-        .email_customer(AdHocEmail {
-            customer_code: args.customer_id,
-            subject: args.subject,
-            text,
-            html,
-            attachments,
-        })
-        .await?;
+    let queued = match (args.letter, args.subject, args.text_file) {
+        (Some(level), _, _) => {
+            let templates = match &args.templates {
+                Some(dir) => Templates::from_dir(dir)?,
+                None => Templates::builtin(),
+            };
+            let as_of = super::date_or_today("--as-of", args.as_of.as_deref())?;
+            settle
+                .email_letter(&args.customer_id, level, &templates, as_of)
+                .await?
+        }
+        (None, Some(subject), Some(text_file)) => {
+            let text = read_text(&text_file)?;
+            let html = args.html_file.as_deref().map(read_text).transpose()?;
+            let mut attachments = Vec::new();
+            for path in &args.attachments {
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let filename = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| anyhow!("--attach {}: the file has no name", path.display()))?
+                    .to_string();
+                attachments.push(Attachment {
+                    content_type: content_type_for(&filename).to_string(),
+                    filename,
+                    bytes,
+                });
+            }
+            settle
+                .email_customer(AdHocEmail {
+                    customer_code: args.customer_id,
+                    subject,
+                    text,
+                    html,
+                    attachments,
+                })
+                .await?
+        }
+        _ => bail!("give --subject and --text-file, or --letter LEVEL"),
+    };
     if args.format.format == Format::Json {
         return render::json(&queued);
     }
