@@ -539,6 +539,7 @@ impl Settle {
     ) -> ServiceResult<SendReport> {
         let transport = smtp.transport()?;
         let mut report = SendReport::default();
+        let mut session_checked = false;
         while options
             .limit
             .is_none_or(|limit| report.messages.len() < limit)
@@ -546,7 +547,27 @@ impl Settle {
             let Some(claimed) = self.claim(options).await? else {
                 break;
             };
-            let delivery = deliver(&transport, &smtp.from, &claimed, &smtp.url).await;
+            let delivery = if session_checked {
+                deliver(&transport, &smtp.from, &claimed, &smtp.url).await
+            } else {
+                match check_session(&transport, &smtp.url).await {
+                    Session::Open => {
+                        session_checked = true;
+                        deliver(&transport, &smtp.from, &claimed, &smtp.url).await
+                    }
+                    Session::Refused(why) => {
+                        // Our credentials or the server's policy, not this message: it goes
+                        // back as it was, and the run ends before it fails anything.
+                        let mut tx = self.store().begin().await?;
+                        tx.release_email_claim(claimed.row.id).await?;
+                        tx.commit().await?;
+                        return Err(ServiceError::Refused(format!(
+                            "the SMTP server refused the session: {why}"
+                        )));
+                    }
+                    Session::Unreachable(why) => Delivery::Unreachable(why),
+                }
+            };
             let outcome = self.settle_attempt(&claimed, delivery, options).await?;
             match outcome.outcome.as_str() {
                 "sent" => report.sent += 1,
@@ -663,6 +684,36 @@ fn undelivered_note(row: &OutboxRow, why: &str, actor: &str) -> NewContactEntry 
 
 /// The start of the error text of an attempt that found no server to talk to.
 const UNREACHABLE: &str = "server unreachable: ";
+
+/// Whether the server lets us in at all.
+enum Session {
+    Open,
+    /// It answered, and refused: authentication, TLS policy, our host.
+    Refused(String),
+    /// It did not answer.
+    Unreachable(String),
+}
+
+/// Opens one session (connect, EHLO, STARTTLS, AUTH) before a run's first message, so that a
+/// wrong password or a refused session is not blamed on — and does not fail — the messages.
+async fn check_session(transport: &SmtpTransport, url: &str) -> Session {
+    let transport = transport.clone();
+    match tokio::task::spawn_blocking(move || transport.test_connection()).await {
+        Ok(Ok(true)) => Session::Open,
+        Ok(Ok(false)) => {
+            Session::Unreachable(format!("{UNREACHABLE}the server did not answer NOOP"))
+        }
+        Ok(Err(error)) if error.is_permanent() || error.is_transient() => {
+            Session::Refused(redact_error(&error, url))
+        }
+        Ok(Err(error)) => {
+            Session::Unreachable(format!("{UNREACHABLE}{}", redact_error(&error, url)))
+        }
+        Err(join) => {
+            Session::Unreachable(format!("{UNREACHABLE}the sending thread failed: {join}"))
+        }
+    }
+}
 
 /// One SMTP attempt, on a blocking thread: the transport is synchronous.
 async fn deliver(

@@ -331,6 +331,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Undoes a claim that never reached the message's own SMTP conversation (the server
+    /// refused the session itself): queued again as it was, the attempt not counted.
+    pub async fn release_email_claim(&mut self, id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'queued', attempts = attempts - 1, claimed_at = NULL \
+             WHERE id = $1 AND status = 'sending'",
+        )
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     /// Back to the queue, to be tried again at `next_attempt_at`.
     pub async fn mark_email_retry(
         &mut self,

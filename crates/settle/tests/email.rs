@@ -163,8 +163,32 @@ fn queued_mail_arrives_whole_at_the_billing_contact(db: &Backend) {
         "{log:?}"
     );
 
-    let sink = Sink::start(&db.dir.join("mail"), &[]);
-    let output = send(db, &sink.url(), &[]);
+    let sink = Sink::start(&db.dir.join("mail"), &["--auth", "ar:s3cret-pw"]);
+    let with_login = |user_password: &str, query: &str| {
+        format!("smtp://{user_password}@127.0.0.1:{}{query}", sink.port)
+    };
+
+    // A wrong password is the session's fault, not the message's: nothing is charged to it,
+    // and the password is not printed.
+    let refused = send(db, &with_login("ar:wrong-pw", ""), &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("refused the session"), "{stderr}");
+    assert!(!stderr.contains("wrong-pw"), "{stderr}");
+    let listed = outbox(db);
+    assert_eq!(
+        (&listed[0]["status"], &listed[0]["attempts"]),
+        (&"queued".into(), &0.into())
+    );
+
+    // STARTTLS required and not offered: never falls back to plain text.
+    let no_tls = send(db, &with_login("ar:s3cret-pw", "?tls=starttls"), &[]);
+    assert_eq!(no_tls.status.code(), Some(1));
+    assert!(sink.received().is_empty());
+    let id = listed[0]["id"].to_string();
+    db.ok(&["outbox", "retry", &id]);
+
+    let output = send(db, &with_login("ar:s3cret-pw", ""), &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("sent 1, retried 0, failed 0"), "{stdout}");
@@ -215,7 +239,7 @@ fn queued_mail_arrives_whole_at_the_billing_contact(db: &Backend) {
     assert!(listed[0]["sent_at"].as_str().is_some());
 
     // Sent is sent: a second run sends nothing.
-    let again = send(db, &sink.url(), &[]);
+    let again = send(db, &with_login("ar:s3cret-pw", ""), &[]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("sent 0, retried 0, failed 0"));
     assert_eq!(sink.received().len(), 1);
 

@@ -8,7 +8,8 @@ point: the test checks what a mail client would see.
 
 Options make it misbehave on purpose: --reject ADDRESS answers 550 to that recipient,
 --defer ADDRESS answers 451, --delay-ms N waits before accepting each message (so a sender can
-be killed in the middle of a run).
+be killed in the middle of a run). --auth USER:PASSWORD requires that login (over plain text:
+this server only ever listens on 127.0.0.1).
 """
 
 import argparse
@@ -20,7 +21,7 @@ import json
 import os
 import sys
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Sink:
@@ -82,12 +83,25 @@ async def main():
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--defer", action="append", default=[])
     parser.add_argument("--delay-ms", type=int, default=0)
+    parser.add_argument("--auth", help="USER:PASSWORD that every session must log in with")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     handler = Sink(args.dir, args.reject, args.defer, args.delay_ms)
     loop = asyncio.get_running_loop()
+    options = {"hostname": "sink.test"}
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            # handled=False: aiosmtpd answers 235 or 535 itself.
+            return AuthResult(success=ok, handled=False)
+
+        options.update(
+            auth_required=True, auth_require_tls=False, authenticator=authenticator
+        )
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="sink.test"), "127.0.0.1", 0
+        lambda: SMTP(handler, **options), "127.0.0.1", 0
     )
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
     # Ends when the test closes our standard input (or kills us).
