@@ -19,6 +19,7 @@ on_both_engines!(
     failures_back_off_and_are_noted_on_the_account,
     a_killed_sender_loses_nothing_and_repeats_at_most_the_message_in_flight,
     a_dunning_letter_lists_the_open_items_in_both_parts,
+    the_message_in_flight_at_a_crash_goes_again_with_its_message_id,
 );
 
 /// A running SMTP sink; stopped when dropped.
@@ -598,4 +599,79 @@ fn a_dunning_letter_lists_the_open_items_in_both_parts(db: &Backend) {
     let nothing = db.fails(&["email", "TOKY", "--letter", "1"]);
     assert!(nothing.contains("TOKY has no billing contact"), "{nothing}");
     assert_eq!(outbox(db).len(), 2, "nothing queued by the refusals");
+}
+
+fn the_message_in_flight_at_a_crash_goes_again_with_its_message_id(db: &Backend) {
+    load_customers(db);
+    let text = db.file("body.txt", "Statement enclosed.\n");
+    let first = db.json(&["email", "ACME", "--subject", "First", "--text-file", &text]);
+    let second = db.json(&["email", "BETA", "--subject", "Second", "--text-file", &text]);
+    // The server sits on each message for a while before it answers: the sender is killed
+    // while the first one is with the server.
+    let sink = Sink::start(&db.dir.join("mail"), &["--delay-ms", "1500"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_settle"))
+        .args(["--db", &db.url, "outbox", "send", "--smtp-url", &sink.url()])
+        .args(["--from", FROM])
+        .current_dir(&db.dir)
+        .env_remove("SETTLE_DATABASE_URL")
+        .env_remove("SETTLE_ENTITY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the settle binary runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while db
+        .json(&["outbox", "list", "--status", "sending"])
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the sender never claimed a message"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    // The server still takes the message (it answers a connection that is gone).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sink.received().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the server never got the message"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let in_flight = db.json(&["outbox", "list", "--status", "sending"]);
+    assert_eq!(in_flight[0]["message_id"], first["message_id"]);
+
+    // A run soon after leaves the message in flight alone (another sender may still own it)…
+    assert!(send(db, &sink.url(), &[]).status.success());
+    assert_eq!(
+        db.json(&["outbox", "list", "--status", "sending"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // … and once its claim is old enough, sends it again, with the same Message-ID.
+    assert!(
+        send(db, &sink.url(), &["--reclaim-after", "0"])
+            .status
+            .success()
+    );
+    let ids: Vec<String> = sink
+        .received()
+        .iter()
+        .map(|m| m["headers"]["message-id"].as_str().unwrap().to_string())
+        .collect();
+    let first_id = first["message_id"].as_str().unwrap().to_string();
+    let second_id = second["message_id"].as_str().unwrap().to_string();
+    assert_eq!(ids, [first_id.clone(), second_id, first_id]);
+    let rows = outbox(db);
+    assert!(rows.iter().all(|r| r["status"] == "sent"), "{rows:?}");
+    let first_row = rows.iter().find(|r| r["id"] == first["outbox_id"]).unwrap();
+    assert_eq!(first_row["attempts"], 2);
 }

@@ -7,8 +7,8 @@ attachment's name, type and bytes (hex). Reading it with a parser that is not le
 point: the test checks what a mail client would see.
 
 Options make it misbehave on purpose: --reject ADDRESS answers 550 to that recipient,
---defer ADDRESS answers 451, --delay-ms N waits before accepting each message (so a sender can
-be killed in the middle of a run). --auth USER:PASSWORD requires that login (over plain text:
+--defer ADDRESS answers 451, --delay-ms N stores each message and then waits before answering
+(so a sender can be killed while a message is in flight). --auth USER:PASSWORD requires that login (over plain text:
 this server only ever listens on 127.0.0.1).
 """
 
@@ -41,8 +41,6 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         record = {
@@ -74,6 +72,10 @@ class Sink:
         with open(path + ".tmp", "w", encoding="utf-8") as out:
             json.dump(record, out)
         os.rename(path + ".tmp", path)
+        # Stored first, answered later: a sender killed in between leaves a message that has
+        # arrived but that it never saw accepted — the one a crash may duplicate.
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 2.0.0 accepted as %d" % n
 
 
