@@ -408,6 +408,27 @@ fn failures_back_off_and_are_noted_on_the_account(db: &Backend) {
         "x",
     ]);
     assert!(never_sent.contains("never sent"), "{never_sent}");
+
+    // A message deferred on its last attempt fails, and the account says so.
+    drop(sink);
+    let sink = Sink::start(&db.dir.join("mail3"), &["--defer", "billing@beta.example"]);
+    db.sql(&format!(
+        "UPDATE outbox SET attempts = 9, next_attempt_at = '2000-01-01T00:00:00Z' WHERE id = {}",
+        beta["outbox_id"]
+    ));
+    let last = send(db, &sink.url(), &[]);
+    let stdout = String::from_utf8_lossy(&last.stdout);
+    assert!(stdout.contains("sent 0, retried 0, failed 1"), "{stdout}");
+    assert!(stdout.contains("gave up after 10 attempts"), "{stdout}");
+    let log = contact_log(db, "BETA");
+    assert!(
+        log.iter().any(|e| e["channel"] == "system"
+            && e["body"]
+                .as_str()
+                .unwrap()
+                .contains("gave up after 10 attempts")),
+        "{log:?}"
+    );
 }
 
 /// A small deterministic generator: the kill times come from a printed seed, so a failing run
