@@ -505,9 +505,9 @@ impl Settle {
         tx.mark_email_final(row.id, OutboxStatus::Bounced, reason)
             .await?;
         if let Some(customer) = row.customer {
-            let note = undelivered_note(&row, &format!("bounced: {reason}"), self.actor());
-            tx.insert_contact_entry(entity, &NewContactEntry { customer, ..note })
-                .await?;
+            let note =
+                undelivered_note(customer, &row, &format!("bounced: {reason}"), self.actor());
+            tx.insert_contact_entry(entity, &note).await?;
         }
         let row = tx.outbox_row(entity, Some(row.id), None).await?;
         tx.commit().await?;
@@ -653,18 +653,22 @@ impl Settle {
         tx.mark_email_final(row.id, OutboxStatus::Failed, error)
             .await?;
         if let Some(customer) = row.customer {
-            let note = undelivered_note(row, error, self.actor());
-            tx.insert_contact_entry(self.entity().id, &NewContactEntry { customer, ..note })
-                .await?;
+            let note = undelivered_note(customer, row, error, self.actor());
+            tx.insert_contact_entry(self.entity().id, &note).await?;
         }
         Ok(())
     }
 }
 
 /// The contact-log note of a message that did not reach the customer.
-fn undelivered_note(row: &OutboxRow, why: &str, actor: &str) -> NewContactEntry {
+fn undelivered_note(
+    customer: CustomerId,
+    row: &OutboxRow,
+    why: &str,
+    actor: &str,
+) -> NewContactEntry {
     NewContactEntry {
-        customer: row.customer.unwrap_or(CustomerId(0)),
+        customer,
         occurred_at: None,
         channel: ContactChannel::System,
         direction: ContactDirection::Internal,
