@@ -532,12 +532,14 @@ fn a_killed_sender_loses_nothing_and_repeats_at_most_the_message_in_flight(db: &
         .collect();
     assert!(missing.is_empty(), "lost (seed {seed}): {missing:?}");
     assert_eq!(arrivals.len(), KILL_MESSAGES, "only queued messages arrive");
+    // Each kill can leave one message that arrived but was not marked sent.
     let duplicates: usize = arrivals.values().map(|n| n - 1).sum();
     assert!(
         duplicates <= KILLS,
         "{duplicates} duplicates after {KILLS} kills (seed {seed})"
     );
-    assert!(arrivals.values().all(|&n| n <= 2), "seed {seed}");
+    // No bound per message beyond that: the message resent first after a kill can be the one
+    // in flight at the next kill too.
     let statuses: Vec<Value> = db
         .json(&["outbox", "list", "--limit", "1000"])
         .as_array()
@@ -547,7 +549,7 @@ fn a_killed_sender_loses_nothing_and_repeats_at_most_the_message_in_flight(db: &
         .collect();
     assert_eq!(statuses.len(), KILL_MESSAGES);
     assert!(statuses.iter().all(|s| s == "sent"), "{statuses:?}");
-    println!("{duplicates} message(s) arrived twice after {KILLS} kills");
+    println!("{duplicates} extra arrival(s) after {KILLS} kills");
 }
 
 fn a_dunning_letter_lists_the_open_items_in_both_parts(db: &Backend) {
