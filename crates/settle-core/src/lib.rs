@@ -16,6 +16,7 @@ pub mod customer;
 pub mod dispute;
 pub mod document;
 pub mod dunning;
+pub mod email;
 pub mod events;
 pub mod gl_recon;
 pub mod ids;

@@ -25,8 +25,10 @@ mod ops;
 pub mod agency;
 pub mod interest;
 pub mod kpis;
+pub mod outbox;
 pub mod reports;
 pub mod reserve;
+pub mod templates;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -20,6 +20,7 @@ mod documents;
 mod gl;
 mod learning;
 mod matching;
+mod outbox;
 mod read;
 mod reports;
 pub mod schema;
@@ -62,6 +63,7 @@ pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,
 };
+pub use outbox::{ClaimedEmail, EmailRouteRow, OutboxRow, outbox_time};
 pub use read::{
     AccountTotals, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
 };

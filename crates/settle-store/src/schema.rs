@@ -1,7 +1,8 @@
 //! The schema and its migrations: one text for both engines, numbered, applied in order.
 //!
 //! The only dialect differences are spelled as placeholders: `{pk}` is SQLite's rowid alias
-//! (`INTEGER PRIMARY KEY`) or PostgreSQL's `BIGINT PRIMARY KEY`, `{int}` a 64-bit integer column.
+//! (`INTEGER PRIMARY KEY`) or PostgreSQL's `BIGINT PRIMARY KEY`, `{int}` a 64-bit integer column,
+//! `{blob}` bytes (`BLOB`, `BYTEA`).
 //! Ids are allocated by the store (see `counters`), never by the engine, so both behave alike.
 //! Business dates are ISO-8601 `TEXT` in both engines: lexical order is date order, and the
 //! aging compares dates only. `{without_rowid}` stores SQLite's postings in primary-key order
@@ -660,6 +661,42 @@ CREATE INDEX contact_log_customer ON contact_log (entity_id, customer_id, occurr
 "#,
     },
     Migration {
+        version: 8,
+        description: "the email outbox: messages queued with the operations that send them, their attachments and delivery state",
+        sql: r#"
+CREATE TABLE outbox (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} REFERENCES customers (id),
+    message_id TEXT NOT NULL UNIQUE,
+    recipients TEXT NOT NULL,
+    cc TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    body_html TEXT,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'bounced')),
+    attempts {int} NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    claimed_at TEXT,
+    last_error TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX outbox_due ON outbox (entity_id, status, next_attempt_at);
+CREATE INDEX outbox_source ON outbox (entity_id, source, source_id);
+CREATE TABLE outbox_attachments (
+    outbox_id {int} NOT NULL REFERENCES outbox (id),
+    seq {int} NOT NULL,
+    filename TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    content {blob} NOT NULL,
+    PRIMARY KEY (outbox_id, seq)
+);
+"#,
+    },
+    Migration {
         version: 9,
         description: "late-payment interest (reference rates, charges per invoice) and collection agency placements",
         sql: r#"
@@ -779,15 +816,16 @@ CREATE INDEX credit_orders_customer ON credit_orders (entity_id, customer_id, id
 
 /// The migration's statements in the engine's dialect.
 pub fn statements(migration: &Migration, engine: Engine) -> Vec<String> {
-    let (pk, int, without_rowid) = match engine {
-        Engine::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER", " WITHOUT ROWID"),
-        Engine::Postgres => ("BIGINT PRIMARY KEY", "BIGINT", ""),
+    let (pk, int, without_rowid, blob) = match engine {
+        Engine::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER", " WITHOUT ROWID", "BLOB"),
+        Engine::Postgres => ("BIGINT PRIMARY KEY", "BIGINT", "", "BYTEA"),
     };
     migration
         .sql
         .replace("{pk}", pk)
         .replace("{int}", int)
         .replace("{without_rowid}", without_rowid)
+        .replace("{blob}", blob)
         .split(';')
         .map(str::trim)
         .filter(|s| !s.is_empty())

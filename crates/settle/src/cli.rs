@@ -144,6 +144,11 @@ pub enum Command {
     /// Pending orders: released or held on credit, with every reason.
     #[command(subcommand)]
     Orders(crate::commands::credit::OrdersCommand),
+    /// The email outbox: send what is queued, list it, retry a message, record a bounce.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Queue an email to a customer's billing contacts and note it on its contact log.
+    Email(EmailArgs),
     /// Check the ledger: every entry balances, subledgers equal their control accounts.
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.
@@ -1151,6 +1156,98 @@ pub struct CorrectArgs {
     pub reason: String,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Send the messages that are due, one at a time; report what was sent, retried, failed.
+    Send(OutboxSendArgs),
+    /// List the outbox, newest first.
+    List(OutboxListArgs),
+    /// Queue a failed, bounced or waiting message again now, with fresh attempts.
+    Retry(OutboxRetryArgs),
+    /// Record that a sent message bounced, by its Message-ID or from the bounce (.eml) itself.
+    Bounce(OutboxBounceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxSendArgs {
+    /// smtp://[user:password@]host[:port][?tls=starttls|opportunistic] or
+    /// smtps://[user:password@]host[:port].
+    #[arg(long, env = "SETTLE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: String,
+    /// The From address, e.g. "Acme receivables <ar@acme.example>".
+    #[arg(long, env = "SETTLE_SMTP_FROM")]
+    pub from: String,
+    /// Stop after this many messages.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Send again a message left in flight (status sending) this many seconds ago by a
+    /// sender that stopped. Keep it longer than a conversation with the server can take.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub reclaim_after: u64,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxListArgs {
+    /// Only messages in this state: queued, sending, sent, failed or bounced.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: i64,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxRetryArgs {
+    /// The outbox id (as listed).
+    pub id: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxBounceArgs {
+    /// The returned message's Message-ID, with its angle brackets.
+    #[arg(required_unless_present = "report", conflicts_with = "report")]
+    pub message_id: Option<String>,
+    /// What the recipient's server said.
+    #[arg(long, required_unless_present = "report")]
+    pub reason: Option<String>,
+    /// A delivery status notification saved as a file (.eml): the Message-ID and the reason
+    /// are read from it.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EmailArgs {
+    /// The customer's code.
+    pub customer_id: String,
+    /// Send the dunning letter of this level instead of a message of your own (0 friendly
+    /// reminder before the due date, 1 first reminder, 2 second notice, 3 final notice).
+    #[arg(long, value_name = "LEVEL", conflicts_with_all = ["subject", "text_file", "html_file", "attachments"])]
+    pub letter: Option<u32>,
+    /// Letter templates overriding the built-in ones (NAME.subject.txt, NAME.text.txt, NAME.html).
+    #[arg(long, value_name = "DIR", requires = "letter")]
+    pub templates: Option<PathBuf>,
+    /// The letter's as-of date (days overdue are counted to it); today when left out.
+    #[arg(long, requires = "letter")]
+    pub as_of: Option<String>,
+    #[arg(long, required_unless_present = "letter")]
+    pub subject: Option<String>,
+    /// The plain-text body.
+    #[arg(long, value_name = "FILE", required_unless_present = "letter")]
+    pub text_file: Option<PathBuf>,
+    /// An HTML body, sent beside the text as an alternative.
+    #[arg(long, value_name = "FILE")]
+    pub html_file: Option<PathBuf>,
+    /// A file to attach (repeat for more).
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attachments: Vec<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 // ---- collections: KPIs, late-payment interest, agency placements ---------------------------

@@ -19,6 +19,7 @@ mod journal;
 mod interest;
 mod kpis;
 mod matching;
+mod outbox;
 mod reports;
 mod rules;
 mod writes;
@@ -29,6 +30,7 @@ use jiff::civil::Date;
 use settle_core::Currency;
 use settle_service::Settle;
 
+use crate::cli::OutboxCommand;
 use crate::cli::{
     AccountsCommand, AliasCommand, AuditCommand, Cli, Command, ContactCommand, CustomerCommand,
     DunningCommand, EscalationCommand, ExportCommand, Format, GlCommand, ImportCommand,
@@ -169,6 +171,11 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Orders(command) => credit::orders(settle, command).await,
         Command::Accounts(AccountsCommand::List(args)) => accounts::list(settle, args.format).await,
         Command::Accounts(AccountsCommand::Map(args)) => accounts::map(settle, args).await,
+        Command::Outbox(OutboxCommand::Send(args)) => outbox::send(settle, args).await,
+        Command::Outbox(OutboxCommand::List(args)) => outbox::list(settle, args).await,
+        Command::Outbox(OutboxCommand::Retry(args)) => outbox::retry(settle, args).await,
+        Command::Outbox(OutboxCommand::Bounce(args)) => outbox::bounce(settle, args).await,
+        Command::Email(args) => outbox::email(settle, args).await,
         Command::Init(_) | Command::Demo(_) | Command::Bench(_) => {
             unreachable!("handled before opening")
         }
