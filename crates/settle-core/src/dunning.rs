@@ -3,7 +3,8 @@
 //! A policy is an ordered list of levels, each a day offset from the due date (negative: a
 //! friendly reminder before it), a channel, a template and a minimum amount. Each invoice climbs
 //! the levels one at a time: the next level is reached when its offset has passed and the
-//! previous level was sent at least `min_days_between_levels` ago. An account gets one action a
+//! previous level was sent at least `min_days_between_levels` ago; a reminder before the due
+//! date is skipped for an invoice already past due. An account gets one action a
 //! day per currency, at the highest level one of its invoices reached, covering every invoice
 //! that reached a new level.
 //!
@@ -203,10 +204,10 @@ impl DunningPolicy {
             priority: 1000,
             scope: PolicyScope::default(),
             levels: vec![
-                level(1, -3, DunningChannel::Email, "friendly-reminder"),
+                level(1, -3, DunningChannel::Email, "pre-due"),
                 level(2, 7, DunningChannel::Email, "first-reminder"),
                 level(3, 21, DunningChannel::Email, "second-notice"),
-                level(4, 45, DunningChannel::Phone, "final-notice-call"),
+                level(4, 45, DunningChannel::Phone, "final-notice"),
             ],
             grace_days_after_payment: default_grace(),
             min_days_between_levels: default_interval(),
@@ -474,14 +475,20 @@ pub enum Outcome {
     Blocked(DunningDecision, Guard),
 }
 
-/// The level an invoice reaches on `as_of`: one above its last, if that level's offset has
-/// passed and the last level was sent long enough ago.
+/// The level an invoice reaches on `as_of`: the next one above its last, if that level's offset
+/// has passed and the last level was sent long enough ago. A reminder meant for before the due
+/// date (negative days) is skipped once the invoice is past due: it would say the wrong thing.
 fn next_level<'p>(
     policy: &'p DunningPolicy,
     item: &DunnableItem,
     as_of: Date,
 ) -> Option<&'p DunningLevel> {
-    let next = policy.level(item.last_level + 1)?;
+    let past_due = as_of > item.due;
+    let next = policy
+        .levels
+        .iter()
+        .skip(item.last_level as usize)
+        .find(|level| !(past_due && level.days < 0))?;
     let reached = item
         .due
         .checked_add(jiff::Span::new().days(next.days))

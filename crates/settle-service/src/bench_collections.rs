@@ -14,6 +14,7 @@ use settle_core::Currency;
 use crate::bench::{BenchOptions, generate};
 use crate::collections::{CollectionSettings, PromiseRequest, WorklistFilter};
 use crate::import::ImportOptions;
+use crate::templates::Templates;
 use crate::{DEFAULT_ENTITY, ServiceError, ServiceResult, Settle};
 
 #[derive(Debug, Clone)]
@@ -133,6 +134,7 @@ pub async fn run(
         options.invoices, options.customers
     ));
     let (customers_csv, invoices_csv) = generate(&base)?;
+    let templates = Templates::builtin();
     let start_db = options.dir.join("collections-start.db");
     let work_db = options.dir.join("collections-run.db");
     remove_db(&start_db);
@@ -161,7 +163,9 @@ pub async fn run(
     };
     log("catch-up run (every account's first reminder) …");
     let started = Instant::now();
-    let first = settle.dun(yesterday, noon(yesterday), false).await?;
+    let first = settle
+        .dun(yesterday, noon(yesterday), false, &templates)
+        .await?;
     result.catch_up_seconds = started.elapsed().as_secs_f64();
     result.catch_up_actions = first.actions.len();
     settle.close().await;
@@ -177,12 +181,12 @@ pub async fn run(
         let entity = settle.entity().id;
         let at = noon(options.as_of);
         let started = Instant::now();
-        let dry = settle.dun(options.as_of, at, true).await?;
+        let dry = settle.dun(options.as_of, at, true, &templates).await?;
         result
             .dry_run_ms
             .push(started.elapsed().as_secs_f64() * 1e3);
         let started = Instant::now();
-        let daily = settle.dun(options.as_of, at, false).await?;
+        let daily = settle.dun(options.as_of, at, false, &templates).await?;
         result.daily_ms.push(started.elapsed().as_secs_f64() * 1e3);
         if dry.actions.len() != daily.actions.len() {
             return Err(ServiceError::Refused(format!(

@@ -220,6 +220,11 @@ impl Templates {
         }
     }
 
+    /// Whether a letter template of this name (its subject and text at least) is available.
+    pub fn has_letter(&self, name: &str) -> bool {
+        self.has(&format!("{name}.subject.txt")) && self.has(&format!("{name}.text.txt"))
+    }
+
     fn has(&self, name: &str) -> bool {
         self.files.contains_key(name)
     }

@@ -51,6 +51,7 @@ pub struct OpenItemRow {
     pub customer: CustomerId,
     pub number: String,
     pub currency: String,
+    pub issue_day: i64,
     pub due_day: i64,
     pub balance_minor: i64,
 }
@@ -361,7 +362,7 @@ impl Store {
         due_by: Date,
     ) -> StoreResult<Vec<OpenItemRow>> {
         let rows = sqlx::query(
-            "SELECT id, customer_id, number, currency, due_day, balance_minor FROM items \
+            "SELECT id, customer_id, number, currency, issue_day, due_day, balance_minor FROM items \
              WHERE entity_id = $1 AND balance_minor > 0 AND due_day <= $2",
         )
         .bind(entity.0)
@@ -375,6 +376,7 @@ impl Store {
                     customer: CustomerId(row.try_get("customer_id")?),
                     number: row.try_get("number")?,
                     currency: row.try_get("currency")?,
+                    issue_day: row.try_get("issue_day")?,
                     due_day: row.try_get("due_day")?,
                     balance_minor: row.try_get("balance_minor")?,
                 })

@@ -1462,9 +1462,13 @@ pub struct DunArgs {
     /// Show what would be done; record nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also list the actions the guards stopped (table output; JSON has them under --show-blocked too).
+    /// Also list the actions the guards stopped (with --format json: the whole report, with
+    /// `actions`, `blocked`, the promises and plans judged and the escalations opened).
     #[arg(long)]
     pub show_blocked: bool,
+    /// A directory of email templates that override the built-in ones file by file.
+    #[arg(long, env = "SETTLE_TEMPLATES")]
+    pub templates: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
 }

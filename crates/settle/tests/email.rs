@@ -20,6 +20,7 @@ on_both_engines!(
     a_killed_sender_loses_nothing_and_repeats_at_most_the_message_in_flight,
     a_dunning_letter_lists_the_open_items_in_both_parts,
     the_message_in_flight_at_a_crash_goes_again_with_its_message_id,
+    the_dunning_run_emails_each_account_once_inside_its_window,
 );
 
 /// A running SMTP sink; stopped when dropped.
@@ -697,4 +698,102 @@ fn the_message_in_flight_at_a_crash_goes_again_with_its_message_id(db: &Backend)
     assert!(rows.iter().all(|r| r["status"] == "sent"), "{rows:?}");
     let first_row = rows.iter().find(|r| r["id"] == first["outbox_id"]).unwrap();
     assert_eq!(first_row["attempts"], 2);
+}
+
+fn the_dunning_run_emails_each_account_once_inside_its_window(db: &Backend) {
+    load_customers(db);
+    for (number, customer) in [
+        ("D-1", "ACME"),
+        ("D-2", "BETA"),
+        ("D-3", "MULL"),
+        ("D-4", "TOKY"),
+    ] {
+        db.ok(&[
+            "invoice",
+            "add",
+            number,
+            "--customer",
+            customer,
+            "--date",
+            "2099-01-02",
+            "--line",
+            "Consulting=1000",
+        ]);
+    }
+    // 12:00 UTC is 02:00 in Honolulu: BETA's email waits for its window. (Dated ahead: the
+    // sender holds a message until its time on the real clock.)
+    db.ok(&[
+        "customer",
+        "collection",
+        "BETA",
+        "--time-zone",
+        "Pacific/Honolulu",
+    ]);
+    let run = |at: &str| db.json(&["dun", "--as-of", "2099-03-20", "--at", at, "--show-blocked"]);
+    let report = run("2099-03-20T12:00:00Z");
+    let actions = report["actions"].as_array().unwrap();
+    let codes: Vec<&str> = actions
+        .iter()
+        .map(|a| a["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["ACME", "BETA", "MULL"], "{report}");
+    // Past due already: the first reminder after the due date, not the pre-due one.
+    assert!(
+        actions
+            .iter()
+            .all(|a| a["level"] == 2 && a["template"] == "first-reminder")
+    );
+    let beta = &actions[1];
+    assert_eq!(beta["send_after"], "2099-03-20T18:00:00Z", "{beta}");
+    let blocked = report["blocked"].as_array().unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert!(
+        blocked[0]["guard"]
+            .as_str()
+            .unwrap()
+            .contains("TOKY has no billing contact")
+    );
+    // The same day again adds nothing, in the outbox or the actions.
+    assert!(
+        run("2099-03-20T13:00:00Z")["actions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(outbox(db).len(), 3);
+
+    let sink = Sink::start(&db.dir.join("mail"), &[]);
+    assert!(send(db, &sink.url(), &[]).status.success());
+    let received = sink.received();
+    let mut to: Vec<&str> = received
+        .iter()
+        .map(|m| m["headers"]["to"].as_str().unwrap())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["ap@acme.example", "buchhaltung@mueller.example"]);
+    let acme = received
+        .iter()
+        .find(|m| m["headers"]["to"] == "ap@acme.example")
+        .unwrap();
+    assert_eq!(
+        acme["headers"]["subject"],
+        "Payment reminder from Main company (ACME)"
+    );
+    let text = acme["text"].as_str().unwrap().replace("\r\n", "\n");
+    assert!(
+        text.contains("D-1") && text.contains("1000.00 USD"),
+        "{text}"
+    );
+    // BETA's message is still waiting; nothing went twice.
+    let waiting: Vec<_> = outbox(db)
+        .into_iter()
+        .filter(|m| m["status"] == "queued")
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        waiting[0]["to"],
+        serde_json::json!(["billing@beta.example"])
+    );
+    assert!(send(db, &sink.url(), &[]).status.success());
+    assert_eq!(sink.received().len(), 2);
 }

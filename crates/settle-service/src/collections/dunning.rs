@@ -16,10 +16,13 @@ use settle_core::dunning::{
 use settle_core::ids::{CustomerId, ItemId};
 use settle_store::{CollectionAccount, NewDunningAction, OpenItemRow, Tx};
 
+use super::letters::{ChasedItem, queue_dunning_email};
 use super::promises::judge_commitments;
 use super::{CommitmentsReport, escalation};
 use crate::error::invalid;
-use crate::{ServiceResult, Settle};
+use crate::outbox::{EmailRoute, email_route};
+use crate::templates::Templates;
+use crate::{ServiceError, ServiceResult, Settle};
 
 /// One action the run decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -129,9 +132,16 @@ fn day_of(day: i64) -> Date {
 impl Settle {
     /// Runs dunning as of `as_of`, the run happening at `at` (for contact windows). With
     /// `dry_run` nothing is written: the report says what a run would do.
-    pub async fn dun(&self, as_of: Date, at: Timestamp, dry_run: bool) -> ServiceResult<DunReport> {
+    pub async fn dun(
+        &self,
+        as_of: Date,
+        at: Timestamp,
+        dry_run: bool,
+        templates: &Templates,
+    ) -> ServiceResult<DunReport> {
         let entity = self.entity().id;
         let policies = policies(self).await?;
+        check_templates(&policies, templates)?;
         let earliest_offset = policies
             .iter()
             .flat_map(|p| p.levels.iter().map(|l| l.days))
@@ -277,6 +287,41 @@ impl Settle {
                     rule: decision.rule,
                 }),
                 Outcome::Act(decision) => {
+                    let route = if decision.channel == DunningChannel::Email {
+                        match email_route(&mut tx, self.entity(), &account.code).await {
+                            Ok(route) => Some(route),
+                            Err(ServiceError::Refused(why)) => {
+                                report.blocked.push(DunBlocked {
+                                    customer_id: account.code.clone(),
+                                    currency: key.1.clone(),
+                                    level: decision.level,
+                                    channel: decision.channel.to_string(),
+                                    guard: why,
+                                    rule: decision.rule,
+                                });
+                                continue;
+                            }
+                            Err(other) => return Err(other),
+                        }
+                    } else {
+                        None
+                    };
+                    let chased: Vec<ChasedItem> = decision
+                        .items
+                        .iter()
+                        .map(|part| {
+                            let source = grouped[&key]
+                                .iter()
+                                .find(|item| item.id == part.id)
+                                .expect("a decided item is one of the account's");
+                            ChasedItem {
+                                number: part.number.clone(),
+                                issue_date: day_of(source.issue_day),
+                                due_date: day_of(source.due_day),
+                                amount: part.amount,
+                            }
+                        })
+                        .collect();
                     let send_after = match decision.channel {
                         DunningChannel::Email => {
                             next_window_opening(policy, &time_zone_of(account), at)
@@ -307,13 +352,15 @@ impl Settle {
                         status: status.to_string(),
                         send_after: send_after.map(|t| t.to_string()),
                     });
-                    to_record.push((
-                        account.clone(),
-                        cur,
-                        policy.name.clone(),
+                    to_record.push(Decided {
+                        account: account.clone(),
+                        currency: cur,
+                        policy: policy.name.clone(),
                         decision,
                         send_after,
-                    ));
+                        route,
+                        chased,
+                    });
                 }
             }
         }
@@ -324,24 +371,46 @@ impl Settle {
         if dry_run {
             return Ok(report);
         }
-        record(&mut tx, self, as_of, at, to_record).await?;
+        record(&mut tx, self, templates, as_of, at, to_record).await?;
         tx.commit().await?;
         Ok(report)
     }
 }
 
-type Decided = (
-    CollectionAccount,
-    Currency,
-    String,
-    settle_core::dunning::DunningDecision,
-    Option<Timestamp>,
-);
+/// An action decided, with what recording it needs.
+struct Decided {
+    account: CollectionAccount,
+    currency: Currency,
+    policy: String,
+    decision: settle_core::dunning::DunningDecision,
+    send_after: Option<Timestamp>,
+    route: Option<EmailRoute>,
+    chased: Vec<ChasedItem>,
+}
+
+/// Every email level's template must exist before the run decides anything.
+fn check_templates(policies: &[DunningPolicy], templates: &Templates) -> ServiceResult<()> {
+    for policy in policies {
+        for level in &policy.levels {
+            if level.channel == DunningChannel::Email && !templates.has_letter(&level.template) {
+                return Err(invalid(
+                    &format!("dunning policy {} level {}", policy.name, level.level),
+                    format!(
+                        "no email template {:?} (neither built in nor in the templates directory)",
+                        level.template
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Writes the actions, their contact-log entries and their emails.
 async fn record(
     tx: &mut Tx,
     settle: &Settle,
+    templates: &Templates,
     as_of: Date,
     at: Timestamp,
     decided: Vec<Decided>,
@@ -349,21 +418,33 @@ async fn record(
     let entity = settle.entity().id;
     let mut actions = Vec::with_capacity(decided.len());
     let mut contacts = Vec::with_capacity(decided.len());
-    for (account, cur, policy, decision, send_after) in &decided {
-        let outbox_id = match decision.channel {
-            DunningChannel::Email => Some(
-                super::letters::queue_dunning_email(
+    for Decided {
+        account,
+        currency: cur,
+        policy,
+        decision,
+        send_after,
+        route,
+        chased,
+    } in &decided
+    {
+        let outbox_id = match route {
+            Some(route) => Some(
+                queue_dunning_email(
                     tx,
                     settle,
-                    account,
+                    templates,
+                    route,
+                    &account.code,
                     *cur,
                     decision,
+                    chased,
                     as_of,
                     *send_after,
                 )
                 .await?,
             ),
-            _ => None,
+            None => None,
         };
         if decision.channel != DunningChannel::Phone {
             contacts.push(NewContactEntry {

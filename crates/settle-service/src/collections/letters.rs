@@ -1,25 +1,71 @@
-//! The dunning run's emails: the letter's data from the account, rendered and queued in the
-//! run's transaction.
+//! The dunning run's emails: the letter's data from the account's chased invoices, rendered
+//! with the level's template and queued in the run's transaction, not before the customer's
+//! contact window opens.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use settle_core::Currency;
 use settle_core::dunning::DunningDecision;
-use settle_store::{CollectionAccount, Tx};
+use settle_core::email::{DunningLetter, LetterItem, OutgoingEmail};
+use settle_core::ids::CustomerId;
+use settle_core::{Currency, Money};
+use settle_store::Tx;
 
-use crate::{ServiceError, ServiceResult, Settle};
+use crate::outbox::{EmailRoute, queue_email};
+use crate::templates::{Templates, render_dunning_email};
+use crate::{ServiceResult, Settle};
 
+/// An invoice of the action as the letter lists it: its dates and the amount chased.
+pub(crate) struct ChasedItem {
+    pub number: String,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub amount: i64,
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn queue_dunning_email(
-    _tx: &mut Tx,
-    _settle: &Settle,
-    account: &CollectionAccount,
-    _currency: Currency,
-    _decision: &DunningDecision,
-    _as_of: Date,
-    _send_after: Option<Timestamp>,
+    tx: &mut Tx,
+    settle: &Settle,
+    templates: &Templates,
+    route: &EmailRoute,
+    customer_code: &str,
+    currency: Currency,
+    decision: &DunningDecision,
+    items: &[ChasedItem],
+    as_of: Date,
+    send_after: Option<Timestamp>,
 ) -> ServiceResult<i64> {
-    Err(ServiceError::Refused(format!(
-        "cannot queue the dunning email for {}: the outbox is not built into this binary",
-        account.code
-    )))
+    let letter = DunningLetter {
+        customer_code: customer_code.to_string(),
+        customer_name: route.customer_name.clone(),
+        contact_name: route.contact_name.clone(),
+        level: decision.level,
+        template: decision.template.clone(),
+        company_name: settle.entity().name.clone(),
+        items: items
+            .iter()
+            .map(|item| LetterItem {
+                number: item.number.clone(),
+                issue_date: item.issue_date,
+                due_date: item.due_date,
+                days_overdue: i64::from((as_of - item.due_date).get_days()),
+                open_balance: Money::new(item.amount, currency),
+            })
+            .collect(),
+        as_of,
+    };
+    let rendered = render_dunning_email(templates, &letter)?;
+    let email = OutgoingEmail {
+        customer: Some(CustomerId(route.customer)),
+        to: route.to.clone(),
+        cc: Vec::new(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        attachments: Vec::new(),
+        not_before: send_after,
+        source: "dunning".to_string(),
+        source_id: format!("{customer_code}/{as_of}/{currency}/{}", decision.level),
+    };
+    queue_email(tx, settle.entity(), email).await
 }

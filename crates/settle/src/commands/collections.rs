@@ -8,6 +8,7 @@ use settle_core::contact::{ContactChannel, ContactDirection};
 use settle_service::Settle;
 use settle_service::collections::CollectionSettings;
 use settle_service::collections::{ContactRequest, PlanRequest, PromiseRequest, WorklistFilter};
+use settle_service::templates::Templates;
 
 use super::{date_or_today, parse_date};
 use crate::cli::{
@@ -30,7 +31,11 @@ fn moment(field: &str, text: Option<&str>) -> Result<Timestamp> {
 pub async fn dun(settle: &Settle, args: DunArgs) -> Result<()> {
     let as_of = date_or_today("--as-of", args.as_of.as_deref())?;
     let at = moment("--at", args.at.as_deref())?;
-    let report = settle.dun(as_of, at, args.dry_run).await?;
+    let templates = match &args.templates {
+        Some(dir) => Templates::from_dir(dir)?,
+        None => Templates::builtin(),
+    };
+    let report = settle.dun(as_of, at, args.dry_run, &templates).await?;
     match args.format.format {
         Format::Json => {
             if args.show_blocked {
