@@ -442,21 +442,23 @@ impl Store {
         Ok(ids.into_iter().map(CustomerId).collect())
     }
 
-    /// How many active disputes (open or in review) a customer has.
-    pub async fn disputed_by_customer(
-        &self,
-        entity: EntityId,
-        customer: CustomerId,
-    ) -> StoreResult<u32> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM disputes WHERE entity_id = $1 AND customer_id = $2 \
-             AND status IN ('open', 'in_review')",
+    /// Per customer: how many active disputes (open or in review) it has.
+    pub async fn dispute_counts(&self, entity: EntityId) -> StoreResult<HashMap<CustomerId, u32>> {
+        let rows = sqlx::query(
+            "SELECT customer_id, COUNT(*) AS disputes FROM disputes WHERE entity_id = $1 \
+             AND status IN ('open', 'in_review') GROUP BY customer_id",
         )
         .bind(entity.0)
-        .bind(customer.0)
-        .fetch_one(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        Ok(count.max(0) as u32)
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    CustomerId(row.try_get("customer_id")?),
+                    row.try_get::<i64, _>("disputes")?.max(0) as u32,
+                ))
+            })
+            .collect()
     }
 
     /// Per customer: the latest payment received on or before `as_of` and after `since`.

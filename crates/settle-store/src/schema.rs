@@ -812,6 +812,13 @@ CREATE TABLE credit_orders (
 CREATE INDEX credit_orders_customer ON credit_orders (entity_id, customer_id, id);
 "#,
     },
+    Migration {
+        version: 11,
+        description: "customers' contacts found by customer (the dunning run routes an email per account)",
+        sql: r#"
+CREATE INDEX contacts_customer ON contacts (entity_id, customer_id);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

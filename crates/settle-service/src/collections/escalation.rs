@@ -157,8 +157,18 @@ pub(crate) async fn escalate(
     }
     candidates.sort_by_key(|(customer, _)| accounts.get(customer).map(|a| a.code.clone()));
     let mut opened = Vec::new();
+    let mut open_promises: HashMap<CustomerId, u32> = HashMap::new();
+    for promise in store.promises(entity, Some("open"), None).await? {
+        *open_promises.entry(promise.customer).or_insert(0) += 1;
+    }
+    let disputes = store.dispute_counts(entity).await?;
+    let counts = Counts {
+        broken: &broken,
+        open_promises: &open_promises,
+        disputes: &disputes,
+    };
     for (customer, rule) in candidates {
-        let summary = summarise(settle, customer, &per_customer[&customer], &broken, as_of).await?;
+        let summary = summarise(settle, customer, &per_customer[&customer], &counts, as_of).await?;
         let text = serde_json::to_string(&summary).expect("a summary serialises");
         let id = if dry_run {
             Some(0)
@@ -187,11 +197,18 @@ fn day_number(date: Date) -> i64 {
     i64::from((date - jiff::civil::date(1970, 1, 1)).get_days())
 }
 
+/// Per customer, read once for the whole run: broken and open promises, active disputes.
+struct Counts<'a> {
+    broken: &'a HashMap<CustomerId, u32>,
+    open_promises: &'a HashMap<CustomerId, u32>,
+    disputes: &'a HashMap<CustomerId, u32>,
+}
+
 async fn summarise(
     settle: &Settle,
     customer: CustomerId,
     totals: &[&CustomerExposure],
-    broken: &HashMap<CustomerId, u32>,
+    counts: &Counts<'_>,
     as_of: Date,
 ) -> ServiceResult<EscalationSummary> {
     let entity = settle.entity().id;
@@ -216,17 +233,14 @@ async fn summarise(
         .iter()
         .find(|c| c.direction.as_str() != "internal")
         .map(|c| c.occurred_at.clone());
-    let open_promises = store
-        .promises(entity, Some("open"), Some(customer))
-        .await?
-        .len() as u32;
-    let disputes = store.disputed_by_customer(entity, customer).await?;
+    let open_promises = counts.open_promises.get(&customer).copied().unwrap_or(0);
+    let disputes = counts.disputes.get(&customer).copied().unwrap_or(0);
     let oldest = totals
         .iter()
         .filter_map(|t| t.oldest_past_due_day)
         .min()
         .map_or(0, |day| day_number(as_of) - day);
-    let broken_count = broken.get(&customer).copied().unwrap_or(0);
+    let broken_count = counts.broken.get(&customer).copied().unwrap_or(0);
     Ok(EscalationSummary {
         balance: totals
             .iter()
