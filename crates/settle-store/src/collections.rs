@@ -744,7 +744,7 @@ impl Store {
              WHERE i.entity_id = $1 AND i.balance_minor > 0 AND i.due_day < $2 \
                AND i.balance_minor > COALESCE(d.disputed, 0) \
                AND c.do_not_contact = 0 AND c.bankrupt = 0 AND c.cease_communication = 0 AND c.agency = '' \
-               AND NOT EXISTS (SELECT 1 FROM dunning_action_items h WHERE h.item_id = i.id) \
+               AND NOT EXISTS (SELECT 1 FROM dunning_action_items h WHERE h.entity_id = i.entity_id AND h.item_id = i.id) \
              GROUP BY i.customer_id, i.currency",
         )
         .bind(entity.0)
