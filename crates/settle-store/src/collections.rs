@@ -54,6 +54,9 @@ pub struct OpenItemRow {
     pub issue_day: i64,
     pub due_day: i64,
     pub balance_minor: i64,
+    /// The highest dunning level sent for it and the day it was sent, if any.
+    pub last_level: Option<i64>,
+    pub last_dunned_on: Option<String>,
 }
 
 /// Per customer and currency: open receivables, what is past due, the oldest past-due day.
@@ -355,18 +358,34 @@ impl Store {
             .collect()
     }
 
-    /// Open debit items due on or before `due_by`.
-    pub async fn open_items_due_by(
+    /// The open debit items a dunning run must look at: due on or before `due_by`, and either
+    /// never dunned, or below `max_level` and last dunned on or before `rested_by`, or owed by a
+    /// customer with an open promise (whose promise is allocated over all its invoices). Each
+    /// with the level last sent. An item dunned too recently, or at the last level, cannot reach
+    /// a new level today, and is left in the database: on a steady day that is most of them.
+    pub async fn dunning_candidates(
         &self,
         entity: EntityId,
         due_by: Date,
+        max_level: i64,
+        rested_by: Date,
     ) -> StoreResult<Vec<OpenItemRow>> {
         let rows = sqlx::query(
-            "SELECT id, customer_id, number, currency, issue_day, due_day, balance_minor FROM items \
-             WHERE entity_id = $1 AND balance_minor > 0 AND due_day <= $2",
+            "SELECT * FROM (\
+               SELECT i.id, i.customer_id, i.number, i.currency, i.issue_day, i.due_day, i.balance_minor, \
+                 (SELECT MAX(h.level) FROM dunning_action_items h \
+                   WHERE h.entity_id = i.entity_id AND h.item_id = i.id) AS last_level, \
+                 (SELECT MAX(a.run_on) FROM dunning_action_items h JOIN dunning_actions a ON a.id = h.action_id \
+                   WHERE h.entity_id = i.entity_id AND h.item_id = i.id) AS last_on \
+               FROM items i WHERE i.entity_id = $1 AND i.balance_minor > 0 AND i.due_day <= $2\
+             ) c \
+             WHERE c.last_level IS NULL OR (c.last_level < $3 AND c.last_on <= $4) \
+               OR c.customer_id IN (SELECT p.customer_id FROM promises p WHERE p.entity_id = $1 AND p.status = 'open')",
         )
         .bind(entity.0)
         .bind(day_number(due_by))
+        .bind(max_level)
+        .bind(date_text(rested_by))
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -379,38 +398,22 @@ impl Store {
                     issue_day: row.try_get("issue_day")?,
                     due_day: row.try_get("due_day")?,
                     balance_minor: row.try_get("balance_minor")?,
+                    last_level: row.try_get("last_level")?,
+                    last_dunned_on: row.try_get("last_on")?,
                 })
             })
             .collect()
     }
 
-    /// Per dunned item: the highest level sent and the day it was sent.
-    pub async fn dunning_history(
-        &self,
-        entity: EntityId,
-    ) -> StoreResult<HashMap<ItemId, (u32, Date)>> {
-        let rows = sqlx::query(
-            "SELECT i.item_id, i.level, a.run_on FROM dunning_action_items i \
-             JOIN dunning_actions a ON a.id = i.action_id WHERE i.entity_id = $1",
+    /// Every open debit item (the benchmark counts them).
+    pub async fn open_item_count(&self, entity: EntityId) -> StoreResult<i64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM items WHERE entity_id = $1 AND balance_minor > 0",
         )
         .bind(entity.0)
-        .fetch_all(self.pool())
+        .fetch_one(self.pool())
         .await?;
-        let mut history: HashMap<ItemId, (u32, Date)> = HashMap::new();
-        for row in &rows {
-            let item = ItemId(row.try_get("item_id")?);
-            let level = row.try_get::<i64, _>("level")?.max(0) as u32;
-            let on = read_date(
-                "dunning_actions",
-                "run_on",
-                &row.try_get::<String, _>("run_on")?,
-            )?;
-            let entry = history.entry(item).or_insert((level, on));
-            if (level, on) > *entry {
-                *entry = (level, on);
-            }
-        }
-        Ok(history)
+        Ok(count)
     }
 
     /// Per item: the amount under active disputes (open or in review).

@@ -167,8 +167,18 @@ impl Settle {
             .map(|a| (a.id, a))
             .collect();
         let totals = store.account_totals(entity, as_of).await?;
-        let items = store.open_items_due_by(entity, due_by).await?;
-        let history = store.dunning_history(entity).await?;
+        let max_level = policies.iter().map(|p| p.levels.len()).max().unwrap_or(0) as i64;
+        let min_rest = policies
+            .iter()
+            .map(|p| p.min_days_between_levels)
+            .min()
+            .unwrap_or(0);
+        let rested_by = as_of
+            .checked_sub(jiff::Span::new().days(i64::from(min_rest)))
+            .map_err(|e| invalid("as-of", e.to_string()))?;
+        let items = store
+            .dunning_candidates(entity, due_by, max_level, rested_by)
+            .await?;
         let disputed = store.disputed_by_item(entity).await?;
         let since = as_of
             .checked_sub(jiff::Span::new().days(i64::from(max_grace)))
@@ -258,9 +268,11 @@ impl Settle {
                 items: grouped[&key]
                     .iter()
                     .map(|item| {
-                        let (last_level, last_dunned_on) = history
-                            .get(&item.id)
-                            .map_or((0, None), |(level, on)| (*level, Some(*on)));
+                        let last_level = item.last_level.unwrap_or(0).max(0) as u32;
+                        let last_dunned_on = item
+                            .last_dunned_on
+                            .as_deref()
+                            .and_then(|on| on.parse::<Date>().ok());
                         DunnableItem {
                             id: item.id,
                             number: item.number.clone(),
