@@ -235,43 +235,67 @@ pub fn render_dunning_email(
     templates: &Templates,
     letter: &DunningLetter,
 ) -> ServiceResult<RenderedEmail> {
-    let name = letter.template_name();
-    let subject_name = format!("{name}.subject.txt");
-    let text_name = format!("{name}.text.txt");
-    let html_name = format!("{name}.html");
-    if !templates.has(&subject_name) || !templates.has(&text_name) {
-        return Err(ServiceError::InvalidInput {
-            field: "template".to_string(),
-            message: format!(
-                "no template {name:?}: it needs the files {subject_name} and {text_name}"
-            ),
-        });
+    templates.renderer()?.render_dunning(letter)
+}
+
+/// The templates compiled once, for a run that renders many letters.
+pub struct Renderer<'a> {
+    templates: &'a Templates,
+    env: Environment<'a>,
+}
+
+impl Templates {
+    /// Compiles every template once.
+    pub fn renderer(&self) -> ServiceResult<Renderer<'_>> {
+        Ok(Renderer {
+            templates: self,
+            env: self.environment()?,
+        })
     }
-    let env = templates.environment()?;
-    let context = minijinja::Value::from(minijinja::value::Serde(letter_context(letter)?));
-    let render = |template: &str| -> ServiceResult<String> {
-        env.get_template(template)
-            .and_then(|t| t.render(context.clone()))
-            .map_err(|e| templates.template_error(&e))
-    };
-    let subject = render(&subject_name)?.trim().to_string();
-    if subject.is_empty() || subject.contains(['\r', '\n']) {
-        return Err(ServiceError::BadFile {
-            file: templates.files[&subject_name].origin.clone(),
-            message: "the subject must render to one non-empty line".to_string(),
-        });
+}
+
+impl Renderer<'_> {
+    /// Renders a dunning letter with its level's template (or the one it names).
+    pub fn render_dunning(&self, letter: &DunningLetter) -> ServiceResult<RenderedEmail> {
+        let templates = self.templates;
+        let env = &self.env;
+        let name = letter.template_name();
+        let subject_name = format!("{name}.subject.txt");
+        let text_name = format!("{name}.text.txt");
+        let html_name = format!("{name}.html");
+        if !templates.has(&subject_name) || !templates.has(&text_name) {
+            return Err(ServiceError::InvalidInput {
+                field: "template".to_string(),
+                message: format!(
+                    "no template {name:?}: it needs the files {subject_name} and {text_name}"
+                ),
+            });
+        }
+        let context = minijinja::Value::from(minijinja::value::Serde(letter_context(letter)?));
+        let render = |template: &str| -> ServiceResult<String> {
+            env.get_template(template)
+                .and_then(|t| t.render(context.clone()))
+                .map_err(|e| templates.template_error(&e))
+        };
+        let subject = render(&subject_name)?.trim().to_string();
+        if subject.is_empty() || subject.contains(['\r', '\n']) {
+            return Err(ServiceError::BadFile {
+                file: templates.files[&subject_name].origin.clone(),
+                message: "the subject must render to one non-empty line".to_string(),
+            });
+        }
+        let text = render(&text_name)?;
+        let html = if templates.has(&html_name) {
+            Some(render(&html_name)?)
+        } else {
+            None
+        };
+        Ok(RenderedEmail {
+            subject,
+            text,
+            html,
+        })
     }
-    let text = render(&text_name)?;
-    let html = if templates.has(&html_name) {
-        Some(render(&html_name)?)
-    } else {
-        None
-    };
-    Ok(RenderedEmail {
-        subject,
-        text,
-        html,
-    })
 }
 
 fn letter_context(letter: &DunningLetter) -> ServiceResult<LetterContext<'_>> {

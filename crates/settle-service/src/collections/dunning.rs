@@ -428,6 +428,7 @@ async fn record(
     decided: Vec<Decided>,
 ) -> ServiceResult<()> {
     let entity = settle.entity().id;
+    let renderer = templates.renderer()?;
     let mut actions = Vec::with_capacity(decided.len());
     let mut contacts = Vec::with_capacity(decided.len());
     for Decided {
@@ -445,7 +446,7 @@ async fn record(
                 queue_dunning_email(
                     tx,
                     settle,
-                    templates,
+                    &renderer,
                     route,
                     &account.code,
                     *cur,

@@ -11,7 +11,7 @@ use settle_core::{Currency, Money};
 use settle_store::Tx;
 
 use crate::outbox::{EmailRoute, queue_email};
-use crate::templates::{Templates, render_dunning_email};
+use crate::templates::Renderer;
 use crate::{ServiceResult, Settle};
 
 /// An invoice of the action as the letter lists it: its dates and the amount chased.
@@ -26,7 +26,7 @@ pub(crate) struct ChasedItem {
 pub(crate) async fn queue_dunning_email(
     tx: &mut Tx,
     settle: &Settle,
-    templates: &Templates,
+    renderer: &Renderer<'_>,
     route: &EmailRoute,
     customer_code: &str,
     currency: Currency,
@@ -54,7 +54,7 @@ pub(crate) async fn queue_dunning_email(
             .collect(),
         as_of,
     };
-    let rendered = render_dunning_email(templates, &letter)?;
+    let rendered = renderer.render_dunning(&letter)?;
     let email = OutgoingEmail {
         customer: Some(CustomerId(route.customer)),
         to: route.to.clone(),
