@@ -18,7 +18,7 @@ use settle_store::{CollectionAccount, NewDunningAction, OpenItemRow, Tx};
 
 use super::letters::{ChasedItem, queue_dunning_email};
 use super::promises::judge_commitments;
-use super::{CommitmentsReport, escalation};
+use super::{CommitmentsReport, currency, day_of, escalation};
 use crate::error::invalid;
 use crate::outbox::{EmailRoute, email_route};
 use crate::templates::Templates;
@@ -117,16 +117,6 @@ pub(crate) fn next_window_opening(
             .ok()?
     };
     Some(opening.timestamp())
-}
-
-fn currency(code: &str) -> ServiceResult<Currency> {
-    Currency::from_code(code).map_err(|e| invalid("currency", e.to_string()))
-}
-
-fn day_of(day: i64) -> Date {
-    jiff::civil::date(1970, 1, 1)
-        .checked_add(jiff::Span::new().days(day))
-        .unwrap_or(jiff::civil::date(1970, 1, 1))
 }
 
 impl Settle {

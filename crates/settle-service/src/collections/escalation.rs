@@ -10,6 +10,7 @@ use settle_core::ids::CustomerId;
 use settle_core::{Currency, Money};
 use settle_store::{CollectionAccount, CustomerExposure, EscalationRow, Tx};
 
+use super::{day_number, money_text};
 use crate::error::{invalid, not_found};
 use crate::{ServiceResult, Settle};
 
@@ -193,10 +194,6 @@ pub(crate) async fn escalate(
     Ok(opened)
 }
 
-fn day_number(date: Date) -> i64 {
-    i64::from((date - jiff::civil::date(1970, 1, 1)).get_days())
-}
-
 /// Per customer, read once for the whole run: broken and open promises, active disputes.
 struct Counts<'a> {
     broken: &'a HashMap<CustomerId, u32>,
@@ -213,11 +210,7 @@ async fn summarise(
 ) -> ServiceResult<EscalationSummary> {
     let entity = settle.entity().id;
     let store = settle.store();
-    let money = |minor: i64, code: &str| -> String {
-        Currency::from_code(code)
-            .map(|c| Money::new(minor, c).to_decimal_string())
-            .unwrap_or_else(|_| minor.to_string())
-    };
+    let money = money_text;
     let log = store.contact_log(entity, customer, 200).await?;
     let month_ago = as_of
         .checked_sub(jiff::Span::new().days(30))

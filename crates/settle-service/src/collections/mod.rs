@@ -35,7 +35,9 @@ pub struct DunningActionView {
     pub invoices: Vec<String>,
 }
 
+use jiff::civil::Date;
 use settle_core::dunning::DunningPolicy;
+use settle_core::{Currency, Money};
 
 use crate::error::invalid;
 use crate::{ServiceResult, Settle};
@@ -113,4 +115,31 @@ impl Settle {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A stored currency code, or an error naming it.
+pub(crate) fn currency(code: &str) -> ServiceResult<Currency> {
+    Currency::from_code(code).map_err(|e| invalid("currency", e.to_string()))
+}
+
+/// Minor units of a stored currency as a decimal.
+pub(crate) fn amount_text(minor: i64, code: &str) -> ServiceResult<String> {
+    Ok(Money::new(minor, currency(code)?).to_decimal_string())
+}
+
+/// The same for a summary line: an unreadable code shows the minor units rather than failing it.
+pub(crate) fn money_text(minor: i64, code: &str) -> String {
+    amount_text(minor, code).unwrap_or_else(|_| minor.to_string())
+}
+
+/// A date as the open-items index holds it: days since 1970-01-01.
+pub(crate) fn day_number(date: Date) -> i64 {
+    i64::from((date - jiff::civil::date(1970, 1, 1)).get_days())
+}
+
+/// The date of an index day number.
+pub(crate) fn day_of(day: i64) -> Date {
+    jiff::civil::date(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(day))
+        .unwrap_or(jiff::civil::date(1970, 1, 1))
 }

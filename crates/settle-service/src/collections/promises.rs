@@ -10,6 +10,7 @@ use settle_core::promise::{self, Instalment, PlanStatus, PromiseStatus};
 use settle_core::{Currency, Money};
 use settle_store::{NewPlan, NewPromise, PlanRow, PromiseRow, Tx};
 
+use super::amount_text;
 use crate::error::{invalid, not_found};
 use crate::ops::parse_amount;
 use crate::{ServiceError, ServiceResult, Settle};
@@ -85,14 +86,6 @@ pub struct KeptRate {
     pub open: u64,
     /// Kept ÷ (kept + broken), percent; `None` before any promise was judged.
     pub kept_rate: Option<f64>,
-}
-
-fn currency(code: &str) -> ServiceResult<Currency> {
-    Currency::from_code(code).map_err(|e| invalid("currency", e.to_string()))
-}
-
-fn amount_text(minor: i64, code: &str) -> ServiceResult<String> {
-    Ok(Money::new(minor, currency(code)?).to_decimal_string())
 }
 
 async fn numbers(

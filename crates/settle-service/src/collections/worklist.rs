@@ -5,12 +5,13 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
+use settle_core::Currency;
 use settle_core::dunning::policy_for;
 use settle_core::ids::CustomerId;
 use settle_core::worklist::{ScoreFacts, ScoreParts, score};
-use settle_core::{Currency, Money};
 
 use super::dunning::{next_window_opening, policies, time_zone_of};
+use super::{day_number, money_text};
 use crate::error::invalid;
 use crate::{ServiceResult, Settle};
 
@@ -130,11 +131,7 @@ impl Settle {
             if filter.bucket.as_deref().is_some_and(|b| b != bucket) {
                 continue;
             }
-            let money = |minor: i64, code: &str| {
-                Currency::from_code(code)
-                    .map(|c| Money::new(minor, c).to_decimal_string())
-                    .unwrap_or_else(|_| minor.to_string())
-            };
+            let money = money_text;
             let major = |minor: i64, code: &str| {
                 let exponent = Currency::from_code(code).map_or(2, |c| c.exponent());
                 minor as f64 / 10f64.powi(i32::from(exponent))
@@ -228,8 +225,4 @@ impl Settle {
         }
         Ok(entries)
     }
-}
-
-fn day_number(date: Date) -> i64 {
-    i64::from((date - jiff::civil::date(1970, 1, 1)).get_days())
 }
