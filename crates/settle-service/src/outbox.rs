@@ -13,6 +13,7 @@
 //! Not here: which letters a dunning run sends (the run builds them and calls
 //! [`queue_email`]), and receiving mail (bounces come in through `settle outbox bounce`).
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime};
 
@@ -29,7 +30,7 @@ use settle_core::email::{
 };
 use settle_core::ids::CustomerId;
 pub use settle_store::OutboxRow;
-use settle_store::{ClaimedEmail, EntityRow, Tx};
+use settle_store::{ClaimedEmail, EmailRouteRow, EntityRow, Tx};
 
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
@@ -49,13 +50,34 @@ pub(crate) async fn queue_email(
     entity: &EntityRow,
     email: OutgoingEmail,
 ) -> ServiceResult<i64> {
-    email
-        .validate()
-        .map_err(|e| invalid("email", e.to_string()))?;
+    Ok(queue_emails(tx, entity, &[email]).await?[0])
+}
+
+/// Queues many messages in the caller's transaction at once; their outbox ids in order.
+pub(crate) async fn queue_emails(
+    tx: &mut Tx,
+    entity: &EntityRow,
+    emails: &[OutgoingEmail],
+) -> ServiceResult<Vec<i64>> {
     let now = Timestamp::now();
-    let id = message_id(&unique_part(now), &message_id_domain(&entity.code))
-        .map_err(|e| invalid("email", e.to_string()))?;
-    Ok(tx.enqueue_email(entity.id, &email, &id, now).await?)
+    let unique = unique_part(now);
+    let domain = message_id_domain(&entity.code);
+    let mut ids = Vec::with_capacity(emails.len());
+    for (n, email) in emails.iter().enumerate() {
+        email
+            .validate()
+            .map_err(|e| invalid("email", e.to_string()))?;
+        ids.push(
+            message_id(&format!("{unique}.{n}"), &domain)
+                .map_err(|e| invalid("email", e.to_string()))?,
+        );
+    }
+    let rows: Vec<(&OutgoingEmail, &str)> = emails
+        .iter()
+        .zip(&ids)
+        .map(|(email, id)| (email, id.as_str()))
+        .collect();
+    Ok(tx.enqueue_emails(entity.id, &rows, now).await?)
 }
 
 /// Time, process and a per-process random number: unique across runs and machines without a
@@ -110,15 +132,35 @@ pub(crate) async fn email_route(
         .email_route(entity.id, code)
         .await?
         .ok_or_else(|| not_found(format!("customer {code}")))?;
+    route_of(row).map_err(ServiceError::Refused)
+}
+
+/// The routes of many customers (a dunning run's), each a route or the reason mail to that
+/// customer is refused.
+pub(crate) async fn email_routes(
+    tx: &mut Tx,
+    entity: &EntityRow,
+    customers: &[CustomerId],
+) -> ServiceResult<HashMap<CustomerId, Result<EmailRoute, String>>> {
+    Ok(tx
+        .email_routes(entity.id, customers)
+        .await?
+        .into_iter()
+        .map(|(customer, row)| (customer, route_of(row)))
+        .collect())
+}
+
+fn route_of(row: EmailRouteRow) -> Result<EmailRoute, String> {
+    let code = &row.code;
     if row.cease_communication {
-        return Err(ServiceError::Refused(format!(
+        return Err(format!(
             "customer {code} asked us to cease communication: no email is sent to it"
-        )));
+        ));
     }
     if row.do_not_contact {
-        return Err(ServiceError::Refused(format!(
+        return Err(format!(
             "customer {code} is marked do-not-contact: no email is sent to it"
-        )));
+        ));
     }
     let mut to: Vec<String> = Vec::new();
     for (_, address) in &row.billing_contacts {
@@ -130,9 +172,9 @@ pub(crate) async fn email_route(
         to.push(row.email.clone());
     }
     if to.is_empty() {
-        return Err(ServiceError::Refused(format!(
+        return Err(format!(
             "customer {code} has no billing contact with an email address and no email of its own"
-        )));
+        ));
     }
     Ok(EmailRoute {
         customer: row.customer.0,

@@ -358,11 +358,32 @@ impl Store {
             .collect()
     }
 
+    /// One customer's open debit balance per currency (a contact check picks its policy by it).
+    pub async fn customer_open_totals(
+        &self,
+        entity: EntityId,
+        customer: CustomerId,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT currency, CAST(SUM(balance_minor) AS BIGINT) AS open_minor FROM items \
+             WHERE entity_id = $1 AND customer_id = $2 AND balance_minor > 0 GROUP BY currency",
+        )
+        .bind(entity.0)
+        .bind(customer.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("currency")?, row.try_get("open_minor")?)))
+            .collect()
+    }
+
     /// The open debit items a dunning run must look at: due on or before `due_by`, and either
     /// never dunned, or below `max_level` and last dunned on or before `rested_by`, or owed by a
     /// customer with an open promise (whose promise is allocated over all its invoices). Each
     /// with the level last sent. An item dunned too recently, or at the last level, cannot reach
     /// a new level today, and is left in the database: on a steady day that is most of them.
+    /// The level and day are the item's own columns (`dun_level`, `dun_on`), so the run scans
+    /// the partial index `items_dunning` rather than looking each item up in the history.
     pub async fn dunning_candidates(
         &self,
         entity: EntityId,
@@ -371,16 +392,12 @@ impl Store {
         rested_by: Date,
     ) -> StoreResult<Vec<OpenItemRow>> {
         let rows = sqlx::query(
-            "SELECT * FROM (\
-               SELECT i.id, i.customer_id, i.number, i.currency, i.issue_day, i.due_day, i.balance_minor, \
-                 (SELECT MAX(h.level) FROM dunning_action_items h \
-                   WHERE h.entity_id = i.entity_id AND h.item_id = i.id) AS last_level, \
-                 (SELECT MAX(a.run_on) FROM dunning_action_items h JOIN dunning_actions a ON a.id = h.action_id \
-                   WHERE h.entity_id = i.entity_id AND h.item_id = i.id) AS last_on \
-               FROM items i WHERE i.entity_id = $1 AND i.balance_minor > 0 AND i.due_day <= $2\
-             ) c \
-             WHERE c.last_level IS NULL OR (c.last_level < $3 AND c.last_on <= $4) \
-               OR c.customer_id IN (SELECT p.customer_id FROM promises p WHERE p.entity_id = $1 AND p.status = 'open')",
+            "SELECT i.id, i.customer_id, i.number, i.currency, i.issue_day, i.due_day, i.balance_minor, \
+               i.dun_level, i.dun_on \
+             FROM items i \
+             WHERE i.entity_id = $1 AND i.balance_minor > 0 AND i.due_day <= $2 \
+               AND (i.dun_level = 0 OR (i.dun_level < $3 AND i.dun_on <= $4) \
+                 OR i.customer_id IN (SELECT p.customer_id FROM promises p WHERE p.entity_id = $1 AND p.status = 'open'))",
         )
         .bind(entity.0)
         .bind(day_number(due_by))
@@ -398,8 +415,10 @@ impl Store {
                     issue_day: row.try_get("issue_day")?,
                     due_day: row.try_get("due_day")?,
                     balance_minor: row.try_get("balance_minor")?,
-                    last_level: row.try_get("last_level")?,
-                    last_dunned_on: row.try_get("last_on")?,
+                    last_level: Some(row.try_get::<i64, _>("dun_level")?)
+                        .filter(|level| *level > 0),
+                    last_dunned_on: Some(row.try_get::<String, _>("dun_on")?)
+                        .filter(|on| !on.is_empty()),
                 })
             })
             .collect()
@@ -1037,6 +1056,21 @@ impl Tx {
         }
         heads.flush(self.conn()).await?;
         lines.flush(self.conn()).await?;
+        // Levels only climb: an item's newest level is its highest, and its newest day the
+        // latest. Kept on the item, beside the history, for the next run's index scan.
+        sqlx::query(
+            "UPDATE items SET \
+               dun_level = (SELECT MAX(h.level) FROM dunning_action_items h \
+                            WHERE h.entity_id = items.entity_id AND h.item_id = items.id), \
+               dun_on = (SELECT MAX(a.run_on) FROM dunning_action_items h \
+                         JOIN dunning_actions a ON a.id = h.action_id \
+                         WHERE h.entity_id = items.entity_id AND h.item_id = items.id) \
+             WHERE id IN (SELECT item_id FROM dunning_action_items WHERE action_id >= $1 AND action_id < $2)",
+        )
+        .bind(first)
+        .bind(first + actions.len() as i64)
+        .execute(self.conn())
+        .await?;
         Ok(ids)
     }
 

@@ -8,9 +8,20 @@
 
 use settle_core::email::{Attachment, OutboxStatus, OutgoingEmail};
 use settle_core::ids::{CustomerId, EntityId};
-use sqlx::Row;
+use std::collections::HashMap;
 
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::bulk::{BulkInsert, Value};
 use crate::{Engine, Store, StoreResult, Tx, text_column};
+
+/// `$2, $3, …`: the placeholders of an `IN (…)` list bound after the entity (`$1`).
+fn placeholders(count: usize) -> String {
+    (0..count)
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A message as the outbox lists it (without its bodies and attachments).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,38 +137,74 @@ impl Tx {
         entity: EntityId,
         code: &str,
     ) -> StoreResult<Option<EmailRouteRow>> {
-        let row = sqlx::query(
-            "SELECT id, code, name, email, do_not_contact, cease_communication FROM customers \
-             WHERE entity_id = $1 AND code = $2",
-        )
-        .bind(entity.0)
-        .bind(code.to_string())
-        .fetch_optional(self.conn())
-        .await?;
-        let Some(row) = row else {
+        let customer: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM customers WHERE entity_id = $1 AND code = $2")
+                .bind(entity.0)
+                .bind(code.to_string())
+                .fetch_optional(self.conn())
+                .await?;
+        let Some(customer) = customer else {
             return Ok(None);
         };
-        let customer = CustomerId(row.try_get("id")?);
-        let billing_contacts = sqlx::query(
-            "SELECT name, email FROM contacts WHERE entity_id = $1 AND customer_id = $2 \
-             AND LOWER(role) = 'billing' AND email <> '' ORDER BY id",
-        )
-        .bind(entity.0)
-        .bind(customer.0)
-        .fetch_all(self.conn())
-        .await?
-        .iter()
-        .map(|c| Ok((c.try_get("name")?, c.try_get("email")?)))
-        .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Some(EmailRouteRow {
-            customer,
-            code: row.try_get("code")?,
-            name: row.try_get("name")?,
-            email: row.try_get("email")?,
-            billing_contacts,
-            do_not_contact: row.try_get::<i64, _>("do_not_contact")? != 0,
-            cease_communication: row.try_get::<i64, _>("cease_communication")? != 0,
-        }))
+        Ok(self
+            .email_routes(entity, &[CustomerId(customer)])
+            .await?
+            .remove(&CustomerId(customer)))
+    }
+
+    /// The routes of many customers at once (a dunning run's), read a few hundred at a time.
+    pub async fn email_routes(
+        &mut self,
+        entity: EntityId,
+        customers: &[CustomerId],
+    ) -> StoreResult<HashMap<CustomerId, EmailRouteRow>> {
+        const CHUNK: usize = 500;
+        let mut routes = HashMap::with_capacity(customers.len());
+        for chunk in customers.chunks(CHUNK) {
+            let ids = placeholders(chunk.len());
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "SELECT id, code, name, email, do_not_contact, cease_communication FROM customers \
+                 WHERE entity_id = $1 AND id IN ({ids})"
+            )))
+            .bind(entity.0);
+            for customer in chunk {
+                query = query.bind(customer.0);
+            }
+            let rows = query.fetch_all(self.conn()).await?;
+            for row in &rows {
+                let customer = CustomerId(row.try_get("id")?);
+                routes.insert(
+                    customer,
+                    EmailRouteRow {
+                        customer,
+                        code: row.try_get("code")?,
+                        name: row.try_get("name")?,
+                        email: row.try_get("email")?,
+                        billing_contacts: Vec::new(),
+                        do_not_contact: row.try_get::<i64, _>("do_not_contact")? != 0,
+                        cease_communication: row.try_get::<i64, _>("cease_communication")? != 0,
+                    },
+                );
+            }
+            let mut query = sqlx::query(AssertSqlSafe(format!(
+                "SELECT customer_id, name, email FROM contacts WHERE entity_id = $1 \
+                 AND customer_id IN ({ids}) AND LOWER(role) = 'billing' AND email <> '' ORDER BY id"
+            )))
+            .bind(entity.0);
+            for customer in chunk {
+                query = query.bind(customer.0);
+            }
+            let contacts = query.fetch_all(self.conn()).await?;
+            for contact in &contacts {
+                let customer = CustomerId(contact.try_get("customer_id")?);
+                if let Some(route) = routes.get_mut(&customer) {
+                    route
+                        .billing_contacts
+                        .push((contact.try_get("name")?, contact.try_get("email")?));
+                }
+            }
+        }
+        Ok(routes)
     }
 
     /// Queues a message in this transaction: it is sent if and only if the transaction
@@ -170,43 +217,90 @@ impl Tx {
         message_id: &str,
         now: jiff::Timestamp,
     ) -> StoreResult<i64> {
-        let id = self.allocate("outbox", 1).await?;
-        let due = email.not_before.map_or(now, |t| t.max(now));
-        sqlx::query(
-            "INSERT INTO outbox (id, entity_id, customer_id, message_id, recipients, cc, subject, \
-               body_text, body_html, source, source_id, status, attempts, next_attempt_at, \
-               claimed_at, last_error, created_at, sent_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, NULL, '', $13, NULL)",
-        )
-        .bind(id)
-        .bind(entity.0)
-        .bind(email.customer.map(|c| c.0))
-        .bind(message_id.to_string())
-        .bind(email.to.join("\n"))
-        .bind(email.cc.join("\n"))
-        .bind(email.subject.clone())
-        .bind(email.text.clone())
-        .bind(email.html.clone())
-        .bind(email.source.clone())
-        .bind(email.source_id.clone())
-        .bind(outbox_time(due))
-        .bind(outbox_time(now))
-        .execute(self.conn())
-        .await?;
-        for (seq, attachment) in email.attachments.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO outbox_attachments (outbox_id, seq, filename, content_type, content) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(seq as i64)
-            .bind(attachment.filename.clone())
-            .bind(attachment.content_type.clone())
-            .bind(attachment.bytes.clone())
-            .execute(self.conn())
+        let ids = self
+            .enqueue_emails(entity, &[(email, message_id)], now)
             .await?;
+        Ok(ids[0])
+    }
+
+    /// Queues many messages in this transaction with multi-row inserts (a dunning run queues
+    /// thousands); their outbox ids in order. The same conditions as [`Tx::enqueue_email`].
+    pub async fn enqueue_emails(
+        &mut self,
+        entity: EntityId,
+        emails: &[(&OutgoingEmail, &str)],
+        now: jiff::Timestamp,
+    ) -> StoreResult<Vec<i64>> {
+        if emails.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(id)
+        let first = self.allocate("outbox", emails.len() as i64).await?;
+        let mut rows = BulkInsert::new(
+            self.engine,
+            "outbox",
+            &[
+                "id",
+                "entity_id",
+                "customer_id",
+                "message_id",
+                "recipients",
+                "cc",
+                "subject",
+                "body_text",
+                "body_html",
+                "source",
+                "source_id",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "claimed_at",
+                "last_error",
+                "created_at",
+                "sent_at",
+            ],
+        );
+        let created_at = outbox_time(now);
+        let ids: Vec<i64> = (first..first + emails.len() as i64).collect();
+        for (id, (email, message_id)) in ids.iter().zip(emails) {
+            let due = email.not_before.map_or(now, |t| t.max(now));
+            rows.push([
+                Value::Int(*id),
+                Value::Int(entity.0),
+                Value::OptInt(email.customer.map(|c| c.0)),
+                Value::Text(message_id.to_string()),
+                Value::Text(email.to.join("\n")),
+                Value::Text(email.cc.join("\n")),
+                Value::Text(email.subject.clone()),
+                Value::Text(email.text.clone()),
+                Value::OptText(email.html.clone()),
+                Value::Text(email.source.clone()),
+                Value::Text(email.source_id.clone()),
+                Value::Text("queued".to_string()),
+                Value::Int(0),
+                Value::Text(outbox_time(due)),
+                Value::OptText(None),
+                Value::Text(String::new()),
+                Value::Text(created_at.clone()),
+                Value::OptText(None),
+            ]);
+        }
+        rows.flush(self.conn()).await?;
+        for (id, (email, _)) in ids.iter().zip(emails) {
+            for (seq, attachment) in email.attachments.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO outbox_attachments (outbox_id, seq, filename, content_type, content) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(*id)
+                .bind(seq as i64)
+                .bind(attachment.filename.clone())
+                .bind(attachment.content_type.clone())
+                .bind(attachment.bytes.clone())
+                .execute(self.conn())
+                .await?;
+            }
+        }
+        Ok(ids)
     }
 
     /// Claims the next message due: queued with its attempt time reached, or left `sending`

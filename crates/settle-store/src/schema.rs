@@ -39,6 +39,10 @@ pub const BULK_REBUILT_INDEXES: &[(&str, &str)] = &[
         "items_open",
         "CREATE INDEX items_open ON items (entity_id, customer_id, currency, due_day, issue_day, balance_minor, activity_day) WHERE balance_minor > 0",
     ),
+    (
+        "items_dunning",
+        "CREATE INDEX items_dunning ON items (entity_id, due_day, dun_level, dun_on, customer_id) WHERE balance_minor > 0",
+    ),
 ];
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -817,6 +821,21 @@ CREATE INDEX credit_orders_customer ON credit_orders (entity_id, customer_id, id
         description: "customers' contacts found by customer (the dunning run routes an email per account)",
         sql: r#"
 CREATE INDEX contacts_customer ON contacts (entity_id, customer_id);
+"#,
+    },
+    Migration {
+        version: 14,
+        description: "each open item's latest dunning level and day on the item, in a partial index a dunning run scans instead of probing the actions' history per item",
+        sql: r#"
+ALTER TABLE items ADD COLUMN dun_level {int} NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN dun_on TEXT NOT NULL DEFAULT '';
+UPDATE items SET
+    dun_level = (SELECT MAX(h.level) FROM dunning_action_items h
+                 WHERE h.entity_id = items.entity_id AND h.item_id = items.id),
+    dun_on = (SELECT MAX(a.run_on) FROM dunning_action_items h JOIN dunning_actions a ON a.id = h.action_id
+              WHERE h.entity_id = items.entity_id AND h.item_id = items.id)
+WHERE id IN (SELECT item_id FROM dunning_action_items);
+CREATE INDEX items_dunning ON items (entity_id, due_day, dun_level, dun_on, customer_id) WHERE balance_minor > 0;
 "#,
     },
 ];

@@ -337,6 +337,55 @@ fn frequency_caps_and_contact_windows_guard_contacts(db: &Backend) {
         "Mars/Olympus",
     ]);
     assert!(zone.contains("IANA"), "{zone}");
+
+    // A collector's call is judged by the account's own policy: BOLT's segment has one whose
+    // window is the early morning, so 15:00 UTC is outside it while ACME (its calls a week old) may be called.
+    let early_birds = db.file(
+        "early.json",
+        &POLICY
+            .replace(
+                r#""name": "paper""#,
+                r#""name": "early", "priority": -1, "scope": {"segments": ["early"]}"#,
+            )
+            .replace(
+                r#""window_start": "08:00", "window_end": "21:00""#,
+                r#""window_start": "06:00", "window_end": "09:00""#,
+            ),
+    );
+    db.ok(&["dunning", "set-policy", &early_birds]);
+    invoice(db, "B-1", "BOLT", "2026-01-01", "400.00");
+    db.ok(&["customer", "collection", "BOLT", "--segment", "early"]);
+    let outside = db.fails(&[
+        "contact",
+        "check",
+        "BOLT",
+        "--channel",
+        "phone",
+        "--at",
+        "2026-03-10T15:00:00Z",
+    ]);
+    assert!(
+        outside.contains("contact window") && outside.contains("06:00"),
+        "{outside}"
+    );
+    db.ok(&[
+        "contact",
+        "check",
+        "BOLT",
+        "--channel",
+        "phone",
+        "--at",
+        "2026-03-10T07:00:00Z",
+    ]);
+    db.ok(&[
+        "contact",
+        "check",
+        "ACME",
+        "--channel",
+        "phone",
+        "--at",
+        "2026-03-12T15:00:00Z",
+    ]);
 }
 
 fn promises_pause_only_their_amount_and_broken_ones_resume(db: &Backend) {

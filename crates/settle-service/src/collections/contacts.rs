@@ -9,7 +9,7 @@ use settle_core::contact::{ContactChannel, ContactDirection, NewContactEntry};
 use settle_core::dunning::{AccountFacts, AccountStops, DunningChannel, guard};
 use settle_store::{CollectionAccount, CollectionSettings, ContactLogRow};
 
-use super::dunning::{next_window_opening, policies, time_zone_of};
+use super::dunning::{next_window_opening, policies, policy_of_account, time_zone_of};
 use crate::error::{invalid, not_found};
 use crate::{ServiceResult, Settle};
 
@@ -172,11 +172,16 @@ impl Settle {
             return Ok(None);
         };
         let account = self.collection_account(code).await?;
-        let policy = policies(self)
+        let policies = policies(self).await?;
+        let home_balance = self
+            .store()
+            .customer_open_totals(self.entity().id, account.id)
             .await?
             .into_iter()
-            .next()
-            .expect("at least the standard policy");
+            .filter(|(currency, _)| *currency == account.currency)
+            .map(|(_, open)| open)
+            .sum();
+        let policy = policy_of_account(&policies, &account, home_balance);
         let week_ago = at
             .checked_sub(jiff::SignedDuration::from_hours(24 * 7))
             .map_err(|e| invalid("at", e.to_string()))?;
@@ -204,11 +209,11 @@ impl Settle {
             items: Vec::new(),
         };
         let as_of = at.to_zoned(TimeZone::UTC).date();
-        if let Some(stop) = guard(&policy, &facts, channel, as_of) {
+        if let Some(stop) = guard(policy, &facts, channel, as_of) {
             return Ok(Some(stop.to_string()));
         }
         if channel != DunningChannel::Letter
-            && let Some(opens) = next_window_opening(&policy, &time_zone_of(&account), at)
+            && let Some(opens) = next_window_opening(policy, &time_zone_of(&account), at)
         {
             let local = opens.to_zoned(time_zone_of(&account));
             return Ok(Some(format!(

@@ -16,13 +16,13 @@ use settle_core::dunning::{
 use settle_core::ids::{CustomerId, ItemId};
 use settle_store::{CollectionAccount, NewDunningAction, OpenItemRow, Tx};
 
-use super::letters::{ChasedItem, queue_dunning_email};
+use super::letters::{ChasedItem, dunning_email};
 use super::promises::judge_commitments;
 use super::{CommitmentsReport, currency, day_of, escalation};
 use crate::error::invalid;
-use crate::outbox::{EmailRoute, email_route};
+use crate::outbox::{EmailRoute, email_routes, queue_emails};
 use crate::templates::Templates;
-use crate::{ServiceError, ServiceResult, Settle};
+use crate::{ServiceResult, Settle};
 
 /// One action the run decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,6 +78,24 @@ pub(crate) async fn policies(settle: &Settle) -> ServiceResult<Vec<DunningPolicy
                 .map_err(|e| invalid(&format!("dunning policy {name}"), e))
         })
         .collect()
+}
+
+/// The policy that governs a customer's contacts: the one whose scope takes its account in its
+/// own currency (risk class, segment, balance there), else the first in force.
+pub(crate) fn policy_of_account<'p>(
+    policies: &'p [DunningPolicy],
+    account: &CollectionAccount,
+    home_balance: i64,
+) -> &'p DunningPolicy {
+    let exponent = Currency::from_code(&account.currency).map_or(2, |c| c.exponent());
+    policy_for(
+        policies,
+        account.risk,
+        &account.segment,
+        home_balance,
+        exponent,
+    )
+    .unwrap_or(&policies[0])
 }
 
 /// The customer's time zone, or UTC when none (or an unknown one) is set.
@@ -150,13 +168,6 @@ impl Settle {
         let commitments = judge_commitments(&mut tx, self, as_of, dry_run).await?;
 
         let store = self.store();
-        let accounts: HashMap<CustomerId, CollectionAccount> = store
-            .collection_accounts(entity)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
-        let totals = store.account_totals(entity, as_of).await?;
         let max_level = policies.iter().map(|p| p.levels.len()).max().unwrap_or(0) as i64;
         let min_rest = policies
             .iter()
@@ -166,20 +177,24 @@ impl Settle {
         let rested_by = as_of
             .checked_sub(jiff::Span::new().days(i64::from(min_rest)))
             .map_err(|e| invalid("as-of", e.to_string()))?;
-        let items = store
-            .dunning_candidates(entity, due_by, max_level, rested_by)
-            .await?;
-        let disputed = store.disputed_by_item(entity).await?;
         let since = as_of
             .checked_sub(jiff::Span::new().days(i64::from(max_grace)))
             .map_err(|e| invalid("as-of", e.to_string()))?;
-        let payments = store.recent_payments(entity, since, as_of).await?;
         let week_ago = at
             .checked_sub(jiff::SignedDuration::from_hours(24 * 7))
             .map_err(|e| invalid("at", e.to_string()))?;
-        let mut contacts = store
-            .outbound_contacts(entity, &week_ago.to_string(), &at.to_string())
-            .await?;
+        let (week_ago, now) = (week_ago.to_string(), at.to_string());
+        // Independent reads of the whole book, each on its own pooled connection.
+        let (accounts, totals, items, disputed, payments, mut contacts) = tokio::try_join!(
+            store.collection_accounts(entity),
+            store.account_totals(entity, as_of),
+            store.dunning_candidates(entity, due_by, max_level, rested_by),
+            store.disputed_by_item(entity),
+            store.recent_payments(entity, since, as_of),
+            store.outbound_contacts(entity, &week_ago, &now),
+        )?;
+        let accounts: HashMap<CustomerId, CollectionAccount> =
+            accounts.into_iter().map(|a| (a.id, a)).collect();
         let promised = promised_by_item(self, &items, &report_ended(&commitments)).await?;
         let planned: std::collections::HashSet<ItemId> = store
             .plans(entity, Some("active"), None)
@@ -203,7 +218,7 @@ impl Settle {
             .collect();
         let mut keys: Vec<_> = grouped.keys().cloned().collect();
         keys.sort_by(|a, b| {
-            let code = |k: &(CustomerId, String)| accounts.get(&k.0).map(|a| a.code.clone());
+            let code = |k: &(CustomerId, String)| accounts.get(&k.0).map(|a| a.code.as_str());
             code(a).cmp(&code(b)).then(a.1.cmp(&b.1))
         });
 
@@ -216,7 +231,9 @@ impl Settle {
             escalations_opened: Vec::new(),
             accounts_considered: keys.len(),
         };
-        let mut to_record = Vec::new();
+        // First every account's decision, then the email routes of those that write (a few
+        // queries for all of them), then the actions in account order.
+        let mut decided = Vec::new();
         for key in keys {
             let Some(account) = accounts.get(&key.0) else {
                 continue;
@@ -232,6 +249,12 @@ impl Settle {
             ) else {
                 continue;
             };
+            let count = |channel: &str| {
+                contacts
+                    .get(&(account.id, channel.to_string()))
+                    .copied()
+                    .unwrap_or(0)
+            };
             let facts = AccountFacts {
                 customer: account.id,
                 stops: AccountStops {
@@ -241,130 +264,123 @@ impl Settle {
                     agency: (!account.agency.is_empty()).then(|| account.agency.clone()),
                 },
                 last_payment_on: payments.get(&account.id).copied(),
-                contacts_last_7_days: [
-                    contacts
-                        .get(&(account.id, "phone".into()))
-                        .copied()
-                        .unwrap_or(0),
-                    contacts
-                        .get(&(account.id, "email".into()))
-                        .copied()
-                        .unwrap_or(0),
-                    contacts
-                        .get(&(account.id, "letter".into()))
-                        .copied()
-                        .unwrap_or(0),
-                ],
+                contacts_last_7_days: [count("phone"), count("email"), count("letter")],
                 items: grouped[&key]
                     .iter()
-                    .map(|item| {
-                        let last_level = item.last_level.unwrap_or(0).max(0) as u32;
-                        let last_dunned_on = item
+                    .map(|item| DunnableItem {
+                        id: item.id,
+                        number: item.number.clone(),
+                        due: day_of(item.due_day),
+                        open: item.balance_minor,
+                        disputed: disputed.get(&item.id).copied().unwrap_or(0),
+                        promised: promised.get(&item.id).copied().unwrap_or(0),
+                        in_plan: planned.contains(&item.id),
+                        last_level: item.last_level.unwrap_or(0).max(0) as u32,
+                        last_dunned_on: item
                             .last_dunned_on
                             .as_deref()
-                            .and_then(|on| on.parse::<Date>().ok());
-                        DunnableItem {
-                            id: item.id,
-                            number: item.number.clone(),
-                            due: day_of(item.due_day),
-                            open: item.balance_minor,
-                            disputed: disputed.get(&item.id).copied().unwrap_or(0),
-                            promised: promised.get(&item.id).copied().unwrap_or(0),
-                            in_plan: planned.contains(&item.id),
-                            last_level,
-                            last_dunned_on,
-                        }
+                            .and_then(|on| on.parse::<Date>().ok()),
                     })
                     .collect(),
             };
             let format = |minor: i64| settle_core::Money::new(minor, cur).to_string();
-            match decide(policy, &facts, as_of, cur.exponent(), format) {
-                Outcome::Nothing => {}
-                Outcome::Blocked(decision, guard) => report.blocked.push(DunBlocked {
+            let outcome = decide(policy, &facts, as_of, cur.exponent(), format);
+            if let Outcome::Act(decision) = &outcome {
+                // Counted at once: a second account of the customer (another currency) in
+                // this run meets the cap too.
+                *contacts
+                    .entry((account.id, decision.channel.to_string()))
+                    .or_insert(0) += u32::from(decision.channel != DunningChannel::Phone);
+            }
+            decided.push((key, account, cur, policy, outcome));
+        }
+        let mut writing: Vec<CustomerId> = decided
+            .iter()
+            .filter_map(|(_, account, _, _, outcome)| match outcome {
+                Outcome::Act(d) if d.channel == DunningChannel::Email => Some(account.id),
+                _ => None,
+            })
+            .collect();
+        writing.dedup();
+        let routes = email_routes(&mut tx, self.entity(), &writing).await?;
+
+        let mut to_record = Vec::new();
+        for (key, account, cur, policy, outcome) in decided {
+            let blocked =
+                |decision: &settle_core::dunning::DunningDecision, guard: String| DunBlocked {
                     customer_id: account.code.clone(),
                     currency: key.1.clone(),
                     level: decision.level,
                     channel: decision.channel.to_string(),
-                    guard: guard.to_string(),
-                    rule: decision.rule,
-                }),
-                Outcome::Act(decision) => {
-                    let route = if decision.channel == DunningChannel::Email {
-                        match email_route(&mut tx, self.entity(), &account.code).await {
-                            Ok(route) => Some(route),
-                            Err(ServiceError::Refused(why)) => {
-                                report.blocked.push(DunBlocked {
-                                    customer_id: account.code.clone(),
-                                    currency: key.1.clone(),
-                                    level: decision.level,
-                                    channel: decision.channel.to_string(),
-                                    guard: why,
-                                    rule: decision.rule,
-                                });
-                                continue;
-                            }
-                            Err(other) => return Err(other),
-                        }
-                    } else {
-                        None
-                    };
-                    let chased: Vec<ChasedItem> = decision
-                        .items
-                        .iter()
-                        .map(|part| {
-                            let source = grouped[&key]
-                                .iter()
-                                .find(|item| item.id == part.id)
-                                .expect("a decided item is one of the account's");
-                            ChasedItem {
-                                number: part.number.clone(),
-                                issue_date: day_of(source.issue_day),
-                                due_date: day_of(source.due_day),
-                                amount: part.amount,
-                            }
-                        })
-                        .collect();
-                    let send_after = match decision.channel {
-                        DunningChannel::Email => {
-                            next_window_opening(policy, &time_zone_of(account), at)
-                        }
-                        _ => None,
-                    };
-                    let status = match decision.channel {
-                        DunningChannel::Email => "queued",
-                        DunningChannel::Letter => "letter_due",
-                        DunningChannel::Phone => "call_due",
-                    };
-                    // Counted at once: a second account of the customer (another currency)
-                    // in this run meets the cap too.
-                    *contacts
-                        .entry((account.id, decision.channel.to_string()))
-                        .or_insert(0) += u32::from(decision.channel != DunningChannel::Phone);
-                    report.actions.push(DunAction {
-                        customer_id: account.code.clone(),
-                        customer_name: account.name.clone(),
-                        currency: key.1.clone(),
-                        policy: policy.name.clone(),
-                        level: decision.level,
-                        channel: decision.channel.to_string(),
-                        template: decision.template.clone(),
-                        rule: decision.rule.clone(),
-                        invoices: decision.items.iter().map(|i| i.number.clone()).collect(),
-                        amount: settle_core::Money::new(decision.amount, cur).to_decimal_string(),
-                        status: status.to_string(),
-                        send_after: send_after.map(|t| t.to_string()),
-                    });
-                    to_record.push(Decided {
-                        account: account.clone(),
-                        currency: cur,
-                        policy: policy.name.clone(),
-                        decision,
-                        send_after,
-                        route,
-                        chased,
-                    });
+                    guard,
+                    rule: decision.rule.clone(),
+                };
+            let decision = match outcome {
+                Outcome::Nothing => continue,
+                Outcome::Blocked(decision, guard) => {
+                    report.blocked.push(blocked(&decision, guard.to_string()));
+                    continue;
                 }
-            }
+                Outcome::Act(decision) => decision,
+            };
+            let route = match decision.channel {
+                DunningChannel::Email => match routes.get(&account.id) {
+                    Some(Ok(route)) => Some(route.clone()),
+                    Some(Err(why)) => {
+                        report.blocked.push(blocked(&decision, why.clone()));
+                        continue;
+                    }
+                    None => {
+                        let why = format!("customer {} was not found for its email", account.code);
+                        report.blocked.push(blocked(&decision, why));
+                        continue;
+                    }
+                },
+                _ => None,
+            };
+            let chased: Vec<ChasedItem> = decision
+                .items
+                .iter()
+                .map(|part| {
+                    let source = grouped[&key]
+                        .iter()
+                        .find(|item| item.id == part.id)
+                        .expect("a decided item is one of the account's");
+                    ChasedItem {
+                        number: part.number.clone(),
+                        issue_date: day_of(source.issue_day),
+                        due_date: day_of(source.due_day),
+                        amount: part.amount,
+                    }
+                })
+                .collect();
+            let send_after = match decision.channel {
+                DunningChannel::Email => next_window_opening(policy, &time_zone_of(account), at),
+                _ => None,
+            };
+            report.actions.push(DunAction {
+                customer_id: account.code.clone(),
+                customer_name: account.name.clone(),
+                currency: key.1.clone(),
+                policy: policy.name.clone(),
+                level: decision.level,
+                channel: decision.channel.to_string(),
+                template: decision.template.clone(),
+                rule: decision.rule.clone(),
+                invoices: decision.items.iter().map(|i| i.number.clone()).collect(),
+                amount: settle_core::Money::new(decision.amount, cur).to_decimal_string(),
+                status: action_status(decision.channel).to_string(),
+                send_after: send_after.map(|t| t.to_string()),
+            });
+            to_record.push(Decided {
+                account: account.clone(),
+                currency: cur,
+                policy: policy.name.clone(),
+                decision,
+                send_after,
+                route,
+                chased,
+            });
         }
 
         report.escalations_opened =
@@ -376,6 +392,15 @@ impl Settle {
         record(&mut tx, self, templates, as_of, at, to_record).await?;
         tx.commit().await?;
         Ok(report)
+    }
+}
+
+/// What an action waits for: an email in the outbox, a letter to print, a call to make.
+fn action_status(channel: DunningChannel) -> &'static str {
+    match channel {
+        DunningChannel::Email => "queued",
+        DunningChannel::Letter => "letter_due",
+        DunningChannel::Phone => "call_due",
     }
 }
 
@@ -419,6 +444,25 @@ async fn record(
 ) -> ServiceResult<()> {
     let entity = settle.entity().id;
     let renderer = templates.renderer()?;
+    let mut emails = Vec::new();
+    for decided in &decided {
+        if let Some(route) = &decided.route {
+            emails.push(dunning_email(
+                settle,
+                &renderer,
+                route,
+                &decided.account.code,
+                decided.currency,
+                &decided.decision,
+                &decided.chased,
+                as_of,
+                decided.send_after,
+            )?);
+        }
+    }
+    let mut outbox_ids = queue_emails(tx, settle.entity(), &emails)
+        .await?
+        .into_iter();
     let mut actions = Vec::with_capacity(decided.len());
     let mut contacts = Vec::with_capacity(decided.len());
     for Decided {
@@ -426,29 +470,11 @@ async fn record(
         currency: cur,
         policy,
         decision,
-        send_after,
         route,
-        chased,
+        ..
     } in &decided
     {
-        let outbox_id = match route {
-            Some(route) => Some(
-                queue_dunning_email(
-                    tx,
-                    settle,
-                    &renderer,
-                    route,
-                    &account.code,
-                    *cur,
-                    decision,
-                    chased,
-                    as_of,
-                    *send_after,
-                )
-                .await?,
-            ),
-            None => None,
-        };
+        let outbox_id = route.as_ref().and_then(|_| outbox_ids.next());
         if decision.channel != DunningChannel::Phone {
             contacts.push(NewContactEntry {
                 customer: account.id,
@@ -478,12 +504,7 @@ async fn record(
             rule: decision.rule.clone(),
             amount_minor: decision.amount,
             outbox_id,
-            status: match decision.channel {
-                DunningChannel::Email => "queued",
-                DunningChannel::Letter => "letter_due",
-                DunningChannel::Phone => "call_due",
-            }
-            .to_string(),
+            status: action_status(decision.channel).to_string(),
             created_by: settle.actor().to_string(),
             items: decision
                 .items

@@ -1,6 +1,6 @@
 //! The dunning run's emails: the letter's data from the account's chased invoices, rendered
-//! with the level's template and queued in the run's transaction, not before the customer's
-//! contact window opens.
+//! with the level's template, to be queued in the run's transaction and sent not before the
+//! customer's contact window opens.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -8,9 +8,8 @@ use settle_core::dunning::DunningDecision;
 use settle_core::email::{DunningLetter, LetterItem, OutgoingEmail};
 use settle_core::ids::CustomerId;
 use settle_core::{Currency, Money};
-use settle_store::Tx;
 
-use crate::outbox::{EmailRoute, queue_email};
+use crate::outbox::EmailRoute;
 use crate::templates::Renderer;
 use crate::{ServiceResult, Settle};
 
@@ -23,8 +22,7 @@ pub(crate) struct ChasedItem {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn queue_dunning_email(
-    tx: &mut Tx,
+pub(crate) fn dunning_email(
     settle: &Settle,
     renderer: &Renderer<'_>,
     route: &EmailRoute,
@@ -34,7 +32,7 @@ pub(crate) async fn queue_dunning_email(
     items: &[ChasedItem],
     as_of: Date,
     send_after: Option<Timestamp>,
-) -> ServiceResult<i64> {
+) -> ServiceResult<OutgoingEmail> {
     let letter = DunningLetter {
         customer_code: customer_code.to_string(),
         customer_name: route.customer_name.clone(),
@@ -55,7 +53,7 @@ pub(crate) async fn queue_dunning_email(
         as_of,
     };
     let rendered = renderer.render_dunning(&letter)?;
-    let email = OutgoingEmail {
+    Ok(OutgoingEmail {
         customer: Some(CustomerId(route.customer)),
         to: route.to.clone(),
         cc: Vec::new(),
@@ -66,6 +64,5 @@ pub(crate) async fn queue_dunning_email(
         not_before: send_after,
         source: "dunning".to_string(),
         source_id: format!("{customer_code}/{as_of}/{currency}/{}", decision.level),
-    };
-    queue_email(tx, settle.entity(), email).await
+    })
 }

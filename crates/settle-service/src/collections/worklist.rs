@@ -6,11 +6,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 use settle_core::Currency;
-use settle_core::dunning::policy_for;
 use settle_core::ids::CustomerId;
 use settle_core::worklist::{ScoreFacts, ScoreParts, score};
 
-use super::dunning::{next_window_opening, policies, time_zone_of};
+use super::dunning::{next_window_opening, policies, policy_of_account, time_zone_of};
 use super::{day_number, money_text};
 use crate::error::invalid;
 use crate::{ServiceResult, Settle};
@@ -176,10 +175,7 @@ impl Settle {
                     .filter(|t| t.currency == account.currency)
                     .map(|t| t.open_minor)
                     .sum();
-                let exponent = Currency::from_code(&account.currency).map_or(2, |c| c.exponent());
-                let policy =
-                    policy_for(&policies, account.risk, &account.segment, balance, exponent)
-                        .unwrap_or(&policies[0]);
+                let policy = policy_of_account(&policies, account, balance);
                 next_window_opening(policy, &time_zone_of(account), at)
                     .map(|opens| format!("outside the contact window: opens at {opens}"))
             };
