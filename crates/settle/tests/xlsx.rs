@@ -460,6 +460,26 @@ fn every_report_says_the_same_in_csv_and_in_xlsx(db: &Backend) {
     }
     let detail = read_csv(&exported["aging-detail"].0);
     assert!(detail.iter().any(|r| r[8] == "JPY") && detail.iter().any(|r| r[8] == "KWD"));
+
+    // The detail's items add up to the summary's buckets, customer by customer.
+    let mut per_bucket: BTreeMap<(String, String, String), i128> = BTreeMap::new();
+    for line in &detail[1..] {
+        *per_bucket
+            .entry((line[0].clone(), line[8].clone(), line[7].clone()))
+            .or_default() += millionths(&line[9]);
+    }
+    let summary = read_csv(&exported["aging"].0);
+    let labels = &summary[0][3..summary[0].len() - 4];
+    let mut compared = 0;
+    for row in summary[1..].iter().filter(|r| r[0] != "TOTAL") {
+        for (index, label) in labels.iter().enumerate() {
+            let key = (row[0].clone(), row[2].clone(), label.clone());
+            let items = per_bucket.remove(&key).unwrap_or(0);
+            assert_eq!(items, millionths(&row[3 + index]), "{key:?}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 0 && per_bucket.is_empty(), "{per_bucket:?}");
 }
 
 fn an_xlsx_export_needs_a_file(db: &Backend) {
