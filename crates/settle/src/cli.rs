@@ -86,7 +86,8 @@ pub enum Command {
     /// Reports: the bank reconciliation, the matching metrics, the trial balance.
     #[command(subcommand)]
     Report(ReportCommand),
-    /// Export the journal.
+    /// Export the journal, cash applications and reports (aging, KPIs, worklist, contact log)
+    /// as CSV or XLSX.
     #[command(subcommand)]
     Export(ExportCommand),
     /// The general ledger: import what it says for a period, reconcile A/R with it.

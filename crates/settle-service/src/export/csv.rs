@@ -51,3 +51,55 @@ pub fn round_to(value: f64, places: usize) -> f64 {
     let scale = 10f64.powi(places as i32);
     (value * scale).round() / scale
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::table::Column;
+    use settle_core::{Currency, Money};
+
+    #[test]
+    fn cells_are_exact_text_in_their_columns_precision() {
+        let mut table = Table::new(
+            "sample",
+            vec![
+                Column::new("name", ColumnKind::Text),
+                Column::new("amount", ColumnKind::Money),
+                Column::new("on", ColumnKind::Date),
+                Column::new("days", ColumnKind::Decimal { places: 2 }),
+                Column::new("share", ColumnKind::Percent),
+                Column::new("score", ColumnKind::Decimal { places: 1 }),
+            ],
+        );
+        table.push(vec![
+            Value::text("Acme, \"Inc.\""),
+            Value::Money(Money::new(123_450, Currency::USD)),
+            Value::Date(jiff::civil::date(2026, 7, 1)),
+            Value::Number(52.395),
+            Value::Number(55.934_9),
+            Value::Number(77.65),
+        ]);
+        table.push(vec![
+            Value::Empty,
+            Value::Money(Money::new(-1200, Currency::JPY)),
+            Value::Empty,
+            Value::number(None),
+            Value::Number(0.0),
+            Value::Number(-3.0),
+        ]);
+        let text = String::from_utf8(write_csv(&table).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "name,amount,on,days,share,score\n\
+             \"Acme, \"\"Inc.\"\"\",1234.50,2026-07-01,52.40,55.93,77.7\n\
+             ,-1200,,,0.00,-3.0\n"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot hold")]
+    fn money_never_goes_into_a_text_column() {
+        let mut table = Table::new("sample", vec![Column::new("name", ColumnKind::Text)]);
+        table.push(vec![Value::Money(Money::new(1, Currency::USD))]);
+    }
+}

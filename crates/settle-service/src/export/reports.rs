@@ -72,7 +72,7 @@ pub fn aging_summary(aging: &NamedAging) -> Table {
     for total in &aging.report.totals {
         let mut record = vec![
             Value::text("TOTAL"),
-            Value::text(""),
+            Value::Empty,
             Value::text(total.currency.code()),
         ];
         record.extend(amounts(total));
