@@ -388,6 +388,17 @@ fn load_ledger(db: &Backend) {
         "--at",
         "2026-07-01T09:30:00Z",
     ]);
+    db.ok(&[
+        "contact",
+        "log",
+        "TOKY",
+        "--channel",
+        "email",
+        "--subject",
+        "Statement sent",
+        "--at",
+        "2026-06-15T23:59:59Z",
+    ]);
 }
 
 /// A report's name, its export's arguments, and the report command whose CSV it must equal.
@@ -480,6 +491,16 @@ fn every_report_says_the_same_in_csv_and_in_xlsx(db: &Backend) {
         }
     }
     assert!(compared > 0 && per_bucket.is_empty(), "{per_bucket:?}");
+
+    // The contact log is every customer's, oldest first, or one customer's.
+    let contacts = read_csv(&exported["contacts"].0);
+    let customers: Vec<&str> = contacts[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(customers, ["TOKY", "ACME"], "{contacts:?}");
+    let one = read_csv(&db.ok(&["export", "contacts", "--customer", "ACME"]));
+    assert_eq!(one.len(), 2, "{one:?}");
+    assert_eq!(one[1][5], "Asked about A-1002, \"urgent\"");
+    let unknown = db.fails(&["export", "contacts", "--customer", "NOPE"]);
+    assert!(unknown.contains("NOPE"), "{unknown}");
 }
 
 fn an_xlsx_export_needs_a_file(db: &Backend) {
