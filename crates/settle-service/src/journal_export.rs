@@ -107,11 +107,11 @@ pub enum ExportError {
 /// The journal between two dates, checked and ready to be written in any format.
 #[derive(Debug, Clone)]
 pub struct JournalExport {
-    entity: EntityRow,
+    pub(crate) entity: EntityRow,
     from: Date,
     to: Date,
     accounts: Vec<Account>,
-    lines: Vec<JournalLine>,
+    pub(crate) lines: Vec<JournalLine>,
     /// Each entry's postings: consecutive lines (the store orders by date, entry, line).
     entries: Vec<Range<usize>>,
 }
@@ -221,7 +221,7 @@ impl JournalExport {
             .collect()
     }
 
-    fn account_name(&self, code: &str) -> &str {
+    pub(crate) fn account_name(&self, code: &str) -> &str {
         self.accounts
             .iter()
             .find(|a| a.code == code)

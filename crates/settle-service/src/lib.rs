@@ -15,6 +15,8 @@ pub mod demo;
 mod demo_bank;
 pub mod disputes;
 mod error;
+// Exports: reports as tables, written as CSV or XLSX.
+pub mod export;
 pub mod gl_recon;
 pub mod import;
 pub mod journal_export;

@@ -84,8 +84,12 @@ pub struct Accepted {
 pub struct ApplicationExportRow {
     pub bank_ref: String,
     pub invoice_number: String,
+    /// `cash` as decimal text.
     pub amount: String,
     pub status: &'static str,
+    /// The amount with its currency, for exports that keep numbers as numbers.
+    #[serde(skip)]
+    pub cash: Money,
 }
 
 impl Settle {
@@ -387,7 +391,8 @@ impl Settle {
                     rows.push(ApplicationExportRow {
                         bank_ref: line.bank_reference.clone(),
                         invoice_number: application.invoice.clone(),
-                        amount: negative(application.cash),
+                        amount: negative(application.cash).to_decimal_string(),
+                        cash: negative(application.cash),
                         status: status_of(&application.decision),
                     });
                 }
@@ -396,7 +401,9 @@ impl Settle {
                     rows.push(ApplicationExportRow {
                         bank_ref: line.bank_reference.clone(),
                         invoice_number: String::new(),
-                        amount: negative(Money::new(rest, line.amount.currency())),
+                        amount: negative(Money::new(rest, line.amount.currency()))
+                            .to_decimal_string(),
+                        cash: negative(Money::new(rest, line.amount.currency())),
                         status: "unapplied",
                     });
                 }
@@ -413,6 +420,7 @@ impl Settle {
                     bank_ref: line.bank_reference.clone(),
                     invoice_number: application.invoice.clone(),
                     amount: application.cash.to_decimal_string(),
+                    cash: application.cash,
                     status: status_of(&application.decision),
                 });
             }
@@ -424,6 +432,7 @@ impl Settle {
                         bank_ref: line.bank_reference.clone(),
                         invoice_number: allocation.number.clone(),
                         amount: allocation.cash.to_decimal_string(),
+                        cash: allocation.cash,
                         status: "suggested",
                     });
                 }
@@ -439,6 +448,7 @@ impl Settle {
                     bank_ref: line.bank_reference.clone(),
                     invoice_number: String::new(),
                     amount: Money::new(unapplied, line.amount.currency()).to_decimal_string(),
+                    cash: Money::new(unapplied, line.amount.currency()),
                     status: "unapplied",
                 });
             }
@@ -447,8 +457,8 @@ impl Settle {
     }
 }
 
-fn negative(amount: Money) -> String {
-    Money::new(-amount.minor(), amount.currency()).to_decimal_string()
+fn negative(amount: Money) -> Money {
+    Money::new(-amount.minor(), amount.currency())
 }
 
 /// What matching knows of the customers: code and name, the names they pay under, and their

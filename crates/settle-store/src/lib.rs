@@ -12,6 +12,7 @@ mod bulk;
 mod close;
 mod codec;
 mod collections;
+mod contact_export;
 mod customers;
 // Collections: disputes and deductions, credit management.
 mod credit;
@@ -51,6 +52,7 @@ pub use collections::{
     CollectionAccount, CollectionSettings, CustomerExposure, DunningActionRow, EscalationRow,
     NewDunningAction, NewPlan, NewPromise, OpenItemRow, PlanRow, PromiseRow,
 };
+pub use contact_export::ContactExportRow;
 pub use credit::{
     CreditHoldRow, CreditReviewRow, CustomerCreditRow, NewCreditReview, NewOrderCheck,
 };

@@ -86,7 +86,8 @@ pub enum Command {
     /// Reports: the bank reconciliation, the matching metrics, the trial balance.
     #[command(subcommand)]
     Report(ReportCommand),
-    /// Export the journal.
+    /// Export the journal, cash applications and reports (aging, KPIs, worklist, contact log)
+    /// as CSV or XLSX.
     #[command(subcommand)]
     Export(ExportCommand),
     /// The general ledger: import what it says for a period, reconcile A/R with it.
@@ -743,6 +744,8 @@ pub enum ExportCommand {
     Journal(JournalArgs),
     /// Cash applications per statement line: bank_ref,invoice_number,amount,status.
     Applications(ExportApplicationsArgs),
+    #[command(flatten)]
+    Table(crate::commands::export::ExportTableCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -822,10 +825,11 @@ pub struct GlReconcileArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportApplicationsArgs {
+    /// csv, json, or xlsx (the CSV's columns and the currency, as a workbook).
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
-    /// Write to this file instead of standard output.
-    #[arg(long)]
+    /// Write to this file instead of standard output (required for xlsx).
+    #[arg(long, required_if_eq("format", "xlsx"))]
     pub out: Option<PathBuf>,
 }
 
@@ -833,6 +837,7 @@ pub struct ExportApplicationsArgs {
 pub enum ExportFormat {
     Csv,
     Json,
+    Xlsx,
 }
 
 #[derive(Debug, Args)]
@@ -864,12 +869,12 @@ pub struct JournalArgs {
     /// One calendar month (yyyy-mm): its first to its last day.
     #[arg(long, value_name = "YYYY-MM", conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
-    /// csv (one row per posting), ledger (hledger's journal, passes `hledger check --strict`)
-    /// or beancount (passes `bean-check`).
+    /// csv (one row per posting), ledger (hledger's journal, passes `hledger check --strict`),
+    /// beancount (passes `bean-check`) or xlsx (the CSV's rows as a workbook).
     #[arg(long, value_enum, default_value_t = JournalFormat::Csv)]
     pub format: JournalFormat,
-    /// Write to this file instead of standard output.
-    #[arg(long)]
+    /// Write to this file instead of standard output (required for xlsx).
+    #[arg(long, required_if_eq("format", "xlsx"))]
     pub out: Option<PathBuf>,
 }
 
@@ -878,6 +883,7 @@ pub enum JournalFormat {
     Csv,
     Ledger,
     Beancount,
+    Xlsx,
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ use crate::cli::{
 };
 use crate::render;
 
-fn moment(field: &str, text: Option<&str>) -> Result<Timestamp> {
+pub(super) fn moment(field: &str, text: Option<&str>) -> Result<Timestamp> {
     match text {
         Some(text) => text.parse::<Timestamp>().map_err(|e| {
             anyhow!("{field}: {text:?} is not an RFC 3339 time (2026-03-01T09:30:00Z): {e}")

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use jiff::civil::Date;
 
 use settle_service::Settle;
+use settle_service::export::TableFormat;
 use settle_service::journal_export::JournalFormat as Format;
 
 use super::parse_date;
@@ -25,6 +26,11 @@ pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
         JournalFormat::Csv => Format::Csv,
         JournalFormat::Ledger => Format::Ledger,
         JournalFormat::Beancount => Format::Beancount,
+        JournalFormat::Xlsx => {
+            let export = settle.journal_export(from, to).await?;
+            let table = settle_service::export::reports::journal(&export);
+            return super::export::write_table(&table, TableFormat::Xlsx, args.out.as_deref());
+        }
     };
     // Prepared (and checked) before the file is created: a refusal leaves no file behind.
     let export = settle.journal_export(from, to).await?;

@@ -206,6 +206,14 @@ pub async fn reject(settle: &Settle, decision: i64, write: &WriteArgs) -> Result
 
 pub async fn export(settle: &Settle, args: ExportApplicationsArgs) -> Result<()> {
     let rows = settle.export_applications().await?;
+    if args.format == ExportFormat::Xlsx {
+        let table = settle_service::export::reports::applications(&rows);
+        return super::export::write_table(
+            &table,
+            settle_service::export::TableFormat::Xlsx,
+            args.out.as_deref(),
+        );
+    }
     let out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -218,6 +226,7 @@ pub async fn export(settle: &Settle, args: ExportApplicationsArgs) -> Result<()>
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
+        ExportFormat::Xlsx => unreachable!("written above"),
         ExportFormat::Csv => {
             let mut csv = csv::Writer::from_writer(&mut out);
             csv.write_record(["bank_ref", "invoice_number", "amount", "status"])?;

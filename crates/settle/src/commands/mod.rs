@@ -12,6 +12,8 @@ pub mod credit;
 mod customer;
 mod demo;
 pub mod dispute;
+// Exports: reports as CSV or XLSX.
+pub mod export;
 mod gl;
 mod import;
 mod journal;
@@ -103,6 +105,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Agency(command) => interest::agency(settle, command).await,
         Command::Export(ExportCommand::Journal(args)) => journal::export(settle, args).await,
         Command::Export(ExportCommand::Applications(args)) => matching::export(settle, args).await,
+        Command::Export(ExportCommand::Table(command)) => export::run(settle, command).await,
         Command::Gl(GlCommand::Import(args)) => gl::import(settle, args).await,
         Command::Gl(GlCommand::Reconcile(args)) => gl::reconcile(settle, args).await,
         Command::Match(args) => matching::run(settle, args).await,
