@@ -1,6 +1,6 @@
 //! The worklist: each collector's accounts ranked by a score whose parts are shown.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -83,15 +83,18 @@ impl Settle {
         let entity = self.entity().id;
         let store = self.store();
         let policies = policies(self).await?;
-        let accounts = store.collection_accounts(entity).await?;
-        let totals = store.account_totals(entity, as_of).await?;
-        let last_contacts = store.last_contacts(entity).await?;
         let half_year = as_of
             .checked_sub(jiff::Span::new().days(180))
             .map_err(|e| invalid("as-of", e.to_string()))?;
-        let broken = store.broken_promise_counts(entity, half_year).await?;
-        let disputed: HashSet<CustomerId> = store.disputed_customers(entity).await?;
-        let calls = store.open_call_tasks(entity).await?;
+        // Independent reads of the whole book, each on its own pooled connection.
+        let (accounts, totals, last_contacts, broken, disputed, calls) = tokio::try_join!(
+            store.collection_accounts(entity),
+            store.account_totals(entity, as_of),
+            store.last_contacts(entity),
+            store.broken_promise_counts(entity, half_year),
+            store.disputed_customers(entity),
+            store.open_call_tasks(entity),
+        )?;
         let today = day_number(as_of);
 
         let mut per_customer: HashMap<CustomerId, Vec<&settle_store::CustomerExposure>> =
