@@ -764,7 +764,7 @@ impl Store {
         report.postings = count("SELECT COUNT(*) FROM postings WHERE entity_id = $1").await?;
         report.items = count("SELECT COUNT(*) FROM items WHERE entity_id = $1").await?;
         report.payments = count("SELECT COUNT(*) FROM payments WHERE entity_id = $1").await?;
-        let checks: [(&str, String); 8] = [
+        let checks: [(&str, String); 9] = [
             (
                 "postings without their entry",
                 "SELECT CAST(p.entry_id AS TEXT) FROM postings p LEFT JOIN journal_entries e ON e.id = p.entry_id \
@@ -789,6 +789,14 @@ impl Store {
                 "SELECT CAST(m.id AS TEXT) FROM payments m LEFT JOIN (SELECT payment_id, SUM(amount_minor) AS s \
                  FROM postings WHERE entity_id = $1 AND payment_id IS NOT NULL GROUP BY payment_id) p \
                  ON p.payment_id = m.id WHERE m.entity_id = $1 AND m.unapplied_minor <> -COALESCE(p.s, 0)"
+                    .to_string(),
+            ),
+            (
+                "items whose kept dunning level or day differs from their dunning history",
+                "SELECT i.number FROM items i LEFT JOIN (SELECT h.item_id, MAX(h.level) AS level, MAX(a.run_on) AS run_on \
+                 FROM dunning_action_items h JOIN dunning_actions a ON a.id = h.action_id \
+                 WHERE h.entity_id = $1 GROUP BY h.item_id) d ON d.item_id = i.id \
+                 WHERE i.entity_id = $1 AND (i.dun_level <> COALESCE(d.level, 0) OR i.dun_on <> COALESCE(d.run_on, ''))"
                     .to_string(),
             ),
             (

@@ -215,6 +215,16 @@ fn dunning_climbs_levels_once_and_respects_the_stops(db: &Backend) {
         db.json(&["dunning", "actions"]).as_array().unwrap().len(),
         before
     );
+    // Each item's kept level is its history's highest; verify notices one that is not.
+    db.ok(&["verify"]);
+    db.sql("UPDATE items SET dun_level = 1 WHERE number = 'A-1'");
+    let tampered = db.run(&["verify"]);
+    assert!(!tampered.status.success());
+    let said = String::from_utf8_lossy(&tampered.stdout);
+    assert!(
+        said.contains("kept dunning level") && said.contains("A-1"),
+        "{said}"
+    );
 }
 
 fn frequency_caps_and_contact_windows_guard_contacts(db: &Backend) {
