@@ -3,8 +3,7 @@
 use settle_core::ids::{CustomerId, EntityId};
 use sqlx::Row;
 
-use crate::customers::ContactLogRow;
-use crate::text_column;
+use crate::customers::{ContactLogRow, contact_log_row};
 use crate::{Store, StoreResult};
 
 /// A contact-log entry with its customer's code and name.
@@ -38,20 +37,7 @@ impl Store {
                 Ok(ContactExportRow {
                     customer_code: row.try_get("code")?,
                     customer_name: row.try_get("name")?,
-                    entry: ContactLogRow {
-                        id: row.try_get("id")?,
-                        customer: CustomerId(row.try_get("customer_id")?),
-                        occurred_at: row.try_get("occurred_at")?,
-                        channel: text_column(row, "contact_log", "channel")?,
-                        direction: text_column(row, "contact_log", "direction")?,
-                        subject: row.try_get("subject")?,
-                        body: row.try_get("body")?,
-                        source: row.try_get("source")?,
-                        source_id: row.try_get("source_id")?,
-                        created_by: row.try_get("created_by")?,
-                        outcome: row.try_get("outcome")?,
-                        next_step_on: row.try_get("next_step_on")?,
-                    },
+                    entry: contact_log_row(row)?,
                 })
             })
             .collect()

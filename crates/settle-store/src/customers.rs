@@ -85,24 +85,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ContactLogRow {
-                    id: row.try_get("id")?,
-                    customer: CustomerId(row.try_get("customer_id")?),
-                    occurred_at: row.try_get("occurred_at")?,
-                    channel: text_column(row, "contact_log", "channel")?,
-                    direction: text_column(row, "contact_log", "direction")?,
-                    subject: row.try_get("subject")?,
-                    body: row.try_get("body")?,
-                    source: row.try_get("source")?,
-                    source_id: row.try_get("source_id")?,
-                    created_by: row.try_get("created_by")?,
-                    outcome: row.try_get("outcome")?,
-                    next_step_on: row.try_get("next_step_on")?,
-                })
-            })
-            .collect()
+        rows.iter().map(contact_log_row).collect()
     }
 }
 
@@ -207,4 +190,22 @@ impl Tx {
         .await?;
         Ok(id)
     }
+}
+
+/// A contact-log entry from a row that has the table's columns under their own names.
+pub(crate) fn contact_log_row(row: &sqlx::any::AnyRow) -> StoreResult<ContactLogRow> {
+    Ok(ContactLogRow {
+        id: row.try_get("id")?,
+        customer: CustomerId(row.try_get("customer_id")?),
+        occurred_at: row.try_get("occurred_at")?,
+        channel: text_column(row, "contact_log", "channel")?,
+        direction: text_column(row, "contact_log", "direction")?,
+        subject: row.try_get("subject")?,
+        body: row.try_get("body")?,
+        source: row.try_get("source")?,
+        source_id: row.try_get("source_id")?,
+        created_by: row.try_get("created_by")?,
+        outcome: row.try_get("outcome")?,
+        next_step_on: row.try_get("next_step_on")?,
+    })
 }

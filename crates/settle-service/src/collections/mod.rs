@@ -68,15 +68,7 @@ impl Settle {
     ) -> ServiceResult<Vec<DunningActionView>> {
         let entity = self.entity().id;
         let customer = match customer {
-            Some(code) => {
-                let mut tx = self.store().begin().await?;
-                let found = tx
-                    .customer_by_code(entity, code)
-                    .await?
-                    .ok_or_else(|| crate::error::not_found(format!("customer {code:?}")))?;
-                tx.commit().await?;
-                Some(found.id)
-            }
+            Some(code) => Some(self.customer_id(code).await?),
             None => None,
         };
         let rows = self
