@@ -12,6 +12,7 @@ mod bulk;
 mod close;
 mod codec;
 mod collections;
+mod customer_documents;
 mod customers;
 // Collections: disputes and deductions, credit management.
 mod credit;
@@ -54,6 +55,7 @@ pub use collections::{
 pub use credit::{
     CreditHoldRow, CreditReviewRow, CustomerCreditRow, NewCreditReview, NewOrderCheck,
 };
+pub use customer_documents::{CustomerMovement, ItemDocument, PaymentDocument, UnappliedAsOf};
 pub use customers::ContactLogRow;
 pub use disputes::{DisputeFilter, DisputeNoteRow, DisputeResolution, DisputeRow, NewDispute};
 pub use documents::{DocumentRows, PreparedWrites};
