@@ -177,8 +177,7 @@ impl Engine {
                 Some((self.origins.get(&id)?.clone(), line + 1, column + 1))
             })
         });
-        let (template, line, column) =
-            located.unwrap_or_else(|| (self.origin_of(main), 0, 0));
+        let (template, line, column) = located.unwrap_or_else(|| (self.origin_of(main), 0, 0));
         DocumentError::Template {
             template,
             line,

@@ -123,13 +123,13 @@ impl FontStore {
                 self.index_dir(&path, strict)?;
                 continue;
             }
-            let is_font = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "ttf" | "otf" | "ttc" | "otc"));
-            let small = path
-                .metadata()
-                .is_ok_and(|m| m.len() <= MAX_FONT_BYTES);
+            let is_font = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                matches!(
+                    e.to_ascii_lowercase().as_str(),
+                    "ttf" | "otf" | "ttc" | "otc"
+                )
+            });
+            let small = path.metadata().is_ok_and(|m| m.len() <= MAX_FONT_BYTES);
             if !is_font || !small {
                 continue;
             }

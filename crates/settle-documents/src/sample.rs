@@ -72,7 +72,9 @@ fn letterhead(index: usize, on: Date) -> Letterhead {
 pub fn statement(index: usize, lines: usize) -> DocumentData {
     let eur = Currency::from_code("EUR").expect("EUR");
     let as_of = date("2026-10-31");
-    let labels = ["Current", "1-30", "31-60", "61-90", "90+"].map(String::from).to_vec();
+    let labels = ["Current", "1-30", "31-60", "61-90", "90+"]
+        .map(String::from)
+        .to_vec();
     let mut buckets = vec![Money::zero(eur); labels.len()];
     let mut balance = Money::zero(eur);
     let mut statement_lines = Vec::with_capacity(lines);
@@ -82,8 +84,13 @@ pub fn statement(index: usize, lines: usize) -> DocumentData {
         let issue = as_of
             .checked_sub(jiff::Span::new().days(days_back + 30))
             .expect("in range");
-        let due = issue.checked_add(jiff::Span::new().days(30)).expect("in range");
-        let amount = Money::new(10_000 + ((index * 7919 + line * 104_729) % 900_000) as i64, eur);
+        let due = issue
+            .checked_add(jiff::Span::new().days(30))
+            .expect("in range");
+        let amount = Money::new(
+            10_000 + ((index * 7919 + line * 104_729) % 900_000) as i64,
+            eur,
+        );
         let overdue = (as_of - due).get_days() as i64;
         let bucket = match overdue {
             ..=0 => 0,
@@ -98,7 +105,11 @@ pub fn statement(index: usize, lines: usize) -> DocumentData {
         statement_lines.push(StatementLine {
             date: issue,
             reference: format!("INV-{:06}", 100_000 + index * 1000 + line),
-            description: if line % 3 == 0 { "Spare parts".to_string() } else { String::new() },
+            description: if line % 3 == 0 {
+                "Spare parts".to_string()
+            } else {
+                String::new()
+            },
             due_date: Some(due),
             days_overdue: Some(overdue),
             amount,

@@ -25,7 +25,10 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("dunning.typ", include_str!("templates/dunning.typ")),
     ("receipt.typ", include_str!("templates/receipt.typ")),
     ("plan.typ", include_str!("templates/plan.typ")),
-    ("confirmation.typ", include_str!("templates/confirmation.typ")),
+    (
+        "confirmation.typ",
+        include_str!("templates/confirmation.typ"),
+    ),
 ];
 
 /// One template: its text and where it came from, for error messages.
@@ -86,17 +89,22 @@ impl Templates {
             if !path.is_file() {
                 continue;
             }
-            let size = path.metadata().map_err(|e| error(&path, e.to_string()))?.len();
+            let size = path
+                .metadata()
+                .map_err(|e| error(&path, e.to_string()))?
+                .len();
             match extension.to_ascii_lowercase().as_str() {
                 "typ" => {
                     if size > MAX_TEMPLATE_BYTES {
                         return Err(error(
                             &path,
-                            format!("{size} bytes; a template may have at most {MAX_TEMPLATE_BYTES}"),
+                            format!(
+                                "{size} bytes; a template may have at most {MAX_TEMPLATE_BYTES}"
+                            ),
                         ));
                     }
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| error(&path, e.to_string()))?;
+                    let text =
+                        std::fs::read_to_string(&path).map_err(|e| error(&path, e.to_string()))?;
                     templates.files.insert(
                         name.to_string(),
                         TemplateFile {

@@ -44,9 +44,14 @@ fn a_long_statement_breaks_across_pages_on_both_paper_sizes() {
 #[test]
 fn cjk_without_a_cjk_font_is_refused_naming_the_characters() {
     let engine = engine(None, false);
-    let error = engine.render(&sample::statement(3, 5)).expect_err("no CJK font");
+    let error = engine
+        .render(&sample::statement(3, 5))
+        .expect_err("no CJK font");
     match error {
-        DocumentError::MissingGlyphs { document, characters } => {
+        DocumentError::MissingGlyphs {
+            document,
+            characters,
+        } => {
             assert!(document.contains("C0004"), "{document}");
             assert!(characters.contains('東'), "{characters}");
         }
@@ -65,13 +70,23 @@ fn a_broken_user_template_names_its_file_and_line() {
     .unwrap();
     let templates = Templates::from_dir(&dir).expect("the folder reads");
     let engine = engine(Some(templates), false);
-    let error = engine.render(&latin_only(0)).expect_err("broken template").to_string();
+    let error = engine
+        .render(&latin_only(0))
+        .expect_err("broken template")
+        .to_string();
     let path = dir.join("statement.typ").display().to_string();
     assert!(error.starts_with(&format!("{path}:3:")), "{error}");
     assert!(error.contains("no_such_field"), "{error}");
-    std::fs::write(dir.join("statement.typ"), "#import \"common.typ\": *\n#let x = (1, 2\n").unwrap();
+    std::fs::write(
+        dir.join("statement.typ"),
+        "#import \"common.typ\": *\n#let x = (1, 2\n",
+    )
+    .unwrap();
     let engine = self::engine(Some(Templates::from_dir(&dir).unwrap()), false);
-    let error = engine.render(&latin_only(0)).expect_err("syntax error").to_string();
+    let error = engine
+        .render(&latin_only(0))
+        .expect_err("syntax error")
+        .to_string();
     assert!(error.starts_with(&format!("{path}:")), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -99,7 +114,15 @@ fn every_built_in_template_compiles() {
         panic!("a statement")
     };
     assert!(Templates::builtin().has("statement"));
-    for name in ["invoice", "statement", "dunning", "receipt", "plan", "confirmation", "common"] {
+    for name in [
+        "invoice",
+        "statement",
+        "dunning",
+        "receipt",
+        "plan",
+        "confirmation",
+        "common",
+    ] {
         assert!(Templates::builtin().has(name), "{name}");
     }
     engine.render(&data).expect("statement");

@@ -44,7 +44,10 @@ pub struct StatementBenchResult {
 }
 
 /// Runs the benchmark; `log` hears progress.
-pub fn run(options: &StatementBenchOptions, log: &dyn Fn(&str)) -> ServiceResult<StatementBenchResult> {
+pub fn run(
+    options: &StatementBenchOptions,
+    log: &dyn Fn(&str),
+) -> ServiceResult<StatementBenchResult> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ServiceError::Io { path, source }
@@ -150,7 +153,10 @@ fn render_all(
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().unwrap_or_else(|_| Err(ServiceError::Refused("a renderer panicked".into()))))
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(ServiceError::Refused("a renderer panicked".into())))
+            })
             .collect()
     });
     for result in outcome {
@@ -224,13 +230,24 @@ tr:nth-child(even) td {{ background: #f3f6f9; }} .r {{ text-align: right; }}
 "#,
         as_of = statement.as_of,
         company = escape(&c.name),
-        address = c.address.iter().map(|l| escape(l)).collect::<Vec<_>>().join("<br>"),
+        address = c
+            .address
+            .iter()
+            .map(|l| escape(l))
+            .collect::<Vec<_>>()
+            .join("<br>"),
         phone = escape(&c.phone),
         email = escape(&c.email),
         website = escape(&c.website),
         tax = escape(&c.tax_id),
         customer = escape(&lh.customer.name),
-        customer_address = lh.customer.address.iter().map(|l| escape(l)).collect::<Vec<_>>().join("<br>"),
+        customer_address = lh
+            .customer
+            .address
+            .iter()
+            .map(|l| escape(l))
+            .collect::<Vec<_>>()
+            .join("<br>"),
         code = escape(&lh.customer.code),
     );
     let text = |m: &settle_core::Money| settle_documents::model::format_amount(*m);
@@ -249,7 +266,10 @@ tr:nth-child(even) td {{ background: #f3f6f9; }} .r {{ text-align: right; }}
                 escape(&line.reference),
                 escape(&line.description),
                 line.due_date.map(|d| d.to_string()).unwrap_or_default(),
-                line.days_overdue.filter(|d| *d > 0).map(|d| d.to_string()).unwrap_or_default(),
+                line.days_overdue
+                    .filter(|d| *d > 0)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 text(&line.amount),
                 text(&line.balance),
             );
@@ -264,7 +284,12 @@ tr:nth-child(even) td {{ background: #f3f6f9; }} .r {{ text-align: right; }}
         );
         let a = &section.aging;
         let _ = write!(html, "<table class=aging><thead><tr>");
-        for label in a.labels.iter().map(String::as_str).chain(["Open items", "Credits", "Net due"]) {
+        for label in a
+            .labels
+            .iter()
+            .map(String::as_str)
+            .chain(["Open items", "Credits", "Net due"])
+        {
             let _ = write!(html, "<th class=r>{}</th>", escape(label));
         }
         let _ = write!(html, "</tr></thead><tr>");
@@ -276,7 +301,11 @@ tr:nth-child(even) td {{ background: #f3f6f9; }} .r {{ text-align: right; }}
     let _ = write!(
         html,
         "<div style=\"margin-top:6mm;border:0.5pt solid #c9d2db;padding:3mm\"><b>How to pay</b><br>{}</div></body></html>",
-        c.remittance.iter().map(|l| escape(l)).collect::<Vec<_>>().join("<br>")
+        c.remittance
+            .iter()
+            .map(|l| escape(l))
+            .collect::<Vec<_>>()
+            .join("<br>")
     );
     html
 }

@@ -159,7 +159,10 @@ impl Store {
         for row in &rows {
             let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
             let customer = CustomerId(row.try_get("customer_id")?);
-            positions.insert((customer, currency), money(row.try_get("amount")?, currency));
+            positions.insert(
+                (customer, currency),
+                money(row.try_get("amount")?, currency),
+            );
         }
         Ok(positions)
     }
@@ -308,7 +311,9 @@ impl Store {
         .collect::<StoreResult<Vec<_>>>()?;
         Ok(Some(PaymentDocument {
             id,
-            customer: row.try_get::<Option<i64>, _>("customer_id")?.map(CustomerId),
+            customer: row
+                .try_get::<Option<i64>, _>("customer_id")?
+                .map(CustomerId),
             received_on: text_column(&row, "payments", "received_on")?,
             method: row.try_get("method")?,
             reference: row.try_get("bank_reference")?,

@@ -9,13 +9,19 @@ use crate::error::{ServiceResult, invalid};
 /// The settings a letterhead is made of, with what each holds. Multi-line values (address,
 /// remittance) separate lines with `|` or a line break.
 pub const COMPANY_KEYS: &[(&str, &str)] = &[
-    ("name", "the name printed on documents (default: the entity's name)"),
+    (
+        "name",
+        "the name printed on documents (default: the entity's name)",
+    ),
     ("address", "postal address, lines separated by |"),
     ("email", "accounts-receivable email address"),
     ("phone", "telephone number"),
     ("tax_id", "VAT or tax registration number"),
     ("website", "web address"),
-    ("remittance", "how to pay: bank, account, reference; lines separated by |"),
+    (
+        "remittance",
+        "how to pay: bank, account, reference; lines separated by |",
+    ),
     ("paper", "a4 or letter"),
 ];
 
@@ -55,7 +61,10 @@ impl Settle {
         let name = get("name");
         let paper = match values.get("paper") {
             Some(text) => Paper::parse(text).ok_or_else(|| {
-                invalid("company.paper", format!("{text:?} is neither a4 nor letter"))
+                invalid(
+                    "company.paper",
+                    format!("{text:?} is neither a4 nor letter"),
+                )
             })?,
             None => Paper::A4,
         };
@@ -83,11 +92,17 @@ impl Settle {
             let known: Vec<&str> = COMPANY_KEYS.iter().map(|(k, _)| *k).collect();
             return Err(invalid(
                 "key",
-                format!("{key:?} is not a company detail; use one of {}", known.join(", ")),
+                format!(
+                    "{key:?} is not a company detail; use one of {}",
+                    known.join(", ")
+                ),
             ));
         }
         if key == "paper" && Paper::parse(value).is_none() {
-            return Err(invalid("paper", format!("{value:?} is neither a4 nor letter")));
+            return Err(invalid(
+                "paper",
+                format!("{value:?} is neither a4 nor letter"),
+            ));
         }
         let mut tx = self.store().begin().await?;
         tx.set_setting(self.entity().id, &format!("{PREFIX}{key}"), value.trim())

@@ -151,7 +151,10 @@ impl Settle {
             .await?
             .ok_or_else(|| not_found(format!("payment {payment}")))?;
         let customer_id = found.customer.ok_or_else(|| {
-            invalid("payment", format!("payment {payment}'s payer is not identified yet"))
+            invalid(
+                "payment",
+                format!("payment {payment}'s payer is not identified yet"),
+            )
         })?;
         let customer = self.customer_by_id(customer_id).await?;
         Ok(DocumentData {
@@ -246,7 +249,12 @@ impl Settle {
                 reply_to: request.reply_to.clone(),
                 items,
                 credits: rows.iter().map(|r| r.unapplied).collect(),
-                balances: rows.iter().map(|r| r.net).collect(),
+                // Nothing open: the customer confirms a nil balance in its own currency.
+                balances: if rows.is_empty() {
+                    vec![Money::zero(customer.details.currency)]
+                } else {
+                    rows.iter().map(|r| r.net).collect()
+                },
             }),
         })
     }

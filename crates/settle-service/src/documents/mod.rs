@@ -96,9 +96,17 @@ fn party(customer: &Customer) -> Party {
     let details = &customer.details;
     let address = &details.billing_address;
     let mut lines: Vec<String> = if address.contains(['\n', ';']) {
-        address.split(['\n', ';']).map(str::trim).map(String::from).collect()
+        address
+            .split(['\n', ';'])
+            .map(str::trim)
+            .map(String::from)
+            .collect()
     } else {
-        address.split(", ").map(str::trim).map(String::from).collect()
+        address
+            .split(", ")
+            .map(str::trim)
+            .map(String::from)
+            .collect()
     };
     if !details.country.is_empty() {
         lines.push(details.country.clone());

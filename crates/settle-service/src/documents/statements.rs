@@ -87,7 +87,10 @@ impl Settle {
         let from = match (request.kind, request.from) {
             (StatementKind::BalanceForward, Some(from)) if from <= as_of => Some(from),
             (StatementKind::BalanceForward, Some(from)) => {
-                return Err(invalid("from", format!("{from} is after the statement date {as_of}")));
+                return Err(invalid(
+                    "from",
+                    format!("{from} is after the statement date {as_of}"),
+                ));
             }
             (StatementKind::BalanceForward, None) => {
                 return Err(invalid("from", "a balance-forward statement needs --from"));
@@ -157,8 +160,17 @@ impl Settle {
                         continue;
                     }
                     lines.sort_by(|a, b| (a.date, &a.reference).cmp(&(b.date, &b.reference)));
-                    let section = section(currency, None, lines, aging_rows.get(&(customer, currency)).copied(), &labels)?;
-                    sections.entry(customer).or_default().insert(currency, section);
+                    let section = section(
+                        currency,
+                        None,
+                        lines,
+                        aging_rows.get(&(customer, currency)).copied(),
+                        &labels,
+                    )?;
+                    sections
+                        .entry(customer)
+                        .or_default()
+                        .insert(currency, section);
                 }
             }
             Some(from) => {
@@ -188,7 +200,12 @@ impl Settle {
                         });
                 }
                 let mut keys: Vec<(CustomerId, Currency)> = lines.keys().copied().collect();
-                keys.extend(opening.iter().filter(|(_, m)| !m.is_zero()).map(|(k, _)| *k));
+                keys.extend(
+                    opening
+                        .iter()
+                        .filter(|(_, m)| !m.is_zero())
+                        .map(|(k, _)| *k),
+                );
                 keys.extend(aging_rows.keys().copied());
                 keys.sort();
                 keys.dedup();
@@ -201,14 +218,26 @@ impl Settle {
                         .copied()
                         .unwrap_or(Money::zero(currency));
                     let lines = lines.remove(&(customer, currency)).unwrap_or_default();
-                    let section = section(currency, Some(start), lines, aging_rows.get(&(customer, currency)).copied(), &labels)?;
-                    sections.entry(customer).or_default().insert(currency, section);
+                    let section = section(
+                        currency,
+                        Some(start),
+                        lines,
+                        aging_rows.get(&(customer, currency)).copied(),
+                        &labels,
+                    )?;
+                    sections
+                        .entry(customer)
+                        .or_default()
+                        .insert(currency, section);
                 }
             }
         }
         let mut statements = Vec::new();
         for (id, customer) in &wanted {
-            let sections = sections.remove(id).map(|s| s.into_values().collect()).unwrap_or_default();
+            let sections = sections
+                .remove(id)
+                .map(|s| s.into_values().collect())
+                .unwrap_or_default();
             let listed = !request.customers.is_empty();
             let sections: Vec<StatementSection> = sections;
             if sections.is_empty() && !listed {
@@ -245,7 +274,10 @@ impl Settle {
             let mut tx = self.store().begin().await?;
             for file in batch {
                 let source_id = format!("{}:{as_of}", file.customer);
-                if tx.outbox_has_source(entity.id, EMAIL_SOURCE, &source_id).await? {
+                if tx
+                    .outbox_has_source(entity.id, EMAIL_SOURCE, &source_id)
+                    .await?
+                {
                     summary.already_queued += 1;
                     continue;
                 }
@@ -308,8 +340,10 @@ fn select_customers<'a>(
     if codes.is_empty() {
         return Ok(customers.iter().map(|c| (c.id, c)).collect());
     }
-    let by_code: HashMap<&str, &Customer> =
-        customers.iter().map(|c| (c.details.code.as_str(), c)).collect();
+    let by_code: HashMap<&str, &Customer> = customers
+        .iter()
+        .map(|c| (c.details.code.as_str(), c))
+        .collect();
     codes
         .iter()
         .map(|code| {

@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use settle_core::aging::{AgingBasis, AgingPolicy};
 use settle_service::Settle;
 use settle_service::documents::{
-    COMPANY_KEYS, ConfirmationRequest, DocumentData, DocumentOptions, Paper, Printer, StatementKind,
-    StatementRequest, file_name_part, render_statements,
+    COMPANY_KEYS, ConfirmationRequest, DocumentData, DocumentOptions, Paper, Printer,
+    StatementKind, StatementRequest, file_name_part, render_statements,
 };
 
 use super::{date_or_today, parse_date};
@@ -189,7 +189,11 @@ async fn printer(settle: &Settle, args: &DocumentArgs) -> Result<Printer> {
 
 pub async fn statements(settle: &Settle, args: StatementsArgs) -> Result<()> {
     let as_of = date_or_today("--as-of", args.as_of.as_deref())?;
-    let from = args.from.as_deref().map(|f| parse_date("--from", f)).transpose()?;
+    let from = args
+        .from
+        .as_deref()
+        .map(|f| parse_date("--from", f))
+        .transpose()?;
     let kind = match args.kind {
         KindArg::OpenItem => StatementKind::OpenItem,
         KindArg::BalanceForward => StatementKind::BalanceForward,
@@ -257,7 +261,10 @@ pub async fn invoice_pdf(settle: &Settle, args: InvoicePdfArgs) -> Result<()> {
 
 pub async fn letter(settle: &Settle, command: LetterCommand) -> Result<()> {
     let (output, default_name) = match &command {
-        LetterCommand::Dunning(a) => (&a.output, format!("dunning-{}-level{}", a.customer, a.level)),
+        LetterCommand::Dunning(a) => (
+            &a.output,
+            format!("dunning-{}-level{}", a.customer, a.level),
+        ),
         LetterCommand::Receipt(a) => (&a.output, format!("receipt-{}", a.payment)),
         LetterCommand::Plan(a) => (&a.output, format!("plan-{}", a.plan)),
         LetterCommand::Confirmation(a) => (&a.output, format!("confirmation-{}", a.customer)),
