@@ -37,6 +37,9 @@ pub struct StatementBenchResult {
     pub bytes_per_statement: f64,
     /// Seconds per run, Settle's engine (fonts and templates loaded before the clock starts).
     pub settle_seconds: Vec<f64>,
+    /// The start-up before the first run: templates parsed, fonts loaded, one statement in
+    /// each script rendered.
+    pub warm_up_seconds: f64,
     /// Seconds per run, WeasyPrint (interpreter start and imports before the clock starts).
     pub weasyprint_seconds: Vec<f64>,
     pub weasyprint_pages_per_statement: f64,
@@ -53,9 +56,14 @@ pub fn run(
         move |source| ServiceError::Io { path, source }
     };
     std::fs::create_dir_all(&options.dir).map_err(io(&options.dir))?;
-    let statements: Vec<DocumentData> = (0..options.statements)
-        .map(|i| sample::statement(i, LINES_PER_STATEMENT))
-        .collect();
+    // Every run renders statements of its own (other amounts and numbers), so that no run
+    // finds the previous run's documents in Typst's caches.
+    let batch = |run: usize| -> Vec<DocumentData> {
+        (0..options.statements)
+            .map(|i| sample::statement(run * options.statements + i, LINES_PER_STATEMENT))
+            .collect()
+    };
+    let statements = batch(0);
     let engine = Engine::new(EngineOptions {
         templates: None,
         fonts: FontSource {
@@ -63,13 +71,19 @@ pub fn run(
             dirs: Vec::new(),
         },
     })?;
-    // Warm-up: the first document parses the templates and the fonts it needs.
-    engine.render(&statements[0])?;
+    // The first documents parse the templates and every font they need (the CJK fonts are
+    // several megabytes each): timed apart, as the start-up a statement run pays once.
+    let started = Instant::now();
+    for index in 0..sample::NAMES.len() {
+        engine.render(&sample::statement(1_000_000 + index, LINES_PER_STATEMENT))?;
+    }
     let mut result = StatementBenchResult {
         statements: options.statements,
+        warm_up_seconds: started.elapsed().as_secs_f64(),
         ..StatementBenchResult::default()
     };
     for run in 0..options.runs {
+        let statements = batch(run + 1);
         let started = Instant::now();
         let (pages, bytes) = render_all(&engine, &statements, options.threads)?;
         let seconds = started.elapsed().as_secs_f64();

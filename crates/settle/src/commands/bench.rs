@@ -196,6 +196,10 @@ fn statements(args: &BenchArgs, count: usize) -> Result<()> {
         result.settle_seconds.len()
     );
     println!(
+        "start-up (templates, fonts, one statement per script): {:.2} s",
+        result.warm_up_seconds
+    );
+    println!(
         "settle (Typst), median: {settle:.2} s · {:.0} statements/s · {:.0} pages/s",
         result.statements as f64 / settle,
         result.statements as f64 * result.pages_per_statement / settle
