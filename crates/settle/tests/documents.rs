@@ -25,6 +25,7 @@ on_both_engines!(
     invoices_and_credit_memos_show_their_lines_and_totals,
     letters_show_what_they_are_about,
     emailed_statements_are_queued_once_per_customer_and_date,
+    a_broken_user_template_is_named_with_its_line_and_nothing_is_written,
 );
 
 const AS_OF: &str = "2026-06-30";
@@ -526,4 +527,61 @@ fn emailed_statements_are_queued_once_per_customer_and_date(db: &Backend) {
         .or_else(|| outbox["messages"].as_array())
         .unwrap_or_else(|| panic!("{outbox}"));
     assert_eq!(rows.len(), 6, "{outbox}");
+}
+
+fn a_broken_user_template_is_named_with_its_line_and_nothing_is_written(db: &Backend) {
+    setup(db);
+    let templates = db.dir.join("my-templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("statement.typ"),
+        "#import \"common.typ\": *\n// line 2\n#let due = data.body.amount_due_typo\n",
+    )
+    .unwrap();
+    let out = db.dir.join("broken");
+    let error = db.fails(&[
+        "statements",
+        "--as-of",
+        AS_OF,
+        "--out",
+        &out.display().to_string(),
+        "--templates",
+        &templates.display().to_string(),
+    ]);
+    let file = templates.join("statement.typ").display().to_string();
+    assert!(
+        error.contains(&format!("{file}:3:")),
+        "the file and line 3 named:\n{error}"
+    );
+    assert!(error.contains("amount_due_typo"), "{error}");
+    let written = std::fs::read_dir(&out).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+        })
+        .count()
+    });
+    assert_eq!(written, 0, "no statement written");
+    // The same folder with a good override: the user's wording is used.
+    std::fs::write(
+        templates.join("statement.typ"),
+        "#import \"common.typ\": *\n#show: settle-page.with(\"Kontoauszug\", data.body.as_of)\nKontoauszug für #data.customer.name\n",
+    )
+    .unwrap();
+    db.ok(&[
+        "statements",
+        "--as-of",
+        AS_OF,
+        "--customers",
+        "MULL",
+        "--out",
+        &out.display().to_string(),
+        "--templates",
+        &templates.display().to_string(),
+    ]);
+    let text = pdftotext(&out.join(format!("statement-MULL-{AS_OF}.pdf")));
+    assert!(
+        text.contains("Kontoauszug für Müller Maschinenbau GmbH & Søn"),
+        "{text}"
+    );
 }
