@@ -151,6 +151,24 @@ const FOREIGN: &[(&str, &str, &str, u64)] = &[
     ("東京精密工業株式会社", "JP", "JPY", 1000),
     ("Zürcher Präzisionstechnik AG", "CH", "CHF", 810),
 ];
+/// The demo company's letterhead on documents (`settle company show`).
+const DEMO_LETTERHEAD: &[(&str, &str)] = &[
+    (
+        "address",
+        "2200 Harbor Boulevard | Oakland, CA 94607 | United States",
+    ),
+    ("email", "receivables@northwind.example"),
+    ("phone", "+1 510 555 0142"),
+    ("tax_id", "EIN 94-1234567"),
+    ("website", "northwind.example"),
+    (
+        "remittance",
+        "ACH or wire: First Example Bank, routing 121000358, account 4471 0023 9910 | \
+         Checks payable to Northwind Supply Co., PO Box 4410, Oakland, CA 94623 | \
+         Quote your customer number and the invoice numbers with every payment.",
+    ),
+    ("paper", "letter"),
+];
 const REPS: &[&str] = &["Ana Ruiz", "Ben Okafor", "Chloe Martin", "Dev Patel"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,6 +405,10 @@ pub async fn build(
         let mut tx = settle.store().begin().await?;
         tx.set_setting(settle.entity().id, DEMO_MARKER, &options.seed.to_string())
             .await?;
+        for (key, value) in DEMO_LETTERHEAD {
+            tx.set_setting(settle.entity().id, &format!("company.{key}"), value)
+                .await?;
+        }
         tx.commit().await?;
     }
     let mut rng = Rng::new(options.seed);

@@ -69,6 +69,8 @@ pub enum ServiceError {
     Conflict { what: String, differences: String },
     #[error(transparent)]
     Export(#[from] crate::journal_export::ExportError),
+    #[error(transparent)]
+    Document(#[from] settle_documents::DocumentError),
     #[error("{0}")]
     Refused(String),
     #[error("refused: {0}")]

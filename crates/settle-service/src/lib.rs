@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod bench;
 pub mod bench_collections;
+pub mod bench_statements;
 pub mod cash_reports;
 mod chart;
 pub mod close;
@@ -14,6 +15,7 @@ pub mod credit;
 pub mod demo;
 mod demo_bank;
 pub mod disputes;
+pub mod documents;
 mod error;
 // Exports: reports as tables, written as CSV or XLSX.
 pub mod export;

@@ -13,6 +13,7 @@ mod close;
 mod codec;
 mod collections;
 mod contact_export;
+mod customer_documents;
 mod customers;
 // Collections: disputes and deductions, credit management.
 mod credit;
@@ -56,6 +57,7 @@ pub use contact_export::ContactExportRow;
 pub use credit::{
     CreditHoldRow, CreditReviewRow, CustomerCreditRow, NewCreditReview, NewOrderCheck,
 };
+pub use customer_documents::{CustomerMovement, ItemDocument, PaymentDocument, UnappliedAsOf};
 pub use customers::ContactLogRow;
 pub use disputes::{DisputeFilter, DisputeNoteRow, DisputeResolution, DisputeRow, NewDispute};
 pub use documents::{DocumentRows, PreparedWrites};

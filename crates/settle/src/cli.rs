@@ -154,6 +154,15 @@ pub enum Command {
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.
     Bench(BenchArgs),
+    /// Customer statements as PDF (open-item or balance-forward, with the aging at the foot),
+    /// one per customer with a balance; --email queues them through the outbox.
+    Statements(crate::commands::documents::StatementsArgs),
+    /// Letters as PDF: dunning, payment receipt, payment-plan agreement, balance confirmation.
+    #[command(subcommand)]
+    Letter(crate::commands::documents::LetterCommand),
+    /// The company's letterhead on documents: name, address, contact, tax id, how to pay, paper.
+    #[command(subcommand)]
+    Company(crate::commands::documents::CompanyCommand),
 }
 
 #[derive(Debug, Args)]
@@ -550,6 +559,8 @@ pub struct CustomerAddArgs {
 pub enum InvoiceCommand {
     /// Issue one invoice with its lines.
     Add(InvoiceAddArgs),
+    /// The invoice (or memo) as PDF.
+    Pdf(crate::commands::documents::InvoicePdfArgs),
 }
 
 #[derive(Debug, Args)]
@@ -914,6 +925,10 @@ pub struct BenchArgs {
     /// With --collections: how many customers.
     #[arg(long, default_value_t = 100_000)]
     pub customers: usize,
+    /// Measure statement rendering instead: this many two-page statements as PDF, and the
+    /// same statements as HTML through WeasyPrint.
+    #[arg(long)]
+    pub statements: Option<usize>,
 }
 
 #[derive(Debug, Args)]

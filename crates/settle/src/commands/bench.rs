@@ -15,6 +15,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     if args.collections {
         return collections(&args).await;
     }
+    if let Some(count) = args.statements {
+        return statements(&args, count);
+    }
     let options = BenchOptions {
         invoices: args.invoices,
         customers: 10_000,
@@ -161,5 +164,56 @@ async fn collections(args: &BenchArgs) -> Result<()> {
         ms(&r.worklist_sql_ms),
         median(&r.worklist_ms) / median(&r.worklist_sql_ms)
     );
+    Ok(())
+}
+
+/// `settle bench --statements N`: Settle's PDF statements against WeasyPrint's.
+fn statements(args: &BenchArgs, count: usize) -> Result<()> {
+    use settle_service::bench_statements::{self, StatementBenchOptions};
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let weasyprint = std::process::Command::new("python3")
+        .args(["-c", "import weasyprint"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !weasyprint {
+        eprintln!("WeasyPrint is not installed (pip install weasyprint): measuring Settle alone");
+    }
+    let options = StatementBenchOptions {
+        statements: count.max(1),
+        runs: args.runs.max(1),
+        threads,
+        dir: args.dir.clone(),
+        weasyprint,
+    };
+    let log = |line: &str| eprintln!("{line}");
+    let result = bench_statements::run(&options, &log)?;
+    let settle = median(&result.settle_seconds);
+    println!(
+        "statements: {} of {:.1} pages ({:.0} KB each), {} runs, {threads} threads",
+        result.statements,
+        result.pages_per_statement,
+        result.bytes_per_statement / 1e3,
+        result.settle_seconds.len()
+    );
+    println!(
+        "start-up (templates, fonts, one statement per script): {:.2} s",
+        result.warm_up_seconds
+    );
+    println!(
+        "settle (Typst), median: {settle:.2} s · {:.0} statements/s · {:.0} pages/s",
+        result.statements as f64 / settle,
+        result.statements as f64 * result.pages_per_statement / settle
+    );
+    if !result.weasyprint_seconds.is_empty() {
+        let weasy = median(&result.weasyprint_seconds);
+        println!(
+            "weasyprint {} (HTML, {threads} processes), median: {weasy:.2} s · {:.0} statements/s · {:.0} pages/s ({:.1} pages each)",
+            result.weasyprint_version,
+            result.statements as f64 / weasy,
+            result.statements as f64 * result.weasyprint_pages_per_statement / weasy,
+            result.weasyprint_pages_per_statement
+        );
+        println!("ratio: {:.1}x (statements/s)", weasy / settle);
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod demo;
 pub mod dispute;
 // Exports: reports as CSV or XLSX.
 pub mod export;
+pub mod documents;
 mod gl;
 mod import;
 mod journal;
@@ -91,6 +92,10 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Rules(RulesCommand::Enable(args)) => rules::switch(settle, args, true).await,
         Command::Rules(RulesCommand::Disable(args)) => rules::switch(settle, args, false).await,
         Command::Invoice(InvoiceCommand::Add(args)) => writes::add_invoice(settle, args).await,
+        Command::Invoice(InvoiceCommand::Pdf(args)) => documents::invoice_pdf(settle, args).await,
+        Command::Statements(args) => documents::statements(settle, args).await,
+        Command::Letter(command) => documents::letter(settle, command).await,
+        Command::Company(command) => documents::company(settle, command).await,
         Command::Aging(args) => aging::run(settle, args).await,
         Command::Report(ReportCommand::BankReconciliation(args)) => {
             reports::bank_reconciliation(settle, args).await

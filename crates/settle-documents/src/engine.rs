@@ -1,0 +1,194 @@
+//! The engine: fonts, templates and Typst's library built once, then one document at a time
+//! (from any number of threads) into PDF bytes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use typst::diag::{Severity, SourceDiagnostic};
+use typst::foundations::Bytes;
+use typst::syntax::{FileId, Source};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, WorldExt};
+use typst_layout::PagedDocument;
+use typst_pdf::PdfOptions;
+
+use crate::fonts::{FontSource, FontStore, FontSummary};
+use crate::model::DocumentData;
+use crate::templates::Templates;
+use crate::world::{DocumentWorld, Shared, file_id};
+use crate::{DocumentError, check};
+
+/// How many documents are rendered between two trims of Typst's memo caches: often enough
+/// that a run of 100,000 statements stays in bounded memory, rarely enough that the layout
+/// of what every document shares (letterhead, table header) stays cached.
+const EVICT_EVERY: u64 = 256;
+/// A cached result unused for this many trims is dropped.
+const EVICT_MAX_AGE: usize = 4;
+
+/// What the engine is built from.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub templates: Option<Templates>,
+    pub fonts: FontSource,
+}
+
+/// A rendered document.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub pdf: Vec<u8>,
+    pub pages: usize,
+}
+
+/// Renders documents; `Sync`, so a run shares one engine across threads.
+pub struct Engine {
+    shared: Shared,
+    templates: Templates,
+    origins: HashMap<FileId, String>,
+    rendered: AtomicU64,
+}
+
+impl Engine {
+    pub fn new(options: EngineOptions) -> Result<Engine, DocumentError> {
+        let templates = options.templates.unwrap_or_else(Templates::builtin);
+        let fonts = FontStore::load(&options.fonts)?;
+        let mut sources = HashMap::new();
+        let mut origins = HashMap::new();
+        for (name, file) in &templates.files {
+            let id = file_id(name).ok_or_else(|| DocumentError::TemplateFile {
+                path: file.origin.clone().into(),
+                message: "not a usable file name".to_string(),
+            })?;
+            sources.insert(id, Source::new(id, file.text.clone()));
+            origins.insert(id, file.origin.clone());
+        }
+        let mut assets = HashMap::new();
+        for (name, bytes) in &templates.assets {
+            if let Some(id) = file_id(name) {
+                assets.insert(id, Bytes::new(bytes.clone()));
+            }
+        }
+        let shared = Shared {
+            library: LazyHash::new(Library::default()),
+            book: LazyHash::new(fonts.book.clone()),
+            fonts,
+            sources,
+            assets,
+        };
+        Ok(Engine {
+            shared,
+            templates,
+            origins,
+            rendered: AtomicU64::new(0),
+        })
+    }
+
+    /// The templates this engine renders with.
+    pub fn templates(&self) -> &Templates {
+        &self.templates
+    }
+
+    pub fn fonts(&self) -> FontSummary {
+        self.shared.fonts.summary()
+    }
+
+    /// Renders one document into a PDF.
+    pub fn render(&self, data: &DocumentData) -> Result<Rendered, DocumentError> {
+        let template = format!("{}.typ", data.template());
+        let main = file_id(&template)
+            .filter(|id| self.shared.sources.contains_key(id))
+            .ok_or_else(|| DocumentError::MissingTemplate(template.clone()))?;
+        let json = serde_json::to_vec(data)?;
+        let world = DocumentWorld {
+            shared: &self.shared,
+            main,
+            data: Bytes::new(json),
+        };
+        let document = typst::compile::<PagedDocument>(&world)
+            .output
+            .map_err(|errors| self.diagnostic(&world, &template, &errors))?;
+        let missing = check::missing_glyphs(&document);
+        if !missing.is_empty() {
+            return Err(DocumentError::MissingGlyphs {
+                document: data.describe(),
+                characters: missing,
+            });
+        }
+        let pdf = typst_pdf::pdf(&document, &PdfOptions::default()).map_err(|errors| {
+            DocumentError::Export {
+                document: data.describe(),
+                message: errors
+                    .iter()
+                    .map(|e| e.message.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+        })?;
+        let pages = document.pages().len();
+        drop(document);
+        if self.rendered.fetch_add(1, Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1 {
+            typst::comemo::evict(EVICT_MAX_AGE);
+        }
+        Ok(Rendered { pdf, pages })
+    }
+
+    /// The first error as the template file (the user's path or `built-in NAME`), line and
+    /// column it points at, with Typst's hints.
+    fn diagnostic(
+        &self,
+        world: &DocumentWorld<'_>,
+        main: &str,
+        errors: &[SourceDiagnostic],
+    ) -> DocumentError {
+        let Some(error) = errors
+            .iter()
+            .find(|e| e.severity == Severity::Error)
+            .or(errors.first())
+        else {
+            return DocumentError::Template {
+                template: main.to_string(),
+                line: 0,
+                column: 0,
+                message: "Typst failed without a message".to_string(),
+            };
+        };
+        let mut message = error.message.to_string();
+        for hint in &error.hints {
+            message.push_str("; hint: ");
+            message.push_str(&hint.v);
+        }
+        let located = error.span.id().and_then(|id| {
+            let origin = match self.origins.get(&id) {
+                Some(origin) => origin.clone(),
+                None => id.vpath().get_without_slash().to_string(),
+            };
+            let range = world.range(error.span)?;
+            let source = self.shared.sources.get(&id)?;
+            let (line, column) = source.lines().byte_to_line_column(range.start)?;
+            Some((origin, line + 1, column + 1))
+        });
+        // An error raised inside a function call is placed at the call's site in the
+        // template when Typst cannot place it at the source of the error.
+        let located = located.or_else(|| {
+            error.trace.iter().find_map(|point| {
+                let id = point.span.id()?;
+                let range = world.range(point.span)?;
+                let source = self.shared.sources.get(&id)?;
+                let (line, column) = source.lines().byte_to_line_column(range.start)?;
+                Some((self.origins.get(&id)?.clone(), line + 1, column + 1))
+            })
+        });
+        let (template, line, column) = located.unwrap_or_else(|| (self.origin_of(main), 0, 0));
+        DocumentError::Template {
+            template,
+            line,
+            column,
+            message,
+        }
+    }
+
+    fn origin_of(&self, name: &str) -> String {
+        file_id(name)
+            .and_then(|id| self.origins.get(&id).cloned())
+            .unwrap_or_else(|| name.to_string())
+    }
+}

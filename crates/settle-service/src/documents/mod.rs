@@ -1,0 +1,135 @@
+//! Documents for customers: statements, invoices, dunning letters, receipts, payment-plan
+//! agreements and balance confirmations as PDF.
+//!
+//! This module gathers each document's data from the ledger — the same reads the aging uses,
+//! so a statement's amount due is the aging's net to the cent — and hands it to
+//! `settle-documents`, which lays it out with Typst. A [`Printer`] holds the engine (fonts and
+//! templates loaded once), the company's letterhead and the paper size; a statement run shares
+//! one printer across threads.
+
+mod company;
+mod letters;
+mod statements;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use settle_core::Date;
+use settle_core::customer::Customer;
+pub use settle_documents::model::{Company, DocumentData, Paper, StatementKind};
+use settle_documents::model::{Letterhead, Party};
+use settle_documents::{Engine, EngineOptions, FontSource, Rendered, Templates};
+
+pub use company::{COMPANY_KEYS, CompanyProfile};
+pub use letters::ConfirmationRequest;
+pub use statements::{
+    EmailSummary, StatementFile, StatementRequest, StatementRun, render_statements,
+};
+
+use crate::error::ServiceResult;
+
+/// Where templates and fonts come from, and the paper when it is not the company's.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentOptions {
+    /// A folder whose `.typ` files (and `logo.svg`/`logo.png`) override the built-in ones.
+    pub templates: Option<PathBuf>,
+    /// Folders of extra fonts.
+    pub fonts: Vec<PathBuf>,
+    /// Leave the system's font folders out (only the bundled Inter and `fonts`).
+    pub no_system_fonts: bool,
+    pub paper: Option<Paper>,
+}
+
+/// Renders documents with one engine and one letterhead.
+#[derive(Clone)]
+pub struct Printer {
+    engine: Arc<Engine>,
+    company: Company,
+    paper: Paper,
+    logo: Option<String>,
+}
+
+impl Printer {
+    pub fn new(options: &DocumentOptions, profile: CompanyProfile) -> ServiceResult<Printer> {
+        let templates = match &options.templates {
+            Some(dir) => Templates::from_dir(dir)?,
+            None => Templates::builtin(),
+        };
+        let logo = templates.logo().map(str::to_string);
+        let engine = Engine::new(EngineOptions {
+            templates: Some(templates),
+            fonts: FontSource {
+                system: !options.no_system_fonts,
+                dirs: options.fonts.clone(),
+            },
+        })?;
+        Ok(Printer {
+            engine: Arc::new(engine),
+            company: profile.company,
+            paper: options.paper.unwrap_or(profile.paper),
+            logo,
+        })
+    }
+
+    pub fn render(&self, data: &DocumentData) -> ServiceResult<Rendered> {
+        Ok(self.engine.render(data)?)
+    }
+
+    pub fn paper(&self) -> Paper {
+        self.paper
+    }
+
+    fn letterhead(&self, customer: &Customer, date: Date) -> Letterhead {
+        Letterhead {
+            company: self.company.clone(),
+            customer: party(customer),
+            date,
+            paper: self.paper,
+            logo: self.logo.clone(),
+        }
+    }
+}
+
+/// A customer's address block: its billing address split into lines (on line breaks or
+/// semicolons, else after commas), then its country.
+fn party(customer: &Customer) -> Party {
+    let details = &customer.details;
+    let address = &details.billing_address;
+    let mut lines: Vec<String> = if address.contains(['\n', ';']) {
+        address
+            .split(['\n', ';'])
+            .map(str::trim)
+            .map(String::from)
+            .collect()
+    } else {
+        address
+            .split(", ")
+            .map(str::trim)
+            .map(String::from)
+            .collect()
+    };
+    if !details.country.is_empty() {
+        lines.push(details.country.clone());
+    }
+    lines.retain(|l| !l.is_empty());
+    Party {
+        code: details.code.clone(),
+        name: details.name.clone(),
+        address: lines,
+        email: details.email.clone(),
+        tax_id: details.tax_id.clone(),
+    }
+}
+
+/// A file name made of a document's key: letters, digits, `-`, `_` and `.` kept, the rest `_`.
+pub fn file_name_part(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
