@@ -12,9 +12,10 @@ pub mod credit;
 mod customer;
 mod demo;
 pub mod dispute;
+// PDF statements, invoices and letters.
+pub mod documents;
 // Exports: reports as CSV or XLSX.
 pub mod export;
-pub mod documents;
 mod gl;
 mod import;
 mod journal;
