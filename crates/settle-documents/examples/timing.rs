@@ -2,6 +2,8 @@
 //! `cargo run --release -p settle-documents --example timing [-- TEMPLATES]`.
 
 use std::time::Instant;
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use settle_documents::{Engine, EngineOptions, FontSource, sample};
 

@@ -2,10 +2,12 @@
 //! (from any number of threads) into PDF bytes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use typst::diag::{Severity, SourceDiagnostic};
 use typst::foundations::Bytes;
+use typst::layout::Frame;
 use typst::syntax::{FileId, Source};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, WorldExt};
@@ -14,6 +16,7 @@ use typst_pdf::PdfOptions;
 
 use crate::fonts::{FontSource, FontStore, FontSummary};
 use crate::model::DocumentData;
+use crate::stamp::{self, LabelCache};
 use crate::templates::Templates;
 use crate::world::{DocumentWorld, Shared, file_id};
 use crate::{DocumentError, check};
@@ -45,6 +48,8 @@ pub struct Engine {
     templates: Templates,
     origins: HashMap<FileId, String>,
     rendered: AtomicU64,
+    labels_id: FileId,
+    labels: LabelCache,
 }
 
 impl Engine {
@@ -61,6 +66,8 @@ impl Engine {
             sources.insert(id, Source::new(id, file.text.clone()));
             origins.insert(id, file.origin.clone());
         }
+        let (labels_id, labels_source) = stamp::labels_source();
+        sources.insert(labels_id, labels_source);
         let mut assets = HashMap::new();
         for (name, bytes) in &templates.assets {
             if let Some(id) = file_id(name) {
@@ -79,6 +86,8 @@ impl Engine {
             templates,
             origins,
             rendered: AtomicU64::new(0),
+            labels_id,
+            labels: LabelCache::default(),
         })
     }
 
@@ -106,6 +115,7 @@ impl Engine {
         let document = typst::compile::<PagedDocument>(&world)
             .output
             .map_err(|errors| self.diagnostic(&world, &template, &errors))?;
+        let document = self.number_pages(document)?;
         let missing = check::missing_glyphs(&document);
         if !missing.is_empty() {
             return Err(DocumentError::MissingGlyphs {
@@ -129,6 +139,46 @@ impl Engine {
             typst::comemo::evict(EVICT_MAX_AGE);
         }
         Ok(Rendered { pdf, pages })
+    }
+
+    /// The document with its page numbers stamped into the slots its template left for them
+    /// (see [`crate::stamp`]); a document without slots is returned as it is.
+    fn number_pages(&self, document: PagedDocument) -> Result<PagedDocument, DocumentError> {
+        let slots = stamp::slots(&document);
+        if slots.iter().all(Option::is_none) {
+            return Ok(document);
+        }
+        let labels = self.page_labels(slots.len())?;
+        Ok(stamp::stamp(&document, &slots, &labels))
+    }
+
+    /// `page-label(1, pages)` … `page-label(pages, pages)` laid out, once per page count.
+    fn page_labels(&self, pages: usize) -> Result<Arc<Vec<Frame>>, DocumentError> {
+        if let Some(labels) = self.labels.get(pages) {
+            return Ok(labels);
+        }
+        let world = DocumentWorld {
+            shared: &self.shared,
+            main: self.labels_id,
+            data: stamp::labels_data(pages),
+        };
+        let document = typst::compile::<PagedDocument>(&world)
+            .output
+            .map_err(|errors| self.diagnostic(&world, "common.typ", &errors))?;
+        let labels = Arc::new(stamp::label_frames(&document));
+        if labels.len() != pages {
+            return Err(DocumentError::Template {
+                template: self.origin_of("common.typ"),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "page-label must lay out on one page; {pages} labels took {} pages",
+                    labels.len()
+                ),
+            });
+        }
+        self.labels.insert(pages, labels.clone());
+        Ok(labels)
     }
 
     /// The first error as the template file (the user's path or `built-in NAME`), line and

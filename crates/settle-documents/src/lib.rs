@@ -16,6 +16,7 @@ mod error;
 mod fonts;
 pub mod model;
 pub mod sample;
+mod stamp;
 mod templates;
 mod world;
 

@@ -160,7 +160,7 @@ pub async fn run(
     log("catch-up run (every account's first reminder) …");
     let started = Instant::now();
     let first = settle
-        .dun(yesterday, noon(yesterday), false, &templates)
+        .dun(yesterday, noon(yesterday), false, &templates, None)
         .await?;
     result.catch_up_seconds = started.elapsed().as_secs_f64();
     result.catch_up_actions = first.actions.len();
@@ -177,12 +177,16 @@ pub async fn run(
         let entity = settle.entity().id;
         let at = noon(options.as_of);
         let started = Instant::now();
-        let dry = settle.dun(options.as_of, at, true, &templates).await?;
+        let dry = settle
+            .dun(options.as_of, at, true, &templates, None)
+            .await?;
         result
             .dry_run_ms
             .push(started.elapsed().as_secs_f64() * 1e3);
         let started = Instant::now();
-        let daily = settle.dun(options.as_of, at, false, &templates).await?;
+        let daily = settle
+            .dun(options.as_of, at, false, &templates, None)
+            .await?;
         result.daily_ms.push(started.elapsed().as_secs_f64() * 1e3);
         if dry.actions.len() != daily.actions.len() {
             return Err(ServiceError::Refused(format!(

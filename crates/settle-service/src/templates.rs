@@ -1,9 +1,11 @@
-//! Dunning letters as email: a template per dunning level, rendered with the account's data
-//! into a subject, a plain-text part and an HTML part.
+//! Emails from templates: dunning letters (a template per dunning level) and the message a
+//! statement goes out with, rendered with the account's data into a subject, a plain-text
+//! part and an HTML part.
 //!
 //! A template `NAME` is three files: `NAME.subject.txt`, `NAME.text.txt` and, optionally,
 //! `NAME.html`. Built-in ones (`pre-due`, `first-reminder`, `second-notice`, `final-notice`,
-//! and the partials `_greeting.*` and `_items.*` they include) are compiled into the program;
+//! `statement`, and the partials `_greeting.*` and `_items.*` they include) are compiled into
+//! the program;
 //! a directory given by the user overrides any of them file by file and may add new names.
 //! Templates are minijinja (Jinja2 syntax); files ending in `.html` are HTML-escaped, the
 //! others are not. A variable a template names but the letter does not have is an error, not
@@ -71,7 +73,19 @@ const BUILTIN: &[(&str, &str)] = &[
         "final-notice.html",
         include_str!("templates/final-notice.html"),
     ),
+    (
+        "statement.subject.txt",
+        include_str!("templates/statement.subject.txt"),
+    ),
+    (
+        "statement.text.txt",
+        include_str!("templates/statement.text.txt"),
+    ),
+    ("statement.html", include_str!("templates/statement.html")),
 ];
+
+/// The template a statement's email is written with.
+pub const STATEMENT_TEMPLATE: &str = "statement";
 
 /// One template file: its text and where it came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +131,31 @@ struct ItemContext<'a> {
     open_balance: String,
     amount: String,
     currency: String,
+}
+
+/// The email a statement goes out with: to whom, and what the attached statement says is due.
+#[derive(Debug, Clone)]
+pub struct StatementEmail {
+    pub customer_code: String,
+    pub customer_name: String,
+    pub contact_name: String,
+    pub company_name: String,
+    pub as_of: settle_core::Date,
+    /// The attachment's file name.
+    pub attachment: String,
+    /// The amount due in each currency the statement has a balance in.
+    pub amounts_due: Vec<settle_core::Money>,
+}
+
+#[derive(Debug, Serialize)]
+struct StatementContext<'a> {
+    customer_code: &'a str,
+    customer_name: &'a str,
+    contact_name: &'a str,
+    company_name: &'a str,
+    as_of: String,
+    attachment: &'a str,
+    totals: Vec<TotalContext>,
 }
 
 #[derive(Debug, Serialize)]
@@ -257,9 +296,27 @@ impl Templates {
 impl Renderer<'_> {
     /// Renders a dunning letter with its level's template (or the one it names).
     pub fn render_dunning(&self, letter: &DunningLetter) -> ServiceResult<RenderedEmail> {
+        self.render(letter.template_name(), &letter_context(letter)?)
+    }
+
+    /// Renders the email a statement is attached to, with the `statement` template.
+    pub fn render_statement(&self, email: &StatementEmail) -> ServiceResult<RenderedEmail> {
+        let context = StatementContext {
+            customer_code: &email.customer_code,
+            customer_name: &email.customer_name,
+            contact_name: &email.contact_name,
+            company_name: &email.company_name,
+            as_of: email.as_of.to_string(),
+            attachment: &email.attachment,
+            totals: email.amounts_due.iter().map(total_context).collect(),
+        };
+        self.render(STATEMENT_TEMPLATE, &context)
+    }
+
+    /// Renders template `name` (its subject, text and, if present, HTML files) with `context`.
+    fn render<C: Serialize>(&self, name: &str, context: &C) -> ServiceResult<RenderedEmail> {
         let templates = self.templates;
         let env = &self.env;
-        let name = letter.template_name();
         let subject_name = format!("{name}.subject.txt");
         let text_name = format!("{name}.text.txt");
         let html_name = format!("{name}.html");
@@ -271,7 +328,7 @@ impl Renderer<'_> {
                 ),
             });
         }
-        let context = minijinja::Value::from(minijinja::value::Serde(letter_context(letter)?));
+        let context = minijinja::Value::from(minijinja::value::Serde(context));
         let render = |template: &str| -> ServiceResult<String> {
             env.get_template(template)
                 .and_then(|t| t.render(context.clone()))
@@ -298,16 +355,16 @@ impl Renderer<'_> {
     }
 }
 
+fn total_context(total: &settle_core::Money) -> TotalContext {
+    TotalContext {
+        amount: total.to_decimal_string(),
+        currency: total.currency().code().to_string(),
+        text: total.to_string(),
+    }
+}
+
 fn letter_context(letter: &DunningLetter) -> ServiceResult<LetterContext<'_>> {
-    let totals = letter
-        .totals()?
-        .into_iter()
-        .map(|total| TotalContext {
-            amount: total.to_decimal_string(),
-            currency: total.currency().code().to_string(),
-            text: total.to_string(),
-        })
-        .collect();
+    let totals = letter.totals()?.iter().map(total_context).collect();
     Ok(LetterContext {
         customer_code: &letter.customer_code,
         customer_name: &letter.customer_name,
@@ -429,6 +486,53 @@ mod tests {
             .to_string();
         assert!(error.contains("second-notice.text.txt: line 2"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    #[allow(clippy::inconsistent_digit_grouping)]
+    fn a_statement_email_names_the_attachment_and_every_amount_due() {
+        let usd = Currency::from_code("USD").unwrap();
+        let eur = Currency::from_code("EUR").unwrap();
+        let mut statement = StatementEmail {
+            customer_code: "ACME".into(),
+            customer_name: "Acme & Co".into(),
+            contact_name: String::new(),
+            company_name: "Main company".into(),
+            as_of: Date::constant(2026, 11, 30),
+            attachment: "statement-ACME-2026-11-30.pdf".into(),
+            amounts_due: vec![Money::new(1_234_50, usd), Money::new(99_99, eur)],
+        };
+        let templates = Templates::builtin();
+        let email = templates
+            .renderer()
+            .unwrap()
+            .render_statement(&statement)
+            .unwrap();
+        assert_eq!(
+            email.subject,
+            "Statement of account as of 2026-11-30 from Main company (ACME)"
+        );
+        for part in [&email.text, email.html.as_ref().unwrap()] {
+            assert!(part.contains("statement-ACME-2026-11-30.pdf"), "{part}");
+            assert!(
+                part.contains("1234.50 USD") && part.contains("99.99 EUR"),
+                "{part}"
+            );
+        }
+        assert!(
+            email.text.contains("accounts payable team"),
+            "{}",
+            email.text
+        );
+        assert!(email.html.unwrap().contains("Acme &amp; Co"));
+
+        statement.amounts_due.clear();
+        let email = templates
+            .renderer()
+            .unwrap()
+            .render_statement(&statement)
+            .unwrap();
+        assert!(email.text.contains("Nothing is open"), "{}", email.text);
     }
 
     #[test]

@@ -838,6 +838,13 @@ WHERE id IN (SELECT item_id FROM dunning_action_items);
 CREATE INDEX items_dunning ON items (entity_id, due_day, dun_level, dun_on, customer_id) WHERE balance_minor > 0;
 "#,
     },
+    Migration {
+        version: 15,
+        description: "a statement is emailed at most once per customer and date, kept by a unique key rather than by a look before the insert that two runs at once could both pass",
+        sql: r#"
+CREATE UNIQUE INDEX outbox_statement_once ON outbox (entity_id, source_id) WHERE source = 'statement';
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

@@ -1487,6 +1487,13 @@ pub struct DunArgs {
     /// `actions`, `blocked`, the promises and plans judged and the escalations opened).
     #[arg(long)]
     pub show_blocked: bool,
+    /// Attach each email's dunning letter as PDF (levels 1 and above), laid out with the
+    /// document templates; takes the time of rendering one letter per email.
+    #[arg(long)]
+    pub attach_letters: bool,
+    /// A folder of Typst document templates for the attached letters (see docs/documents.md).
+    #[arg(long, env = "SETTLE_DOCUMENT_TEMPLATES", requires = "attach_letters")]
+    pub document_templates: Option<PathBuf>,
     /// A directory of email templates that override the built-in ones file by file.
     #[arg(long, env = "SETTLE_TEMPLATES")]
     pub templates: Option<PathBuf>,

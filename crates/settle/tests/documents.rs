@@ -311,7 +311,7 @@ fn a_long_statement_runs_over_pages_with_its_table_header_repeated(db: &Backend)
         );
         if page.contains("B-0") {
             assert!(
-                page.contains("Reference") && page.contains("Days over"),
+                page.contains("Reference") && page.contains("Days late"),
                 "table header on page {}:\n{page}",
                 i + 1
             );
@@ -320,7 +320,7 @@ fn a_long_statement_runs_over_pages_with_its_table_header_repeated(db: &Backend)
     assert!(pages_text[1].contains("B-0"), "the table runs onto page 2");
     assert!(
         pages_text[1].contains("Bigelow & Co. #set [markup] $x$"),
-        "running header names the customer, markup as text"
+        "the footer names the customer on every page, markup as text"
     );
     for i in [0, 35, 69] {
         assert!(text.contains(&format!("B-{i:03}")), "B-{i:03} listed");

@@ -19,6 +19,7 @@ use settle_store::{CollectionAccount, NewDunningAction, OpenItemRow, Tx};
 use super::letters::{ChasedItem, dunning_email};
 use super::promises::judge_commitments;
 use super::{CommitmentsReport, currency, day_of, escalation};
+use crate::documents::{Printer, dunning_letter, file_name_part, render_all};
 use crate::error::invalid;
 use crate::outbox::{EmailRoute, email_routes, queue_emails};
 use crate::templates::Templates;
@@ -146,6 +147,7 @@ impl Settle {
         at: Timestamp,
         dry_run: bool,
         templates: &Templates,
+        attach_letters: Option<&Printer>,
     ) -> ServiceResult<DunReport> {
         let entity = self.entity().id;
         let policies = policies(self).await?;
@@ -351,6 +353,7 @@ impl Settle {
                         issue_date: day_of(source.issue_day),
                         due_date: day_of(source.due_day),
                         amount: part.amount,
+                        balance: source.balance_minor,
                     }
                 })
                 .collect();
@@ -389,7 +392,16 @@ impl Settle {
         if dry_run {
             return Ok(report);
         }
-        record(&mut tx, self, templates, as_of, at, to_record).await?;
+        record(
+            &mut tx,
+            self,
+            templates,
+            attach_letters,
+            as_of,
+            at,
+            to_record,
+        )
+        .await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -415,6 +427,73 @@ struct Decided {
     chased: Vec<ChasedItem>,
 }
 
+/// Days a dunning letter's reader is given to pay.
+const LETTER_PAY_WITHIN_DAYS: i64 = 10;
+
+/// Renders the dunning letter of each emailed action at level 1 or above as PDF (on every
+/// core) and attaches it to the action's email; a reminder before the due date goes without.
+async fn attach_dunning_letters(
+    settle: &Settle,
+    printer: &Printer,
+    emailed: &[&Decided],
+    emails: &mut [settle_core::email::OutgoingEmail],
+    as_of: Date,
+) -> ServiceResult<()> {
+    let customers: HashMap<CustomerId, settle_core::customer::Customer> = settle
+        .store()
+        .all_customers(settle.entity().id)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let pay_by = as_of
+        .checked_add(jiff::Span::new().days(LETTER_PAY_WITHIN_DAYS))
+        .map_err(|e| invalid("as-of", e.to_string()))?;
+    let mut letters = Vec::new();
+    let mut for_email = Vec::new();
+    for (index, decided) in emailed.iter().enumerate() {
+        if decided.decision.level == 0 {
+            continue;
+        }
+        let customer = customers.get(&decided.account.id).ok_or_else(|| {
+            invalid(
+                "customer",
+                format!("{} is not in the ledger", decided.account.code),
+            )
+        })?;
+        letters.push(dunning_letter(
+            printer,
+            customer,
+            decided.decision.level,
+            decided.currency,
+            &decided.chased,
+            as_of,
+            pay_by,
+        )?);
+        for_email.push(index);
+    }
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let rendered = render_all(printer, &letters, threads)?;
+    for ((index, rendered), decided) in for_email
+        .iter()
+        .zip(rendered)
+        .zip(for_email.iter().map(|i| emailed[*i]))
+    {
+        emails[*index]
+            .attachments
+            .push(settle_core::email::Attachment {
+                filename: format!(
+                    "dunning-{}-{as_of}-level-{}.pdf",
+                    file_name_part(&decided.account.code),
+                    decided.decision.level
+                ),
+                content_type: "application/pdf".to_string(),
+                bytes: rendered.pdf,
+            });
+    }
+    Ok(())
+}
+
 /// Every email level's template must exist before the run decides anything.
 fn check_templates(policies: &[DunningPolicy], templates: &Templates) -> ServiceResult<()> {
     for policy in policies {
@@ -438,6 +517,7 @@ async fn record(
     tx: &mut Tx,
     settle: &Settle,
     templates: &Templates,
+    attach_letters: Option<&Printer>,
     as_of: Date,
     at: Timestamp,
     decided: Vec<Decided>,
@@ -459,6 +539,10 @@ async fn record(
                 decided.send_after,
             )?);
         }
+    }
+    if let Some(printer) = attach_letters {
+        let emailed: Vec<&Decided> = decided.iter().filter(|d| d.route.is_some()).collect();
+        attach_dunning_letters(settle, printer, &emailed, &mut emails, as_of).await?;
     }
     let mut outbox_ids = queue_emails(tx, settle.entity(), &emails)
         .await?

@@ -18,7 +18,10 @@ pub(crate) struct ChasedItem {
     pub number: String,
     pub issue_date: Date,
     pub due_date: Date,
+    /// What the run chases: the open balance less disputes and promises.
     pub amount: i64,
+    /// The item's open balance.
+    pub balance: i64,
 }
 
 #[allow(clippy::too_many_arguments)]

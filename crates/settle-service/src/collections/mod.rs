@@ -4,7 +4,7 @@
 pub mod contacts;
 pub mod dunning;
 pub mod escalation;
-mod letters;
+pub(crate) mod letters;
 pub mod promises;
 pub mod worklist;
 

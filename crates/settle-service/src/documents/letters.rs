@@ -122,16 +122,11 @@ impl Settle {
         let pay_by = as_of
             .checked_add(jiff::Span::new().days(pay_within_days))
             .map_err(|e| invalid("pay-within", e.to_string()))?;
-        let stage = match level {
-            1 => "first-reminder",
-            2 => "second-notice",
-            _ => "final-notice",
-        };
         Ok(DocumentData {
             letterhead: printer.letterhead(&customer, as_of),
             body: DocumentBody::Dunning(DunningLetter {
                 level,
-                stage: stage.to_string(),
+                stage: stage(level).to_string(),
                 items,
                 totals,
                 pay_by,
@@ -282,6 +277,51 @@ impl Settle {
             })
             .collect())
     }
+}
+
+/// The name of a dunning level's letter.
+fn stage(level: u32) -> &'static str {
+    match level {
+        0 => "pre-due",
+        1 => "first-reminder",
+        2 => "second-notice",
+        _ => "final-notice",
+    }
+}
+
+/// The letter a dunning run attaches to an action's email: the items it chases, each with its
+/// open balance and the amount chased (the balance less disputes and promises).
+pub(crate) fn dunning_letter(
+    printer: &Printer,
+    customer: &Customer,
+    level: u32,
+    currency: settle_core::Currency,
+    chased: &[crate::collections::letters::ChasedItem],
+    as_of: Date,
+    pay_by: Date,
+) -> ServiceResult<DocumentData> {
+    let items: Vec<OpenItemLine> = chased
+        .iter()
+        .map(|item| OpenItemLine {
+            number: item.number.clone(),
+            issue_date: item.issue_date,
+            due_date: item.due_date,
+            days_overdue: i64::from((as_of - item.due_date).get_days()),
+            amount: Money::new(item.balance, currency),
+            open: Money::new(item.amount, currency),
+        })
+        .collect();
+    let totals = totals_per_currency(items.iter().map(|i| i.open))?;
+    Ok(DocumentData {
+        letterhead: printer.letterhead(customer, as_of),
+        body: DocumentBody::Dunning(DunningLetter {
+            level,
+            stage: stage(level).to_string(),
+            items,
+            totals,
+            pay_by,
+        }),
+    })
 }
 
 /// Amounts summed per currency, by currency code.

@@ -22,11 +22,12 @@ use settle_documents::{Engine, EngineOptions, FontSource, Rendered, Templates};
 
 pub use company::{COMPANY_KEYS, CompanyProfile};
 pub use letters::ConfirmationRequest;
+pub(crate) use letters::dunning_letter;
 pub use statements::{
     EmailSummary, StatementFile, StatementRequest, StatementRun, render_statements,
 };
 
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceResult};
 
 /// Where templates and fonts come from, and the paper when it is not the company's.
 #[derive(Debug, Clone, Default)]
@@ -132,4 +133,68 @@ pub fn file_name_part(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Renders `documents` on `threads` threads sharing the printer and hands each to `each` with
+/// its index as soon as it is done (in no particular order). Stops at the first error, of the
+/// rendering or of `each`.
+pub fn render_each(
+    printer: &Printer,
+    documents: &[DocumentData],
+    threads: usize,
+    each: &(dyn Fn(usize, Rendered) -> ServiceResult<()> + Sync),
+) -> ServiceResult<()> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let next = AtomicUsize::new(0);
+    let failed: Mutex<Option<ServiceError>> = Mutex::new(None);
+    let worker = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(data) = documents.get(index) else {
+                return;
+            };
+            if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+                return;
+            }
+            if let Err(e) = printer
+                .render(data)
+                .and_then(|rendered| each(index, rendered))
+            {
+                if let Ok(mut failed) = failed.lock() {
+                    failed.get_or_insert(e);
+                }
+                return;
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, documents.len().max(1)) {
+            scope.spawn(worker);
+        }
+    });
+    // A thread that panicked took the whole scope down with it, so the lock is never poisoned.
+    match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        None => Ok(()),
+        Some(error) => Err(error),
+    }
+}
+
+/// Renders `documents` on `threads` threads, and returns them in their order.
+pub fn render_all(
+    printer: &Printer,
+    documents: &[DocumentData],
+    threads: usize,
+) -> ServiceResult<Vec<Rendered>> {
+    let done = std::sync::Mutex::new(Vec::with_capacity(documents.len()));
+    render_each(printer, documents, threads, &|index, rendered| {
+        if let Ok(mut done) = done.lock() {
+            done.push((index, rendered));
+        }
+        Ok(())
+    })?;
+    let mut done = done.into_inner().unwrap_or_default();
+    done.sort_by_key(|(index, _)| *index);
+    Ok(done.into_iter().map(|(_, rendered)| rendered).collect())
 }

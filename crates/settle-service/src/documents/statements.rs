@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 use settle_core::aging::{AgingPolicy, AgingRow};
@@ -25,10 +24,12 @@ use settle_documents::model::{
     StatementSection,
 };
 
-use super::{Printer, file_name_part};
+use super::{Printer, file_name_part, render_each};
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
 use crate::outbox::{email_route, queue_email};
+use crate::templates::{StatementEmail, Templates};
+use settle_documents::Rendered;
 
 /// Statements queued per transaction when emailing.
 const EMAIL_BATCH: usize = 100;
@@ -59,6 +60,9 @@ pub struct StatementRun {
 #[derive(Debug, Clone, Serialize)]
 pub struct StatementFile {
     pub customer: String,
+    pub customer_name: String,
+    /// What the statement says is due, per currency.
+    pub amounts_due: Vec<Money>,
     pub path: PathBuf,
     pub pages: usize,
     pub bytes: usize,
@@ -259,16 +263,20 @@ impl Settle {
         Ok(StatementRun { as_of, statements })
     }
 
-    /// Queues each written statement to its customer's billing contacts with the PDF attached,
-    /// [`EMAIL_BATCH`] customers per transaction. A customer already sent this date's
-    /// statement is left out, so a repeated run queues nothing twice.
+    /// Queues each written statement to its customer's billing contacts with the PDF attached
+    /// and the `statement` email template's message, [`EMAIL_BATCH`] customers per
+    /// transaction. A customer already sent this date's statement is left out, so a repeated
+    /// run queues nothing twice (and the outbox's unique key on the statement's source keeps
+    /// two runs at once from both queuing it).
     pub async fn email_statements(
         &self,
         files: &[StatementFile],
         as_of: Date,
+        templates: &Templates,
     ) -> ServiceResult<EmailSummary> {
         let entity = self.entity().clone();
         let company = self.company_profile().await?.company.name;
+        let renderer = templates.renderer()?;
         let mut summary = EmailSummary::default();
         for batch in files.chunks(EMAIL_BATCH) {
             let mut tx = self.store().begin().await?;
@@ -293,29 +301,30 @@ impl Settle {
                     path: file.path.clone(),
                     source,
                 })?;
-                let greeting = if route.contact_name.is_empty() {
-                    "Hello,".to_string()
-                } else {
-                    format!("Dear {},", route.contact_name)
-                };
+                let attachment = file
+                    .path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("statement.pdf")
+                    .to_string();
+                let message = renderer.render_statement(&StatementEmail {
+                    customer_code: file.customer.clone(),
+                    customer_name: file.customer_name.clone(),
+                    contact_name: route.contact_name.clone(),
+                    company_name: company.clone(),
+                    as_of,
+                    attachment: attachment.clone(),
+                    amounts_due: file.amounts_due.clone(),
+                })?;
                 let email = OutgoingEmail {
                     customer: Some(CustomerId(route.customer)),
                     to: route.to,
                     cc: Vec::new(),
-                    subject: format!("Statement of account as of {as_of} — {company}"),
-                    text: format!(
-                        "{greeting}\n\nplease find attached your statement of account as of {as_of}.\n\
-                         If anything on it does not match your records, reply to this message.\n\n\
-                         {company}\n"
-                    ),
-                    html: None,
+                    subject: message.subject,
+                    text: message.text,
+                    html: message.html,
                     attachments: vec![Attachment {
-                        filename: file
-                            .path
-                            .file_name()
-                            .and_then(|n| n.to_str())
-                            .unwrap_or("statement.pdf")
-                            .to_string(),
+                        filename: attachment,
                         content_type: "application/pdf".to_string(),
                         bytes,
                     }],
@@ -460,59 +469,42 @@ pub fn render_statements(
         path: out.to_path_buf(),
         source,
     })?;
-    let next = AtomicUsize::new(0);
-    let failed: Mutex<Option<ServiceError>> = Mutex::new(None);
     let files: Mutex<Vec<StatementFile>> = Mutex::new(Vec::with_capacity(run.statements.len()));
-    let worker = || {
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(data) = run.statements.get(index) else {
-                return;
-            };
-            if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
-                return;
-            }
-            match render_one(printer, data, run.as_of, out) {
-                Ok(file) => {
-                    if let Ok(mut files) = files.lock() {
-                        files.push(file);
-                    }
-                    progress();
-                }
-                Err(e) => {
-                    if let Ok(mut failed) = failed.lock() {
-                        failed.get_or_insert(e);
-                    }
-                    return;
-                }
-            }
+    render_each(printer, &run.statements, threads, &|index, rendered| {
+        let file = write_statement(&run.statements[index], &rendered, run.as_of, out)?;
+        if let Ok(mut files) = files.lock() {
+            files.push(file);
         }
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(worker);
-        }
-    });
-    if let Some(error) = failed.into_inner().ok().flatten() {
-        return Err(error);
-    }
+        progress();
+        Ok(())
+    })?;
     let mut files = files.into_inner().unwrap_or_default();
     files.sort_by(|a, b| a.customer.cmp(&b.customer));
     Ok(files)
 }
 
-fn render_one(
-    printer: &Printer,
+fn write_statement(
     data: &DocumentData,
+    rendered: &Rendered,
     as_of: Date,
     out: &Path,
 ) -> ServiceResult<StatementFile> {
-    let rendered = printer.render(data)?;
     let code = &data.letterhead.customer.code;
     let path = out.join(format!("statement-{}-{as_of}.pdf", file_name_part(code)));
     write_file(&path, &rendered.pdf)?;
+    let amounts_due = match &data.body {
+        DocumentBody::Statement(statement) => statement
+            .sections
+            .iter()
+            .map(|section| section.amount_due)
+            .filter(|amount| !amount.is_zero())
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(StatementFile {
         customer: code.clone(),
+        customer_name: data.letterhead.customer.name.clone(),
+        amounts_due,
         path,
         pages: rendered.pages,
         bytes: rendered.pdf.len(),

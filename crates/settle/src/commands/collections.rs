@@ -35,7 +35,21 @@ pub async fn dun(settle: &Settle, args: DunArgs) -> Result<()> {
         Some(dir) => Templates::from_dir(dir)?,
         None => Templates::builtin(),
     };
-    let report = settle.dun(as_of, at, args.dry_run, &templates).await?;
+    let printer = if args.attach_letters {
+        let options = settle_service::documents::DocumentOptions {
+            templates: args.document_templates.clone(),
+            ..Default::default()
+        };
+        Some(settle_service::documents::Printer::new(
+            &options,
+            settle.company_profile().await?,
+        )?)
+    } else {
+        None
+    };
+    let report = settle
+        .dun(as_of, at, args.dry_run, &templates, printer.as_ref())
+        .await?;
     match args.format.format {
         Format::Json => {
             if args.show_blocked {

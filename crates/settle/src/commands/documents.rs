@@ -13,6 +13,7 @@ use settle_service::documents::{
     COMPANY_KEYS, ConfirmationRequest, DocumentData, DocumentOptions, Paper, Printer,
     StatementKind, StatementRequest, file_name_part, render_statements,
 };
+use settle_service::templates::Templates as EmailTemplates;
 
 use super::{date_or_today, parse_date};
 use crate::render;
@@ -70,6 +71,10 @@ pub struct StatementsArgs {
     /// customer and date; `settle outbox send` sends them).
     #[arg(long)]
     pub email: bool,
+    /// A directory of email templates overriding the built-in ones file by file; the message a
+    /// statement goes out with is statement.subject.txt, statement.text.txt and statement.html.
+    #[arg(long, env = "SETTLE_TEMPLATES")]
+    pub email_templates: Option<PathBuf>,
     /// Rendering threads; the number of cores when left out.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -203,6 +208,12 @@ pub async fn statements(settle: &Settle, args: StatementsArgs) -> Result<()> {
     } else {
         AgingBasis::DueDate
     };
+    // Read before any rendering, so that a broken email template stops the run at once.
+    let email_templates = match (&args.email_templates, args.email) {
+        (Some(dir), true) => Some(EmailTemplates::from_dir(dir)?),
+        (None, true) => Some(EmailTemplates::builtin()),
+        (_, false) => None,
+    };
     let printer = printer(settle, &args.documents).await?;
     let run = settle
         .prepare_statements(
@@ -235,8 +246,8 @@ pub async fn statements(settle: &Settle, args: StatementsArgs) -> Result<()> {
         args.out.display(),
         files.len() as f64 / seconds.max(1e-9)
     );
-    if args.email {
-        let summary = settle.email_statements(&files, as_of).await?;
+    if let Some(templates) = &email_templates {
+        let summary = settle.email_statements(&files, as_of, templates).await?;
         println!(
             "queued {} email(s); {} already queued for this date; {} customer(s) not written to",
             summary.queued,
