@@ -527,6 +527,64 @@ fn emailed_statements_are_queued_once_per_customer_and_date(db: &Backend) {
         .or_else(|| outbox["messages"].as_array())
         .unwrap_or_else(|| panic!("{outbox}"));
     assert_eq!(rows.len(), 6, "{outbox}");
+    assert!(
+        rows.iter().all(|row| row["subject"]
+            .as_str()
+            .is_some_and(|s| s.starts_with(&format!("Statement of account as of {AS_OF} from ")))),
+        "{outbox}"
+    );
+    // The message comes from the `statement` email template, which a user's folder overrides;
+    // a broken one stops the run before anything is rendered or queued.
+    let templates = db.dir.join("mail-templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("statement.text.txt"),
+        "Hello\n{% if totals %}\n{{ customer_code }\n",
+    )
+    .unwrap();
+    let other = db.dir.join("mail-2").display().to_string();
+    let dir = templates.display().to_string();
+    let broken = db.fails(&[
+        "statements",
+        "--as-of",
+        "2026-12-31",
+        "--out",
+        &other,
+        "--email",
+        "--email-templates",
+        &dir,
+    ]);
+    assert!(
+        broken.contains("statement.text.txt") && broken.contains("line 3"),
+        "{broken}"
+    );
+    assert!(!std::path::Path::new(&other).exists(), "nothing rendered");
+    std::fs::write(
+        templates.join("statement.subject.txt"),
+        "Your statement, {{ customer_name }}\n",
+    )
+    .unwrap();
+    std::fs::remove_file(templates.join("statement.text.txt")).unwrap();
+    db.ok(&[
+        "statements",
+        "--as-of",
+        "2026-12-31",
+        "--out",
+        &other,
+        "--email",
+        "--email-templates",
+        &dir,
+        "--customers",
+        "BIGC",
+    ]);
+    let outbox = db.json(&["outbox", "list"]);
+    let rows = outbox.as_array().unwrap();
+    assert_eq!(rows.len(), 7, "{outbox}");
+    assert!(
+        rows.iter()
+            .any(|row| row["subject"] == "Your statement, Bigelow & Co. #set [markup] $x$"),
+        "{outbox}"
+    );
 }
 
 fn a_broken_user_template_is_named_with_its_line_and_nothing_is_written(db: &Backend) {

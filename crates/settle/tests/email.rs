@@ -21,6 +21,7 @@ on_both_engines!(
     a_dunning_letter_lists_the_open_items_in_both_parts,
     the_message_in_flight_at_a_crash_goes_again_with_its_message_id,
     the_dunning_run_emails_each_account_once_inside_its_window,
+    the_dunning_run_attaches_each_letter_as_a_pdf,
 );
 
 /// A running SMTP sink; stopped when dropped.
@@ -796,4 +797,72 @@ fn the_dunning_run_emails_each_account_once_inside_its_window(db: &Backend) {
     );
     assert!(send(db, &sink.url(), &[]).status.success());
     assert_eq!(sink.received().len(), 2);
+}
+
+fn the_dunning_run_attaches_each_letter_as_a_pdf(db: &Backend) {
+    load_customers(db);
+    for (number, customer) in [("L-1", "ACME"), ("L-2", "MULL")] {
+        db.ok(&[
+            "invoice",
+            "add",
+            number,
+            "--customer",
+            customer,
+            "--date",
+            "2026-01-02",
+            "--line",
+            "Consulting=1000",
+        ]);
+    }
+    let report = db.json(&[
+        "dun",
+        "--as-of",
+        "2026-03-20",
+        "--at",
+        "2026-03-20T12:00:00Z",
+        "--attach-letters",
+    ]);
+    let actions = report.as_array().unwrap();
+    assert_eq!(actions.len(), 2, "{report}");
+    assert!(outbox(db).iter().all(|row| row["attachments"] == 1));
+
+    let sink = Sink::start(&db.dir.join("mail"), &[]);
+    assert!(send(db, &sink.url(), &[]).status.success());
+    let received = sink.received();
+    assert_eq!(received.len(), 2);
+    for (mail, (number, code)) in received.iter().zip([("L-1", "ACME"), ("L-2", "MULL")]) {
+        let attachments = mail["attachments"].as_array().unwrap();
+        assert_eq!(attachments.len(), 1, "{mail}");
+        let attachment = &attachments[0];
+        assert_eq!(attachment["content_type"], "application/pdf");
+        let name = attachment["filename"].as_str().unwrap();
+        assert!(
+            name.starts_with(&format!("dunning-{code}-2026-03-20-level-")),
+            "{name}"
+        );
+        let hex = attachment["hex"].as_str().unwrap();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let path = db.dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let text = Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext runs (poppler-utils)");
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains(number), "{text}");
+        assert!(
+            text.contains("1,000.00") || text.contains("1000.00"),
+            "{text}"
+        );
+        let heading = match name.trim_end_matches(".pdf").rsplit('-').next() {
+            Some("1") => "Payment reminder",
+            Some("2") => "Second notice",
+            _ => "Final notice",
+        };
+        assert!(text.contains(heading), "{heading} in {name}:\n{text}");
+    }
 }
