@@ -136,7 +136,7 @@ fn baseline(frame: &Frame) -> Option<Abs> {
 }
 
 /// The document with each page's label placed so that it ends at the slot, its text on the
-/// slot's baseline (an empty inline box sits on the baseline of its line).
+/// slot's baseline (Typst marks an inline slot at its line's start, on the line's baseline).
 pub(crate) fn stamp(
     document: &PagedDocument,
     slots: &[Option<Point>],
