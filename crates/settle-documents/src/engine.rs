@@ -141,6 +141,36 @@ impl Engine {
         Ok(Rendered { pdf, pages })
     }
 
+    /// Renders `documents` on a pool of `threads` threads and hands each one, with its index,
+    /// to `each` as soon as it is done (in no particular order); stops soon after the first
+    /// error, the rendering's or `each`'s, and returns it.
+    ///
+    /// The pool is rayon's, the one Typst itself lays pages out on: documents side by side
+    /// and Typst's own parallel work share the same threads instead of crowding the cores
+    /// with twice as many.
+    pub fn render_each<E>(
+        &self,
+        documents: &[DocumentData],
+        threads: usize,
+        each: &(dyn Fn(usize, Result<Rendered, DocumentError>) -> Result<(), E> + Sync),
+    ) -> Result<(), E>
+    where
+        E: From<DocumentError> + Send,
+    {
+        use rayon::prelude::*;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("settle-render-{i}"))
+            .build()
+            .map_err(|e| E::from(DocumentError::Threads(e.to_string())))?;
+        pool.install(|| {
+            documents
+                .par_iter()
+                .enumerate()
+                .try_for_each(|(index, data)| each(index, self.render(data)))
+        })
+    }
+
     /// The document with its page numbers stamped into the slots its template left for them
     /// (see [`crate::stamp`]); a document without slots is returned as it is.
     fn number_pages(&self, document: PagedDocument) -> Result<PagedDocument, DocumentError> {

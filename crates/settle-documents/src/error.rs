@@ -36,6 +36,9 @@ pub enum DocumentError {
     /// The data could not be handed to the template.
     #[error("document data: {0}")]
     Data(#[from] serde_json::Error),
+    /// The threads documents are rendered on could not be started.
+    #[error("rendering threads: {0}")]
+    Threads(String),
     /// Typst laid the document out but could not write the PDF.
     #[error("PDF export of {document}: {message}")]
     Export { document: String, message: String },

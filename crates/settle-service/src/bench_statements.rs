@@ -149,33 +149,14 @@ fn render_all(
     statements: &[DocumentData],
     threads: usize,
 ) -> ServiceResult<(usize, usize)> {
-    let next = AtomicUsize::new(0);
     let pages = AtomicUsize::new(0);
     let bytes = AtomicUsize::new(0);
-    let outcome: Vec<ServiceResult<()>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.max(1))
-            .map(|_| {
-                scope.spawn(|| -> ServiceResult<()> {
-                    while let Some(data) = statements.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let rendered = engine.render(data)?;
-                        pages.fetch_add(rendered.pages, Ordering::Relaxed);
-                        bytes.fetch_add(rendered.pdf.len(), Ordering::Relaxed);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(ServiceError::Refused("a renderer panicked".into())))
-            })
-            .collect()
-    });
-    for result in outcome {
-        result?;
-    }
+    engine.render_each(statements, threads, &|_, rendered| -> ServiceResult<()> {
+        let rendered = rendered?;
+        pages.fetch_add(rendered.pages, Ordering::Relaxed);
+        bytes.fetch_add(rendered.pdf.len(), Ordering::Relaxed);
+        Ok(())
+    })?;
     Ok((pages.into_inner(), bytes.into_inner()))
 }
 

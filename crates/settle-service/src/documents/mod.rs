@@ -27,7 +27,7 @@ pub use statements::{
     EmailSummary, StatementFile, StatementRequest, StatementRun, render_statements,
 };
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 
 /// Where templates and fonts come from, and the paper when it is not the company's.
 #[derive(Debug, Clone, Default)]
@@ -144,41 +144,11 @@ pub fn render_each(
     threads: usize,
     each: &(dyn Fn(usize, Rendered) -> ServiceResult<()> + Sync),
 ) -> ServiceResult<()> {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    let next = AtomicUsize::new(0);
-    let failed: Mutex<Option<ServiceError>> = Mutex::new(None);
-    let worker = || {
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(data) = documents.get(index) else {
-                return;
-            };
-            if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
-                return;
-            }
-            if let Err(e) = printer
-                .render(data)
-                .and_then(|rendered| each(index, rendered))
-            {
-                if let Ok(mut failed) = failed.lock() {
-                    failed.get_or_insert(e);
-                }
-                return;
-            }
-        }
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, documents.len().max(1)) {
-            scope.spawn(worker);
-        }
-    });
-    // A thread that panicked took the whole scope down with it, so the lock is never poisoned.
-    match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        None => Ok(()),
-        Some(error) => Err(error),
-    }
+    printer
+        .engine
+        .render_each(documents, threads, &|index, rendered| {
+            each(index, rendered?)
+        })
 }
 
 /// Renders `documents` on `threads` threads, and returns them in their order.
