@@ -85,7 +85,11 @@ impl Transcript {
             .envs(envs.iter().copied())
             .output()
             .expect("settle runs");
-        self.text.push_str(&format!("$ settle {args:?}\n"));
+        // The command's words only: its arguments carry the secrets on purpose.
+        self.text.push_str(&format!(
+            "$ settle {}\n",
+            args.first().copied().unwrap_or("")
+        ));
         self.text.push_str(&String::from_utf8_lossy(&output.stdout));
         self.text.push_str(&String::from_utf8_lossy(&output.stderr));
         output.status.success()
