@@ -150,7 +150,7 @@ fn decode_row(line: &[u8]) -> Result<Vec<Value>, String> {
 }
 
 fn decode_hex(hex: &str) -> Result<Value, String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err("bytes in hex need an even number of digits".to_string());
     }
     (0..hex.len())
