@@ -28,7 +28,7 @@ use crate::{Engine, Store, StoreError, StoreResult, schema};
 const MIGRATIONS_TABLE: &str = "schema_migrations";
 
 /// Rows per INSERT statement of a restore, kept under both engines' parameter limits.
-const PARAMETERS_PER_INSERT: usize = 8_000;
+const PARAMETERS_PER_INSERT: usize = 1_000;
 
 /// One stored value, as both engines can hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,9 @@
 //! this binary. The books are the demo company's, written at each earlier version by keeping
 //! the tables and columns that version had (the rows of the current schema, narrowed); the
 //! binary must refuse to work on the old schema until `settle init` upgrades it, and the
-//! upgraded books must verify and read exactly as the original ones. A database from a newer
-//! schema than the binary's is refused by every command, on both engines.
+//! upgraded books must verify and read exactly as the original ones. A backup taken of the old
+//! schema restores into an empty database, migrated up in the same transaction. A database
+//! from a newer schema than the binary's is refused by every command, on both engines.
 
 #[macro_use]
 mod support;
@@ -226,6 +227,26 @@ fn every_earlier_schema_upgrades(new_target: fn() -> Backend) {
             "version {}: {error}",
             migration.version
         );
+        // A backup of the old schema restores into an empty database and is migrated up there.
+        let old_backup = db.dir.join(format!("v{}.settle-backup", migration.version));
+        let report = db.json(&["backup", "--out", old_backup.to_str().unwrap()]);
+        assert_eq!(report["schema_version"], migration.version);
+        let restored = new_target();
+        let report = restored.json(&["restore", old_backup.to_str().unwrap()]);
+        assert_eq!(report["backup_schema_version"], migration.version);
+        assert_eq!(report["schema_version"], current);
+        assert_eq!(
+            restored.json(&["verify"])["problems"],
+            serde_json::json!([]),
+            "a backup at version {} restores to books that verify",
+            migration.version
+        );
+        assert!(
+            readings(&restored) == expected,
+            "a backup at version {} restores to the same books",
+            migration.version
+        );
+
         db.ok(&["init"]);
         let verify = db.json(&["verify"]);
         assert_eq!(
