@@ -321,11 +321,19 @@ fn backup_while_writing(db: &Backend) {
         .spawn()
         .expect("the importing settle starts");
     let mut backups = Vec::new();
+    let mut taken_while_writing = 0;
     for n in 0..3 {
         let file = db.dir.join(format!("during-{n}.settle-backup"));
         backup(db, &file);
+        if writer.try_wait().unwrap().is_none() {
+            taken_while_writing += 1;
+        }
         backups.push(file);
     }
+    assert!(
+        taken_while_writing > 0,
+        "the import was still writing when a backup ended"
+    );
     let status = writer.wait().unwrap();
     assert!(status.success(), "the import beside the backups succeeded");
     let after = db.dir.join("after.settle-backup");
