@@ -258,7 +258,7 @@ impl Settle {
             .map_err(|e| ServiceError::Refused(format!("cannot write the export: {e}")))?;
         // The file appears under its name only once the placement is committed.
         let partial = temporary_path(&request.out);
-        std::fs::write(&partial, &bytes).map_err(|source| ServiceError::Io {
+        crate::private_files::write(&partial, &bytes).map_err(|source| ServiceError::Io {
             path: partial.clone(),
             source,
         })?;

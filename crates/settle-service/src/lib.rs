@@ -3,6 +3,7 @@
 //! later) calls these and nothing else; none of them holds business rules.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod bench_collections;
 pub mod bench_statements;
@@ -30,6 +31,7 @@ pub mod agency;
 pub mod interest;
 pub mod kpis;
 pub mod outbox;
+pub mod private_files;
 pub mod reports;
 pub mod reserve;
 pub mod templates;

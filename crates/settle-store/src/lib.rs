@@ -7,6 +7,7 @@
 //! (`items.balance_minor`, `payments.unapplied_minor`) are moved in the same transaction as the
 //! postings, from the entry's own deltas, and [`Store::verify`] recomputes them from scratch.
 
+mod backup;
 mod bank;
 mod bulk;
 mod close;
@@ -44,6 +45,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use backup::{ColumnKind, ColumnShape, Restore, RestoreError, Snapshot, TableShape, Value};
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use close::{
     AdjustmentRow, AgingSnapshotRow, OpenDisputeRow, OpenSuggestionRow, PeriodCloseRow,
@@ -119,6 +121,8 @@ pub enum StoreError {
     Native(String),
     #[error("no customer {code:?} is stored")]
     UnknownCustomer { code: String },
+    #[error("{0}")]
+    Restore(Box<backup::RestoreError>),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -163,6 +167,21 @@ impl Engine {
     }
 }
 
+/// Creates a SQLite database file that does not exist yet readable by its owner only: it holds
+/// the books. SQLite gives its journal and WAL files the database file's permissions. A file
+/// that exists keeps the permissions its owner chose; one that cannot be created here is left
+/// for SQLite to report.
+fn create_private_file(location: &str) {
+    if location.starts_with("sqlite:") || location == ":memory:" {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let _ = options.open(location);
+}
+
 fn sqlite_url(location: &str) -> String {
     if location.starts_with("sqlite:") {
         location.to_string()
@@ -178,6 +197,7 @@ impl Store {
         let engine = Engine::of(location);
         if engine == Engine::Sqlite {
             sqlite_native::register()?;
+            create_private_file(location);
         }
         let url = match engine {
             Engine::Sqlite => sqlite_url(location),
@@ -251,6 +271,13 @@ impl Store {
     /// Creates or upgrades the schema, each migration in its own transaction.
     pub async fn migrate(&self) -> StoreResult<MigrationReport> {
         let known = schema::MIGRATIONS.last().map_or(0, |m| m.version);
+        self.migrate_to(known).await
+    }
+
+    /// Applies the migrations up to `target` and no further, each in its own transaction:
+    /// `migrate` with this program's last version, or an earlier schema for upgrade tests.
+    pub async fn migrate_to(&self, target: i64) -> StoreResult<MigrationReport> {
+        let known = schema::MIGRATIONS.last().map_or(0, |m| m.version);
         let from_version = self.schema_version().await?;
         if from_version > known {
             return Err(StoreError::SchemaTooNew {
@@ -258,34 +285,25 @@ impl Store {
                 known,
             });
         }
-        let mut tx = self.pool.begin().await?;
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (\
-             version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )
-        .await?;
-        tx.commit().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut version = from_version;
         for migration in schema::MIGRATIONS
             .iter()
-            .filter(|m| m.version > from_version)
+            .filter(|m| m.version > from_version && m.version <= target)
         {
-            let mut tx = self.pool.begin().await?;
-            for statement in schema::statements(migration, self.engine) {
-                tx.execute(sqlx::AssertSqlSafe(statement)).await?;
-            }
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(migration.version)
-            .bind(migration.description)
-            .bind(codec::now())
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
+            sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+            match apply_migrations(&mut conn, self.engine, version, migration.version).await {
+                Ok(()) => sqlx::raw_sql("COMMIT").execute(&mut *conn).await?,
+                Err(error) => {
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                    return Err(error);
+                }
+            };
+            version = migration.version;
         }
         Ok(MigrationReport {
             from_version,
-            to_version: known,
+            to_version: version.max(from_version),
         })
     }
 
@@ -337,6 +355,38 @@ impl Store {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+}
+
+/// Applies the migrations after version `from` up to `to` on a connection whose transaction the
+/// caller holds, recording each.
+pub(crate) async fn apply_migrations(
+    conn: &mut sqlx::AnyConnection,
+    engine: Engine,
+    from: i64,
+    to: i64,
+) -> StoreResult<()> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (\
+         version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .await?;
+    for migration in schema::MIGRATIONS
+        .iter()
+        .filter(|m| m.version > from && m.version <= to)
+    {
+        for statement in schema::statements(migration, engine) {
+            conn.execute(sqlx::AssertSqlSafe(statement)).await?;
+        }
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(migration.version)
+        .bind(migration.description)
+        .bind(codec::now())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Hides a password in a database URL before it reaches a message.

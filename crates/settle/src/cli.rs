@@ -163,6 +163,11 @@ pub enum Command {
     /// The company's letterhead on documents: name, address, contact, tax id, how to pay, paper.
     #[command(subcommand)]
     Company(crate::commands::documents::CompanyCommand),
+    /// Write a consistent backup of the whole database (every entity) to a file, while others
+    /// keep writing; it restores into SQLite or PostgreSQL.
+    Backup(crate::commands::backup::BackupArgs),
+    /// Restore a backup into an empty database (or just check it with --check).
+    Restore(crate::commands::backup::RestoreArgs),
 }
 
 #[derive(Debug, Args)]

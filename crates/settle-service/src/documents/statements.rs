@@ -519,6 +519,6 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> ServiceResult<()> {
         source,
     };
     let partial = path.with_extension("pdf.partial");
-    std::fs::write(&partial, bytes).map_err(io)?;
+    crate::private_files::write(&partial, bytes).map_err(io)?;
     std::fs::rename(&partial, path).map_err(io)
 }

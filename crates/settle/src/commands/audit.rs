@@ -70,9 +70,9 @@ pub async fn confirmations(settle: &Settle, args: ConfirmationArgs) -> Result<()
         let stem = format!("{}-{}", request.customer, request.currency);
         let letter = out.join(format!("{stem}.txt"));
         let email = out.join(format!("{stem}.eml"));
-        std::fs::write(&letter, &request.letter)
+        settle_service::private_files::write(&letter, &request.letter)
             .with_context(|| format!("cannot write {}", letter.display()))?;
-        std::fs::write(&email, &request.email_message)
+        settle_service::private_files::write(&email, &request.email_message)
             .with_context(|| format!("cannot write {}", email.display()))?;
         register.write_record([
             request.customer.as_str(),

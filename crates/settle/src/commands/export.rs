@@ -2,7 +2,6 @@
 //! one place that writes a table's bytes (also for `export journal` and `export applications`
 //! in xlsx). The tables and both formats are `settle_service::export`'s.
 
-use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -188,8 +187,8 @@ pub fn write_table(table: &Table, format: TableFormat, out: Option<&Path>) -> Re
     let bytes = table.to_bytes(format)?;
     match out {
         Some(path) => {
-            let mut file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut file = settle_service::private_files::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
             file.write_all(&bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }

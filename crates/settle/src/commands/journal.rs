@@ -1,7 +1,6 @@
 //! `settle export journal`: the journal as CSV, hledger's journal or beancount. What each
 //! format holds is in `settle_service::journal_export`.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use anyhow::{Context, Result, anyhow};
@@ -36,7 +35,8 @@ pub async fn export(settle: &Settle, args: JournalArgs) -> Result<()> {
     let export = settle.journal_export(from, to).await?;
     let out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            settle_service::private_files::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
         ),
         None => Box::new(std::io::stdout().lock()),
     };

@@ -1,6 +1,5 @@
 //! `settle match`, `settle apply --accept/--reject`, `settle export applications`.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use anyhow::{Context, Result};
@@ -216,7 +215,8 @@ pub async fn export(settle: &Settle, args: ExportApplicationsArgs) -> Result<()>
     }
     let out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            settle_service::private_files::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
         ),
         None => Box::new(std::io::stdout().lock()),
     };

@@ -3,6 +3,7 @@
 mod accounts;
 mod aging;
 mod audit;
+pub mod backup;
 mod bank;
 mod bench;
 mod close;
@@ -48,6 +49,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init(&cli.db, &cli.entity, &args.name, &args.currency).await,
         Command::Demo(args) => demo::run(&cli.db, args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Backup(args) => backup::backup(&cli.db, args).await,
+        Command::Restore(args) => backup::restore(&cli.db, args).await,
         command => {
             let settle = Settle::open(&cli.db, &cli.entity).await.with_context(|| {
                 format!("cannot open {}", settle_service::redact_location(&cli.db))
@@ -185,7 +188,11 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Outbox(OutboxCommand::Retry(args)) => outbox::retry(settle, args).await,
         Command::Outbox(OutboxCommand::Bounce(args)) => outbox::bounce(settle, args).await,
         Command::Email(args) => outbox::email(settle, args).await,
-        Command::Init(_) | Command::Demo(_) | Command::Bench(_) => {
+        Command::Init(_)
+        | Command::Demo(_)
+        | Command::Bench(_)
+        | Command::Backup(_)
+        | Command::Restore(_) => {
             unreachable!("handled before opening")
         }
     }
