@@ -9,6 +9,7 @@ pub mod aging;
 pub mod close;
 pub mod contact;
 pub mod correction;
+pub mod country;
 // Collections: disputes and deductions, credit management.
 pub mod credit;
 pub mod currency;

@@ -249,6 +249,19 @@ fn every_statement_shows_its_customers_name_and_the_aging_net_as_amount_due(db: 
             text.contains(names[code.as_str()]),
             "{code}'s name on its statement:\n{text}"
         );
+        let country = match code.as_str() {
+            "MULL" => Some("GERMANY"),
+            "RUSS" => Some("ARMENIA"),
+            "TOKY" => Some("JAPAN"),
+            "SEOU" => Some("KOREA, REPUBLIC OF"),
+            _ => None,
+        };
+        if let Some(country) = country {
+            assert!(
+                text.contains(country),
+                "{code}'s country written out:\n{text}"
+            );
+        }
         let net = grouped(&row["net"]);
         let due = format!("Amount due {currency}");
         assert!(

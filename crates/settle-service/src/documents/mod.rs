@@ -92,7 +92,8 @@ impl Printer {
 }
 
 /// A customer's address block: its billing address split into lines (on line breaks or
-/// semicolons, else after commas), then its country.
+/// semicolons, else after commas), then its country: an ISO code written out in capitals, as
+/// postal services ask for the last line of an address abroad, anything else as it is.
 fn party(customer: &Customer) -> Party {
     let details = &customer.details;
     let address = &details.billing_address;
@@ -110,7 +111,10 @@ fn party(customer: &Customer) -> Party {
             .collect()
     };
     if !details.country.is_empty() {
-        lines.push(details.country.clone());
+        lines.push(
+            settle_core::country::country_name(&details.country)
+                .map_or_else(|| details.country.clone(), str::to_uppercase),
+        );
     }
     lines.retain(|l| !l.is_empty());
     Party {
