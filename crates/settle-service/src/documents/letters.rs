@@ -118,20 +118,10 @@ impl Settle {
                 format!("{code} has nothing overdue as of {as_of}"),
             ));
         }
-        let totals = totals_per_currency(items.iter().map(|i| i.open))?;
         let pay_by = as_of
             .checked_add(jiff::Span::new().days(pay_within_days))
             .map_err(|e| invalid("pay-within", e.to_string()))?;
-        Ok(DocumentData {
-            letterhead: printer.letterhead(&customer, as_of),
-            body: DocumentBody::Dunning(DunningLetter {
-                level,
-                stage: stage(level).to_string(),
-                items,
-                totals,
-                pay_by,
-            }),
-        })
+        dunning_letter_of(printer, &customer, level, items, as_of, pay_by)
     }
 
     /// A receipt for a payment, by id or bank reference.
@@ -311,6 +301,18 @@ pub(crate) fn dunning_letter(
             open: Money::new(item.amount, currency),
         })
         .collect();
+    dunning_letter_of(printer, customer, level, items, as_of, pay_by)
+}
+
+/// A dunning letter over these items, with their total per currency.
+fn dunning_letter_of(
+    printer: &Printer,
+    customer: &Customer,
+    level: u32,
+    items: Vec<OpenItemLine>,
+    as_of: Date,
+    pay_by: Date,
+) -> ServiceResult<DocumentData> {
     let totals = totals_per_currency(items.iter().map(|i| i.open))?;
     Ok(DocumentData {
         letterhead: printer.letterhead(customer, as_of),
