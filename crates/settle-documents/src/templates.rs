@@ -129,6 +129,12 @@ impl Templates {
         Ok(templates)
     }
 
+    /// Adds an image templates can load by `name`, unless the folder already has one of that
+    /// name (the folder's file wins).
+    pub fn add_image(&mut self, name: &str, bytes: Vec<u8>) {
+        self.assets.entry(name.to_string()).or_insert(bytes);
+    }
+
     /// The logo the letterhead shows, if the folder has one: `logo.svg`, else `logo.png`.
     pub fn logo(&self) -> Option<&str> {
         ["logo.svg", "logo.png", "logo.jpg"]

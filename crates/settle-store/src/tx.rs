@@ -341,6 +341,15 @@ impl Tx {
         Ok(())
     }
 
+    pub async fn delete_setting(&mut self, entity: EntityId, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM settings WHERE entity_id = $1 AND key = $2")
+            .bind(entity.0)
+            .bind(key.to_string())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     // ---- imports and idempotency ------------------------------------------------------------
 
     pub async fn import_by_fingerprint(

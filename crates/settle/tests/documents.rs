@@ -26,6 +26,7 @@ on_both_engines!(
     letters_show_what_they_are_about,
     emailed_statements_are_queued_once_per_customer_and_date,
     a_broken_user_template_is_named_with_its_line_and_nothing_is_written,
+    the_company_logo_kept_in_the_settings_is_printed_until_removed,
 );
 
 const AS_OF: &str = "2026-06-30";
@@ -655,4 +656,83 @@ fn a_broken_user_template_is_named_with_its_line_and_nothing_is_written(db: &Bac
         text.contains("Kontoauszug für Müller Maschinenbau GmbH & Søn"),
         "{text}"
     );
+}
+
+/// Writes an 8x8 PNG to the path it is given.
+const MAKE_PNG: &str = r#"
+import struct, sys, zlib
+def chunk(kind, data):
+    body = kind + data
+    return struct.pack('>I', len(data)) + body + struct.pack('>I', zlib.crc32(body))
+rows = b''.join(b'\x00' + b'\x1d\x4e\x89' * 8 for _ in range(8))
+header = struct.pack('>IIBBBBB', 8, 8, 8, 2, 0, 0, 0)
+png = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b'')
+open(sys.argv[1], 'wb').write(png)
+"#;
+
+/// How many images `pdfimages -list` finds in a PDF.
+fn images_in(path: &Path) -> usize {
+    let output = Command::new("pdfimages")
+        .arg("-list")
+        .arg(path)
+        .output()
+        .expect("pdfimages runs (poppler-utils)");
+    assert!(output.status.success(), "{output:?}");
+    // Two header lines, then one line per image.
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
+
+fn the_company_logo_kept_in_the_settings_is_printed_until_removed(db: &Backend) {
+    setup(db);
+    // A real 8x8 PNG, written by Python's zlib rather than by us.
+    let logo = db.dir.join("brand.png");
+    let made = Command::new("python3")
+        .arg("-c")
+        .arg(MAKE_PNG)
+        .arg(&logo)
+        .status()
+        .expect("python3 runs");
+    assert!(made.success());
+    let pdf = db.dir.join("with-logo.pdf");
+    let render = |path: &Path| {
+        db.ok(&[
+            "invoice",
+            "pdf",
+            "A-1",
+            "--out",
+            &path.display().to_string(),
+        ]);
+    };
+    render(&pdf);
+    assert_eq!(
+        images_in(&pdf),
+        0,
+        "the initials, no image, before a logo is set"
+    );
+
+    db.ok(&["company", "set", "logo", &logo.display().to_string()]);
+    let shown = db.ok(&["company", "show"]);
+    assert!(shown.contains("PNG image"), "{shown}");
+    render(&pdf);
+    assert_eq!(images_in(&pdf), 1, "the logo printed");
+
+    let not_an_image = db.file("notes.png", "not an image at all\n");
+    let refused = db.fails(&["company", "set", "logo", &not_an_image]);
+    assert!(
+        refused.contains("notes.png") && refused.contains("not a PNG, JPEG or SVG image"),
+        "{refused}"
+    );
+    assert!(
+        db.ok(&["company", "show"]).contains("PNG image"),
+        "the old logo kept"
+    );
+
+    db.ok(&["company", "set", "logo", "none"]);
+    assert!(db.ok(&["company", "show"]).contains("(none"));
+    render(&pdf);
+    assert_eq!(images_in(&pdf), 0, "removed again");
 }

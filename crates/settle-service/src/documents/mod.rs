@@ -20,7 +20,7 @@ pub use settle_documents::model::{Company, DocumentData, Paper, StatementKind};
 use settle_documents::model::{Letterhead, Party};
 use settle_documents::{Engine, EngineOptions, FontSource, Rendered, Templates};
 
-pub use company::{COMPANY_KEYS, CompanyProfile};
+pub use company::{COMPANY_KEYS, CompanyProfile, Logo};
 pub use letters::ConfirmationRequest;
 pub(crate) use letters::dunning_letter;
 pub use statements::{
@@ -52,10 +52,16 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(options: &DocumentOptions, profile: CompanyProfile) -> ServiceResult<Printer> {
-        let templates = match &options.templates {
+        let mut templates = match &options.templates {
             Some(dir) => Templates::from_dir(dir)?,
             None => Templates::builtin(),
         };
+        // A logo in the templates folder wins over the one kept in the settings.
+        if templates.logo().is_none()
+            && let Some(logo) = &profile.logo
+        {
+            templates.add_image(&logo.file_name(), logo.bytes.clone());
+        }
         let logo = templates.logo().map(str::to_string);
         let engine = Engine::new(EngineOptions {
             templates: Some(templates),

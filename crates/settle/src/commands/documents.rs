@@ -340,6 +340,19 @@ pub async fn company(settle: &Settle, command: CompanyCommand) -> Result<()> {
                 ("website", c.website.clone()),
                 ("remittance", c.remittance.join(" | ")),
                 ("paper", paper.to_string()),
+                (
+                    "logo",
+                    profile.logo.as_ref().map_or_else(
+                        || "(none: the company's initials)".to_string(),
+                        |logo| {
+                            format!(
+                                "{} image, {} bytes",
+                                logo.kind.to_uppercase(),
+                                logo.bytes.len()
+                            )
+                        },
+                    ),
+                ),
             ] {
                 table.add_row(vec![key.to_string(), value]);
             }
