@@ -25,3 +25,13 @@ pub fn create(path: &Path) -> std::io::Result<File> {
 pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
     create(path)?.write_all(bytes.as_ref())
 }
+
+/// Writes `bytes` to `path` through `PATH.partial` beside it, renamed into place when whole, so
+/// that `path` never holds half a file.
+pub fn replace(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = Path::new(&partial);
+    write(partial, bytes)?;
+    std::fs::rename(partial, path)
+}

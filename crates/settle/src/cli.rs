@@ -1496,8 +1496,10 @@ pub struct DunArgs {
     /// document templates; takes the time of rendering one letter per email.
     #[arg(long)]
     pub attach_letters: bool,
-    /// A folder of Typst document templates for the attached letters (see docs/documents.md).
-    #[arg(long, env = "SETTLE_DOCUMENT_TEMPLATES", requires = "attach_letters")]
+    /// A folder of Typst document templates for the attached letters (see docs/documents.md);
+    /// used with --attach-letters. (Not `requires`: a value from the environment would then
+    /// make every run without --attach-letters fail.)
+    #[arg(long, env = "SETTLE_DOCUMENT_TEMPLATES")]
     pub document_templates: Option<PathBuf>,
     /// A directory of email templates that override the built-in ones file by file.
     #[arg(long, env = "SETTLE_TEMPLATES")]

@@ -474,12 +474,9 @@ async fn attach_dunning_letters(
     }
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let rendered = render_all(printer, &letters, threads)?;
-    for ((index, rendered), decided) in for_email
-        .iter()
-        .zip(rendered)
-        .zip(for_email.iter().map(|i| emailed[*i]))
-    {
-        emails[*index]
+    for (&index, rendered) in for_email.iter().zip(rendered) {
+        let decided = emailed[index];
+        emails[index]
             .attachments
             .push(settle_core::email::Attachment {
                 filename: format!(

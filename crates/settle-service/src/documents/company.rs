@@ -1,6 +1,8 @@
 //! The company's letterhead as documents print it: name, address, contact details, tax id,
 //! how to pay, and the paper size, kept as settings of the legal entity.
 
+use std::fmt::Write as _;
+
 use settle_documents::model::{Company, Paper};
 
 use crate::Settle;
@@ -71,7 +73,7 @@ impl Logo {
         text.push_str(self.kind);
         text.push(':');
         for byte in &self.bytes {
-            text.push_str(&format!("{byte:02x}"));
+            let _ = write!(text, "{byte:02x}");
         }
         text
     }

@@ -491,7 +491,10 @@ fn write_statement(
 ) -> ServiceResult<StatementFile> {
     let code = &data.letterhead.customer.code;
     let path = out.join(format!("statement-{}-{as_of}.pdf", file_name_part(code)));
-    write_file(&path, &rendered.pdf)?;
+    crate::private_files::replace(&path, &rendered.pdf).map_err(|source| ServiceError::Io {
+        path: path.clone(),
+        source,
+    })?;
     let amounts_due = match &data.body {
         DocumentBody::Statement(statement) => statement
             .sections
@@ -509,16 +512,4 @@ fn write_statement(
         pages: rendered.pages,
         bytes: rendered.pdf.len(),
     })
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, so that `path`
-/// never holds half a document.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> ServiceResult<()> {
-    let io = |source| ServiceError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let partial = path.with_extension("pdf.partial");
-    crate::private_files::write(&partial, bytes).map_err(io)?;
-    std::fs::rename(&partial, path).map_err(io)
 }

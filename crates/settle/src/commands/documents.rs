@@ -313,10 +313,8 @@ pub async fn letter(settle: &Settle, command: LetterCommand) -> Result<()> {
 
 fn write(printer: &Printer, data: &DocumentData, out: &Path) -> Result<()> {
     let rendered = printer.render(data)?;
-    let partial = out.with_extension("pdf.partial");
-    settle_service::private_files::write(&partial, &rendered.pdf)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, out).with_context(|| format!("cannot write {}", out.display()))?;
+    settle_service::private_files::replace(out, &rendered.pdf)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     println!("{} ({} page(s))", out.display(), rendered.pages);
     Ok(())
 }
