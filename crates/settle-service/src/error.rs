@@ -81,6 +81,28 @@ pub enum ServiceError {
     CloseRefused(#[from] settle_core::period::CloseRefused),
     #[error("not permitted: {0}")]
     NotPermitted(String),
+    /// Other clients kept winning the same rows: nothing was written, and the operation can
+    /// simply be tried again.
+    #[error(
+        "{operation} was not done: {attempts} attempts each lost to {cause}; nothing was written, try it again"
+    )]
+    Contended {
+        operation: String,
+        attempts: u32,
+        cause: settle_store::Contention,
+    },
+}
+
+impl ServiceError {
+    /// Whether the operation lost to a concurrent one and nothing was written, so that the
+    /// same request may be sent again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ServiceError::Contended { .. } => true,
+            ServiceError::Store(error) => error.contention().is_some(),
+            _ => false,
+        }
+    }
 }
 
 /// How many bad rows an error message lists before it only counts the rest.

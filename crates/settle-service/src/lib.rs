@@ -34,6 +34,7 @@ pub mod outbox;
 pub mod private_files;
 pub mod reports;
 pub mod reserve;
+pub mod retry;
 pub mod templates;
 
 use serde::Serialize;
@@ -155,19 +156,37 @@ impl Settle {
 
     /// Runs `body` in one transaction. With an idempotency key, a request seen before returns
     /// its first response and writes nothing; the same key with another request is refused.
+    /// A transaction that loses to a concurrent one is run again from the start
+    /// ([`retry::retrying`]), so `body` must only decide from what it reads in `tx`.
     pub(crate) async fn write<T>(
         &self,
         idempotency_key: Option<&str>,
         operation: &str,
         request: &str,
-        body: impl AsyncFnOnce(&mut Tx) -> ServiceResult<T>,
+        body: impl AsyncFn(&mut Tx) -> ServiceResult<T>,
+    ) -> ServiceResult<Outcome<T>>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let request_hash = sha256_hex(format!("{operation}\n{request}").as_bytes());
+        retry::retrying(operation, || {
+            self.write_once(idempotency_key, operation, &request_hash, &body)
+        })
+        .await
+    }
+
+    async fn write_once<T>(
+        &self,
+        idempotency_key: Option<&str>,
+        operation: &str,
+        request_hash: &str,
+        body: &impl AsyncFn(&mut Tx) -> ServiceResult<T>,
     ) -> ServiceResult<Outcome<T>>
     where
         T: Serialize + DeserializeOwned,
     {
         let entity = self.entity.id;
         let mut tx = self.store.begin().await?;
-        let request_hash = sha256_hex(format!("{operation}\n{request}").as_bytes());
         if let Some(key) = idempotency_key
             && let Some(previous) = tx.idempotent_response(entity, key).await?
         {
@@ -196,7 +215,7 @@ impl Settle {
                 key,
                 &IdempotentResponse {
                     operation: operation.to_string(),
-                    request_hash,
+                    request_hash: request_hash.to_string(),
                     response,
                 },
             )

@@ -252,7 +252,14 @@ impl Settle {
     /// A clerk accepts a suggestion: it is booked as proposed, and the matcher learns from it
     /// (the payer's account, the payer's name as an alias, how the invoices were cited): the
     /// next run knows it.
+    ///
+    /// Runs again from the start when it loses to a concurrent writer ([`crate::retry`]).
     pub async fn accept_match(&self, decision: i64, by: &str) -> ServiceResult<Accepted> {
+        crate::retry::retrying("accept_match", || self.accept_match_once(decision, by)).await
+    }
+
+    /// One attempt of [`Settle::accept_match`].
+    async fn accept_match_once(&self, decision: i64, by: &str) -> ServiceResult<Accepted> {
         let entity = self.entity().id;
         let mut tx = self.store().begin().await?;
         let row = tx
@@ -306,7 +313,14 @@ impl Settle {
     /// A clerk rejects a suggestion: nothing is booked, the payment is not proposed again
     /// until a person applies it, and the pairing of its payer with that customer weighs
     /// against proposing it for the payer's other payments. Returns what was learned.
+    ///
+    /// Runs again from the start when it loses to a concurrent writer ([`crate::retry`]).
     pub async fn reject_match(&self, decision: i64, by: &str) -> ServiceResult<Vec<String>> {
+        crate::retry::retrying("reject_match", || self.reject_match_once(decision, by)).await
+    }
+
+    /// One attempt of [`Settle::reject_match`].
+    async fn reject_match_once(&self, decision: i64, by: &str) -> ServiceResult<Vec<String>> {
         let entity = self.entity().id;
         let mut tx = self.store().begin().await?;
         let row = tx

@@ -14,6 +14,7 @@ mod close;
 mod codec;
 mod collections;
 mod contact_export;
+mod contention;
 mod customer_documents;
 mod customers;
 // Collections: disputes and deductions, credit management.
@@ -56,6 +57,7 @@ pub use collections::{
     NewDunningAction, NewPlan, NewPromise, OpenItemRow, PlanRow, PromiseRow,
 };
 pub use contact_export::ContactExportRow;
+pub use contention::Contention;
 pub use credit::{
     CreditHoldRow, CreditReviewRow, CustomerCreditRow, NewCreditReview, NewOrderCheck,
 };

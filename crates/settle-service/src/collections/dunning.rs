@@ -141,7 +141,25 @@ pub(crate) fn next_window_opening(
 impl Settle {
     /// Runs dunning as of `as_of`, the run happening at `at` (for contact windows). With
     /// `dry_run` nothing is written: the report says what a run would do.
+    ///
+    /// Runs again from the start when it loses to a concurrent writer ([`crate::retry`]): a
+    /// second run at the same time then finds the first's actions and adds nothing.
     pub async fn dun(
+        &self,
+        as_of: Date,
+        at: Timestamp,
+        dry_run: bool,
+        templates: &Templates,
+        attach_letters: Option<&Printer>,
+    ) -> ServiceResult<DunReport> {
+        crate::retry::retrying("dun", || {
+            self.dun_once(as_of, at, dry_run, templates, attach_letters)
+        })
+        .await
+    }
+
+    /// One attempt of [`Settle::dun`].
+    async fn dun_once(
         &self,
         as_of: Date,
         at: Timestamp,

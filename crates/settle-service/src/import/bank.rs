@@ -140,7 +140,18 @@ impl BankImportReport {
 
 impl Settle {
     /// Imports one bank statement or remittance file.
+    ///
+    /// Runs again from the start when it loses to a concurrent writer ([`crate::retry`]).
     pub async fn import_bank(
+        &self,
+        path: &Path,
+        options: &BankImportOptions,
+    ) -> ServiceResult<BankImportReport> {
+        crate::retry::retrying("import_bank", || self.import_bank_once(path, options)).await
+    }
+
+    /// One attempt of [`Settle::import_bank`].
+    async fn import_bank_once(
         &self,
         path: &Path,
         options: &BankImportOptions,

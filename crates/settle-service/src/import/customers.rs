@@ -208,7 +208,22 @@ fn check_parents(
 impl Settle {
     /// Imports customers.csv. Customers whose code is already stored are counted as duplicates
     /// and left as they are.
+    ///
+    /// Runs again from the start when it loses to a concurrent writer ([`crate::retry`]).
     pub async fn import_customers(
+        &self,
+        path: &Path,
+        options: ImportOptions,
+        progress: Progress<'_>,
+    ) -> ServiceResult<ImportReport> {
+        crate::retry::retrying("import_customers", || {
+            self.import_customers_once(path, options, progress)
+        })
+        .await
+    }
+
+    /// One attempt of [`Settle::import_customers`].
+    async fn import_customers_once(
         &self,
         path: &Path,
         options: ImportOptions,

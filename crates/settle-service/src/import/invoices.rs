@@ -355,7 +355,22 @@ impl Settle {
     /// Imports invoices.csv: each new invoice is issued with its journal entry; invoices already
     /// stored with the same details are counted as duplicates; an invoice number stored with
     /// other details is a bad row.
+    ///
+    /// Runs again from the start when it loses to a concurrent writer ([`crate::retry`]).
     pub async fn import_invoices(
+        &self,
+        path: &Path,
+        options: ImportOptions,
+        progress: Progress<'_>,
+    ) -> ServiceResult<ImportReport> {
+        crate::retry::retrying("import_invoices", || {
+            self.import_invoices_once(path, options, progress)
+        })
+        .await
+    }
+
+    /// One attempt of [`Settle::import_invoices`].
+    async fn import_invoices_once(
         &self,
         path: &Path,
         options: ImportOptions,
