@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", describe(&error));
+            eprintln!("error: {}{}", describe(&error), retry_hint(&error));
             ExitCode::FAILURE
         }
     }
@@ -49,4 +49,21 @@ fn describe(error: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// Operations that go through the service's retry say "try it again" themselves; any other
+/// that lost to a concurrent writer gets the same advice here, since it wrote nothing.
+fn retry_hint(error: &anyhow::Error) -> &'static str {
+    let lost = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<settle_service::ServiceError>()
+            .is_some_and(|e| {
+                e.is_retryable() && !matches!(e, settle_service::ServiceError::Contended { .. })
+            })
+    });
+    if lost {
+        "\n(another client changed the same records at the same moment; nothing was written: try it again)"
+    } else {
+        ""
+    }
 }
