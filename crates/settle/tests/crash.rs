@@ -14,11 +14,12 @@
 //! - the batch is wholly there or wholly absent where the command writes in one transaction
 //!   (invoice and bank imports, dunning), and where it commits piece by piece (matching, the
 //!   statement emails, sending) each piece is whole and nothing is counted twice;
-//! - no table grew by more than an uninterrupted run adds (measured once on a fresh database
-//!   of the same engine: the reference).
+//! - no table grew by more than an uninterrupted run adds (the reference: the first batch, run
+//!   without interruption on the freshly set-up database).
 //!
 //! When a run completes, every table has grown by exactly what the reference run added, and
-//! running the command once more adds nothing.
+//! running the command once more adds nothing. The outbox test sends to a real SMTP server and
+//! checks that every message arrives, at most one extra delivery per kill.
 //!
 //! `SETTLE_CRASH_KILLS=N` sets the kills per test (default [`DEFAULT_KILLS`]);
 //! `SETTLE_CRASH_SEED=S` replays a seed (each test prints the one it drew). The tests run one at
