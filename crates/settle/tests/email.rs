@@ -6,13 +6,12 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::Backend;
+use support::smtp::Sink;
 
 on_both_engines!(
     queued_mail_arrives_whole_at_the_billing_contact,
@@ -23,76 +22,6 @@ on_both_engines!(
     the_dunning_run_emails_each_account_once_inside_its_window,
     the_dunning_run_attaches_each_letter_as_a_pdf,
 );
-
-/// A running SMTP sink; stopped when dropped.
-struct Sink {
-    child: Child,
-    _stdin: ChildStdin,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Sink {
-    fn start(dir: &Path, options: &[&str]) -> Sink {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg("--dir")
-            .arg(dir)
-            .args(options)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 runs (the email tests need python3 with aiosmtpd)");
-        let stdin = child.stdin.take().expect("stdin");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the sink prints its port");
-        let port = match line.trim().strip_prefix("PORT ") {
-            Some(port) => port.parse().expect("a port number"),
-            None => {
-                let output = child.wait_with_output().expect("the sink ended");
-                panic!(
-                    "the SMTP sink did not start (the email tests need `pip install aiosmtpd`):\n{}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-        };
-        Sink {
-            child,
-            _stdin: stdin,
-            port,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Every message received so far, in the order received.
-    fn received(&self) -> Vec<Value> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .expect("the sink's folder")
-            .map(|e| e.expect("entry").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        paths.sort();
-        paths
-            .iter()
-            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 const FROM: &str = "Main receivables <ar@main.example>";
 
