@@ -51,7 +51,7 @@ fn admin_url() -> String {
     std::env::var("SETTLE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_string())
 }
 
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -119,17 +119,22 @@ impl Backend {
         }
     }
 
-    /// Runs `settle --db URL ARGS…`.
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_settle"))
+    /// `settle --db URL ARGS…` in the test's directory, not started yet.
+    pub fn command<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_settle"));
+        command
             .arg("--db")
             .arg(&self.url)
             .args(args)
             .current_dir(&self.dir)
             .env_remove("SETTLE_DATABASE_URL")
-            .env_remove("SETTLE_ENTITY")
-            .output()
-            .expect("the settle binary runs")
+            .env_remove("SETTLE_ENTITY");
+        command
+    }
+
+    /// Runs `settle --db URL ARGS…`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("the settle binary runs")
     }
 
     /// Runs a command that must succeed; returns its standard output.
