@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod child;
+
 /// One test per scenario and engine: `sqlite::NAME` and `postgres::NAME` each run `NAME` on a
 /// fresh database of their own. The calling file imports `Backend`.
 macro_rules! on_both_engines {
