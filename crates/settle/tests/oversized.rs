@@ -113,7 +113,7 @@ fn an_endless_file_is_refused_at_the_limit() {
     assert_eq!(measured.status.code(), Some(1), "{}", measured.stderr);
     assert!(
         measured.stderr.contains("/dev/zero")
-            && measured.stderr.contains("larger than the 512 MiB"),
+            && measured.stderr.contains("larger than the 256 MiB"),
         "{}",
         measured.stderr
     );
@@ -162,8 +162,8 @@ fn a_line_of_10_mib_is_refused_naming_it() {
     }
     assert_eq!(counts(&db), before);
 
-    // A bank file is not read by lines (camt may sit on one): a BAI2 record of 10 MiB is
-    // refused by the parser, naming the record, within the bound.
+    // A bank file is not read by lines (camt may sit on one line): a BAI2 record with a text
+    // of 10 MiB is read and booked, text and all, within the bound.
     let bai2 = db.file(
         "long-line.bai2",
         &format!(
@@ -173,6 +173,7 @@ fn a_line_of_10_mib_is_refused_naming_it() {
         ),
     );
     let measured = db.run_limited(&["import", "bank", &bai2], &[]);
+    assert!(measured.status.success(), "{}", measured.stderr);
     println!(
         "import bank (a 10 MiB record): exit {:?}, peak RSS {:.1} MiB\n{}",
         measured.status.code(),
@@ -186,8 +187,9 @@ fn a_line_of_10_mib_is_refused_naming_it() {
     );
 }
 
-/// A bank file with one record of 10 MiB: the file, its parsed statement and the stored line.
-const BANK_LINE_BOUND_MIB: f64 = 160.0;
+/// A bank file with one record of 10 MiB: the file, its parsed statement, the line stored and
+/// reported. Measured: 143 MiB.
+const BANK_LINE_BOUND_MIB: f64 = 192.0;
 
 /// invoices.csv of `rows` invoices over `customers` customers, `B000000`….
 fn invoice_file(db: &Backend, rows: usize, customers: usize) -> String {

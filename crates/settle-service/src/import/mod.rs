@@ -126,20 +126,34 @@ pub(crate) fn read_file(path: &Path, limits: Limits) -> ServiceResult<ImportFile
     };
     let too_large = |size: Option<u64>| ServiceError::BadFile {
         file: name.clone(),
-        message: format!(
-            "is larger than the {} an import reads{}; nothing was read: split it into smaller \
-             files",
-            size_text(limits.bytes),
-            size.map(|s| format!(" ({})", size_text(s)))
-                .unwrap_or_default()
-        ),
+        message: match size {
+            Some(size) => format!(
+                "is larger than the {} an import reads ({}); nothing was read: split it into \
+                 smaller files",
+                size_text(limits.bytes),
+                size_text(size)
+            ),
+            None => format!(
+                "is larger than the {} an import reads (it grew while being read, or never \
+                 ends); reading stopped there and nothing was stored",
+                size_text(limits.bytes)
+            ),
+        },
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
+    let metadata = file.metadata().map_err(io)?;
+    let size = metadata.len();
     if size > limits.bytes {
         return Err(too_large(Some(size)));
     }
-    let mut bytes = Vec::with_capacity(size as usize);
+    // A device or pipe says nothing of its size: room for the limit is reserved at once (only
+    // what is read becomes resident), so the buffer never doubles past the limit.
+    let capacity = if metadata.is_file() {
+        size
+    } else {
+        limits.bytes
+    } + 1;
+    let mut bytes = Vec::with_capacity(capacity as usize);
     file.take(limits.bytes + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
