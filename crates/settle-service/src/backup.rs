@@ -87,6 +87,13 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ServiceError + '_ {
     }
 }
 
+fn write_io(path: &Path) -> impl Fn(std::io::Error) -> ServiceError + '_ {
+    move |source| ServiceError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 fn bad(path: &Path, message: String) -> ServiceError {
     ServiceError::BadFile {
         file: path.display().to_string(),
@@ -175,7 +182,7 @@ pub async fn backup(location: &str, out: &Path) -> ServiceResult<BackupReport> {
     let written = result.and_then(|manifest| {
         let partial = with_suffix(out, ".partial");
         let assembled = assemble(&manifest, &body_path, &partial)
-            .and_then(|()| std::fs::rename(&partial, out).map_err(io(out)));
+            .and_then(|()| std::fs::rename(&partial, out).map_err(write_io(out)));
         if assembled.is_err() {
             let _ = std::fs::remove_file(&partial);
         }
@@ -194,12 +201,12 @@ pub async fn backup(location: &str, out: &Path) -> ServiceResult<BackupReport> {
 
 /// Reads every table in one snapshot into `path` and returns the manifest describing it.
 async fn write_body(store: &Store, path: &Path) -> ServiceResult<Manifest> {
-    let mut writer = BufWriter::new(create_private(path).map_err(io(path))?);
+    let mut writer = BufWriter::new(create_private(path).map_err(write_io(path))?);
     let mut snapshot = store.snapshot().await?;
     let tables: Vec<TableShape> = snapshot.tables().to_vec();
     let mut entries = Vec::with_capacity(tables.len());
     for table in &tables {
-        writeln!(writer, "table {}", table.name).map_err(io(path))?;
+        writeln!(writer, "table {}", table.name).map_err(write_io(path))?;
         let mut hasher = Sha256::new();
         let mut rows = 0_u64;
         let mut line = String::new();
@@ -208,7 +215,7 @@ async fn write_body(store: &Store, path: &Path) -> ServiceResult<Manifest> {
                 encode_row(values, &mut line);
                 hasher.update(line.as_bytes());
                 rows += 1;
-                writer.write_all(line.as_bytes()).map_err(io(path))
+                writer.write_all(line.as_bytes()).map_err(write_io(path))
             })
             .await?;
         entries.push(TableEntry {
@@ -224,8 +231,8 @@ async fn write_body(store: &Store, path: &Path) -> ServiceResult<Manifest> {
     }
     let schema_version = snapshot.schema_version();
     snapshot.finish().await?;
-    writeln!(writer, "end").map_err(io(path))?;
-    writer.flush().map_err(io(path))?;
+    writeln!(writer, "end").map_err(write_io(path))?;
+    writer.flush().map_err(write_io(path))?;
     Ok(Manifest {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
@@ -242,7 +249,7 @@ fn assemble(manifest: &Manifest, body: &Path, partial: &Path) -> ServiceResult<(
         file: partial.display().to_string(),
         message: e.to_string(),
     })?;
-    let file = create_private(partial).map_err(io(partial))?;
+    let file = create_private(partial).map_err(write_io(partial))?;
     let mut writer = BufWriter::new(file);
     writeln!(
         writer,
@@ -250,13 +257,13 @@ fn assemble(manifest: &Manifest, body: &Path, partial: &Path) -> ServiceResult<(
         sha256_hex(manifest_line.as_bytes())
     )
     .and_then(|()| writeln!(writer, "{manifest_line}"))
-    .map_err(io(partial))?;
+    .map_err(write_io(partial))?;
     let mut source = File::open(body).map_err(io(body))?;
-    std::io::copy(&mut source, &mut writer).map_err(io(partial))?;
+    std::io::copy(&mut source, &mut writer).map_err(write_io(partial))?;
     let file = writer
         .into_inner()
-        .map_err(|e| io(partial)(e.into_error()))?;
-    file.sync_all().map_err(io(partial))?;
+        .map_err(|e| write_io(partial)(e.into_error()))?;
+    file.sync_all().map_err(write_io(partial))?;
     Ok(())
 }
 

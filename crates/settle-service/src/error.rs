@@ -15,6 +15,28 @@ pub struct RowError {
     pub message: String,
 }
 
+/// What to do when a file cannot be written because the disk or the file's size is at its end.
+pub fn write_advice(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge => {
+            " (the disk is full, or the file reached the size it may have): the file was not \
+             written; free some space and run the command again"
+        }
+        _ => "",
+    }
+}
+
+impl ServiceError {
+    /// Whether the storage under the database failed (disk, permissions, connection) rather
+    /// than the operation: front ends then name the database.
+    pub fn storage_failure(&self) -> Option<settle_store::StorageFailure> {
+        match self {
+            ServiceError::Store(error) => error.storage_failure(),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -51,6 +73,13 @@ pub enum ServiceError {
         list_errors(errors)
     )]
     GlFileRejected { file: String, errors: Vec<RowError> },
+    /// Another file taken whole or not at all (a fiscal calendar) with bad rows.
+    #[error(
+        "{file}: {} bad row(s); nothing was stored{}",
+        distinct_rows(errors),
+        list_errors(errors)
+    )]
+    FileRejected { file: String, errors: Vec<RowError> },
     #[error("{file}: {location}, field {field}: {message}; nothing was posted")]
     BankFileRejected {
         file: String,
@@ -60,6 +89,11 @@ pub enum ServiceError {
     },
     #[error("cannot read {path}: {source}")]
     Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}{}", write_advice(source))]
+    Write {
         path: PathBuf,
         source: std::io::Error,
     },

@@ -32,6 +32,10 @@ pub fn replace(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = Path::new(&partial);
-    write(partial, bytes)?;
-    std::fs::rename(partial, path)
+    let written = write(partial, bytes).and_then(|()| std::fs::rename(partial, path));
+    if written.is_err() {
+        // A failed write (a full disk) leaves nothing behind, not half a file beside the old.
+        let _ = std::fs::remove_file(partial);
+    }
+    written
 }

@@ -4,7 +4,8 @@
 //! write-offs and refunds go through the service onto a SQLite file. Then, for several as-of
 //! dates, the aging Settle reports (summed inside the engine from kept balances) must equal the
 //! aging the core computes from the raw journal (every posting re-summed by this test), and the
-//! obvious one-query aging; and the ledger check must find nothing.
+//! obvious one-query aging; and the ledger check (`verify`) must find nothing, after every
+//! operation.
 
 use std::collections::HashMap;
 
@@ -432,11 +433,17 @@ fn check_on(engine: Engine, ops: Vec<Op>) {
                 .unwrap();
         }
         let mut model = Model::default();
-        for op in ops {
-            run(&settle, &mut model, op).await;
+        for (step, op) in ops.into_iter().enumerate() {
+            run(&settle, &mut model, op.clone()).await;
+            // The ledger's invariants hold after every operation, accepted or refused: entries
+            // balance, kept balances equal their postings, control accounts equal subledgers.
+            let report = settle.verify().await.unwrap();
+            assert!(
+                report.problems.is_empty(),
+                "after step {step} ({op:?}): {:?}",
+                report.problems
+            );
         }
-        let report = settle.verify().await.unwrap();
-        assert!(report.problems.is_empty(), "{:?}", report.problems);
         for basis in [AgingBasis::DueDate, AgingBasis::InvoiceDate] {
             let policy = AgingPolicy::standard(basis);
             for as_of in [

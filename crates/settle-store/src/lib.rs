@@ -90,7 +90,14 @@ pub enum Engine {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The storage under the database failed, not the operation: the location is not in the
+    /// message, front ends say which database they opened.
+    #[error("{}: {source}", failure.explanation())]
+    Storage {
+        failure: StorageFailure,
+        source: sqlx::Error,
+    },
     /// The location is not in the message: front ends say which database they opened.
     #[error("{source}")]
     Open {
@@ -128,6 +135,108 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(source: sqlx::Error) -> StoreError {
+        match StorageFailure::of(&source) {
+            Some(failure) => StoreError::Storage { failure, source },
+            None => StoreError::Database(source),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the storage failed (disk, permissions, connection) rather than the operation.
+    pub fn storage_failure(&self) -> Option<StorageFailure> {
+        match self {
+            StoreError::Storage { failure, .. } => Some(*failure),
+            StoreError::Open { source, .. } => StorageFailure::of(source),
+            _ => None,
+        }
+    }
+}
+
+/// Ways the storage under a database fails that a person must fix outside Settle. A
+/// transaction they interrupt is rolled back by the engine, so what it wrote is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFailure {
+    /// SQLite: the disk is full (`SQLITE_FULL`).
+    Full,
+    /// SQLite: a write or sync failed (`SQLITE_IOERR`): a full disk, the file-size limit
+    /// (`ulimit -f`), a failing device.
+    WriteFailed,
+    /// SQLite: the file cannot be written (`SQLITE_READONLY`); PostgreSQL: a read-only
+    /// transaction or server.
+    ReadOnly,
+    /// PostgreSQL: the connection broke, or the server ended the session (an administrator,
+    /// a shutdown, a crash).
+    ConnectionLost,
+}
+
+impl StorageFailure {
+    /// Recognises a storage failure in a driver's error.
+    pub fn of(error: &sqlx::Error) -> Option<StorageFailure> {
+        use sqlx::error::DatabaseError as _;
+        const SQLITE_READONLY: i32 = 8;
+        const SQLITE_IOERR: i32 = 10;
+        const SQLITE_FULL: i32 = 13;
+        match error {
+            sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => Some(StorageFailure::ConnectionLost),
+            sqlx::Error::Database(database) => {
+                if let Some(sqlite) = database.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                    let code = sqlite.code().and_then(|c| c.parse::<i32>().ok())?;
+                    match code & 0xff {
+                        SQLITE_FULL => Some(StorageFailure::Full),
+                        SQLITE_IOERR => Some(StorageFailure::WriteFailed),
+                        SQLITE_READONLY => Some(StorageFailure::ReadOnly),
+                        _ => None,
+                    }
+                } else if let Some(postgres) =
+                    database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                {
+                    let state = postgres.code();
+                    // Class 08: connection exceptions; 57P01–57P03: the server ended the
+                    // session (administrator, shutdown, crash); 25006: read-only transaction.
+                    if state.starts_with("08") || matches!(state, "57P01" | "57P02" | "57P03") {
+                        Some(StorageFailure::ConnectionLost)
+                    } else if state == "25006" {
+                        Some(StorageFailure::ReadOnly)
+                    } else {
+                        None
+                    }
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// What happened, what became of the operation, and what to do.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            StorageFailure::Full => {
+                "the disk under the database is full: the operation was rolled back and nothing \
+                 was changed; free some space and run it again"
+            }
+            StorageFailure::WriteFailed => {
+                "the database could not be written (a full disk, the file-size limit or a \
+                 failing device): the operation was rolled back and nothing was changed; fix \
+                 the storage and run it again"
+            }
+            StorageFailure::ReadOnly => {
+                "the database is read-only (the permissions of the file or its folder, a \
+                 read-only mount, an immutable file): nothing was changed; make it writable for \
+                 the user running Settle and run the command again"
+            }
+            StorageFailure::ConnectionLost => {
+                "the connection to the database server was lost: the server rolls back the \
+                 unfinished transaction, so nothing of it was kept; run the command again when \
+                 the server is reachable (an import already stored is never stored twice)"
+            }
+        }
+    }
+}
 
 /// SQLite has one writer; more connections only serve parallel reads.
 const MAX_SQLITE_CONNECTIONS: u32 = 4;

@@ -15,6 +15,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -32,6 +33,18 @@ fn main() -> ExitCode {
             eprintln!("error: {}{}", describe(&error), retry_hint(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A write past the process's file-size limit (`ulimit -f`) raises SIGXFSZ, whose default
+/// action ends the process without a word. Ignored, the write fails with EFBIG instead, and the
+/// operation reports it and rolls back like any other write that failed.
+#[allow(unsafe_code)]
+fn ignore_file_size_signal() {
+    // SAFETY: `signal` with SIG_IGN installs no handler code; it runs before any other thread
+    // exists, so nothing races with the change of disposition.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 

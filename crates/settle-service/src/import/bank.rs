@@ -35,7 +35,7 @@ use settle_formats::{
 };
 use settle_store::{NewBankLine, NewBankStatement, Tx};
 
-use super::{PreviousImport, read_file};
+use super::{Limits, PreviousImport, read_file};
 use crate::error::{ServiceError, ServiceResult, not_found};
 use crate::ops::{receive_in, unapply_in};
 use crate::{Settle, sha256_hex};
@@ -156,7 +156,7 @@ impl Settle {
         path: &Path,
         options: &BankImportOptions,
     ) -> ServiceResult<BankImportReport> {
-        let file = read_file(path)?;
+        let file = read_file(path, Limits::BANK)?;
         let rejected = |error: settle_formats::FormatError| ServiceError::BankFileRejected {
             file: file.name.clone(),
             location: error.location.to_string(),
@@ -267,12 +267,19 @@ impl Settle {
     }
 }
 
+/// A column map is a few lines a person wrote; 64 KiB is far more than any needs.
+const COLUMN_MAP_LIMITS: Limits = Limits {
+    bytes: 64 << 10,
+    line: Some(4 << 10),
+};
+
 fn read_column_map(path: &Path) -> ServiceResult<ColumnMap> {
-    let text = std::fs::read_to_string(path).map_err(|source| ServiceError::Io {
-        path: path.to_path_buf(),
-        source,
+    let file = read_file(path, COLUMN_MAP_LIMITS)?;
+    let text = std::str::from_utf8(&file.bytes).map_err(|e| ServiceError::BadFile {
+        file: file.name.clone(),
+        message: format!("is not UTF-8 text (byte {})", e.valid_up_to() + 1),
     })?;
-    ColumnMap::parse(&text).map_err(|error| ServiceError::BankFileRejected {
+    ColumnMap::parse(text).map_err(|error| ServiceError::BankFileRejected {
         file: path.display().to_string(),
         location: error.location.to_string(),
         field: error.field,

@@ -16,7 +16,7 @@ use settle_core::money::SignPolicy;
 use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Money};
 
-use super::{Columns, ImportOptions, ImportReport, Opened, Progress, read_file};
+use super::{Columns, ImportOptions, ImportReport, Limits, Opened, Progress, read_file};
 use crate::Settle;
 use crate::error::{RowError, ServiceError, ServiceResult};
 
@@ -205,6 +205,70 @@ fn check_parents(
     good.sort_by_cached_key(|c| depth(&c.code));
 }
 
+/// What customers.csv says, read without the database.
+#[derive(Debug, Default)]
+pub(crate) struct CustomerRows {
+    pub rows_read: u64,
+    /// New customers, parents before their subsidiaries.
+    pub good: Vec<NewCustomer>,
+    /// Rows naming a customer stored already.
+    pub duplicates: u64,
+    pub errors: Vec<RowError>,
+}
+
+/// Parses customers.csv against the customers stored already (`existing`, by code): the whole
+/// of the import but its writes. A header without the required columns refuses the file.
+pub(crate) fn read_customers(
+    file: &str,
+    bytes: &[u8],
+    existing: &HashMap<String, CustomerId>,
+    progress: Progress<'_>,
+) -> ServiceResult<CustomerRows> {
+    let (columns, mut reader) = super::header(file, bytes, KNOWN, REQUIRED)?;
+    let mut rows = CustomerRows::default();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let total = bytes.len() as u64;
+    for record in reader.records() {
+        rows.rows_read += 1;
+        if rows.rows_read.is_multiple_of(10_000) {
+            progress(
+                record
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| r.position())
+                    .map_or(0, csv::Position::byte),
+                total,
+            );
+        }
+        let (line, row) = match super::row_of(file, &columns, record) {
+            Ok(row) => row,
+            Err(e) => {
+                rows.errors.push(e);
+                continue;
+            }
+        };
+        match parse_customer(&columns, line, &row) {
+            Err(mut row_errors) => rows.errors.append(&mut row_errors),
+            Ok(customer) => {
+                if let Some(first) = seen.insert(customer.code.clone(), line) {
+                    rows.errors.push(columns.error(
+                        line,
+                        "customer_id",
+                        format!("{:?} repeats line {first}", customer.code),
+                    ));
+                } else if existing.contains_key(&customer.code) {
+                    rows.duplicates += 1;
+                } else {
+                    rows.good.push(customer);
+                }
+            }
+        }
+    }
+    progress(total, total);
+    check_parents(&columns, &mut rows.good, &seen, existing, &mut rows.errors);
+    Ok(rows)
+}
+
 impl Settle {
     /// Imports customers.csv. Customers whose code is already stored are counted as duplicates
     /// and left as they are.
@@ -229,60 +293,22 @@ impl Settle {
         options: ImportOptions,
         progress: Progress<'_>,
     ) -> ServiceResult<ImportReport> {
-        let file = read_file(path)?;
+        let file = read_file(path, Limits::CSV)?;
         let entity = self.entity().id;
-        let Opened {
-            mut tx,
-            mut report,
-            columns,
-            mut reader,
-        } = match super::open(self, &file, "customers", (KNOWN, REQUIRED), false).await? {
-            Ok(opened) => opened,
-            Err(already_imported) => return Ok(already_imported),
-        };
-        let existing = tx.customer_ids(entity).await?;
-        let mut seen: HashMap<String, u64> = HashMap::new();
-        let mut errors: Vec<RowError> = Vec::new();
-        let mut good: Vec<NewCustomer> = Vec::new();
-        let total = file.bytes.len() as u64;
-        for record in reader.records() {
-            report.rows_read += 1;
-            if report.rows_read.is_multiple_of(10_000) {
-                progress(
-                    record
-                        .as_ref()
-                        .ok()
-                        .and_then(|r| r.position())
-                        .map_or(0, csv::Position::byte),
-                    total,
-                );
-            }
-            let (line, row) = match super::row_of(&file.name, &columns, record) {
-                Ok(row) => row,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
+        let Opened { mut tx, mut report } =
+            match super::open(self, &file, "customers", false).await? {
+                Ok(opened) => opened,
+                Err(already_imported) => return Ok(already_imported),
             };
-            match parse_customer(&columns, line, &row) {
-                Err(mut row_errors) => errors.append(&mut row_errors),
-                Ok(customer) => {
-                    if let Some(first) = seen.insert(customer.code.clone(), line) {
-                        errors.push(columns.error(
-                            line,
-                            "customer_id",
-                            format!("{:?} repeats line {first}", customer.code),
-                        ));
-                    } else if existing.contains_key(&customer.code) {
-                        report.duplicates += 1;
-                    } else {
-                        good.push(customer);
-                    }
-                }
-            }
-        }
-        progress(total, total);
-        check_parents(&columns, &mut good, &seen, &existing, &mut errors);
+        let existing = tx.customer_ids(entity).await?;
+        let CustomerRows {
+            rows_read,
+            good,
+            duplicates,
+            errors,
+        } = read_customers(&file.name, &file.bytes, &existing, progress)?;
+        report.rows_read = rows_read;
+        report.duplicates = duplicates;
         if !errors.is_empty() && !options.skip_invalid {
             return Err(ServiceError::ImportRejected {
                 file: file.name,

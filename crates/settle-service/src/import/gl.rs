@@ -32,7 +32,7 @@ use settle_core::money::SignPolicy;
 use settle_core::{Currency, Date, Money};
 use settle_store::{GlBalanceRow, GlImportRow, GlLineRow, NewGlImport};
 
-use super::{Columns, csv_error, csv_reader, parse_date, read_file, row_of};
+use super::{Columns, Limits, csv_error, csv_reader, parse_date, read_file, row_of};
 use crate::Settle;
 use crate::error::{RowError, ServiceError, ServiceResult};
 
@@ -379,11 +379,55 @@ fn parse_detail(
     (read, rows)
 }
 
+/// A general ledger's file, read without the database.
+#[derive(Debug)]
+pub(crate) struct GlRows {
+    pub shape: GlShape,
+    pub rows_read: u64,
+    pub balances: Vec<GlBalanceRow>,
+    pub lines: Vec<GlLineRow>,
+}
+
+/// Parses a general ledger's file for a period ending `period_end`: the shape from the header,
+/// then every row; any bad row refuses the file, naming each.
+pub(crate) fn read_gl(file: &str, bytes: &[u8], period_end: Date) -> ServiceResult<GlRows> {
+    let mut reader = csv_reader(bytes);
+    let headers = reader.headers().map_err(|e| ServiceError::BadFile {
+        file: file.to_string(),
+        message: csv_error(file, &e).message,
+    })?;
+    let (shape, columns) = shape_of(file, headers)?;
+    let mut errors = Vec::new();
+    let (rows_read, balances, lines) = match shape {
+        GlShape::Balances => {
+            let (read, rows) = parse_balances(file, &columns, &mut reader, &mut errors);
+            (read, rows, Vec::new())
+        }
+        GlShape::Detail => {
+            let (read, rows) = parse_detail(file, &columns, &mut reader, period_end, &mut errors);
+            (read, Vec::new(), rows)
+        }
+    };
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(ServiceError::GlFileRejected {
+            file: file.to_string(),
+            errors,
+        });
+    }
+    Ok(GlRows {
+        shape,
+        rows_read,
+        balances,
+        lines,
+    })
+}
+
 impl Settle {
     /// Imports what the general ledger says for a period: balances or the control account's
     /// postings (see the module note for the shapes). Stores nothing on any bad row.
     pub async fn import_gl(&self, path: &Path, period: &str) -> ServiceResult<GlImportReport> {
-        let file = read_file(path)?;
+        let file = read_file(path, Limits::CSV)?;
         let entity = self.entity().id;
         let period = self.store().calendar(entity).await?.named(period)?;
         let mut tx = self.store().begin().await?;
@@ -419,14 +463,13 @@ impl Settle {
             });
             return Ok(report);
         }
-        let mut reader = csv_reader(file.bytes.as_slice());
-        let headers = reader.headers().map_err(|e| ServiceError::BadFile {
-            file: file.name.clone(),
-            message: csv_error(&file.name, &e).message,
-        })?;
-        let (shape, columns) = shape_of(&file.name, headers)?;
-        let mut report = report(shape, 0);
-        let mut errors = Vec::new();
+        let GlRows {
+            shape,
+            rows_read: read,
+            balances: balance_rows,
+            lines: line_rows,
+        } = read_gl(&file.name, &file.bytes, period.end)?;
+        let mut report = report(shape, read);
         let mut balances: BTreeMap<Currency, Money> = BTreeMap::new();
         let mut accounts: Vec<String> = Vec::new();
         let mut add = |account: &str, amount: Money| -> ServiceResult<bool> {
@@ -442,25 +485,6 @@ impl Settle {
             *sum = sum.checked_add(amount)?;
             Ok(true)
         };
-        let (read, balance_rows, line_rows) = match shape {
-            GlShape::Balances => {
-                let (read, rows) = parse_balances(&file.name, &columns, &mut reader, &mut errors);
-                (read, rows, Vec::new())
-            }
-            GlShape::Detail => {
-                let (read, rows) =
-                    parse_detail(&file.name, &columns, &mut reader, period.end, &mut errors);
-                (read, Vec::new(), rows)
-            }
-        };
-        report.rows_read = read;
-        if !errors.is_empty() {
-            errors.sort_by_key(|e| e.line);
-            return Err(ServiceError::GlFileRejected {
-                file: file.name,
-                errors,
-            });
-        }
         for row in &balance_rows {
             if add(&row.account, row.balance)? {
                 report.control_rows += 1;

@@ -16,7 +16,8 @@ use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Money};
 
 use super::{
-    AmountBasis, Columns, ImportOptions, ImportReport, Opened, Progress, parse_date, read_file,
+    AmountBasis, Columns, ImportOptions, ImportReport, Limits, Opened, Progress, parse_date,
+    read_file,
 };
 use crate::Settle;
 use crate::error::{RowError, ServiceError, ServiceResult};
@@ -42,7 +43,7 @@ const BULK_LOAD_ROWS: i64 = 50_000;
 /// Longest document number we accept.
 const MAX_NUMBER_LEN: usize = 64;
 
-type CustomerDefaults = HashMap<String, (CustomerId, Currency, PaymentTerms)>;
+pub(crate) type CustomerDefaults = HashMap<String, (CustomerId, Currency, PaymentTerms)>;
 
 fn money(
     columns: &Columns,
@@ -251,6 +252,54 @@ impl InvoiceRows {
     }
 }
 
+/// What [`read_invoices`] found: rows read, the invoices with their lines, the bad rows.
+pub(crate) type ReadInvoices = (u64, Vec<(u64, NewDocument)>, Vec<RowError>);
+
+/// Parses invoices.csv as an import into empty books does, without writing: every row read,
+/// checked against `customers` and the lock, and issued with its journal entry by the core.
+/// Returns how many rows were read, the invoices with their lines, and the bad rows.
+pub(crate) fn read_invoices(
+    file: &str,
+    bytes: &[u8],
+    customers: CustomerDefaults,
+    basis: AmountBasis,
+    lock: Option<(settle_core::period::Lock, settle_core::period::Calendar)>,
+    chart: &settle_core::accounts::ChartOfAccounts,
+) -> ServiceResult<ReadInvoices> {
+    let (columns, mut reader) = super::header(file, bytes, KNOWN, REQUIRED)?;
+    let mut rows = InvoiceRows {
+        file: file.to_string(),
+        columns,
+        customers,
+        basis,
+        seen: HashMap::new(),
+        lock,
+    };
+    let (mut read, mut documents, mut errors) = (0, Vec::new(), Vec::new());
+    let mut reused = StringRecord::new();
+    loop {
+        let record = match reader.read_record(&mut reused) {
+            Ok(false) => break,
+            Ok(true) => Ok(&reused),
+            Err(error) => Err(error),
+        };
+        read += 1;
+        match rows.read(record) {
+            Ok((line, document)) => {
+                let item = ItemId(documents.len() as i64 + 1);
+                match events::issue_document(chart, item, &document) {
+                    Ok(_) => documents.push((line, document)),
+                    Err(rejection) => {
+                        errors.push(rows.columns.error(line, "amount", rejection.to_string()))
+                    }
+                }
+            }
+            Err(mut row_errors) => errors.append(&mut row_errors),
+        }
+    }
+    Ok((read, documents, errors))
+}
+
 /// What the bulk path's preparing thread hands back when the file is read.
 struct Prepared {
     rows_read: u64,
@@ -376,26 +425,15 @@ impl Settle {
         options: ImportOptions,
         progress: Progress<'_>,
     ) -> ServiceResult<ImportReport> {
-        let mut file = read_file(path)?;
+        let mut file = read_file(path, Limits::CSV)?;
         let entity = self.entity().id;
         let rows_estimate = file.bytes.iter().filter(|b| **b == b'\n').count() as i64;
-        let Opened {
-            mut tx,
-            mut report,
-            columns,
-            mut reader,
-        } = match super::open(
-            self,
-            &file,
-            "invoices",
-            (KNOWN, REQUIRED),
-            rows_estimate >= BULK_LOAD_ROWS,
-        )
-        .await?
-        {
-            Ok(opened) => opened,
-            Err(already_imported) => return Ok(already_imported),
-        };
+        let Opened { mut tx, mut report } =
+            match super::open(self, &file, "invoices", rows_estimate >= BULK_LOAD_ROWS).await? {
+                Ok(opened) => opened,
+                Err(already_imported) => return Ok(already_imported),
+            };
+        let (columns, reader) = super::header(&file.name, &file.bytes, KNOWN, REQUIRED)?;
         let customers = tx.customer_defaults(entity).await?;
         let lock = match tx.period_lock(entity).await? {
             Some(lock) => Some((lock, tx.calendar(entity).await?)),
@@ -461,6 +499,7 @@ impl Settle {
         } else {
             let mut documents = tx.document_rows(entity);
             let mut batch: Vec<(u64, NewDocument)> = Vec::with_capacity(super::BATCH_ROWS);
+            let mut reader = reader;
             let mut records = reader.records();
             loop {
                 let record = records.next();

@@ -1,14 +1,19 @@
 //! CSV imports of customers and invoices, with the headers DESIGN.md fixes, and of what the
 //! general ledger says about a period (`gl`).
 //!
-//! A file is read whole, fingerprinted (SHA-256) and parsed row by row into typed values; every
-//! bad row is reported with its line and field. By default a file with any bad row stores
+//! A file is read whole (at most [`MAX_CSV_BYTES`], no line longer than [`MAX_CSV_LINE_BYTES`];
+//! a bank file at most [`MAX_BANK_FILE_BYTES`]), fingerprinted (SHA-256) and parsed row by row
+//! into typed values; every bad row is reported with its line and field. Parsing needs no
+//! database: `fuzzing` drives the same parsers the imports use. By default a file with any bad row stores
 //! nothing; with `skip_invalid` the good rows are stored and the bad ones reported. The same
 //! file imported again posts nothing and says when it was first imported; a different file that
 //! repeats stored documents counts them as duplicates.
 
 pub mod bank;
+pub mod calendar;
 mod customers;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gl;
 mod invoices;
 
@@ -24,8 +29,39 @@ use settle_store::Tx;
 use crate::error::{RowError, ServiceError, ServiceResult, distinct_rows};
 use crate::{Settle, sha256_hex};
 
-/// The largest file an import reads (it is held in memory while it is parsed).
-pub const MAX_IMPORT_BYTES: u64 = 4 << 30;
+/// The largest CSV file an import reads (256 MiB; a million invoice rows take 60–100 MiB): the
+/// file is held in memory while it is parsed and an invoice import needs about 0.65 KiB per row
+/// besides, so this bounds what an import can ask of memory (docs/reliability.md).
+pub const MAX_CSV_BYTES: u64 = 256 << 20;
+
+/// The longest line of a CSV import (1 MiB): no field of customers, invoices, a general ledger
+/// or a calendar comes near it, so a longer line means the file is not what it claims to be.
+pub const MAX_CSV_LINE_BYTES: usize = 1 << 20;
+
+/// The largest bank or remittance file an import reads (64 MiB: some 60,000 camt entries or
+/// 1.5 million BAI2 lines): it is parsed whole into statements and every line is reported,
+/// about 1.3 KiB of memory per line.
+pub const MAX_BANK_FILE_BYTES: u64 = 64 << 20;
+
+/// What an import's file must stay within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub bytes: u64,
+    /// The longest line, for line-oriented files; `None` for bank files, whose XML may rightly
+    /// sit on one line.
+    pub line: Option<usize>,
+}
+
+impl Limits {
+    pub(crate) const CSV: Limits = Limits {
+        bytes: MAX_CSV_BYTES,
+        line: Some(MAX_CSV_LINE_BYTES),
+    };
+    pub(crate) const BANK: Limits = Limits {
+        bytes: MAX_BANK_FILE_BYTES,
+        line: None,
+    };
+}
 
 /// How many rows are parsed before they are written together.
 const BATCH_ROWS: usize = 5_000;
@@ -78,26 +114,93 @@ pub(crate) struct ImportFile {
     pub fingerprint: String,
 }
 
-pub(crate) fn read_file(path: &Path) -> ServiceResult<ImportFile> {
+/// Reads an import's file whole, refusing one larger than `limits` allows (also a file that
+/// grows while it is read, or a device that never ends) and, for CSV, one with a line longer
+/// than its limit, naming the line.
+pub(crate) fn read_file(path: &Path, limits: Limits) -> ServiceResult<ImportFile> {
+    use std::io::Read as _;
     let name = path.display().to_string();
     let io = |source| ServiceError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_IMPORT_BYTES {
-        return Err(ServiceError::BadFile {
-            file: name,
-            message: format!("is {size} bytes, more than the {MAX_IMPORT_BYTES} an import reads"),
-        });
+    let too_large = |size: Option<u64>| ServiceError::BadFile {
+        file: name.clone(),
+        message: match size {
+            Some(size) => format!(
+                "is larger than the {} an import reads ({}); nothing was read: split it into \
+                 smaller files",
+                size_text(limits.bytes),
+                size_text(size)
+            ),
+            None => format!(
+                "is larger than the {} an import reads (it grew while being read, or never \
+                 ends); reading stopped there and nothing was stored",
+                size_text(limits.bytes)
+            ),
+        },
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    let size = metadata.len();
+    if size > limits.bytes {
+        return Err(too_large(Some(size)));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    // A device or pipe says nothing of its size: room for the limit is reserved at once (only
+    // what is read becomes resident), so the buffer never doubles past the limit.
+    let capacity = if metadata.is_file() {
+        size
+    } else {
+        limits.bytes
+    } + 1;
+    let mut bytes = Vec::with_capacity(capacity as usize);
+    file.take(limits.bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limits.bytes {
+        return Err(too_large(None));
+    }
+    if let Some(longest) = limits.line {
+        check_line_lengths(&name, &bytes, longest)?;
+    }
     let fingerprint = sha256_hex(&bytes);
     Ok(ImportFile {
         name,
         bytes,
         fingerprint,
     })
+}
+
+/// Refuses the first line longer than `longest` bytes, naming it.
+pub(crate) fn check_line_lengths(file: &str, bytes: &[u8], longest: usize) -> ServiceResult<()> {
+    for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.len() > longest {
+            return Err(ServiceError::BadFile {
+                file: file.to_string(),
+                message: format!(
+                    "line {}: is {} long, longer than the {} a line may have; is this the right \
+                     file?",
+                    index + 1,
+                    size_text(line.len() as u64),
+                    size_text(longest as u64)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A size in bytes as people read it: `512 MiB`, `10.0 MiB`, `700 bytes`.
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    match bytes {
+        b if b >= GIB && b % GIB == 0 => format!("{} GiB", b / GIB),
+        b if b >= GIB => format!("{:.1} GiB", b as f64 / GIB as f64),
+        b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b >= MIB => format!("{:.1} MiB", b as f64 / MIB as f64),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// Where each known column is in a file, by header name.
@@ -228,25 +331,21 @@ pub(crate) fn parse_date(
     }
 }
 
-/// An import under way: its transaction, its report so far, and the file's rows.
-pub(crate) struct Opened<'f> {
+/// An import under way: its transaction and its report so far.
+pub(crate) struct Opened {
     pub tx: Tx,
     pub report: ImportReport,
-    pub columns: Columns,
-    pub reader: csv::Reader<&'f [u8]>,
 }
 
 /// Opens an import of `kind`: `Ok(Err(report))` when this very file was imported before (then
-/// nothing is to be done), else the transaction, with the header row mapped. A `bulk` import
-/// runs in the store's bulk-load transaction.
-pub(crate) async fn open<'f>(
+/// nothing is to be done), else the transaction. A `bulk` import runs in the store's bulk-load
+/// transaction.
+pub(crate) async fn open(
     settle: &Settle,
-    file: &'f ImportFile,
+    file: &ImportFile,
     kind: &str,
-    columns: (&[&'static str], &[&'static str]),
     bulk: bool,
-) -> ServiceResult<Result<Opened<'f>, ImportReport>> {
-    let (known, required) = columns;
+) -> ServiceResult<Result<Opened, ImportReport>> {
     let mut report = ImportReport {
         file: file.name.clone(),
         fingerprint: file.fingerprint.clone(),
@@ -273,18 +372,24 @@ pub(crate) async fn open<'f>(
         });
         return Ok(Err(report));
     }
-    let mut reader = csv_reader(file.bytes.as_slice());
+    Ok(Ok(Opened { tx, report }))
+}
+
+/// A reader over the file's rows with its header row mapped; a header without the required
+/// columns refuses the file.
+pub(crate) fn header<'f>(
+    file: &str,
+    bytes: &'f [u8],
+    known: &[&'static str],
+    required: &[&'static str],
+) -> ServiceResult<(Columns, csv::Reader<&'f [u8]>)> {
+    let mut reader = csv_reader(bytes);
     let headers = reader.headers().map_err(|e| ServiceError::BadFile {
-        file: file.name.clone(),
-        message: csv_error(&file.name, &e).message,
+        file: file.to_string(),
+        message: csv_error(file, &e).message,
     })?;
-    let columns = Columns::map(&file.name, headers, known, required)?;
-    Ok(Ok(Opened {
-        tx,
-        report,
-        columns,
-        reader,
-    }))
+    let columns = Columns::map(file, headers, known, required)?;
+    Ok((columns, reader))
 }
 
 /// One record of the file with its line, or why it is not a row of the header's shape.

@@ -184,42 +184,7 @@ pub async fn list_periods(settle: &Settle, args: PeriodListArgs) -> Result<()> {
 pub async fn calendar(settle: &Settle, args: CalendarArgs) -> Result<()> {
     let periods = match &args.file {
         None => Vec::new(),
-        Some(path) => {
-            let name = path.display().to_string();
-            let mut reader = csv::ReaderBuilder::new()
-                .trim(csv::Trim::All)
-                .from_path(path)
-                .with_context(|| format!("cannot read {name}"))?;
-            let headers = reader.headers()?.clone();
-            let column = |wanted: &str| {
-                headers
-                    .iter()
-                    .position(|h| h == wanted)
-                    .ok_or_else(|| anyhow!("{name}: line 1: the header needs a column {wanted:?}"))
-            };
-            let (n, s, e) = (column("name")?, column("start_date")?, column("end_date")?);
-            let mut periods = Vec::new();
-            for (index, record) in reader.records().enumerate() {
-                let line = index + 2;
-                let record = record.with_context(|| format!("{name}: line {line}"))?;
-                let field = |i: usize| record.get(i).unwrap_or("");
-                let date = |i: usize, label: &str| {
-                    parse_date(label, field(i)).with_context(|| format!("{name}: line {line}"))
-                };
-                if field(n).is_empty() {
-                    bail!("{name}: line {line}: name: empty");
-                }
-                periods.push(Period {
-                    name: field(n).to_string(),
-                    start: date(s, "start_date")?,
-                    end: date(e, "end_date")?,
-                });
-            }
-            if periods.is_empty() {
-                bail!("{name}: no periods (use --months for calendar months)");
-            }
-            periods
-        }
+        Some(path) => settle_service::import::calendar::read_fiscal_calendar(path)?,
     };
     let count = periods.len();
     settle

@@ -61,8 +61,24 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             let result = dispatch(&settle, command).await;
             settle.close().await;
-            result
+            result.map_err(|error| name_the_database(error, &cli.db))
         }
+    }
+}
+
+/// A failure of the storage itself (a full disk, a read-only file, a lost connection) names
+/// the database, so the person who must fix it knows where to look.
+fn name_the_database(error: anyhow::Error, db: &str) -> anyhow::Error {
+    let storage = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<settle_service::ServiceError>()
+            .and_then(settle_service::ServiceError::storage_failure)
+            .is_some()
+    });
+    if storage {
+        error.context(format!("database {}", settle_service::redact_location(db)))
+    } else {
+        error
     }
 }
 

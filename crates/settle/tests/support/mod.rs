@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod child;
 pub mod smtp;
 
 /// One test per scenario and engine: `sqlite::NAME` and `postgres::NAME` each run `NAME` on a
