@@ -4,10 +4,10 @@
 //! A file is read whole (at most [`MAX_CSV_BYTES`], no line longer than [`MAX_CSV_LINE_BYTES`];
 //! a bank file at most [`MAX_BANK_FILE_BYTES`]), fingerprinted (SHA-256) and parsed row by row
 //! into typed values; every bad row is reported with its line and field. Parsing needs no
-//! database: `fuzzing` drives the same parsers the imports use. By default a file with any bad row stores
-//! nothing; with `skip_invalid` the good rows are stored and the bad ones reported. The same
-//! file imported again posts nothing and says when it was first imported; a different file that
-//! repeats stored documents counts them as duplicates.
+//! database (`fuzzing` drives the same parsers the imports use). By default a file with any
+//! bad row stores nothing; with `skip_invalid` the good rows are stored and the bad ones
+//! reported. The same file imported again posts nothing and says when it was first imported; a
+//! different file that repeats stored documents counts them as duplicates.
 
 pub mod bank;
 pub mod calendar;
@@ -31,7 +31,7 @@ use crate::{Settle, sha256_hex};
 
 /// The largest CSV file an import reads (256 MiB; a million invoice rows take 60–100 MiB): the
 /// file is held in memory while it is parsed and an invoice import needs about 0.65 KiB per row
-/// besides, so this bounds what an import can ask of memory (docs/reliability.md).
+/// besides, so this bounds what an import can ask of memory.
 pub const MAX_CSV_BYTES: u64 = 256 << 20;
 
 /// The longest line of a CSV import (1 MiB): no field of customers, invoices, a general ledger
