@@ -29,27 +29,19 @@ on_both_engines!(
     a_parent_pays_its_subsidiaries_invoices,
 );
 
-fn load_fixture(db: &Backend) {
-    db.ok(&["init"]);
-    let customers = Backend::data("customers.csv");
-    let invoices = Backend::data("invoices.csv");
-    db.ok(&["import", "customers", customers.to_str().unwrap()]);
-    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
-}
-
 fn aging_csv(db: &Backend, as_of: &str) -> String {
     db.ok(&["aging", "--as-of", as_of, "--format", "csv"])
 }
 
 fn imported_aging_equals_an_independent_computation(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let expected = std::fs::read_to_string(Backend::data("aging-2026-06-30.csv")).unwrap();
     assert_eq!(aging_csv(db, "2026-06-30"), expected);
     db.ok(&["verify"]);
 }
 
 fn a_second_import_posts_nothing(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let before = aging_csv(db, "2026-12-31");
     let invoices = Backend::data("invoices.csv");
     let again = db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
@@ -75,7 +67,7 @@ fn a_second_import_posts_nothing(db: &Backend) {
 }
 
 fn a_file_with_a_bad_row_is_refused_and_changes_nothing(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let before = aging_csv(db, "2026-12-31");
     let journal_before = db.ok(&["export", "journal"]);
     let bad = db.file(
@@ -112,7 +104,7 @@ fn a_file_with_a_bad_row_is_refused_and_changes_nothing(db: &Backend) {
 }
 
 fn skip_invalid_stores_the_good_rows(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let mixed = db.file(
         "mixed.csv",
         "invoice_number,customer_id,issue_date,due_date,currency,amount,tax_amount,po_number,description\n\
@@ -131,7 +123,7 @@ fn skip_invalid_stores_the_good_rows(db: &Backend) {
 }
 
 fn payments_apply_exactly_once_and_unapply_restores(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let before = aging_csv(db, "2026-12-31");
     let posted = db.json(&[
         "payment",
@@ -252,7 +244,7 @@ fn payments_apply_exactly_once_and_unapply_restores(db: &Backend) {
 }
 
 fn idempotency_keys_replay_and_refuse_other_requests(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let args = [
         "payment",
         "post",
@@ -321,7 +313,7 @@ fn idempotency_keys_replay_and_refuse_other_requests(db: &Backend) {
 }
 
 fn memos_adjustments_write_offs_and_refunds_keep_the_ledger_exact(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let memo = db.json(&[
         "credit-memo",
         "--customer",
@@ -455,7 +447,7 @@ fn memos_adjustments_write_offs_and_refunds_keep_the_ledger_exact(db: &Backend) 
 }
 
 fn earned_discount_closes_the_invoice(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     // B-2001: 10000.00 on 2/10 NET30, issued 2026-04-01: 9800.00 by 2026-04-11 settles it.
     let paid = db.json(&[
         "payment",
@@ -517,7 +509,7 @@ fn earned_discount_closes_the_invoice(db: &Backend) {
 }
 
 fn historical_aging_shows_balances_as_they_stood(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let before = aging_csv(db, "2026-06-30");
     let paid = db.json(&[
         "payment",
@@ -579,7 +571,7 @@ fn historical_aging_shows_balances_as_they_stood(db: &Backend) {
 }
 
 fn journal_export_balances_per_entry(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let paid = db.json(&[
         "payment",
         "post",
@@ -793,7 +785,7 @@ fn a_first_import_skipping_bad_rows_leaves_no_gaps(db: &Backend) {
 }
 
 fn bank_files_post_each_credit_once_and_returns_reopen_invoices(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let day1 = Backend::data("bank-day1.bai2");
     let day1 = day1.to_str().unwrap();
     let reports = db.json(&["import", "bank", day1]);
@@ -926,7 +918,7 @@ fn bank_files_post_each_credit_once_and_returns_reopen_invoices(db: &Backend) {
 }
 
 fn matching_applies_the_sure_payments_and_proposes_the_rest(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let file = Backend::data("bank-matching.bai2");
     db.ok(&["import", "bank", file.to_str().unwrap()]);
     // A dry run decides and stores nothing.
@@ -1048,7 +1040,7 @@ fn the_demo_imports_its_bank_day_and_applies_cash_with_evidence() {
 /// matching run, a suggestion accepted and one rejected, and an automatic application undone
 /// and made again by hand.
 fn reconciliation_fixture(db: &Backend) -> serde_json::Value {
-    load_fixture(db);
+    db.load_fixture();
     for (customer, amount, reference) in [
         // The bank will credit 480.00 under this reference: an amount difference.
         ("BETA", "500.00", "WIRE-77"),
@@ -1381,7 +1373,7 @@ fn outcome_of(report: &serde_json::Value, reference: &str) -> serde_json::Value 
 }
 
 fn clerks_teach_the_matcher_aliases_habits_and_payers(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     const ROADRUNNER: (&str, &str) = ("Roadrunner Supplies", "11112222");
     // A payer nobody knows cites an invoice without its prefix: only a proposal.
     post_unidentified(
@@ -1604,7 +1596,7 @@ fn clerks_teach_the_matcher_aliases_habits_and_payers(db: &Backend) {
 }
 
 fn a_rejected_pairing_is_not_proposed_again(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     const PAYROLL: (&str, &str) = ("Payroll Services", "99990000");
     // Only the amount points anywhere: A-1004 is the one item owing it.
     post_unidentified(db, "R-1", "150.00", "2026-06-26", PAYROLL, "THANK YOU");
@@ -1656,7 +1648,7 @@ fn a_rejected_pairing_is_not_proposed_again(db: &Backend) {
 }
 
 fn deductions_open_disputes_and_duplicates_wait_for_a_person(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     const BETA: (&str, &str) = ("Beta Logistics", "77778888");
     // Short of B-2002's 3,333.33 by far more than a fee: applied, the rest disputed.
     post_unidentified(db, "D-1", "3000.00", "2026-06-10", BETA, "B-2002");

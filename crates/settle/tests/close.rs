@@ -16,11 +16,7 @@ on_both_engines!(
 const RATES: &str = "current=1,1-30=5,31-60=10,61-90=25,90+=50";
 
 fn load_fixture(db: &Backend) {
-    db.ok(&["init"]);
-    let customers = Backend::data("customers.csv");
-    let invoices = Backend::data("invoices.csv");
-    db.ok(&["import", "customers", customers.to_str().unwrap()]);
-    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+    db.load_fixture();
     db.ok(&[
         "user",
         "add",

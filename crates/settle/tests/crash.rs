@@ -910,21 +910,9 @@ impl Scenario for BankAndMatch {
                 "the bank file is half imported: {lines} of {all} lines, {payments} payments"
             ));
         }
-        if !found[2].is_empty() {
-            return Err(format!("payments decided twice: {:?}", found[2]));
-        }
-        if !found[3].is_empty() {
-            return Err(format!(
-                "payments applied twice to one invoice: {:?}",
-                found[3]
-            ));
-        }
-        if !found[4].is_empty() {
-            return Err(format!(
-                "automatic decisions without their applications: {:?}",
-                found[4]
-            ));
-        }
+        none_found(&found[2], "payments decided twice")?;
+        none_found(&found[3], "payments applied twice to one invoice")?;
+        none_found(&found[4], "automatic decisions without their applications")?;
         Ok(())
     }
 
@@ -1016,12 +1004,7 @@ impl Scenario for Dunning {
                 self.customers
             ));
         }
-        if !found[1].is_empty() {
-            return Err(format!(
-                "email actions without their queued email: {:?}",
-                found[1]
-            ));
-        }
+        none_found(&found[1], "email actions without their queued email")?;
         Ok(())
     }
 
@@ -1108,15 +1091,8 @@ impl Statements {
                 ),
             ],
         );
-        if !found[1].is_empty() {
-            return Err(format!("statements queued twice: {:?}", found[1]));
-        }
-        if !found[2].is_empty() {
-            return Err(format!(
-                "statement emails without their PDF: {:?}",
-                found[2]
-            ));
-        }
+        none_found(&found[1], "statements queued twice")?;
+        none_found(&found[2], "statement emails without their PDF")?;
         Ok(found[0][0].parse().unwrap())
     }
 }
@@ -1365,5 +1341,14 @@ impl Scenario for Outbox {
             "{} message(s) delivered twice after {} kills (each with its one Message-ID)",
             self.duplicates, self.kills
         )
+    }
+}
+
+/// Fails with `what` and the rows a check query found, if it found any.
+fn none_found(found: &[String], what: &str) -> Result<(), String> {
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{what}: {found:?}"))
     }
 }

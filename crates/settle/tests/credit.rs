@@ -16,14 +16,6 @@ on_both_engines!(
     reviews_record_the_reviewer_and_set_the_limit,
 );
 
-fn load_fixture(db: &Backend) {
-    db.ok(&["init"]);
-    let customers = Backend::data("customers.csv");
-    let invoices = Backend::data("invoices.csv");
-    db.ok(&["import", "customers", customers.to_str().unwrap()]);
-    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
-}
-
 fn order(db: &Backend, customer: &str, amount: &str, as_of: &str) -> Value {
     db.json(&[
         "orders",
@@ -47,7 +39,7 @@ fn rules(answer: &Value) -> Vec<String> {
 }
 
 fn holds_by_hand_are_recorded_with_who_and_when(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     // ACME owes 5,508.26 on open invoices against a 50,000.00 limit; nothing 60 days late yet.
     let status = db.json(&["credit", "status", "ACME", "--as-of", "2026-03-01"]);
     assert_eq!(status["held"], false, "{status}");
@@ -186,7 +178,7 @@ fn holds_by_hand_are_recorded_with_who_and_when(db: &Backend) {
 }
 
 fn each_rule_holds_credit_and_says_so(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     db.ok(&[
         "--user",
         "mia",
@@ -350,7 +342,7 @@ fn each_rule_holds_credit_and_says_so(db: &Backend) {
 }
 
 fn reviews_record_the_reviewer_and_set_the_limit(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let nobody = db.fails(&[
         "credit", "review", "ACME", "--limit", "40000", "--reason", "cut",
     ]);

@@ -18,14 +18,6 @@ on_both_engines!(
     a_short_payments_deduction_is_a_dispute_too,
 );
 
-fn load_fixture(db: &Backend) {
-    db.ok(&["init"]);
-    let customers = Backend::data("customers.csv");
-    let invoices = Backend::data("invoices.csv");
-    db.ok(&["import", "customers", customers.to_str().unwrap()]);
-    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
-}
-
 /// What is open on a document now, as decimal text ("0" when it is settled).
 fn open_on(db: &Backend, customer: &str, number: &str) -> String {
     let view = db.json(&["customer", "show", customer]);
@@ -59,7 +51,7 @@ fn ledger_is_exact(db: &Backend) {
 }
 
 fn each_resolution_posts_what_it_says(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
 
     // A credit memo for part of what was disputed: the rest is collected again.
     let priced = open(
@@ -293,7 +285,7 @@ fn each_resolution_posts_what_it_says(db: &Backend) {
 }
 
 fn wrong_amounts_and_transitions_are_refused(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let first = open(
         db,
         &[
@@ -524,7 +516,7 @@ fn wrong_amounts_and_transitions_are_refused(db: &Backend) {
 }
 
 fn the_aging_shows_disputed_amounts_apart(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     let before = db.json(&["aging", "--as-of", "2026-06-30"]);
     open(
         db,
@@ -628,7 +620,7 @@ fn the_aging_shows_disputed_amounts_apart(db: &Backend) {
 }
 
 fn a_short_payments_deduction_is_a_dispute_too(db: &Backend) {
-    load_fixture(db);
+    db.load_fixture();
     // Short of B-2002's 3,333.33 by far more than a fee: applied, the rest disputed.
     db.ok(&[
         "payment",

@@ -21,11 +21,7 @@ use support::child::{Limit, Measured};
 const AS_OF: &str = "2026-12-31";
 
 fn setup(db: &Backend) {
-    db.ok(&["init"]);
-    let customers = Backend::data("customers.csv");
-    let invoices = Backend::data("invoices.csv");
-    db.ok(&["import", "customers", customers.to_str().unwrap()]);
-    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+    db.load_fixture();
     db.ok(&[
         "payment",
         "post",

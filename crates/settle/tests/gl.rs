@@ -132,11 +132,7 @@ fn entry_of(journal: &[Posting], kind: &str, document: &str) -> i64 {
 
 /// Customers and invoices of the fixture, and some cash in June and July.
 fn load(db: &Backend) {
-    db.ok(&["init"]);
-    let customers = Backend::data("customers.csv");
-    let invoices = Backend::data("invoices.csv");
-    db.ok(&["import", "customers", customers.to_str().unwrap()]);
-    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+    db.load_fixture();
     for (customer, amount, date, reference, invoice) in [
         ("ACME", "1080.00", "2026-06-10", "WIRE-1", "A-1001"),
         ("BETA", "3333.33", "2026-06-30", "ACH-2", "B-2002"),

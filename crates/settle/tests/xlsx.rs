@@ -365,11 +365,7 @@ fn export(db: &Backend, args: &[&str], name: &str) -> (String, PathBuf) {
 }
 
 fn load_ledger(db: &Backend) {
-    db.ok(&["init"]);
-    let customers = Backend::data("customers.csv");
-    let invoices = Backend::data("invoices.csv");
-    db.ok(&["import", "customers", customers.to_str().unwrap()]);
-    db.ok(&["import", "invoices", invoices.to_str().unwrap()]);
+    db.load_fixture();
     let bank = Backend::data("bank-matching.bai2");
     db.ok(&["import", "bank", bank.to_str().unwrap()]);
     db.ok(&["match"]);

@@ -138,6 +138,16 @@ impl Backend {
         self.command(args).output().expect("the settle binary runs")
     }
 
+    /// Initialises the database and imports the fixture's customers and invoices
+    /// (`tests/data/customers.csv`, `invoices.csv`).
+    pub fn load_fixture(&self) {
+        self.ok(&["init"]);
+        for (kind, file) in [("customers", "customers.csv"), ("invoices", "invoices.csv")] {
+            let path = Backend::data(file);
+            self.ok(&["import", kind, path.to_str().expect("a UTF-8 path")]);
+        }
+    }
+
     /// Runs a command that must succeed; returns its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.run(args);
