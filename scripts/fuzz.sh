@@ -4,7 +4,7 @@
 #
 #   crates/settle-formats/fuzz   bank and remittance files: bai2 mt940 csv detect camt nacha x12
 #   crates/settle-service/fuzz   the user's other files: customers invoices gl calendar
-#                                dunning_policy bounce
+#                                dunning_policy bounce backup
 #
 # cargo-fuzz needs a nightly toolchain (`rustup toolchain install nightly`) and the cargo-fuzz
 # command (`cargo install cargo-fuzz`). New inputs the fuzzer finds go to a scratch corpus under
@@ -16,7 +16,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 formats_targets=(bai2 mt940 csv detect camt nacha x12)
-service_targets=(customers invoices gl calendar dunning_policy bounce)
+service_targets=(customers invoices gl calendar dunning_policy bounce backup)
 
 seconds="${1:-60}"
 shift || true

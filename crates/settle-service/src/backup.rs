@@ -270,7 +270,7 @@ fn assemble(manifest: &Manifest, body: &Path, partial: &Path) -> ServiceResult<(
 /// Reads a backup line by line, checking its header and each table's checksum.
 struct BackupReader<'a> {
     path: &'a Path,
-    reader: BufReader<File>,
+    reader: Box<dyn BufRead + 'a>,
     line_number: u64,
     line: Vec<u8>,
     manifest: Manifest,
@@ -279,9 +279,14 @@ struct BackupReader<'a> {
 impl<'a> BackupReader<'a> {
     fn open(path: &'a Path) -> ServiceResult<BackupReader<'a>> {
         let file = File::open(path).map_err(io(path))?;
+        BackupReader::start(path, Box::new(BufReader::new(file)))
+    }
+
+    /// Reads the header and the manifest of the backup `path` names, from `source`.
+    fn start(path: &'a Path, source: Box<dyn BufRead + 'a>) -> ServiceResult<BackupReader<'a>> {
         let mut reader = BackupReader {
             path,
-            reader: BufReader::new(file),
+            reader: source,
             line_number: 0,
             line: Vec::new(),
             manifest: Manifest {
@@ -426,7 +431,34 @@ struct TableCursor {
 
 /// Checks a backup's header and every table's checksum without touching any database.
 pub fn check(path: &Path) -> ServiceResult<Manifest> {
-    let mut reader = BackupReader::open(path)?;
+    check_all(BackupReader::open(path)?)
+}
+
+/// Checks a backup held in memory as [`check`] checks a file (for the fuzz target): `name`
+/// stands for the file in errors. Every row line is also decoded, as a restore would.
+pub(crate) fn check_bytes(name: &Path, bytes: &[u8]) -> ServiceResult<Vec<Vec<Value>>> {
+    let mut reader = BackupReader::start(name, Box::new(bytes))?;
+    let mut rows = Vec::new();
+    for index in 0..reader.manifest.tables.len() {
+        let mut cursor = reader.begin_table(index)?;
+        while let Some(line) = reader.next_row(&mut cursor)? {
+            let table = cursor.entry.name.clone();
+            rows.push(decode_row(&line).map_err(|e| reader.damaged(&table, &e))?);
+        }
+    }
+    reader.end()?;
+    Ok(rows)
+}
+
+/// A row line as a restore reads it, and the line it would be written back as.
+pub(crate) fn decode_and_encode(line: &[u8]) -> Option<(Vec<Value>, String)> {
+    let values = decode_row(line).ok()?;
+    let mut encoded = String::new();
+    encode_row(&values, &mut encoded);
+    Some((values, encoded))
+}
+
+fn check_all(mut reader: BackupReader<'_>) -> ServiceResult<Manifest> {
     for index in 0..reader.manifest.tables.len() {
         let mut cursor = reader.begin_table(index)?;
         while reader.next_row(&mut cursor)?.is_some() {}

@@ -52,3 +52,8 @@ fn dunning_policy_corpus() {
 fn bounce_corpus() {
     replay("bounce", fuzzing::bounce);
 }
+
+#[test]
+fn backup_corpus() {
+    replay("backup", fuzzing::backup);
+}

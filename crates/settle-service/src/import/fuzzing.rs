@@ -175,6 +175,23 @@ pub fn bounce(data: &[u8]) {
     }
 }
 
+/// A backup file (`settle restore`): its header, manifest, tables and checksums read as
+/// `settle restore --check` reads them, and every row decoded as a restore decodes it. A refusal
+/// names the file; a row line that decodes writes back to a line that decodes the same.
+pub fn backup(data: &[u8]) {
+    if let Err(error) = crate::backup::check_bytes(std::path::Path::new(FILE), data) {
+        check_error(&error);
+    }
+    for line in data.split(|byte| *byte == b'\n') {
+        if let Some((values, written)) = crate::backup::decode_and_encode(line) {
+            let written = written.strip_suffix('\n').unwrap_or(&written);
+            let (again, _) = crate::backup::decode_and_encode(written.as_bytes())
+                .expect("a row written back decodes");
+            assert_eq!(again, values, "a row changes on its way through a backup");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The seeds reach past the header: each parser accepts the good rows of its seed and names
@@ -251,5 +268,28 @@ mod tests {
         assert_eq!(periods.len(), 3);
         let gaps = include_bytes!("../../fuzz/corpus/calendar/gaps-and-repeats.csv");
         assert!(super::super::calendar::parse_fiscal_calendar(FILE, gaps).is_err());
+    }
+
+    #[test]
+    fn the_backup_seeds_reach_their_rows_and_a_cut_file_is_refused() {
+        let name = std::path::Path::new(FILE);
+        let values = include_bytes!("../../fuzz/corpus/backup/values.settle-backup");
+        let rows = crate::backup::check_bytes(name, values).expect("the seed reads");
+        assert_eq!(rows.len(), 2);
+        let small = include_bytes!("../../fuzz/corpus/backup/small.settle-backup");
+        assert_eq!(
+            crate::backup::check_bytes(name, small)
+                .expect("reads")
+                .len(),
+            30
+        );
+        let cut = include_bytes!("../../fuzz/corpus/backup/truncated.settle-backup");
+        let error = crate::backup::check_bytes(name, cut).expect_err("a cut file is refused");
+        assert!(
+            error.to_string().contains("table notes is damaged"),
+            "{error}"
+        );
+        backup(values);
+        backup(small);
     }
 }
