@@ -277,12 +277,7 @@ pub(crate) fn read_invoices(
     };
     let (mut read, mut documents, mut errors) = (0, Vec::new(), Vec::new());
     let mut reused = StringRecord::new();
-    loop {
-        let record = match reader.read_record(&mut reused) {
-            Ok(false) => break,
-            Ok(true) => Ok(&reused),
-            Err(error) => Err(error),
-        };
+    while let Some(record) = super::next_record(&mut reader, &mut reused) {
         read += 1;
         match rows.read(record) {
             Ok((line, document)) => {
@@ -338,14 +333,8 @@ impl BulkLoad {
             errors: Vec::new(),
             next_ids: self.first_ids,
         };
-        // One record, read into again and again: a million rows need no million allocations.
         let mut reused = StringRecord::new();
-        loop {
-            let record = match reader.read_record(&mut reused) {
-                Ok(false) => break,
-                Ok(true) => Ok(&reused),
-                Err(error) => Err(error),
-            };
+        while let Some(record) = super::next_record(&mut reader, &mut reused) {
             prepared.rows_read += 1;
             let position = record
                 .as_ref()

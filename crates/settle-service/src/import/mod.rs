@@ -300,6 +300,19 @@ pub(crate) fn csv_reader<R: std::io::Read>(bytes: R) -> csv::Reader<R> {
         .from_reader(bytes)
 }
 
+/// The next record of `reader`, read into `reused` again and again (a million rows need no
+/// million allocations); `None` at the end of the file.
+pub(crate) fn next_record<'r, R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    reused: &'r mut StringRecord,
+) -> Option<Result<&'r StringRecord, csv::Error>> {
+    match reader.read_record(reused) {
+        Ok(false) => None,
+        Ok(true) => Some(Ok(reused)),
+        Err(error) => Some(Err(error)),
+    }
+}
+
 /// Turns a CSV syntax error into a row error at its line.
 pub(crate) fn csv_error(file: &str, error: &csv::Error) -> RowError {
     let line = error.position().map_or(0, csv::Position::line);
