@@ -166,16 +166,21 @@ fn well_formed(secret: &str) -> bool {
 }
 
 fn role_of(user: &UserRow) -> ServiceResult<Role> {
-    user.role.parse().map_err(|e: settle_core::customer::UnknownValue| {
-        ServiceError::Refused(format!("user {}: {e}", user.name))
-    })
+    user.role
+        .parse()
+        .map_err(|e: settle_core::customer::UnknownValue| {
+            ServiceError::Refused(format!("user {}: {e}", user.name))
+        })
 }
 
 fn token_of(row: TokenRow) -> ServiceResult<ApiToken> {
     Ok(ApiToken {
-        scope: row.scope.parse().map_err(|e: settle_core::customer::UnknownValue| {
-            ServiceError::Refused(format!("token {}: {e}", row.id))
-        })?,
+        scope: row
+            .scope
+            .parse()
+            .map_err(|e: settle_core::customer::UnknownValue| {
+                ServiceError::Refused(format!("token {}: {e}", row.id))
+            })?,
         id: row.id,
         user: row.user,
         name: row.name,
@@ -256,7 +261,9 @@ impl Settle {
                 format!("at most {MAX_TOKEN_NAME_CHARS} characters"),
             ));
         }
-        let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let today = jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
         if let Some(expires) = request.expires_on
             && expires < today
         {

@@ -15,11 +15,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use settle_core::Currency;
 use settle_core::Money;
 use settle_core::access::Role;
 use settle_core::approval::{self, ApprovalOperation, ApprovalStatus};
 use settle_core::money::SignPolicy;
-use settle_core::Currency;
 use settle_store::{ApprovalRow, Decision, NewApproval, Tx};
 
 use crate::error::{invalid, not_found};
@@ -258,7 +258,9 @@ pub(crate) async fn hold(
 fn approval_of(row: ApprovalRow) -> ServiceResult<Approval> {
     let id = row.id;
     let corrupt = |what: &str, e: String| {
-        ServiceError::Refused(format!("approval {id}: the stored {what} is unreadable: {e}"))
+        ServiceError::Refused(format!(
+            "approval {id}: the stored {what} is unreadable: {e}"
+        ))
     };
     let operation = row
         .operation
@@ -268,7 +270,8 @@ fn approval_of(row: ApprovalRow) -> ServiceResult<Approval> {
         .status
         .parse()
         .map_err(|e: settle_core::customer::UnknownValue| corrupt("status", e.to_string()))?;
-    let request = serde_json::from_str(&row.request).map_err(|e| corrupt("request", e.to_string()))?;
+    let request =
+        serde_json::from_str(&row.request).map_err(|e| corrupt("request", e.to_string()))?;
     let posted = row
         .result
         .as_deref()
@@ -397,7 +400,9 @@ impl Settle {
         self.write(idempotency_key, "approve", &text, async |tx| {
             let (row, checker) = self.lock_for_decision(tx, id, "approve").await?;
             let request: ApprovalRequest = serde_json::from_str(&row.request).map_err(|e| {
-                ServiceError::Refused(format!("approval {id}: the stored request is unreadable: {e}"))
+                ServiceError::Refused(format!(
+                    "approval {id}: the stored request is unreadable: {e}"
+                ))
             })?;
             // Posted as the maker's act (adjustments record who made them); the approval
             // records the checker.
@@ -487,11 +492,12 @@ impl Settle {
             .approval_for_update(self.entity().id, id)
             .await?
             .ok_or_else(|| not_found(format!("approval {id}")))?;
-        let status: ApprovalStatus = row.status.parse().map_err(
-            |e: settle_core::customer::UnknownValue| {
-                ServiceError::Refused(format!("approval {id}: {e}"))
-            },
-        )?;
+        let status: ApprovalStatus =
+            row.status
+                .parse()
+                .map_err(|e: settle_core::customer::UnknownValue| {
+                    ServiceError::Refused(format!("approval {id}: {e}"))
+                })?;
         let user = tx.user(self.actor()).await?;
         let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
             return Err(ServiceError::NotPermitted(format!(
@@ -499,9 +505,12 @@ impl Settle {
                 self.actor()
             )));
         };
-        let role: Role = user.role.parse().map_err(|e: settle_core::customer::UnknownValue| {
-            ServiceError::Refused(format!("user {}: {e}", user.name))
-        })?;
+        let role: Role = user
+            .role
+            .parse()
+            .map_err(|e: settle_core::customer::UnknownValue| {
+                ServiceError::Refused(format!("user {}: {e}", user.name))
+            })?;
         let withdrawal = verb == "reject" && user.name == row.maker;
         let checked = if withdrawal {
             approval::check_withdrawal(status)

@@ -102,6 +102,34 @@ pub struct Dispute {
     pub status: DisputeStatus,
 }
 
+impl Dispute {
+    /// The dispute as front ends show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let d = self;
+        let row = &d.row;
+        serde_json::json!({
+            "dispute_id": row.id,
+            "customer_id": row.customer_code,
+            "invoice": row.item_number,
+            "line": row.line_no,
+            "amount": row.amount,
+            "reason": d.reason.as_str(),
+            "reason_text": d.reason_text,
+            "status": d.status.as_str(),
+            "active": d.status.is_active(),
+            "owner": row.owner,
+            "opened_on": row.opened_on,
+            "due_on": row.due_on,
+            "resolved_on": row.resolved_on,
+            "resolved_by": row.resolved_by,
+            "credit_memo": row.credit_memo,
+            "replacement": row.replacement,
+            "decision_id": row.decision,
+            "note": row.note,
+        })
+    }
+}
+
 /// Which disputes to list; the customer by code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DisputeQuery {

@@ -122,10 +122,7 @@ pub enum ServiceError {
     /// An approved request that cannot be posted as the books stand now: nothing changed, and
     /// the request still waits.
     #[error("approval {id} was not posted and stays pending: {source}")]
-    ApprovalNotPosted {
-        id: i64,
-        source: Box<ServiceError>,
-    },
+    ApprovalNotPosted { id: i64, source: Box<ServiceError> },
     /// Other clients kept winning the same rows: nothing was written, and the operation can
     /// simply be tried again.
     #[error(

@@ -26,6 +26,7 @@ pub mod gl_recon;
 pub mod import;
 pub mod journal_export;
 pub mod learning;
+pub mod listing;
 pub mod matching;
 mod ops;
 // Collections: KPIs, late-payment interest, agency placements.
@@ -38,6 +39,7 @@ pub mod reports;
 pub mod reserve;
 pub mod retry;
 mod serde_text;
+pub mod sessions;
 pub mod templates;
 
 use serde::Serialize;
@@ -64,6 +66,9 @@ pub struct Settle {
     entity: EntityRow,
     /// Who is acting: recorded on closes, reopenings, reserves and adjustments.
     actor: String,
+    /// The idempotency key of the request being served, for writes not given one
+    /// explicitly (the HTTP API's `Idempotency-Key`).
+    request_key: Option<String>,
 }
 
 /// The result of a write, and whether it was replayed from an earlier request with the same
@@ -119,6 +124,7 @@ impl Settle {
                 store,
                 entity,
                 actor: SYSTEM_ACTOR.to_string(),
+                request_key: None,
             },
             report,
         ))
@@ -133,12 +139,21 @@ impl Settle {
             store,
             entity,
             actor: SYSTEM_ACTOR.to_string(),
+            request_key: None,
         })
     }
 
     /// The same database, acting as `user`.
     pub fn acting_as(mut self, user: &str) -> Settle {
         self.actor = user.to_string();
+        self
+    }
+
+    /// The same database, serving a request that carries an idempotency key: every write made
+    /// through it that is not given a key of its own is replayed, not repeated, when a request
+    /// with the same key comes again.
+    pub fn with_idempotency_key(mut self, key: Option<&str>) -> Settle {
+        self.request_key = key.map(str::to_string);
         self
     }
 
@@ -173,6 +188,7 @@ impl Settle {
         T: Serialize + DeserializeOwned,
     {
         let request_hash = sha256_hex(format!("{operation}\n{request}").as_bytes());
+        let idempotency_key = idempotency_key.or(self.request_key.as_deref());
         retry::retrying(operation, || {
             self.write_once(idempotency_key, operation, &request_hash, &body)
         })
@@ -194,21 +210,7 @@ impl Settle {
         if let Some(key) = idempotency_key
             && let Some(previous) = tx.idempotent_response(entity, key).await?
         {
-            if previous.operation != operation || previous.request_hash != request_hash {
-                return Err(ServiceError::IdempotencyConflict {
-                    key: key.to_string(),
-                    operation: previous.operation,
-                });
-            }
-            let value = serde_json::from_str(&previous.response).map_err(|e| {
-                ServiceError::Refused(format!(
-                    "stored response for key {key:?} is unreadable: {e}"
-                ))
-            })?;
-            return Ok(Outcome {
-                value,
-                replayed: true,
-            });
+            return replay(key, operation, request_hash, previous);
         }
         let value = body(&mut tx).await?;
         if let Some(key) = idempotency_key {
@@ -231,6 +233,86 @@ impl Settle {
             replayed: false,
         })
     }
+}
+
+impl Settle {
+    /// Runs an operation that keeps its own transactions (imports, matching decisions, the
+    /// collections log) under the request's idempotency key, if it carries one: a key seen
+    /// before returns the first response and runs nothing; otherwise the operation runs and
+    /// its response is remembered. Unlike [`Settle::write`], the response is remembered just
+    /// after the operation commits, not inside its transaction, so a crash between the two
+    /// leaves the key unused and a retry runs the operation again.
+    pub async fn replayable<T>(
+        &self,
+        operation: &str,
+        request: &str,
+        body: impl AsyncFnOnce() -> ServiceResult<T>,
+    ) -> ServiceResult<Outcome<T>>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let Some(key) = self.request_key.as_deref() else {
+            return Ok(Outcome {
+                value: body().await?,
+                replayed: false,
+            });
+        };
+        let entity = self.entity.id;
+        let request_hash = sha256_hex(format!("{operation}\n{request}").as_bytes());
+        let mut tx = self.store.begin().await?;
+        let previous = tx.idempotent_response(entity, key).await?;
+        tx.commit().await?;
+        if let Some(previous) = previous {
+            return replay(key, operation, &request_hash, previous);
+        }
+        let value = body().await?;
+        let response = serde_json::to_string(&value)
+            .map_err(|e| ServiceError::Refused(format!("cannot record the response: {e}")))?;
+        let mut tx = self.store.begin().await?;
+        if let Some(previous) = tx.idempotent_response(entity, key).await? {
+            // A request with the same key ran alongside and finished first.
+            return replay(key, operation, &request_hash, previous);
+        }
+        tx.remember_response(
+            entity,
+            key,
+            &IdempotentResponse {
+                operation: operation.to_string(),
+                request_hash,
+                response,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome {
+            value,
+            replayed: false,
+        })
+    }
+}
+
+/// The first response to a key, or the refusal when the key came with another request.
+fn replay<T: DeserializeOwned>(
+    key: &str,
+    operation: &str,
+    request_hash: &str,
+    previous: IdempotentResponse,
+) -> ServiceResult<Outcome<T>> {
+    if previous.operation != operation || previous.request_hash != request_hash {
+        return Err(ServiceError::IdempotencyConflict {
+            key: key.to_string(),
+            operation: previous.operation,
+        });
+    }
+    let value = serde_json::from_str(&previous.response).map_err(|e| {
+        ServiceError::Refused(format!(
+            "stored response for key {key:?} is unreadable: {e}"
+        ))
+    })?;
+    Ok(Outcome {
+        value,
+        replayed: true,
+    })
 }
 
 /// A database location fit for messages: a password in a URL is hidden.

@@ -73,7 +73,7 @@ pub struct MatchRunReport {
 }
 
 /// A suggestion a clerk accepted: what was booked and what the matcher learned.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Accepted {
     pub allocations: Vec<Allocation>,
     pub learned: Vec<String>,

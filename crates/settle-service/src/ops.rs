@@ -202,7 +202,7 @@ pub struct Unapplied {
 
 // ---- memos, adjustments, write-offs, refunds ----------------------------------------------
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoRequest {
     #[serde(with = "crate::serde_text")]
     pub kind: ItemKind,
@@ -240,7 +240,7 @@ pub struct Adjusted {
     pub balance: Money,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WriteOffRequest {
     pub invoice: String,
     pub amount: Option<String>,
@@ -252,14 +252,14 @@ pub struct WriteOffRequest {
     pub memo: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundFrom {
     Payment(PaymentId),
     CreditMemo(String),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundRequest {
     pub source: RefundFrom,
     pub amount: Option<String>,
@@ -583,7 +583,9 @@ impl Settle {
             if let Some(pending) = approvals::hold(tx, self, &held, prepared.amount).await? {
                 return Ok(Decided::AwaitsApproval(pending));
             }
-            Ok(Decided::Posted(record_refund(tx, self, &request, prepared).await?))
+            Ok(Decided::Posted(
+                record_refund(tx, self, &request, prepared).await?,
+            ))
         })
         .await
     }

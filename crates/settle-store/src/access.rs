@@ -136,9 +136,9 @@ impl Store {
             user_columns!(),
             ", password_hash AS hash FROM users WHERE name = $1"
         ))
-            .bind(name.to_string())
-            .fetch_optional(self.pool())
-            .await?;
+        .bind(name.to_string())
+        .fetch_optional(self.pool())
+        .await?;
         row.map(|row| Ok((user_from(&row)?, row.try_get("hash")?)))
             .transpose()
     }
@@ -157,10 +157,14 @@ impl Store {
             return Ok(None);
         };
         let token = token_from(&row)?;
-        let user = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
-            .bind(token.user_id)
-            .fetch_one(self.pool())
-            .await?;
+        let user = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(token.user_id)
+        .fetch_one(self.pool())
+        .await?;
         Ok(Some((token, user_from(&user)?)))
     }
 

@@ -688,9 +688,7 @@ impl Store {
     }
 
     pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
-        let rows = sqlx::query(USERS_BY_NAME)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(USERS_BY_NAME).fetch_all(self.pool()).await?;
         rows.iter().map(user_from).collect()
     }
 

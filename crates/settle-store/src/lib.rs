@@ -25,11 +25,13 @@ mod disputes;
 mod documents;
 mod gl;
 mod learning;
+mod listing;
 mod matching;
 mod outbox;
 mod read;
 mod reports;
 pub mod schema;
+mod sessions;
 #[allow(unsafe_code)]
 mod sqlite_native;
 mod tx;
@@ -71,6 +73,9 @@ pub use disputes::{DisputeFilter, DisputeNoteRow, DisputeResolution, DisputeRow,
 pub use documents::{DocumentRows, PreparedWrites};
 pub use gl::{GlBalanceRow, GlImportRow, GlLineRow, NewGlImport};
 pub use learning::{AppliedPaymentRow, Learned, MatchRuleRow, NewMatchRule};
+pub use listing::{
+    CustomerListFilter, CustomerListRow, ItemListRow, PaymentListRow, SuggestionRow,
+};
 pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,
@@ -82,6 +87,7 @@ pub use read::{
 pub use reports::{
     CashApplicationRow, CashPostingRow, ReceivedPaymentRow, ReconLineRow, StatementRow,
 };
+pub use sessions::SessionRow;
 pub use tx::{ApplicationRecord, EntityRow, IdempotentResponse, ImportRecord, Tx};
 
 /// Which SQL engine a store runs on.
@@ -363,6 +369,12 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Whether the database answers (a health check).
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// The schema version in the database (0 when it has none).

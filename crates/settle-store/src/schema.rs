@@ -891,6 +891,22 @@ CREATE TABLE approvals (
 CREATE INDEX approvals_status ON approvals (entity_id, status, id);
 "#,
     },
+    Migration {
+        version: 18,
+        description: "signed-in browser sessions: kept as SHA-256 of the cookie's secret, with the CSRF token that the session's forms carry",
+        sql: r#"
+CREATE TABLE web_sessions (
+    secret_sha256 TEXT NOT NULL PRIMARY KEY,
+    user_id {int} NOT NULL REFERENCES users (id),
+    csrf_token TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+){without_rowid};
+CREATE INDEX web_sessions_user ON web_sessions (user_id);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

@@ -132,6 +132,9 @@ pub enum Command {
     /// balance-confirmation requests for a sample of customers.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run the server: the JSON API under /api/v1, the team's web pages, the customer portal
+    /// and the background jobs, until SIGINT or SIGTERM.
+    Serve(ServeArgs),
     /// Late-payment interest: reference rates, the charging policy, presets per customer or
     /// country, and the run that shows (and with --post charges) what overdue invoices owe.
     #[command(subcommand)]
@@ -1789,4 +1792,16 @@ pub struct EscalationCloseArgs {
     pub note: String,
     #[arg(long)]
     pub on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML file of settings (listen, public_url, log_format, secure_cookies,
+    /// session_idle_minutes, [jobs] drop_folder, interval_seconds, matching, dunning,
+    /// smtp_url, smtp_from). The environment (SETTLE_LISTEN, …) overrides it.
+    #[arg(long, env = "SETTLE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where to listen, over the file and the environment (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
 }

@@ -121,12 +121,23 @@ fn over_the_limit_waits_until_another_manager_approves(db: &Backend) {
     assert_eq!(pending_ids(db), vec![id], "one request stored");
     assert_eq!(entries(db), before, "nothing posted");
     assert_eq!(balance(db, "ACME", "A-1001"), "1080.00");
-    let text = db.ok(&["--user", "ann", "write-off", "--invoice", "A-1003", "--date", "2026-07-01"]);
+    let text = db.ok(&[
+        "--user",
+        "ann",
+        "write-off",
+        "--invoice",
+        "A-1003",
+        "--date",
+        "2026-07-01",
+    ]);
     assert!(text.contains("awaits approval"), "{text}");
 
     // The clerk may not approve; nor may a manager their own request.
     let clerk = db.fails(&["--user", "ann", "approvals", "approve", &id.to_string()]);
-    assert!(clerk.contains("manager or admin") && clerk.contains("clerk"), "{clerk}");
+    assert!(
+        clerk.contains("manager or admin") && clerk.contains("clerk"),
+        "{clerk}"
+    );
     let own = write_off(db, "mia", "A-1002", None);
     let own_id = own["approval_id"].as_i64().expect("awaits approval");
     let refused = db.fails(&["--user", "mia", "approvals", "approve", &own_id.to_string()]);
@@ -148,7 +159,15 @@ fn over_the_limit_waits_until_another_manager_approves(db: &Backend) {
     assert_eq!(entries(db), posted, "approving twice posts once");
 
     // Rejected: nothing posted, and it cannot be approved afterwards.
-    db.fails(&["--user", "ada", "approvals", "reject", &own_id.to_string(), "--reason", " "]);
+    db.fails(&[
+        "--user",
+        "ada",
+        "approvals",
+        "reject",
+        &own_id.to_string(),
+        "--reason",
+        " ",
+    ]);
     let rejected = db.json(&[
         "--user",
         "ada",
@@ -260,7 +279,10 @@ fn credit_memos_and_refunds_wait_and_limits_are_per_currency(db: &Backend) {
             currency,
         ]);
     }
-    assert_eq!(db.json(&["approvals", "limits"]).as_array().unwrap().len(), 4);
+    assert_eq!(
+        db.json(&["approvals", "limits"]).as_array().unwrap().len(),
+        4
+    );
 
     let memo = |amount: &str, apply: bool| {
         let mut args = vec![
@@ -282,7 +304,10 @@ fn credit_memos_and_refunds_wait_and_limits_are_per_currency(db: &Backend) {
         db.json(&args)
     };
     let under = memo("100.00", false);
-    assert!(under["number"].is_string(), "at the limit it posts: {under}");
+    assert!(
+        under["number"].is_string(),
+        "at the limit it posts: {under}"
+    );
     let over = memo("108.00", true);
     let memo_id = over["approval_id"].as_i64().expect("awaits approval");
     assert_eq!(balance(db, "ACME", "A-1002"), "2500.50");
@@ -341,14 +366,32 @@ fn credit_memos_and_refunds_wait_and_limits_are_per_currency(db: &Backend) {
         "2026-07-04",
     ]);
     let refund_id = refund["approval_id"].as_i64().expect("awaits approval");
-    assert_eq!(refund["amount"]["amount"], "300.00", "all of it, made explicit");
+    assert_eq!(
+        refund["amount"]["amount"], "300.00",
+        "all of it, made explicit"
+    );
     let view = db.json(&["customer", "show", "ACME"]);
-    assert_eq!(view["unapplied_payments"][0]["unapplied"]["amount"], "300.00");
+    assert_eq!(
+        view["unapplied_payments"][0]["unapplied"]["amount"],
+        "300.00"
+    );
 
-    let approved = db.json(&["--user", "max", "approvals", "approve", &memo_id.to_string()]);
+    let approved = db.json(&[
+        "--user",
+        "max",
+        "approvals",
+        "approve",
+        &memo_id.to_string(),
+    ]);
     assert_eq!(approved["posted"]["operation"], "credit_memo");
     assert_eq!(balance(db, "ACME", "A-1002"), "2392.50");
-    db.json(&["--user", "max", "approvals", "approve", &refund_id.to_string()]);
+    db.json(&[
+        "--user",
+        "max",
+        "approvals",
+        "approve",
+        &refund_id.to_string(),
+    ]);
     let view = db.json(&["customer", "show", "ACME"]);
     assert!(
         view["unapplied_payments"]
@@ -379,7 +422,10 @@ fn checkers_pressing_at_once_post_once(db: &Backend) {
         db.ok(&["user", "add", name, "--role", "manager"]);
     }
     let waiting = write_off(db, "ann", "A-1001", None);
-    let id = waiting["approval_id"].as_i64().expect("awaits approval").to_string();
+    let id = waiting["approval_id"]
+        .as_i64()
+        .expect("awaits approval")
+        .to_string();
     let before = entries(db);
     let children: Vec<_> = ["mia", "max", "ada", "kim", "lou"]
         .iter()

@@ -284,7 +284,10 @@ fn credit_memos_race_for_one_invoice(db: &Backend) {
         for round in 0..4 {
             let request = credit_memo(&format!("CM-{clerk}-{round}"), 15_00, "INV-0");
             outcomes.push(settle.issue_memo(request, None).await.map(|issued| {
-                let issued = issued.value.into_posted().expect("no approval limit is set");
+                let issued = issued
+                    .value
+                    .into_posted()
+                    .expect("no approval limit is set");
                 let applied = issued.application.expect("applied at once");
                 (issued.number, applied.amount.minor())
             }));
@@ -510,7 +513,10 @@ async fn run_client(settle: &Settle, client: usize, plan: &[Step], payments: &[P
                 );
                 match settle.issue_memo(request, None).await {
                     Ok(issued) => {
-                        let issued = issued.value.into_posted().expect("no approval limit is set");
+                        let issued = issued
+                            .value
+                            .into_posted()
+                            .expect("no approval limit is set");
                         let applied = issued.application.expect("applied at once");
                         *told.memos.entry(*invoice).or_default() += applied.amount.minor();
                     }

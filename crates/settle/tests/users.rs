@@ -96,7 +96,10 @@ fn passwords_sign_in_only_the_right_active_user(db: &Backend) {
         let wrong = refusal(settle.check_password("ann", "correct horse battery!").await);
         let unknown = refusal(settle.check_password("zed", "correct horse battery").await);
         let no_password = refusal(settle.check_password("bob", "correct horse battery").await);
-        assert_eq!(wrong, unknown, "an unknown user is told what a known one is");
+        assert_eq!(
+            wrong, unknown,
+            "an unknown user is told what a known one is"
+        );
         assert_eq!(wrong, no_password);
         assert!(!wrong.contains("ann") && !wrong.contains("zed"), "{wrong}");
         settle.close().await;
@@ -208,7 +211,10 @@ fn tokens_sign_in_until_revoked_expired_or_disabled(db: &Backend) {
 
     let stored = stored_token_values(db);
     assert_eq!(stored.len(), 3);
-    for (value, secret) in stored.iter().zip([&secret, &expiring_secret, &spare_secret]) {
+    for (value, secret) in stored
+        .iter()
+        .zip([&secret, &expiring_secret, &spare_secret])
+    {
         assert_eq!(value.len(), 64, "a SHA-256 in hex: {value}");
         assert!(!value.contains(&secret[4..]), "the secret is not stored");
     }
@@ -260,7 +266,11 @@ fn tokens_sign_in_until_revoked_expired_or_disabled(db: &Backend) {
             .authenticate_token_at(&secret, used + SignedDuration::from_secs(20))
             .await
             .expect("signs in");
-        assert_eq!(last_used(db, token_id), first, "not written again within a minute");
+        assert_eq!(
+            last_used(db, token_id),
+            first,
+            "not written again within a minute"
+        );
         settle
             .authenticate_token_at(&secret, used + SignedDuration::from_secs(61))
             .await

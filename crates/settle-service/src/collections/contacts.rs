@@ -27,7 +27,7 @@ pub struct ContactRequest {
     pub occurred_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LoggedContact {
     pub id: i64,
     pub customer: String,

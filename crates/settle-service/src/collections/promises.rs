@@ -15,7 +15,7 @@ use crate::error::{invalid, not_found};
 use crate::ops::parse_amount;
 use crate::{ServiceError, ServiceResult, Settle};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PromiseView {
     pub id: i64,
     pub customer: String,

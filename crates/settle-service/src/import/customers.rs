@@ -40,7 +40,7 @@ const KNOWN: &[&str] = &[
 const REQUIRED: &[&str] = &["customer_id", "name", "currency"];
 
 /// Terms of a customer whose file leaves them empty.
-const DEFAULT_TERMS: PaymentTerms = PaymentTerms::Net { days: 30 };
+pub const DEFAULT_TERMS: PaymentTerms = PaymentTerms::Net { days: 30 };
 
 fn parse_customer(
     columns: &Columns,

@@ -16,6 +16,7 @@ mod customers;
 pub mod fuzzing;
 pub mod gl;
 mod invoices;
+pub use customers::DEFAULT_TERMS;
 
 use std::borrow::Borrow;
 use std::collections::HashMap;

@@ -160,7 +160,14 @@ async fn list(settle: &Settle, args: ListArgs) -> Result<()> {
         return render::json(&approvals);
     }
     let mut table = render::table(&[
-        "id", "status", "what", "amount", "maker", "made at", "checker", "decided at",
+        "id",
+        "status",
+        "what",
+        "amount",
+        "maker",
+        "made at",
+        "checker",
+        "decided at",
     ]);
     for a in approvals {
         table.add_row([

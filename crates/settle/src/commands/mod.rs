@@ -31,6 +31,7 @@ mod matching;
 mod outbox;
 mod reports;
 mod rules;
+mod serve;
 mod writes;
 
 use anyhow::{Context, Result, anyhow};
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(args).await,
         Command::Backup(args) => backup::backup(&cli.db, args).await,
         Command::Restore(args) => backup::restore(&cli.db, args).await,
+        Command::Serve(args) => serve::run(&cli.db, &cli.entity, args).await,
         command => {
             let settle = Settle::open(&cli.db, &cli.entity).await.with_context(|| {
                 format!("cannot open {}", settle_service::redact_location(&cli.db))
@@ -216,7 +218,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         | Command::Demo(_)
         | Command::Bench(_)
         | Command::Backup(_)
-        | Command::Restore(_) => {
+        | Command::Restore(_)
+        | Command::Serve(_) => {
             unreachable!("handled before opening")
         }
     }

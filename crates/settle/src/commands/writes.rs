@@ -9,8 +9,8 @@ use settle_core::events::{DiscountPolicy, WriteOffPolicy};
 use settle_core::ids::{ApplicationId, PaymentId};
 use settle_core::reason::ReasonCode;
 use settle_service::{
-    AdjustRequest, ApplyRequest, ApplySource, Decided, MemoRequest, Outcome, PaymentRequest, RefundFrom,
-    RefundRequest, Settle, WriteOffRequest,
+    AdjustRequest, ApplyRequest, ApplySource, Decided, MemoRequest, Outcome, PaymentRequest,
+    RefundFrom, RefundRequest, Settle, WriteOffRequest,
 };
 
 use super::{date_or_today, parse_date};
@@ -30,7 +30,11 @@ fn currency(text: Option<&str>) -> Result<Option<Currency>> {
 }
 
 /// Prints an outcome: JSON for programs, else `line` and a note when it was replayed.
-pub(super) fn print<T: Serialize>(outcome: &Outcome<T>, write: &WriteArgs, line: String) -> Result<()> {
+pub(super) fn print<T: Serialize>(
+    outcome: &Outcome<T>,
+    write: &WriteArgs,
+    line: String,
+) -> Result<()> {
     if write.format.format == Format::Json {
         return render::json(outcome);
     }
