@@ -71,6 +71,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/approvals/{id}/reject", post(pages::reject_approval))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
+        .route("/static/icon.svg", get(icon))
 }
 
 async fn stylesheet() -> Response {
@@ -82,6 +83,10 @@ async fn script() -> Response {
         "text/javascript; charset=utf-8",
         include_str!("static/app.js"),
     )
+}
+
+async fn icon() -> Response {
+    asset("image/svg+xml", include_str!("static/icon.svg"))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -190,12 +190,12 @@ impl Browser {
             .to_string()
     }
 
-    /// Waits until the page's text holds `needle`.
+    /// Waits until the page's text holds `needle`, in any case (styles may capitalise it).
     pub fn wait_for_text(&self, needle: &str) -> String {
         let started = Instant::now();
         loop {
             let text = self.text();
-            if text.contains(needle) {
+            if text.to_lowercase().contains(&needle.to_lowercase()) {
                 return text;
             }
             assert!(
