@@ -7,6 +7,7 @@
 //! (`items.balance_minor`, `payments.unapplied_minor`) are moved in the same transaction as the
 //! postings, from the entry's own deltas, and [`Store::verify`] recomputes them from scratch.
 
+mod audit;
 mod backup;
 mod bank;
 mod bulk;
@@ -46,6 +47,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use audit::{AuditChange, AuditFilter};
 pub use backup::{ColumnKind, ColumnShape, Restore, RestoreError, Snapshot, TableShape, Value};
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use close::{
