@@ -8,6 +8,8 @@ pub mod access;
 pub mod accounts;
 pub mod aging;
 pub mod approval;
+// The audit trail's hash chain (SHA-256 is computation, not I/O).
+pub mod audit_chain;
 pub mod close;
 pub mod contact;
 pub mod correction;

@@ -76,7 +76,11 @@ impl Caller {
 
     /// The service acting as this caller.
     pub fn settle(&self, state: &AppState) -> Settle {
-        state.settle().clone().acting_as(&self.user)
+        state
+            .settle()
+            .clone()
+            .acting_as(&self.user)
+            .with_origin(&self.origin)
     }
 }
 
@@ -115,7 +119,7 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 }
 
 /// The client's address, for the audit trail.
-fn origin(parts: &Parts) -> String {
+pub fn origin(parts: &Parts) -> String {
     match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
         Some(ConnectInfo(address)) => format!("http {}", address.ip()),
         None => "http".to_string(),

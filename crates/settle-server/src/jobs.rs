@@ -35,7 +35,11 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
 }
 
 async fn round(state: &AppState, dunned_on: &mut Option<Date>) {
-    let settle = state.settle().clone().acting_as(JOBS_ACTOR);
+    let settle = state
+        .settle()
+        .clone()
+        .acting_as(JOBS_ACTOR)
+        .with_origin("server jobs");
     let jobs = &state.config().jobs;
     if let Some(folder) = &jobs.drop_folder {
         let imported = import_drop_folder(&settle, folder).await;

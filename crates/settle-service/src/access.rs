@@ -14,6 +14,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
+use settle_core::audit_chain::Target;
 
 use settle_core::Date;
 use settle_core::access::{Role, Scope};
@@ -203,14 +204,20 @@ impl Settle {
     /// Sets or replaces a user's password (at least [`MIN_PASSWORD_CHARS`] characters).
     pub async fn set_password(&self, name: &str, password: &str) -> ServiceResult<()> {
         let hash = hash_password(password).await?;
-        self.write(None, "set_password", "", async |tx| {
-            let user = tx
-                .user(name)
-                .await?
-                .ok_or_else(|| not_found(format!("user {name:?}")))?;
-            tx.set_password_hash(user.id, Some(&hash)).await?;
-            Ok(())
-        })
+        self.write(
+            None,
+            "set_password",
+            |_: &_| Target::new("user", name),
+            "",
+            async |tx| {
+                let user = tx
+                    .user(name)
+                    .await?
+                    .ok_or_else(|| not_found(format!("user {name:?}")))?;
+                tx.set_password_hash(user.id, Some(&hash)).await?;
+                Ok(())
+            },
+        )
         .await?;
         Ok(())
     }
@@ -236,14 +243,20 @@ impl Settle {
     /// Disables a user: from now on they cannot sign in, their tokens stop working, and they
     /// cannot approve. Their name stays on everything they did.
     pub async fn disable_user(&self, name: &str) -> ServiceResult<UserRow> {
-        self.write(None, "disable_user", "", async |tx| {
-            let user = tx
-                .user(name)
-                .await?
-                .ok_or_else(|| not_found(format!("user {name:?}")))?;
-            tx.disable_user(user.id).await?;
-            Ok(())
-        })
+        self.write(
+            None,
+            "disable_user",
+            |_: &_| Target::new("user", name),
+            "",
+            async |tx| {
+                let user = tx
+                    .user(name)
+                    .await?
+                    .ok_or_else(|| not_found(format!("user {name:?}")))?;
+                tx.disable_user(user.id).await?;
+                Ok(())
+            },
+        )
         .await?;
         self.users()
             .await?
@@ -275,27 +288,33 @@ impl Settle {
         let secret = new_secret()?;
         let secret_sha256 = sha256_hex(secret.as_bytes());
         let id = self
-            .write(None, "create_token", "", async |tx| {
-                let user = tx
-                    .user(&request.user)
-                    .await?
-                    .ok_or_else(|| not_found(format!("user {:?}", request.user)))?;
-                if user.disabled_at.is_some() {
-                    return Err(ServiceError::Refused(format!(
-                        "user {} is disabled: a token for them would never work",
-                        user.name
-                    )));
-                }
-                Ok(tx
-                    .insert_token(
-                        user.id,
-                        name,
-                        request.scope.as_str(),
-                        &secret_sha256,
-                        request.expires_on,
-                    )
-                    .await?)
-            })
+            .write(
+                None,
+                "create_token",
+                |id: &i64| Target::new("token", id),
+                "",
+                async |tx| {
+                    let user = tx
+                        .user(&request.user)
+                        .await?
+                        .ok_or_else(|| not_found(format!("user {:?}", request.user)))?;
+                    if user.disabled_at.is_some() {
+                        return Err(ServiceError::Refused(format!(
+                            "user {} is disabled: a token for them would never work",
+                            user.name
+                        )));
+                    }
+                    Ok(tx
+                        .insert_token(
+                            user.id,
+                            name,
+                            request.scope.as_str(),
+                            &secret_sha256,
+                            request.expires_on,
+                        )
+                        .await?)
+                },
+            )
             .await?
             .value;
         Ok(CreatedToken {
@@ -320,13 +339,19 @@ impl Settle {
 
     /// Revokes a token: it stops working at once. Revoking it again changes nothing.
     pub async fn revoke_token(&self, id: i64) -> ServiceResult<ApiToken> {
-        self.write(None, "revoke_token", "", async |tx| {
-            if tx.token_for_update(id).await?.is_none() {
-                return Err(not_found(format!("token {id}")));
-            }
-            tx.revoke_token(id).await?;
-            Ok(())
-        })
+        self.write(
+            None,
+            "revoke_token",
+            |_: &_| Target::new("token", id),
+            "",
+            async |tx| {
+                if tx.token_for_update(id).await?.is_none() {
+                    return Err(not_found(format!("token {id}")));
+                }
+                tx.revoke_token(id).await?;
+                Ok(())
+            },
+        )
         .await?;
         self.tokens(None)
             .await?

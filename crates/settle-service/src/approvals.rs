@@ -14,6 +14,7 @@
 //! they are decisions a manager's process already made.
 
 use serde::{Deserialize, Serialize};
+use settle_core::audit_chain::Target;
 
 use settle_core::Currency;
 use settle_core::Money;
@@ -307,7 +308,13 @@ impl Settle {
         let limit = Money::parse(amount, currency, SignPolicy::Unsigned)
             .map_err(|e| invalid("amount", e.to_string()))?;
         let entity = self.entity().id;
-        self.write(None, "set_approval_limit", "", async |tx| {
+        let target = |_: &_| {
+            Target::new(
+                "approval_limit",
+                format!("{} {}", operation.as_str(), currency.code()),
+            )
+        };
+        self.write(None, "set_approval_limit", target, "", async |tx| {
             let user = self
                 .require_role(tx, &["admin", "manager"], "set an approval limit")
                 .await?;
@@ -332,13 +339,24 @@ impl Settle {
         let currency = currency.unwrap_or(self.entity().functional_currency);
         let entity = self.entity().id;
         let removed = self
-            .write(None, "remove_approval_limit", "", async |tx| {
-                self.require_role(tx, &["admin", "manager"], "remove an approval limit")
-                    .await?;
-                Ok(tx
-                    .remove_approval_limit(entity, operation.as_str(), currency)
-                    .await?)
-            })
+            .write(
+                None,
+                "remove_approval_limit",
+                |_: &_| {
+                    Target::new(
+                        "approval_limit",
+                        format!("{} {}", operation.as_str(), currency.code()),
+                    )
+                },
+                "",
+                async |tx| {
+                    self.require_role(tx, &["admin", "manager"], "remove an approval limit")
+                        .await?;
+                    Ok(tx
+                        .remove_approval_limit(entity, operation.as_str(), currency)
+                        .await?)
+                },
+            )
             .await?;
         Ok(removed.value)
     }
@@ -397,45 +415,52 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Approved>> {
         let text = format!("approve {id}");
-        self.write(idempotency_key, "approve", &text, async |tx| {
-            let (row, checker) = self.lock_for_decision(tx, id, "approve").await?;
-            let request: ApprovalRequest = serde_json::from_str(&row.request).map_err(|e| {
-                ServiceError::Refused(format!(
-                    "approval {id}: the stored request is unreadable: {e}"
-                ))
-            })?;
-            // Posted as the maker's act (adjustments record who made them); the approval
-            // records the checker.
-            let maker = self.clone().acting_as(&row.maker);
-            let posted = request.post(tx, &maker).await.map_err(|error| {
-                if error.is_retryable() {
-                    error
-                } else {
-                    ServiceError::ApprovalNotPosted {
-                        id,
-                        source: Box::new(error),
+        self.write(
+            idempotency_key,
+            "approve",
+            |_: &_| Target::new("approval", id),
+            &text,
+            async |tx| {
+                let (row, checker) = self.lock_for_decision(tx, id, "approve").await?;
+                let request: ApprovalRequest = serde_json::from_str(&row.request).map_err(|e| {
+                    ServiceError::Refused(format!(
+                        "approval {id}: the stored request is unreadable: {e}"
+                    ))
+                })?;
+                // Posted as the maker's act (adjustments record who made them); the approval
+                // records the checker.
+                let maker = self.clone().acting_as(&row.maker);
+                let posted = request.post(tx, &maker).await.map_err(|error| {
+                    if error.is_retryable() {
+                        error
+                    } else {
+                        ServiceError::ApprovalNotPosted {
+                            id,
+                            source: Box::new(error),
+                        }
                     }
-                }
-            })?;
-            let result = serde_json::to_string(&posted)
-                .map_err(|e| ServiceError::Refused(format!("cannot record the posting: {e}")))?;
-            tx.decide_approval(
-                self.entity().id,
-                id,
-                &Decision {
-                    status: ApprovalStatus::Approved.as_str(),
-                    checker: &checker,
-                    reason: None,
-                    result: Some(&result),
-                },
-            )
-            .await?;
-            Ok(Approved {
-                approval_id: id,
-                checker: checker.clone(),
-                posted,
-            })
-        })
+                })?;
+                let result = serde_json::to_string(&posted).map_err(|e| {
+                    ServiceError::Refused(format!("cannot record the posting: {e}"))
+                })?;
+                tx.decide_approval(
+                    self.entity().id,
+                    id,
+                    &Decision {
+                        status: ApprovalStatus::Approved.as_str(),
+                        checker: &checker,
+                        reason: None,
+                        result: Some(&result),
+                    },
+                )
+                .await?;
+                Ok(Approved {
+                    approval_id: id,
+                    checker: checker.clone(),
+                    posted,
+                })
+            },
+        )
         .await
     }
 
@@ -458,25 +483,31 @@ impl Settle {
             ));
         }
         let text = format!("reject {id}\n{reason}");
-        self.write(idempotency_key, "reject", &text, async |tx| {
-            let (_, checker) = self.lock_for_decision(tx, id, "reject").await?;
-            tx.decide_approval(
-                self.entity().id,
-                id,
-                &Decision {
-                    status: ApprovalStatus::Rejected.as_str(),
-                    checker: &checker,
-                    reason: Some(reason),
-                    result: None,
-                },
-            )
-            .await?;
-            Ok(Rejected {
-                approval_id: id,
-                checker: checker.clone(),
-                reason: reason.to_string(),
-            })
-        })
+        self.write(
+            idempotency_key,
+            "reject",
+            |_: &_| Target::new("approval", id),
+            &text,
+            async |tx| {
+                let (_, checker) = self.lock_for_decision(tx, id, "reject").await?;
+                tx.decide_approval(
+                    self.entity().id,
+                    id,
+                    &Decision {
+                        status: ApprovalStatus::Rejected.as_str(),
+                        checker: &checker,
+                        reason: Some(reason),
+                        result: None,
+                    },
+                )
+                .await?;
+                Ok(Rejected {
+                    approval_id: id,
+                    checker: checker.clone(),
+                    reason: reason.to_string(),
+                })
+            },
+        )
         .await
     }
 

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod approvals;
 pub mod audit;
+pub mod audit_trail;
 pub mod backup;
 pub mod bench;
 pub mod bench_collections;
@@ -47,9 +48,11 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use settle_core::Currency;
+use settle_core::audit_chain::Target;
 use settle_store::{EntityRow, IdempotentResponse, Store, Tx};
 
 pub use approvals::{Decided, PendingApproval};
+pub use audit_trail::{AuditQuery, Change};
 pub use error::{ROW_ERRORS_SHOWN, RowError, ServiceError, ServiceResult, distinct_rows};
 pub use ops::*;
 
@@ -64,11 +67,14 @@ pub const DEFAULT_ENTITY: &str = "MAIN";
 pub struct Settle {
     store: Store,
     entity: EntityRow,
-    /// Who is acting: recorded on closes, reopenings, reserves and adjustments.
+    /// Who is acting: recorded on closes, reopenings, reserves and adjustments, and on every
+    /// row of the audit trail.
     actor: String,
     /// The idempotency key of the request being served, for writes not given one
     /// explicitly (the HTTP API's `Idempotency-Key`).
     request_key: Option<String>,
+    /// Where changes come from (`cli ann`, `http 10.0.0.7`), for the audit trail.
+    origin: String,
 }
 
 /// The result of a write, and whether it was replayed from an earlier request with the same
@@ -106,11 +112,26 @@ impl Settle {
         let mut tx = store.begin().await?;
         let (entity, entity_created) = match tx.entity(entity_code).await? {
             Some(entity) => (entity, false),
-            None => (
-                tx.create_entity(entity_code, entity_name, functional_currency)
-                    .await?,
-                true,
-            ),
+            None => {
+                let entity = tx
+                    .create_entity(entity_code, entity_name, functional_currency)
+                    .await?;
+                let created = settle_store::AuditChange {
+                    actor: SYSTEM_ACTOR.to_string(),
+                    origin: audit_trail::DEFAULT_ORIGIN.to_string(),
+                    operation: "create_entity".to_string(),
+                    target: Target::new("entity", entity_code),
+                    before: String::new(),
+                    after: serde_json::json!({
+                        "code": entity_code,
+                        "name": entity_name,
+                        "functional_currency": functional_currency.code(),
+                    })
+                    .to_string(),
+                };
+                tx.append_audit(entity.id, created).await?;
+                (entity, true)
+            }
         };
         tx.commit().await?;
         let report = InitReport {
@@ -125,6 +146,7 @@ impl Settle {
                 entity,
                 actor: SYSTEM_ACTOR.to_string(),
                 request_key: None,
+                origin: audit_trail::DEFAULT_ORIGIN.to_string(),
             },
             report,
         ))
@@ -140,6 +162,7 @@ impl Settle {
             entity,
             actor: SYSTEM_ACTOR.to_string(),
             request_key: None,
+            origin: audit_trail::DEFAULT_ORIGIN.to_string(),
         })
     }
 
@@ -176,12 +199,41 @@ impl Settle {
     /// Runs `body` in one transaction. With an idempotency key, a request seen before returns
     /// its first response and writes nothing; the same key with another request is refused.
     /// A transaction that loses to a concurrent one is run again from the start
-    /// ([`retry::retrying`]), so `body` must only decide from what it reads in `tx`.
+    /// ([`retry::retrying`]), so `body` must only decide from what it reads in `tx`. The audit
+    /// trail records the operation on `target` (named from the response, which knows the ids
+    /// the write allocated) with the request and the response, in the same transaction.
     pub(crate) async fn write<T>(
         &self,
         idempotency_key: Option<&str>,
         operation: &str,
+        target: impl Fn(&T) -> Target,
         request: &str,
+        body: impl AsyncFn(&mut Tx) -> ServiceResult<T>,
+    ) -> ServiceResult<Outcome<T>>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let nothing_before = async |_: &mut Tx| Ok::<_, ServiceError>(serde_json::Value::Null);
+        self.write_updating(
+            idempotency_key,
+            operation,
+            target,
+            request,
+            nothing_before,
+            body,
+        )
+        .await
+    }
+
+    /// [`Settle::write`] for a change to a record that exists: `before` reads its state in the
+    /// transaction, ahead of `body`, for the audit trail's `before`.
+    pub(crate) async fn write_updating<T>(
+        &self,
+        idempotency_key: Option<&str>,
+        operation: &str,
+        target: impl Fn(&T) -> Target,
+        request: &str,
+        before: impl AsyncFn(&mut Tx) -> ServiceResult<serde_json::Value>,
         body: impl AsyncFn(&mut Tx) -> ServiceResult<T>,
     ) -> ServiceResult<Outcome<T>>
     where
@@ -189,22 +241,34 @@ impl Settle {
     {
         let request_hash = sha256_hex(format!("{operation}\n{request}").as_bytes());
         let idempotency_key = idempotency_key.or(self.request_key.as_deref());
+        let call = WriteCall {
+            idempotency_key,
+            operation,
+            request,
+            request_hash: &request_hash,
+        };
         retry::retrying(operation, || {
-            self.write_once(idempotency_key, operation, &request_hash, &body)
+            self.write_once(&call, &target, &before, &body)
         })
         .await
     }
 
     async fn write_once<T>(
         &self,
-        idempotency_key: Option<&str>,
-        operation: &str,
-        request_hash: &str,
+        call: &WriteCall<'_>,
+        target: &impl Fn(&T) -> Target,
+        before: &impl AsyncFn(&mut Tx) -> ServiceResult<serde_json::Value>,
         body: &impl AsyncFn(&mut Tx) -> ServiceResult<T>,
     ) -> ServiceResult<Outcome<T>>
     where
         T: Serialize + DeserializeOwned,
     {
+        let WriteCall {
+            idempotency_key,
+            operation,
+            request_hash,
+            ..
+        } = *call;
         let entity = self.entity.id;
         let mut tx = self.store.begin().await?;
         if let Some(key) = idempotency_key
@@ -212,7 +276,13 @@ impl Settle {
         {
             return replay(key, operation, request_hash, previous);
         }
+        let state_before = before(&mut tx).await?;
         let value = body(&mut tx).await?;
+        let mut change = Change::new(operation, target(&value)).request(call.request, &value);
+        if !state_before.is_null() {
+            change = change.before(&state_before);
+        }
+        self.record_change(&mut tx, change).await?;
         if let Some(key) = idempotency_key {
             let response = serde_json::to_string(&value)
                 .map_err(|e| ServiceError::Refused(format!("cannot record the response: {e}")))?;
@@ -313,6 +383,14 @@ fn replay<T: DeserializeOwned>(
         value,
         replayed: true,
     })
+}
+
+/// What one write was asked to do, as each of its attempts needs it.
+struct WriteCall<'a> {
+    idempotency_key: Option<&'a str>,
+    operation: &'a str,
+    request: &'a str,
+    request_hash: &'a str,
 }
 
 /// A database location fit for messages: a password in a URL is hidden.

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use settle_core::audit_chain::Target;
 use settle_core::customer::{Customer, NewCustomer};
 use settle_core::document::{DocumentLine, ItemKind, ItemState, NewDocument};
 use settle_core::events::{self, DiscountPolicy, RefundSource, WriteOffPolicy};
@@ -288,30 +289,38 @@ impl Settle {
         settle_core::customer::check_customer_code(&customer.code)
             .map_err(|m| invalid("customer_id", format!("{:?} {m}", customer.code)))?;
         let request = format!("{customer:?}");
-        self.write(idempotency_key, "create_customer", &request, async |tx| {
-            let entity = self.entity().id;
-            if tx.customer_by_code(entity, &customer.code).await?.is_some() {
-                return Err(ServiceError::Refused(format!(
-                    "customer {:?} already exists",
-                    customer.code
-                )));
-            }
-            if let Some(parent) = &customer.parent
-                && tx.customer_id(entity, parent).await?.is_none()
-            {
-                return Err(invalid(
-                    "parent",
-                    format!("no customer {parent:?} (the parent must exist first)"),
-                ));
-            }
-            let ids = tx
-                .insert_customers(entity, std::slice::from_ref(&customer), None)
-                .await?;
-            Ok(CustomerCreated {
-                customer_id: ids[0],
-                code: customer.code.clone(),
-            })
-        })
+        let code = customer.code.clone();
+        let target = |_: &CustomerCreated| Target::new("customer", &code);
+        self.write(
+            idempotency_key,
+            "create_customer",
+            target,
+            &request,
+            async |tx| {
+                let entity = self.entity().id;
+                if tx.customer_by_code(entity, &customer.code).await?.is_some() {
+                    return Err(ServiceError::Refused(format!(
+                        "customer {:?} already exists",
+                        customer.code
+                    )));
+                }
+                if let Some(parent) = &customer.parent
+                    && tx.customer_id(entity, parent).await?.is_none()
+                {
+                    return Err(invalid(
+                        "parent",
+                        format!("no customer {parent:?} (the parent must exist first)"),
+                    ));
+                }
+                let ids = tx
+                    .insert_customers(entity, std::slice::from_ref(&customer), None)
+                    .await?;
+                Ok(CustomerCreated {
+                    customer_id: ids[0],
+                    code: customer.code.clone(),
+                })
+            },
+        )
         .await
     }
 
@@ -321,53 +330,60 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<DocumentIssued>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "create_invoice", &text, async |tx| {
-            let entity = self.entity().id;
-            let customer = customer(tx, self, &request.customer).await?;
-            let currency = request.currency.unwrap_or(customer.details.currency);
-            let mut lines = Vec::new();
-            for (description, net, tax) in &request.lines {
-                lines.push(DocumentLine {
-                    description: description.clone(),
-                    net: parse_amount("net", net, currency, SignPolicy::Unsigned)?,
-                    tax: parse_amount("tax", tax, currency, SignPolicy::Unsigned)?,
-                });
-            }
-            let terms = customer.details.terms;
-            let due_date = match request.due_date {
-                Some(due) => due,
-                None => terms
-                    .due_date(request.issue_date)
-                    .map_err(|e| invalid("due_date", e.to_string()))?,
-            };
-            if due_date < request.issue_date {
-                return Err(invalid("due_date", "is before the issue date"));
-            }
-            if tx
-                .item_by_number(entity, Some(ItemKind::Invoice), &request.number)
-                .await?
-                .is_some()
-            {
-                return Err(ServiceError::Refused(format!(
-                    "invoice {:?} already exists",
-                    request.number
-                )));
-            }
-            let document = NewDocument {
-                kind: ItemKind::Invoice,
-                number: request.number.clone(),
-                customer: customer.id,
-                issue_date: request.issue_date,
-                due_date,
-                currency,
-                terms,
-                lines,
-                po_number: request.po_number.clone(),
-                description: request.description.clone(),
-                reason: None,
-            };
-            issue(tx, self, document, None).await
-        })
+        let target = |issued: &DocumentIssued| Target::new("invoice", &issued.number);
+        self.write(
+            idempotency_key,
+            "create_invoice",
+            target,
+            &text,
+            async |tx| {
+                let entity = self.entity().id;
+                let customer = customer(tx, self, &request.customer).await?;
+                let currency = request.currency.unwrap_or(customer.details.currency);
+                let mut lines = Vec::new();
+                for (description, net, tax) in &request.lines {
+                    lines.push(DocumentLine {
+                        description: description.clone(),
+                        net: parse_amount("net", net, currency, SignPolicy::Unsigned)?,
+                        tax: parse_amount("tax", tax, currency, SignPolicy::Unsigned)?,
+                    });
+                }
+                let terms = customer.details.terms;
+                let due_date = match request.due_date {
+                    Some(due) => due,
+                    None => terms
+                        .due_date(request.issue_date)
+                        .map_err(|e| invalid("due_date", e.to_string()))?,
+                };
+                if due_date < request.issue_date {
+                    return Err(invalid("due_date", "is before the issue date"));
+                }
+                if tx
+                    .item_by_number(entity, Some(ItemKind::Invoice), &request.number)
+                    .await?
+                    .is_some()
+                {
+                    return Err(ServiceError::Refused(format!(
+                        "invoice {:?} already exists",
+                        request.number
+                    )));
+                }
+                let document = NewDocument {
+                    kind: ItemKind::Invoice,
+                    number: request.number.clone(),
+                    customer: customer.id,
+                    issue_date: request.issue_date,
+                    due_date,
+                    currency,
+                    terms,
+                    lines,
+                    po_number: request.po_number.clone(),
+                    description: request.description.clone(),
+                    reason: None,
+                };
+                issue(tx, self, document, None).await
+            },
+        )
         .await
     }
 
@@ -384,7 +400,8 @@ impl Settle {
             ));
         }
         let text = format!("{request:?}");
-        self.write(idempotency_key, "post_payment", &text, async |tx| {
+        let target = |posted: &PaymentPosted| Target::new("payment", posted.payment_id);
+        self.write(idempotency_key, "post_payment", target, &text, async |tx| {
             let entity = self.entity().id;
             let payer = match &request.customer {
                 Some(code) => Some(customer(tx, self, code).await?),
@@ -442,7 +459,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Applied>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "apply", &text, async |tx| {
+        let target = |_: &Applied| Target::new("invoice", &request.invoice);
+        self.write(idempotency_key, "apply", target, &text, async |tx| {
             let ApplySource::Payment(payment) = request.source else {
                 return apply_in(tx, self, &request).await;
             };
@@ -473,7 +491,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Unapplied>> {
         let text = format!("{application:?} {date}");
-        self.write(idempotency_key, "unapply", &text, async |tx| {
+        let target = |_: &_| Target::new("application", application);
+        self.write(idempotency_key, "unapply", target, &text, async |tx| {
             unapply_in(tx, self, application, date).await
         })
         .await
@@ -486,7 +505,11 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Decided<DocumentIssued>>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "issue_memo", &text, async |tx| {
+        let target = |decided: &Decided<DocumentIssued>| match decided {
+            Decided::Posted(issued) => Target::new(request.kind.as_str(), &issued.number),
+            Decided::AwaitsApproval(pending) => Target::new("approval", pending.approval_id),
+        };
+        self.write(idempotency_key, "issue_memo", target, &text, async |tx| {
             if request.kind == ItemKind::CreditMemo {
                 let (total, currency) = memo_total(tx, self, &request).await?;
                 let resolved = MemoRequest {
@@ -510,7 +533,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Adjusted>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "adjust", &text, async |tx| {
+        let target = |_: &Adjusted| Target::new("item", &request.item);
+        self.write(idempotency_key, "adjust", target, &text, async |tx| {
             let entity = self.entity().id;
             let target = item(tx, self, None, &request.item).await?;
             let change = parse_amount(
@@ -549,7 +573,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Decided<Adjusted>>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "write_off", &text, async |tx| {
+        let target = |_: &_| Target::new("invoice", &request.invoice);
+        self.write(idempotency_key, "write_off", target, &text, async |tx| {
             let prepared = prepare_write_off(tx, self, &request).await?;
             let resolved = WriteOffRequest {
                 amount: Some(prepared.amount.to_decimal_string()),
@@ -573,7 +598,11 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Decided<Refunded>>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "refund", &text, async |tx| {
+        let target = |decided: &Decided<Refunded>| match decided {
+            Decided::Posted(refunded) => Target::new("refund", refunded.refund_id),
+            Decided::AwaitsApproval(pending) => Target::new("approval", pending.approval_id),
+        };
+        self.write(idempotency_key, "refund", target, &text, async |tx| {
             let prepared = prepare_refund(tx, self, &request).await?;
             let resolved = RefundRequest {
                 amount: Some(prepared.amount.to_decimal_string()),

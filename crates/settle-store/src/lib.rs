@@ -9,6 +9,7 @@
 
 mod access;
 mod approvals;
+mod audit;
 mod backup;
 mod bank;
 mod bulk;
@@ -52,6 +53,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use access::TokenRow;
 pub use approvals::{ApprovalLimitRow, ApprovalRow, Decision, NewApproval};
+pub use audit::{AuditChange, AuditFilter};
 pub use backup::{ColumnKind, ColumnShape, Restore, RestoreError, Snapshot, TableShape, Value};
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use close::{

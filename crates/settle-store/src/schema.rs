@@ -846,6 +846,35 @@ CREATE UNIQUE INDEX outbox_statement_once ON outbox (entity_id, source_id) WHERE
 "#,
     },
     Migration {
+        version: 16,
+        description: "the audit trail: every change with who, when, from where, what, before and after, hash-chained per entity; the chain's head locked by each append",
+        sql: r#"
+CREATE TABLE audit_heads (
+    entity_id {int} PRIMARY KEY REFERENCES entities (id),
+    seq {int} NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE audit_log (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    seq {int} NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    target_kind TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    before_json TEXT NOT NULL,
+    after_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (entity_id, seq)
+);
+CREATE INDEX audit_log_at ON audit_log (entity_id, at);
+INSERT INTO audit_heads (entity_id, seq, hash)
+    SELECT id, 0, '0000000000000000000000000000000000000000000000000000000000000000' FROM entities;
+"#,
+    },
+    Migration {
         version: 17,
         description: "sign-in and maker-checker: users' password hashes and disabling, API tokens kept as SHA-256 of their secret, approval limits per operation and currency, requests waiting for approval",
         sql: r#"
@@ -909,6 +938,34 @@ CREATE INDEX web_sessions_user ON web_sessions (user_id);
     },
 ];
 
+/// Statements a migration needs in one engine's own words, run after its shared text: trigger
+/// bodies hold semicolons, so each is one whole statement here rather than a part of the
+/// shared text, which is split at semicolons.
+const ENGINE_STATEMENTS: &[(i64, Engine, &[&str])] = &[
+    (
+        16,
+        Engine::Sqlite,
+        &[
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows are never updated'); END",
+            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows are never deleted'); END",
+        ],
+    ),
+    (
+        16,
+        Engine::Postgres,
+        &[
+            "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+             $body$ BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $body$",
+            "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log \
+             FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+        ],
+    ),
+];
+
 /// The migration's statements in the engine's dialect.
 pub fn statements(migration: &Migration, engine: Engine) -> Vec<String> {
     let (pk, int, without_rowid, blob) = match engine {
@@ -925,6 +982,12 @@ pub fn statements(migration: &Migration, engine: Engine) -> Vec<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+        .chain(
+            ENGINE_STATEMENTS
+                .iter()
+                .filter(|(version, on, _)| *version == migration.version && *on == engine)
+                .flat_map(|(_, _, statements)| statements.iter().map(|s| s.to_string())),
+        )
         .collect()
 }
 

@@ -1171,6 +1171,29 @@ pub enum AuditCommand {
     /// Balance-confirmation requests as of a period end for a sample of customers: a letter
     /// (.txt) and an email (.eml) each, and a register (confirmations.csv).
     Confirmations(ConfirmationArgs),
+    /// Check the entity's hash-chained audit trail from its first row to its head: exit 0 with
+    /// the count and the head hash when intact, 1 with the first broken row when not.
+    Verify(FormatArgs),
+    /// Read or export the audit trail: who changed what, when, from where, before and after.
+    Log(AuditLogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditLogArgs {
+    /// The first UTC day to show (yyyy-mm-dd).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The last UTC day to show (yyyy-mm-dd), inclusive.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only changes by this user.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only this operation (`post_payment`, `import_invoices`, `close_period`, …).
+    #[arg(long)]
+    pub operation: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]

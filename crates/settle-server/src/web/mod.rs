@@ -106,9 +106,20 @@ pub struct Viewer {
     pub user: String,
     pub role: Role,
     pub csrf_token: String,
+    /// Where the request came from, for the audit trail.
+    pub origin: String,
 }
 
 impl Viewer {
+    /// The service acting as this person, from where they are.
+    pub fn settle(&self, state: &AppState) -> settle_service::Settle {
+        state
+            .settle()
+            .clone()
+            .acting_as(&self.user)
+            .with_origin(&self.origin)
+    }
+
     pub fn may(&self, permission: Permission) -> bool {
         permits(self.role, None, permission)
     }
@@ -201,6 +212,7 @@ impl FromRequestParts<AppState> for Viewer {
                 user: session.user,
                 role: session.role,
                 csrf_token: session.csrf_token,
+                origin: crate::auth::origin(parts),
             }),
             None => Err(PageError::SignIn { next }),
         }

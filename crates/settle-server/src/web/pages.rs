@@ -347,7 +347,7 @@ pub async fn log_contact(
     } else {
         ContactDirection::Outbound
     };
-    let settle = state.settle().clone().acting_as(&viewer.user);
+    let settle = viewer.settle(&state);
     let customer = code.clone();
     let logged = on_worker(move || async move {
         settle
@@ -424,7 +424,7 @@ pub async fn promise(
         recorded_on: today(),
         note: String::new(),
     };
-    let settle = state.settle().clone().acting_as(&viewer.user);
+    let settle = viewer.settle(&state);
     let recorded = on_worker(move || async move { settle.promise(&request).await }).await?;
     Ok(match recorded {
         Ok(view) => redirect_with(
@@ -484,7 +484,7 @@ pub async fn accept(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Permission::WriteMoney)?;
-    let settle = state.settle().clone().acting_as(&viewer.user);
+    let settle = viewer.settle(&state);
     let user = viewer.user.clone();
     let accepted =
         on_worker(move || async move { settle.accept_match(decision, &user).await }).await?;
@@ -509,7 +509,7 @@ pub async fn reject(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Permission::WriteMoney)?;
-    let settle = state.settle().clone().acting_as(&viewer.user);
+    let settle = viewer.settle(&state);
     let user = viewer.user.clone();
     let rejected =
         on_worker(move || async move { settle.reject_match(decision, &user).await }).await?;
@@ -543,7 +543,7 @@ pub async fn apply(
         date: today(),
         discount: DiscountPolicy::WhenEarned,
     };
-    let settle = state.settle().clone().acting_as(&viewer.user);
+    let settle = viewer.settle(&state);
     let applied = on_worker(move || async move { settle.apply(request, None).await }).await?;
     Ok(match applied {
         Ok(outcome) => {
@@ -735,7 +735,7 @@ pub async fn approve(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Permission::Approve)?;
-    let settle = state.settle().clone().acting_as(&viewer.user);
+    let settle = viewer.settle(&state);
     let approved = on_worker(move || async move { settle.approve(id, None).await }).await?;
     Ok(match approved {
         Ok(_) => redirect_with(
@@ -761,7 +761,7 @@ pub async fn reject_approval(
     Form(form): Form<RejectForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
-    let settle = state.settle().clone().acting_as(&viewer.user);
+    let settle = viewer.settle(&state);
     let rejected =
         on_worker(move || async move { settle.reject(id, &form.reason, None).await }).await?;
     Ok(match rejected {

@@ -323,7 +323,7 @@ impl Settle {
         }
         report.stored = good.len() as u64;
         report.rejected = errors;
-        super::finish(tx, import, &report).await?;
+        super::finish(self, tx, "customers", import, &report).await?;
         Ok(report)
     }
 }

@@ -55,7 +55,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(&cli.db, args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Backup(args) => backup::backup(&cli.db, args).await,
-        Command::Restore(args) => backup::restore(&cli.db, args).await,
+        Command::Restore(args) => {
+            let actor = cli.user.as_deref().unwrap_or(settle_service::SYSTEM_ACTOR);
+            backup::restore(&cli.db, actor, args).await
+        }
         Command::Serve(args) => serve::run(&cli.db, &cli.entity, args).await,
         command => {
             let settle = Settle::open(&cli.db, &cli.entity).await.with_context(|| {
@@ -64,11 +67,28 @@ pub async fn run(cli: Cli) -> Result<()> {
             let settle = match &cli.user {
                 Some(user) => settle.acting_as(user),
                 None => settle,
-            };
+            }
+            .with_origin(&origin());
             let result = dispatch(&settle, command).await;
             settle.close().await;
             result.map_err(|error| name_the_database(error, &cli.db))
         }
+    }
+}
+
+/// Where the audit trail says a change came from: the command line, and the operating
+/// system's user when the environment names one.
+pub(crate) fn origin() -> String {
+    let os_user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    match os_user {
+        Some(user) => format!(
+            "{} {}",
+            settle_service::audit_trail::DEFAULT_ORIGIN,
+            user.trim()
+        ),
+        None => settle_service::audit_trail::DEFAULT_ORIGIN.to_string(),
     }
 }
 
@@ -160,6 +180,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Recover(args) => close::recover(settle, args).await,
         Command::Correct(args) => close::correct(settle, args).await,
         Command::Audit(AuditCommand::Pack(args)) => audit::pack(settle, args).await,
+        Command::Audit(AuditCommand::Verify(args)) => audit::verify(settle, args.format).await,
+        Command::Audit(AuditCommand::Log(args)) => audit::log(settle, args).await,
         Command::Audit(AuditCommand::Confirmations(args)) => {
             audit::confirmations(settle, args).await
         }
