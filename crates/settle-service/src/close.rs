@@ -223,7 +223,15 @@ impl Settle {
         Ok(calendar)
     }
 
-    pub async fn add_user(&self, name: &str, full_name: &str, role: &str) -> ServiceResult<i64> {
+    /// Registers a user with a role, and a password when one is given (hashed before the
+    /// transaction, so the user and the password are stored together or not at all).
+    pub async fn add_user(
+        &self,
+        name: &str,
+        full_name: &str,
+        role: &str,
+        password: Option<&str>,
+    ) -> ServiceResult<i64> {
         if !ROLES.contains(&role) {
             return Err(crate::error::invalid(
                 "role",
@@ -236,6 +244,10 @@ impl Settle {
                 format!("{name:?}: a user name is one word"),
             ));
         }
+        let hash = match password {
+            Some(password) => Some(crate::access::hash_password(password).await?),
+            None => None,
+        };
         let mut tx = self.store().begin().await?;
         if tx.user(name).await?.is_some() {
             return Err(ServiceError::Conflict {
@@ -244,6 +256,9 @@ impl Settle {
             });
         }
         let id = tx.insert_user(name, full_name, role).await?;
+        if let Some(hash) = &hash {
+            tx.set_password_hash(id, Some(hash)).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
@@ -252,7 +267,7 @@ impl Settle {
         Ok(self.store().users().await?)
     }
 
-    async fn require_role(
+    pub(crate) async fn require_role(
         &self,
         tx: &mut settle_store::Tx,
         roles: &[&str],

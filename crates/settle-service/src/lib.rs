@@ -2,6 +2,8 @@
 //! core decide, write what the core decided, commit. Every front end (the CLI now, the HTTP API
 //! later) calls these and nothing else; none of them holds business rules.
 
+pub mod access;
+pub mod approvals;
 pub mod audit;
 pub mod backup;
 pub mod bench;
@@ -35,6 +37,7 @@ pub mod private_files;
 pub mod reports;
 pub mod reserve;
 pub mod retry;
+mod serde_text;
 pub mod templates;
 
 use serde::Serialize;
@@ -44,6 +47,7 @@ use sha2::{Digest, Sha256};
 use settle_core::Currency;
 use settle_store::{EntityRow, IdempotentResponse, Store, Tx};
 
+pub use approvals::{Decided, PendingApproval};
 pub use error::{ROW_ERRORS_SHOWN, RowError, ServiceError, ServiceResult, distinct_rows};
 pub use ops::*;
 

@@ -7,6 +7,8 @@
 //! (`items.balance_minor`, `payments.unapplied_minor`) are moved in the same transaction as the
 //! postings, from the entry's own deltas, and [`Store::verify`] recomputes them from scratch.
 
+mod access;
+mod approvals;
 mod backup;
 mod bank;
 mod bulk;
@@ -46,6 +48,8 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use access::TokenRow;
+pub use approvals::{ApprovalLimitRow, ApprovalRow, Decision, NewApproval};
 pub use backup::{ColumnKind, ColumnShape, Restore, RestoreError, Snapshot, TableShape, Value};
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use close::{
@@ -132,6 +136,10 @@ pub enum StoreError {
     UnknownCustomer { code: String },
     #[error("{0}")]
     Restore(Box<backup::RestoreError>),
+    /// A row that a transaction changes only from one state was found in another: decided
+    /// meanwhile by another transaction.
+    #[error("{what} was decided meanwhile by someone else; nothing was changed")]
+    AlreadyDecided { what: String },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -845,6 +845,52 @@ CREATE INDEX items_dunning ON items (entity_id, due_day, dun_level, dun_on, cust
 CREATE UNIQUE INDEX outbox_statement_once ON outbox (entity_id, source_id) WHERE source = 'statement';
 "#,
     },
+    Migration {
+        version: 17,
+        description: "sign-in and maker-checker: users' password hashes and disabling, API tokens kept as SHA-256 of their secret, approval limits per operation and currency, requests waiting for approval",
+        sql: r#"
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+CREATE TABLE api_tokens (
+    id {pk},
+    user_id {int} NOT NULL REFERENCES users (id),
+    name TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    expires_on TEXT,
+    revoked_at TEXT,
+    last_used_at TEXT
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+CREATE TABLE approval_limits (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    operation TEXT NOT NULL CHECK (operation IN ('credit_memo', 'write_off', 'refund')),
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL CHECK (amount_minor >= 0),
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (entity_id, operation, currency)
+);
+CREATE TABLE approvals (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    operation TEXT NOT NULL CHECK (operation IN ('credit_memo', 'write_off', 'refund')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    request TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    maker TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    created_at TEXT NOT NULL,
+    checker TEXT,
+    decided_at TEXT,
+    reason TEXT,
+    result TEXT
+);
+CREATE INDEX approvals_status ON approvals (entity_id, status, id);
+"#,
+    },
 ];
 
 /// The migration's statements in the engine's dialect.

@@ -107,9 +107,16 @@ pub enum Command {
     /// latest closed period, read the close log.
     #[command(subcommand)]
     Period(PeriodCommand),
-    /// Users and their roles.
+    /// Users and their roles, passwords and disabling.
     #[command(subcommand)]
     User(UserCommand),
+    /// API tokens: create one for a user (its secret is shown once), list, revoke.
+    #[command(subcommand)]
+    Token(crate::commands::access::TokenCommand),
+    /// Maker-checker: limits over which credit memos, write-offs and refunds wait for approval;
+    /// the queue; approve or reject.
+    #[command(subcommand)]
+    Approvals(crate::commands::approvals::ApprovalsCommand),
     /// The bad-debt reserve: compute it for a period and book the adjusting entry; configure
     /// the rates; set specific reserves.
     #[command(args_conflicts_with_subcommands = true)]
@@ -1044,7 +1051,12 @@ pub struct PeriodLogArgs {
 pub enum UserCommand {
     /// Register a user with a role (admin, manager, clerk, collector, sales, auditor).
     Add(UserAddArgs),
+    /// Set or replace a user's password (read from standard input, at least 12 characters).
+    Password(UserPasswordArgs),
+    /// Users with their roles, whether they have a password, and whether they are disabled.
     List(FormatArgs),
+    /// Disable a user: they can no longer sign in, use their tokens or approve.
+    Disable(UserNameArgs),
 }
 
 #[derive(Debug, Args)]
@@ -1054,6 +1066,23 @@ pub struct UserAddArgs {
     pub role: String,
     #[arg(long, default_value = "")]
     pub full_name: String,
+    /// Read the user's password from standard input (its first line; at least 12 characters).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserPasswordArgs {
+    pub name: String,
+    /// Read the password from standard input (its first line). Required: a password is never
+    /// an argument, where other users of the machine could read it.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserNameArgs {
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

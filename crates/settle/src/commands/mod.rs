@@ -1,7 +1,11 @@
 //! One function per command: turn arguments into a service request, print the result.
 
+// Sign-in: passwords and API tokens.
+pub mod access;
 mod accounts;
 mod aging;
+// Maker-checker approvals.
+pub mod approvals;
 mod audit;
 pub mod backup;
 mod bank;
@@ -142,6 +146,10 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Period(PeriodCommand::Log(args)) => close::log(settle, args).await,
         Command::User(UserCommand::Add(args)) => close::add_user(settle, args).await,
         Command::User(UserCommand::List(args)) => close::list_users(settle, args.format).await,
+        Command::User(UserCommand::Password(args)) => access::set_password(settle, args).await,
+        Command::User(UserCommand::Disable(args)) => access::disable_user(settle, args).await,
+        Command::Token(command) => access::token(settle, command).await,
+        Command::Approvals(command) => approvals::run(settle, command).await,
         Command::Reserve(args) => match args.command {
             Some(ReserveCommand::Rates(rates)) => close::rates(settle, rates).await,
             Some(ReserveCommand::Specific(specific)) => close::specific(settle, specific).await,
