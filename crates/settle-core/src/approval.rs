@@ -100,6 +100,7 @@ pub fn check_withdrawal(status: ApprovalStatus) -> Result<(), CheckerRefused> {
 }
 
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::Currency;

@@ -149,12 +149,7 @@ async fn verify_password(password: &str, phc: Option<String>) -> ServiceResult<b
 
 /// A new token's secret: `stl_` and 256 bits from the operating system as hex.
 fn new_secret() -> ServiceResult<String> {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        ServiceError::Refused(format!("the operating system gave no random bytes: {e}"))
-    })?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("{TOKEN_PREFIX}{hex}"))
+    Ok(format!("{TOKEN_PREFIX}{}", crate::sessions::random_hex()?))
 }
 
 /// Whether a presented secret has the shape of one of ours (checked before hashing it).

@@ -316,7 +316,7 @@ impl Settle {
         };
         self.write(None, "set_approval_limit", target, "", async |tx| {
             let user = self
-                .require_role(tx, &["admin", "manager"], "set an approval limit")
+                .require_role(tx, &["manager", "admin"], "set an approval limit")
                 .await?;
             tx.set_approval_limit(entity, operation.as_str(), limit, &user.name)
                 .await?;
@@ -350,7 +350,7 @@ impl Settle {
                 },
                 "",
                 async |tx| {
-                    self.require_role(tx, &["admin", "manager"], "remove an approval limit")
+                    self.require_role(tx, &["manager", "admin"], "remove an approval limit")
                         .await?;
                     Ok(tx
                         .remove_approval_limit(entity, operation.as_str(), currency)
