@@ -6,7 +6,7 @@
 //! `SETTLE_SCREENSHOTS=DIR` keeps a PNG of each main page in DIR (the ones in
 //! `docs/screenshots/` come from there).
 
-#[macro_use]
+#[allow(unused_macros)]
 mod support;
 
 use std::io::Write;

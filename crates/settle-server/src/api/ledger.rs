@@ -257,7 +257,7 @@ async fn memo(
         description: body.description,
         apply_to: body.apply_to,
     };
-    let settle = super::acting(state, &caller, &key);
+    let settle = super::acting(state, caller, key);
     let outcome =
         on_worker(move || async move { settle.issue_memo(request, None).await }).await??;
     Ok(Written::decided(outcome))

@@ -76,6 +76,12 @@ impl Browser {
     }
 
     fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|error| panic!("webdriver {method} {path}: {error}"))
+    }
+
+    /// A call whose refusal is returned, for what may race with a page being replaced.
+    fn try_call(&self, method: &str, path: &str, body: Value) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         let response = match method {
             "GET" => self.agent.get(&url).call(),
@@ -90,8 +96,10 @@ impl Browser {
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        assert!(status < 400, "webdriver {method} {path}: {status} {text}");
-        value["value"].clone()
+        if status >= 400 {
+            return Err(format!("{status} {text}"));
+        }
+        Ok(value["value"].clone())
     }
 
     fn session_call(&self, method: &str, path: &str, body: Value) -> Value {
@@ -181,13 +189,16 @@ impl Browser {
         )
     }
 
-    /// The page's visible text.
+    /// The page's visible text; empty while a page is being replaced by the next.
     pub fn text(&self) -> String {
-        let body = self.find("body");
-        self.session_call("GET", &format!("/element/{body}/text"), Value::Null)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.try_call(
+            "POST",
+            &format!("/session/{}/execute/sync", self.session),
+            json!({ "script": "return document.body ? document.body.innerText : '';", "args": [] }),
+        )
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
     }
 
     /// Waits until the page's text holds `needle`, in any case (styles may capitalise it).
