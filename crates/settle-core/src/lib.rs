@@ -4,8 +4,12 @@
 //! Deliberately free of I/O: no files, no database, no network, no clock. Dates such as "today"
 //! and "as of" are arguments. Everything here is deterministic and testable in memory.
 
+pub mod access;
 pub mod accounts;
 pub mod aging;
+pub mod approval;
+// The audit trail's hash chain (SHA-256 is computation, not I/O).
+pub mod audit_chain;
 pub mod close;
 pub mod contact;
 pub mod correction;

@@ -6,11 +6,14 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use settle_core::audit_chain::Target;
 use settle_core::interest::{parse_percent, percent_text};
 use settle_core::money::{Rounding, round_div};
 use settle_core::{Currency, Date, Money};
 
+use crate::Change;
 use crate::error::{invalid, not_found};
 use crate::{ServiceError, ServiceResult, Settle};
 
@@ -257,6 +260,18 @@ impl Settle {
             .into_inner()
             .map_err(|e| ServiceError::Refused(format!("cannot write the export: {e}")))?;
         // The file appears under its name only once the placement is committed.
+        let change = Change::new(
+            "place_with_agency",
+            Target::new("customer", &request.customer),
+        )
+        .after(&json!({
+            "placement": placement_id,
+            "agency": agency,
+            "placed_on": request.date.to_string(),
+            "commission_bp": rate,
+            "items": items.len(),
+        }));
+        self.record_change(&mut tx, change).await?;
         let partial = temporary_path(&request.out);
         crate::private_files::write(&partial, &bytes).map_err(|source| ServiceError::Io {
             path: partial.clone(),
@@ -301,6 +316,10 @@ impl Settle {
             ));
         }
         tx.recall_placement(entity, &placement, date).await?;
+        let change = Change::new("recall_from_agency", Target::new("customer", customer))
+            .before(&json!({ "placement": placement.id, "agency": placement.agency }))
+            .after(&json!({ "recalled_on": date.to_string() }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(Recalled {
             placement_id: placement.id,

@@ -176,6 +176,57 @@ pub struct Confirmation {
 
 impl Settle {
     /// The period's journal in every export format, and the trial balance at its end.
+    /// The whole audit trail (every row, so that its chain can be checked from the start)
+    /// and what checking it found when the pack was made.
+    async fn add_audit_trail(&self, pack: &mut AuditPack) -> ServiceResult<()> {
+        let rows = self.audit_log(&crate::AuditQuery::default()).await?;
+        pack.add(
+            "audit-log.csv",
+            "the audit trail: every change with who, when, from where, before and after, hash-chained",
+            csv_bytes(
+                &[
+                    "seq", "at", "actor", "origin", "operation", "target_kind", "target_key",
+                    "before", "after", "prev_hash", "hash",
+                ],
+                rows.iter().map(|r| {
+                    [
+                        r.seq.to_string(),
+                        r.entry.at.clone(),
+                        r.entry.actor.clone(),
+                        r.entry.origin.clone(),
+                        r.entry.operation.clone(),
+                        r.entry.target.kind.clone(),
+                        r.entry.target.key.clone(),
+                        r.entry.before.clone(),
+                        r.entry.after.clone(),
+                        r.prev_hash.clone(),
+                        r.hash.clone(),
+                    ]
+                }),
+            )?,
+        );
+        let verification = match self.verify_audit().await? {
+            Ok(summary) => serde_json::json!({
+                "intact": true,
+                "rows": summary.rows,
+                "head_seq": summary.head.seq,
+                "head_hash": summary.head.hash,
+            }),
+            Err(broken) => serde_json::json!({
+                "intact": false,
+                "first_bad_seq": broken.seq,
+                "problem": broken.problem,
+                "message": broken.to_string(),
+            }),
+        };
+        pack.add(
+            "audit-verification.json",
+            "the audit trail's chain checked when the pack was made: intact with its head hash, or the first broken row",
+            json_bytes(&verification)?,
+        );
+        Ok(())
+    }
+
     async fn add_ledger_files(&self, pack: &mut AuditPack, period: &Period) -> ServiceResult<()> {
         let export = self.journal_export(period.start, period.end).await?;
         for (name, format, description) in [
@@ -368,6 +419,7 @@ impl Settle {
                 }),
             )?,
         );
+        self.add_audit_trail(&mut pack).await?;
         self.add_ledger_files(&mut pack, &period).await?;
         pack.seal()?;
         Ok(pack)

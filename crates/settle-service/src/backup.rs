@@ -25,7 +25,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use settle_store::{Engine, Store, TableShape, Value};
+use settle_core::audit_chain::{ChainSummary, Target};
+use settle_store::{AuditChange, Engine, Store, TableShape, Value};
 
 use crate::{ServiceError, ServiceResult, sha256_hex};
 
@@ -71,6 +72,8 @@ pub struct RestoreReport {
     pub backup_schema_version: i64,
     pub schema_version: i64,
     pub manifest: Manifest,
+    /// Each entity's audit chain, checked intact and ended with the restore's own row.
+    pub audit_chains: Vec<(String, ChainSummary)>,
 }
 
 fn engine_name(engine: Engine) -> &'static str {
@@ -468,8 +471,15 @@ fn check_all(mut reader: BackupReader<'_>) -> ServiceResult<Manifest> {
 }
 
 /// Restores a backup into the empty database at `location`, in one transaction; a backup from
-/// an older schema is migrated to this program's once loaded.
-pub async fn restore(location: &str, path: &Path) -> ServiceResult<RestoreReport> {
+/// an older schema is migrated to this program's once loaded. Every entity's audit chain must
+/// verify (a broken one refuses the restore, naming the first bad row); each then records the
+/// restore, by `actor` from `origin`.
+pub async fn restore(
+    location: &str,
+    path: &Path,
+    actor: &str,
+    origin: &str,
+) -> ServiceResult<RestoreReport> {
     let started = Instant::now();
     let manifest = check(path)?;
     let known = settle_store::schema::MIGRATIONS
@@ -484,12 +494,32 @@ pub async fn restore(location: &str, path: &Path) -> ServiceResult<RestoreReport
             ),
         ));
     }
+    let restored = AuditChange {
+        actor: actor.to_string(),
+        origin: origin.to_string(),
+        operation: "restore".to_string(),
+        target: Target::new(
+            "backup",
+            path.file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+        ),
+        before: String::new(),
+        after: serde_json::json!({
+            "backup_schema_version": manifest.schema_version,
+            "source_engine": manifest.source_engine,
+            "tables": manifest.tables.iter().map(|t| serde_json::json!({
+                "table": t.name, "rows": t.rows, "sha256": t.sha256,
+            })).collect::<Vec<_>>(),
+        })
+        .to_string(),
+    };
     let store = Store::connect(location).await?;
-    let result = load(&store, path, &manifest).await;
+    let result = load(&store, path, &manifest, &restored).await;
     store.close().await;
-    let rows = result?;
+    let (rows, audit_chains) = result?;
     Ok(RestoreReport {
         rows,
+        audit_chains,
         seconds: started.elapsed().as_secs_f64(),
         backup_schema_version: manifest.schema_version,
         schema_version: known,
@@ -497,7 +527,12 @@ pub async fn restore(location: &str, path: &Path) -> ServiceResult<RestoreReport
     })
 }
 
-async fn load(store: &Store, path: &Path, manifest: &Manifest) -> ServiceResult<u64> {
+async fn load(
+    store: &Store,
+    path: &Path,
+    manifest: &Manifest,
+    restored: &AuditChange,
+) -> ServiceResult<(u64, Vec<(String, ChainSummary)>)> {
     let mut restore = store.begin_restore(manifest.schema_version).await?;
     let loaded = async {
         let mut reader = BackupReader::open(path)?;
@@ -542,8 +577,8 @@ async fn load(store: &Store, path: &Path, manifest: &Manifest) -> ServiceResult<
     .await;
     match loaded {
         Ok(total) => {
-            restore.finish().await?;
-            Ok(total)
+            let chains = restore.finish(restored).await?;
+            Ok((total, chains))
         }
         Err(error) => {
             restore.abandon().await;

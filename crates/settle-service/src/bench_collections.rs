@@ -10,7 +10,9 @@ use jiff::civil::Date;
 use jiff::{Timestamp, tz::TimeZone};
 
 use settle_core::Currency;
+use settle_core::audit_chain::Target;
 
+use crate::Change;
 use crate::bench::{BenchOptions, generate};
 use crate::collections::{CollectionSettings, PromiseRequest, WorklistFilter};
 use crate::import::ImportOptions;
@@ -73,6 +75,9 @@ async fn set_up(settle: &Settle, customers: usize, as_of: Date) -> ServiceResult
     let collectors: Vec<String> = (1..=20).map(|n| format!("collector{n:02}")).collect();
     let mut tx = settle.store().begin().await?;
     tx.spread_collectors(entity, &collectors).await?;
+    let change = Change::new("spread_collectors", Target::new("customers", "all"))
+        .after(&serde_json::json!({ "collectors": collectors }));
+    settle.record_change(&mut tx, change).await?;
     tx.commit().await?;
     let (mut stops, mut promises) = (0, 0);
     for c in (0..customers).step_by(100) {

@@ -1,7 +1,10 @@
 //! The chart of accounts: which general-ledger code each role posts to.
 
+use serde_json::json;
 use settle_core::accounts::{Account, AccountRole, ChartOfAccounts};
+use settle_core::audit_chain::Target;
 
+use crate::Change;
 use crate::{ServiceError, ServiceResult, Settle};
 
 impl Settle {
@@ -55,6 +58,11 @@ impl Settle {
             tx.delete_account(entity, &old.code).await?;
         }
         tx.put_account(entity, &account).await?;
+        let account_json = |a: &Account| json!({ "code": a.code, "name": a.name, "role": a.role.name(), "bank_account": a.bank_account });
+        let change = Change::new("map_account", Target::new("account", &account.code))
+            .before(&replaced.iter().map(account_json).collect::<Vec<_>>())
+            .after(&account_json(&account));
+        self.record_change(&mut tx, change).await?;
         let chart = tx.chart(entity).await?;
         tx.commit().await?;
         Ok(chart)

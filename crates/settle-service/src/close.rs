@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::json;
 use settle_core::accounts::AccountRole;
 use settle_core::aging::{AgingBasis, AgingPolicy, AgingReport};
+use settle_core::audit_chain::Target;
 use settle_core::close::{self, CheckItem, OpenDispute, StatementSpan, UnappliedCash};
 use settle_core::ids::CustomerId;
 use settle_core::period::{self, Calendar, Lock, Period};
@@ -15,7 +17,7 @@ pub use settle_store::SnapshotItem;
 use settle_store::{PeriodLogRow, UserRow};
 
 use crate::reports::NamedAging;
-use crate::{ServiceError, ServiceResult, Settle, sha256_hex};
+use crate::{Change, ServiceError, ServiceResult, Settle, sha256_hex};
 
 /// The roles a user can hold.
 pub const ROLES: &[&str] = &["admin", "manager", "clerk", "collector", "sales", "auditor"];
@@ -219,11 +221,22 @@ impl Settle {
         };
         tx.log_period_action(entity, "", "calendar", self.actor(), "", &detail)
             .await?;
+        let change = Change::new("set_fiscal_calendar", Target::new("calendar", entity))
+            .after(&json!({ "calendar": detail }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(calendar)
     }
 
-    pub async fn add_user(&self, name: &str, full_name: &str, role: &str) -> ServiceResult<i64> {
+    /// Registers a user with a role, and a password when one is given (hashed before the
+    /// transaction, so the user and the password are stored together or not at all).
+    pub async fn add_user(
+        &self,
+        name: &str,
+        full_name: &str,
+        role: &str,
+        password: Option<&str>,
+    ) -> ServiceResult<i64> {
         if !ROLES.contains(&role) {
             return Err(crate::error::invalid(
                 "role",
@@ -236,6 +249,10 @@ impl Settle {
                 format!("{name:?}: a user name is one word"),
             ));
         }
+        let hash = match password {
+            Some(password) => Some(crate::access::hash_password(password).await?),
+            None => None,
+        };
         let mut tx = self.store().begin().await?;
         if tx.user(name).await?.is_some() {
             return Err(ServiceError::Conflict {
@@ -244,6 +261,13 @@ impl Settle {
             });
         }
         let id = tx.insert_user(name, full_name, role).await?;
+        if let Some(hash) = &hash {
+            tx.set_password_hash(id, Some(hash)).await?;
+        }
+        let change = Change::new("add_user", Target::new("user", name)).after(&json!({
+            "id": id, "name": name, "full_name": full_name, "role": role,
+        }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -252,7 +276,7 @@ impl Settle {
         Ok(self.store().users().await?)
     }
 
-    async fn require_role(
+    pub(crate) async fn require_role(
         &self,
         tx: &mut settle_store::Tx,
         roles: &[&str],
@@ -519,6 +543,16 @@ impl Settle {
             ),
         )
         .await?;
+        let change = Change::new("close_period", Target::new("period", &period.name))
+            .before(&json!({ "lock": lock_text(lock.as_ref()) }))
+            .after(&json!({
+                "lock": lock_text(Some(&new_lock)),
+                "frozen_items": snapshot.len(),
+                "aging_sha256": checksum,
+                "items_sha256": items_checksum,
+                "waived": waived,
+            }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(Closed {
             period,
@@ -562,6 +596,10 @@ impl Settle {
             },
         )
         .await?;
+        let change = Change::new("reopen_period", Target::new("period", &period.name))
+            .before(&json!({ "lock": lock_text(lock.as_ref()) }))
+            .after(&json!({ "lock": lock_text(new_lock.as_ref()), "reason": reason }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(Reopened {
             period,
@@ -643,7 +681,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<crate::Outcome<Corrected>> {
         let text = format!("{entry} {date} {reason}");
-        self.write(idempotency_key, "correct", &text, async |tx| {
+        let target = |_: &Corrected| Target::new("entry", entry);
+        self.write(idempotency_key, "correct", target, &text, async |tx| {
             let entity = self.entity().id;
             let original = tx
                 .entry(entity, entry)
@@ -676,5 +715,13 @@ impl Settle {
             })
         })
         .await
+    }
+}
+
+/// A period lock as the audit trail records it.
+fn lock_text(lock: Option<&Lock>) -> String {
+    match lock {
+        Some(lock) => format!("closed through {} ({})", lock.through, lock.period),
+        None => "no period closed".to_string(),
     }
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use settle_core::audit_chain::Target;
 use settle_core::credit::{
     self, CreditDecision, CreditFacts, HoldReason, RULE_HOLD_PREFIX, RuleVerdict,
 };
@@ -70,6 +71,21 @@ async fn locked(tx: &mut Tx, settle: &Settle, code: &str) -> ServiceResult<Custo
     tx.customer_credit(settle.entity().id, code)
         .await?
         .ok_or_else(|| not_found(format!("customer {code:?}")))
+}
+
+/// A customer's credit standing as the audit trail keeps it before a change.
+async fn credit_state(
+    tx: &mut Tx,
+    settle: &Settle,
+    code: &str,
+) -> ServiceResult<serde_json::Value> {
+    let row = locked(tx, settle, code).await?;
+    Ok(serde_json::json!({
+        "customer": row.code,
+        "limit": row.limit,
+        "hold": row.hold,
+        "status": row.status.to_string(),
+    }))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,24 +183,31 @@ impl Settle {
         }
         let text = format!("{code} {reason} {on}");
         let outcome = self
-            .write(None, "credit_hold", &text, async |tx| {
-                let customer = locked(tx, self, code).await?;
-                tx.set_credit_hold(
-                    self.entity().id,
-                    customer.customer,
-                    reason,
-                    reason,
-                    "manual",
-                    on,
-                    self.actor(),
-                )
-                .await?;
-                Ok(HoldChanged {
-                    customer: customer.code,
-                    hold: reason.to_string(),
-                    previous: customer.hold,
-                })
-            })
+            .write_updating(
+                None,
+                "credit_hold",
+                |_: &_| Target::new("customer", code),
+                &text,
+                async |tx| credit_state(tx, self, code).await,
+                async |tx| {
+                    let customer = locked(tx, self, code).await?;
+                    tx.set_credit_hold(
+                        self.entity().id,
+                        customer.customer,
+                        reason,
+                        reason,
+                        "manual",
+                        on,
+                        self.actor(),
+                    )
+                    .await?;
+                    Ok(HoldChanged {
+                        customer: customer.code,
+                        hold: reason.to_string(),
+                        previous: customer.hold,
+                    })
+                },
+            )
             .await?;
         Ok(outcome.value)
     }
@@ -193,29 +216,36 @@ impl Settle {
     pub async fn credit_release(&self, code: &str, on: Date) -> ServiceResult<HoldChanged> {
         let text = format!("{code} {on}");
         let outcome = self
-            .write(None, "credit_release", &text, async |tx| {
-                let customer = locked(tx, self, code).await?;
-                if customer.hold.is_empty() {
-                    return Err(ServiceError::Refused(format!(
-                        "customer {code} is not on credit hold"
-                    )));
-                }
-                tx.set_credit_hold(
-                    self.entity().id,
-                    customer.customer,
-                    "",
-                    &format!("released (was: {})", customer.hold),
-                    "manual",
-                    on,
-                    self.actor(),
-                )
-                .await?;
-                Ok(HoldChanged {
-                    customer: customer.code,
-                    hold: String::new(),
-                    previous: customer.hold,
-                })
-            })
+            .write_updating(
+                None,
+                "credit_release",
+                |_: &_| Target::new("customer", code),
+                &text,
+                async |tx| credit_state(tx, self, code).await,
+                async |tx| {
+                    let customer = locked(tx, self, code).await?;
+                    if customer.hold.is_empty() {
+                        return Err(ServiceError::Refused(format!(
+                            "customer {code} is not on credit hold"
+                        )));
+                    }
+                    tx.set_credit_hold(
+                        self.entity().id,
+                        customer.customer,
+                        "",
+                        &format!("released (was: {})", customer.hold),
+                        "manual",
+                        on,
+                        self.actor(),
+                    )
+                    .await?;
+                    Ok(HoldChanged {
+                        customer: customer.code,
+                        hold: String::new(),
+                        previous: customer.hold,
+                    })
+                },
+            )
             .await?;
         Ok(outcome.value)
     }
@@ -231,59 +261,65 @@ impl Settle {
         check_threshold(past_due_days)?;
         let text = format!("{as_of} {past_due_days} {apply}");
         let outcome = self
-            .write(None, "credit_check", &text, async |tx| {
-                let entity = self.entity().id;
-                let mut lines = Vec::new();
-                for row in tx.all_customers_credit(entity).await? {
-                    let facts = facts(&row, as_of);
-                    let verdict =
-                        credit::rule_verdict(&facts, past_due_days).map_err(credit_refused)?;
-                    let without_hold = CreditFacts {
-                        hold: String::new(),
-                        ..facts.clone()
-                    };
-                    let decision = credit::judge(
-                        &without_hold,
-                        Money::zero(row.open_receivables.currency()),
-                        past_due_days,
-                    )
-                    .map_err(credit_refused)?;
-                    let (action, new_hold) = match &verdict {
-                        RuleVerdict::Clear => continue,
-                        RuleVerdict::Hold(text) => ("hold", Some(text.clone())),
-                        RuleVerdict::Release => ("release", Some(String::new())),
-                        RuleVerdict::KeepRuleHold => ("held", None),
-                        RuleVerdict::KeepManualHold => ("manual", None),
-                    };
-                    let applied = apply && new_hold.is_some();
-                    if let (true, Some(hold)) = (apply, &new_hold) {
-                        let why = if hold.is_empty() {
-                            format!("released: no rule applies any more (was: {})", row.hold)
-                        } else {
-                            format!("{hold} ({})", decision.reasons_text())
+            .write(
+                None,
+                "credit_check",
+                |_: &_| Target::new("customers", "all"),
+                &text,
+                async |tx| {
+                    let entity = self.entity().id;
+                    let mut lines = Vec::new();
+                    for row in tx.all_customers_credit(entity).await? {
+                        let facts = facts(&row, as_of);
+                        let verdict =
+                            credit::rule_verdict(&facts, past_due_days).map_err(credit_refused)?;
+                        let without_hold = CreditFacts {
+                            hold: String::new(),
+                            ..facts.clone()
                         };
-                        tx.set_credit_hold(
-                            entity,
-                            row.customer,
-                            hold,
-                            &why,
-                            "rule",
-                            as_of,
-                            self.actor(),
+                        let decision = credit::judge(
+                            &without_hold,
+                            Money::zero(row.open_receivables.currency()),
+                            past_due_days,
                         )
-                        .await?;
+                        .map_err(credit_refused)?;
+                        let (action, new_hold) = match &verdict {
+                            RuleVerdict::Clear => continue,
+                            RuleVerdict::Hold(text) => ("hold", Some(text.clone())),
+                            RuleVerdict::Release => ("release", Some(String::new())),
+                            RuleVerdict::KeepRuleHold => ("held", None),
+                            RuleVerdict::KeepManualHold => ("manual", None),
+                        };
+                        let applied = apply && new_hold.is_some();
+                        if let (true, Some(hold)) = (apply, &new_hold) {
+                            let why = if hold.is_empty() {
+                                format!("released: no rule applies any more (was: {})", row.hold)
+                            } else {
+                                format!("{hold} ({})", decision.reasons_text())
+                            };
+                            tx.set_credit_hold(
+                                entity,
+                                row.customer,
+                                hold,
+                                &why,
+                                "rule",
+                                as_of,
+                                self.actor(),
+                            )
+                            .await?;
+                        }
+                        lines.push(CreditCheckLine {
+                            customer: row.code.clone(),
+                            name: row.name.clone(),
+                            action: action.to_string(),
+                            hold: row.hold.clone(),
+                            reasons: reasons(&decision),
+                            applied,
+                        });
                     }
-                    lines.push(CreditCheckLine {
-                        customer: row.code.clone(),
-                        name: row.name.clone(),
-                        action: action.to_string(),
-                        hold: row.hold.clone(),
-                        reasons: reasons(&decision),
-                        applied,
-                    });
-                }
-                Ok(lines)
-            })
+                    Ok(lines)
+                },
+            )
             .await?;
         Ok(outcome.value)
     }
@@ -294,48 +330,59 @@ impl Settle {
         check_threshold(request.past_due_days)?;
         let text = format!("{request:?}");
         let outcome = self
-            .write(None, "check_order", &text, async |tx| {
-                let customer = locked(tx, self, &request.customer).await?;
-                let amount = parse_amount(
-                    "amount",
-                    &request.amount,
-                    customer.open_receivables.currency(),
-                    SignPolicy::Signed,
-                )?;
-                let decision = credit::judge_order(
-                    &facts(&customer, request.as_of),
-                    amount,
-                    request.past_due_days,
-                )
-                .map_err(credit_refused)?;
-                let held = decision.held();
-                let check_id = tx
-                    .insert_order_check(
-                        self.entity().id,
-                        &NewOrderCheck {
-                            customer: customer.customer,
-                            reference: &request.reference,
-                            amount,
-                            checked_on: request.as_of,
-                            held,
-                            reasons: &decision.reasons_text(),
-                            exposure: decision.exposure,
-                            limit: decision.limit,
-                            checked_by: self.actor(),
-                        },
+            .write(
+                None,
+                "check_order",
+                |checked: &OrderChecked| {
+                    Target::new(
+                        "order",
+                        format!("{} {}", checked.customer, checked.reference),
                     )
-                    .await?;
-                Ok(OrderChecked {
-                    check_id,
-                    customer: customer.code,
-                    reference: request.reference.clone(),
-                    amount,
-                    decision: if held { "held" } else { "released" }.to_string(),
-                    exposure: decision.exposure,
-                    limit: decision.limit,
-                    reasons: reasons(&decision),
-                })
-            })
+                },
+                &text,
+                async |tx| {
+                    let customer = locked(tx, self, &request.customer).await?;
+                    let amount = parse_amount(
+                        "amount",
+                        &request.amount,
+                        customer.open_receivables.currency(),
+                        SignPolicy::Signed,
+                    )?;
+                    let decision = credit::judge_order(
+                        &facts(&customer, request.as_of),
+                        amount,
+                        request.past_due_days,
+                    )
+                    .map_err(credit_refused)?;
+                    let held = decision.held();
+                    let check_id = tx
+                        .insert_order_check(
+                            self.entity().id,
+                            &NewOrderCheck {
+                                customer: customer.customer,
+                                reference: &request.reference,
+                                amount,
+                                checked_on: request.as_of,
+                                held,
+                                reasons: &decision.reasons_text(),
+                                exposure: decision.exposure,
+                                limit: decision.limit,
+                                checked_by: self.actor(),
+                            },
+                        )
+                        .await?;
+                    Ok(OrderChecked {
+                        check_id,
+                        customer: customer.code,
+                        reference: request.reference.clone(),
+                        amount,
+                        decision: if held { "held" } else { "released" }.to_string(),
+                        exposure: decision.exposure,
+                        limit: decision.limit,
+                        reasons: reasons(&decision),
+                    })
+                },
+            )
             .await?;
         Ok(outcome.value)
     }
@@ -360,37 +407,44 @@ impl Settle {
         }
         let text = format!("{code} {limit} {reason} {on}");
         let outcome = self
-            .write(None, "credit_review", &text, async |tx| {
-                let customer = locked(tx, self, code).await?;
-                let new_limit = parse_amount(
-                    "limit",
-                    limit,
-                    customer.open_receivables.currency(),
-                    SignPolicy::Unsigned,
-                )?;
-                let review_id = tx
-                    .insert_credit_review(
-                        self.entity().id,
-                        &NewCreditReview {
-                            customer: customer.customer,
-                            reviewed_on: on,
-                            reviewer: self.actor(),
-                            old_limit: customer.limit,
-                            new_limit,
-                            reason,
-                        },
-                    )
-                    .await?;
-                Ok(Reviewed {
-                    review_id,
-                    customer: customer.code,
-                    reviewed_on: on,
-                    reviewer: self.actor().to_string(),
-                    old_limit: customer.limit,
-                    new_limit,
-                    reason: reason.to_string(),
-                })
-            })
+            .write_updating(
+                None,
+                "credit_review",
+                |_: &_| Target::new("customer", code),
+                &text,
+                async |tx| credit_state(tx, self, code).await,
+                async |tx| {
+                    let customer = locked(tx, self, code).await?;
+                    let new_limit = parse_amount(
+                        "limit",
+                        limit,
+                        customer.open_receivables.currency(),
+                        SignPolicy::Unsigned,
+                    )?;
+                    let review_id = tx
+                        .insert_credit_review(
+                            self.entity().id,
+                            &NewCreditReview {
+                                customer: customer.customer,
+                                reviewed_on: on,
+                                reviewer: self.actor(),
+                                old_limit: customer.limit,
+                                new_limit,
+                                reason,
+                            },
+                        )
+                        .await?;
+                    Ok(Reviewed {
+                        review_id,
+                        customer: customer.code,
+                        reviewed_on: on,
+                        reviewer: self.actor().to_string(),
+                        old_limit: customer.limit,
+                        new_limit,
+                        reason: reason.to_string(),
+                    })
+                },
+            )
             .await?;
         Ok(outcome.value)
     }

@@ -11,6 +11,7 @@ use jiff::civil::Date;
 
 use settle_core::Currency;
 use settle_core::Money;
+use settle_core::audit_chain::Target;
 use settle_core::document::ItemKind;
 use settle_core::events::{DiscountPolicy, WriteOffPolicy};
 use settle_core::ids::PaymentId;
@@ -18,6 +19,7 @@ use settle_core::payment::PaymentMethod;
 use settle_core::reason::ReasonCode;
 use settle_core::terms::PaymentTerms;
 
+use crate::Change;
 use crate::demo_bank::ReturnedPayment;
 use crate::import::ImportOptions;
 use crate::{
@@ -409,6 +411,9 @@ pub async fn build(
             tx.set_setting(settle.entity().id, &format!("company.{key}"), value)
                 .await?;
         }
+        let change = Change::new("demo", Target::new("entity", DEFAULT_ENTITY))
+            .after(&serde_json::json!({ "seed": options.seed }));
+        settle.record_change(&mut tx, change).await?;
         tx.commit().await?;
     }
     let mut rng = Rng::new(options.seed);
@@ -731,6 +736,9 @@ pub async fn build(
     let team = ["amara", "bruno", "chen", "dana"].map(String::from);
     let mut tx = settle.store().begin().await?;
     tx.spread_collectors(settle.entity().id, &team).await?;
+    let change = Change::new("spread_collectors", Target::new("customers", "all"))
+        .after(&serde_json::json!({ "collectors": team }));
+    settle.record_change(&mut tx, change).await?;
     tx.commit().await?;
     for (index, customer) in customers.iter().enumerate() {
         let settings = match index % 60 {

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use settle_core::audit_chain::Target;
 use settle_core::dispute::{
     self, DisputeError, DisputeReason, DisputeStatus, DisputeTarget, check_transition,
 };
@@ -102,6 +103,34 @@ pub struct Dispute {
     pub status: DisputeStatus,
 }
 
+impl Dispute {
+    /// The dispute as front ends show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let d = self;
+        let row = &d.row;
+        serde_json::json!({
+            "dispute_id": row.id,
+            "customer_id": row.customer_code,
+            "invoice": row.item_number,
+            "line": row.line_no,
+            "amount": row.amount,
+            "reason": d.reason.as_str(),
+            "reason_text": d.reason_text,
+            "status": d.status.as_str(),
+            "active": d.status.is_active(),
+            "owner": row.owner,
+            "opened_on": row.opened_on,
+            "due_on": row.due_on,
+            "resolved_on": row.resolved_on,
+            "resolved_by": row.resolved_by,
+            "credit_memo": row.credit_memo,
+            "replacement": row.replacement,
+            "decision_id": row.decision,
+            "note": row.note,
+        })
+    }
+}
+
 /// Which disputes to list; the customer by code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DisputeQuery {
@@ -136,6 +165,19 @@ async fn locked(tx: &mut Tx, settle: &Settle, id: i64) -> ServiceResult<Dispute>
     read(row)
 }
 
+/// A dispute as the audit trail keeps it before a change.
+async fn dispute_state(tx: &mut Tx, settle: &Settle, id: i64) -> ServiceResult<serde_json::Value> {
+    let dispute = locked(tx, settle, id).await?;
+    Ok(serde_json::json!({
+        "dispute": id,
+        "invoice": dispute.row.item_number,
+        "amount": dispute.row.amount,
+        "status": dispute.status.to_string(),
+        "owner": dispute.row.owner,
+        "note": dispute.row.note,
+    }))
+}
+
 impl Settle {
     /// Opens a dispute on an invoice or debit memo (or one of its lines).
     pub async fn open_dispute(&self, request: DisputeRequest) -> ServiceResult<DisputeOpened> {
@@ -146,75 +188,81 @@ impl Settle {
         }
         let text = format!("{request:?}");
         let outcome = self
-            .write(None, "open_dispute", &text, async |tx| {
-                let entity = self.entity().id;
-                let item = tx
-                    .item_by_number(entity, None, &request.invoice)
-                    .await?
-                    .ok_or_else(|| not_found(format!("invoice {:?}", request.invoice)))?;
-                if !item.kind.is_debit() {
-                    return Err(invalid(
-                        "invoice",
-                        format!(
-                            "{} is a credit memo: only invoices and debit memos are disputed",
-                            item.number
-                        ),
-                    ));
-                }
-                let amount =
-                    parse_amount("amount", &request.amount, item.currency, SignPolicy::Signed)?;
-                let disputed =
-                    Money::new(tx.actively_disputed(entity, item.id).await?, item.currency);
-                let line = match request.line {
-                    Some(line_no) => {
-                        let (count, line) = tx.item_line(entity, item.id, line_no).await?;
-                        let total = line.map(|(net, tax)| Money::new(net + tax, item.currency));
-                        Some((line_no, count, total))
+            .write(
+                None,
+                "open_dispute",
+                |opened: &DisputeOpened| Target::new("dispute", opened.dispute_id),
+                &text,
+                async |tx| {
+                    let entity = self.entity().id;
+                    let item = tx
+                        .item_by_number(entity, None, &request.invoice)
+                        .await?
+                        .ok_or_else(|| not_found(format!("invoice {:?}", request.invoice)))?;
+                    if !item.kind.is_debit() {
+                        return Err(invalid(
+                            "invoice",
+                            format!(
+                                "{} is a credit memo: only invoices and debit memos are disputed",
+                                item.number
+                            ),
+                        ));
                     }
-                    None => None,
-                };
-                let open = item.open_amount();
-                dispute::check_new(
-                    amount,
-                    &DisputeTarget {
-                        number: &item.number,
-                        open,
-                        disputed,
-                        line,
-                    },
-                )
-                .map_err(refused)?;
-                let (customer, _) = tx
-                    .customer_code_and_name(entity, item.customer)
-                    .await?
-                    .ok_or_else(|| not_found(format!("the customer of {}", item.number)))?;
-                let id = tx
-                    .insert_dispute(
-                        entity,
-                        &NewDispute {
-                            customer: item.customer,
-                            item: item.id,
-                            line_no: request.line,
-                            amount,
-                            reason: request.reason,
-                            owner: &request.owner,
-                            due_on: request.due,
-                            opened_on: request.date,
-                            decision: None,
-                            note: &request.note,
-                            opened_by: self.actor(),
+                    let amount =
+                        parse_amount("amount", &request.amount, item.currency, SignPolicy::Signed)?;
+                    let disputed =
+                        Money::new(tx.actively_disputed(entity, item.id).await?, item.currency);
+                    let line = match request.line {
+                        Some(line_no) => {
+                            let (count, line) = tx.item_line(entity, item.id, line_no).await?;
+                            let total = line.map(|(net, tax)| Money::new(net + tax, item.currency));
+                            Some((line_no, count, total))
+                        }
+                        None => None,
+                    };
+                    let open = item.open_amount();
+                    dispute::check_new(
+                        amount,
+                        &DisputeTarget {
+                            number: &item.number,
+                            open,
+                            disputed,
+                            line,
                         },
                     )
-                    .await?;
-                Ok(DisputeOpened {
-                    dispute_id: id,
-                    invoice: item.number.clone(),
-                    customer,
-                    amount,
-                    disputed_on_invoice: disputed.checked_add(amount)?,
-                    invoice_open: open,
-                })
-            })
+                    .map_err(refused)?;
+                    let (customer, _) = tx
+                        .customer_code_and_name(entity, item.customer)
+                        .await?
+                        .ok_or_else(|| not_found(format!("the customer of {}", item.number)))?;
+                    let id = tx
+                        .insert_dispute(
+                            entity,
+                            &NewDispute {
+                                customer: item.customer,
+                                item: item.id,
+                                line_no: request.line,
+                                amount,
+                                reason: request.reason,
+                                owner: &request.owner,
+                                due_on: request.due,
+                                opened_on: request.date,
+                                decision: None,
+                                note: &request.note,
+                                opened_by: self.actor(),
+                            },
+                        )
+                        .await?;
+                    Ok(DisputeOpened {
+                        dispute_id: id,
+                        invoice: item.number.clone(),
+                        customer,
+                        amount,
+                        disputed_on_invoice: disputed.checked_add(amount)?,
+                        invoice_open: open,
+                    })
+                },
+            )
             .await?;
         Ok(outcome.value)
     }
@@ -266,24 +314,32 @@ impl Settle {
     ) -> ServiceResult<DisputeChanged> {
         let text = format!("{id} {date} {note}");
         let outcome = self
-            .write(None, "review_dispute", &text, async |tx| {
-                let dispute = locked(tx, self, id).await?;
-                check_transition(id, dispute.status, DisputeStatus::InReview).map_err(refused)?;
-                let entity = self.entity().id;
-                tx.set_dispute_status(entity, id, DisputeStatus::InReview)
-                    .await?;
-                let body = if note.is_empty() {
-                    "in review".to_string()
-                } else {
-                    format!("in review: {note}")
-                };
-                tx.add_dispute_note(entity, id, date, self.actor(), "in_review", &body)
-                    .await?;
-                Ok(DisputeChanged {
-                    dispute_id: id,
-                    status: DisputeStatus::InReview.to_string(),
-                })
-            })
+            .write_updating(
+                None,
+                "review_dispute",
+                |_: &_| Target::new("dispute", id),
+                &text,
+                async |tx| dispute_state(tx, self, id).await,
+                async |tx| {
+                    let dispute = locked(tx, self, id).await?;
+                    check_transition(id, dispute.status, DisputeStatus::InReview)
+                        .map_err(refused)?;
+                    let entity = self.entity().id;
+                    tx.set_dispute_status(entity, id, DisputeStatus::InReview)
+                        .await?;
+                    let body = if note.is_empty() {
+                        "in review".to_string()
+                    } else {
+                        format!("in review: {note}")
+                    };
+                    tx.add_dispute_note(entity, id, date, self.actor(), "in_review", &body)
+                        .await?;
+                    Ok(DisputeChanged {
+                        dispute_id: id,
+                        status: DisputeStatus::InReview.to_string(),
+                    })
+                },
+            )
             .await?;
         Ok(outcome.value)
     }
@@ -300,15 +356,21 @@ impl Settle {
         }
         let text = format!("{id} {date} {note}");
         let outcome = self
-            .write(None, "note_dispute", &text, async |tx| {
-                let dispute = locked(tx, self, id).await?;
-                tx.add_dispute_note(self.entity().id, id, date, self.actor(), "note", note)
-                    .await?;
-                Ok(DisputeChanged {
-                    dispute_id: id,
-                    status: dispute.status.to_string(),
-                })
-            })
+            .write(
+                None,
+                "note_dispute",
+                |_: &_| Target::new("dispute", id),
+                &text,
+                async |tx| {
+                    let dispute = locked(tx, self, id).await?;
+                    tx.add_dispute_note(self.entity().id, id, date, self.actor(), "note", note)
+                        .await?;
+                    Ok(DisputeChanged {
+                        dispute_id: id,
+                        status: dispute.status.to_string(),
+                    })
+                },
+            )
             .await?;
         Ok(outcome.value)
     }
@@ -323,9 +385,14 @@ impl Settle {
     ) -> ServiceResult<DisputeResolved> {
         let text = format!("{id} {resolution:?} {date} {note}");
         let outcome = self
-            .write(None, "resolve_dispute", &text, async |tx| {
-                resolve_in(tx, self, id, &resolution, date, note).await
-            })
+            .write_updating(
+                None,
+                "resolve_dispute",
+                |_: &_| Target::new("dispute", id),
+                &text,
+                async |tx| dispute_state(tx, self, id).await,
+                async |tx| resolve_in(tx, self, id, &resolution, date, note).await,
+            )
             .await?;
         Ok(outcome.value)
     }

@@ -115,6 +115,14 @@ pub enum ServiceError {
     CloseRefused(#[from] settle_core::period::CloseRefused),
     #[error("not permitted: {0}")]
     NotPermitted(String),
+    /// A password, token or session that does not sign anyone in. The message never says
+    /// whether the user exists.
+    #[error("not signed in: {0}")]
+    Unauthenticated(&'static str),
+    /// An approved request that cannot be posted as the books stand now: nothing changed, and
+    /// the request still waits.
+    #[error("approval {id} was not posted and stays pending: {source}")]
+    ApprovalNotPosted { id: i64, source: Box<ServiceError> },
     /// Other clients kept winning the same rows: nothing was written, and the operation can
     /// simply be tried again.
     #[error(

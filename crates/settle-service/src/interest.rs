@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use settle_core::audit_chain::Target;
 use settle_core::document::ItemKind;
 use settle_core::events::DiscountPolicy;
 use settle_core::ids::{CustomerId, PaymentId};
@@ -20,6 +22,7 @@ use settle_core::reason::ReasonCode;
 use settle_core::{Date, Money};
 use settle_store::{InterestCandidate, NewInterestCharge, Tx};
 
+use crate::Change;
 use crate::error::{invalid, not_found};
 use crate::ops::{ApplyRequest, ApplySource, MemoRequest, apply_in, issue_memo_in};
 use crate::{Applied, Outcome, ServiceError, ServiceResult, Settle};
@@ -287,6 +290,9 @@ impl Settle {
             self.actor(),
         )
         .await?;
+        let change = Change::new("set_reference_rate", Target::new("reference_rate", preset))
+            .after(&json!({ "from": from.to_string(), "basis_points": rate }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -300,10 +306,11 @@ impl Settle {
     /// Switches charging late interest on or off for the entity.
     pub async fn set_interest_charging(&self, on: bool) -> ServiceResult<()> {
         let mut tx = self.store().begin().await?;
-        tx.set_setting(
-            self.entity().id,
+        self.change_setting(
+            &mut tx,
+            "set_interest_charging",
             CHARGE_SETTING,
-            if on { "on" } else { "off" },
+            Some(if on { "on" } else { "off" }),
         )
         .await?;
         tx.commit().await?;
@@ -342,7 +349,8 @@ impl Settle {
                 format!("{COUNTRY_PREFIX}{country}")
             }
         };
-        tx.set_setting(self.entity().id, &key, &value).await?;
+        self.change_setting(&mut tx, "assign_interest_preset", &key, Some(&value))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -377,6 +385,9 @@ impl Settle {
             }
         }
         if post {
+            let change = Change::new("interest_run", Target::new("interest_run", as_of))
+                .after(&json!({ "lines": lines }));
+            self.record_change(&mut tx, change).await?;
             tx.commit().await?;
         }
         Ok(InterestRun {
@@ -399,84 +410,91 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<LegalOrderApplied>> {
         let text = format!("{payment:?} {customer:?} {date}");
-        self.write(idempotency_key, "apply_legal_order", &text, async |tx| {
-            let entity = self.entity().id;
-            let paid = tx
-                .payment_by_id(entity, payment)
-                .await?
-                .ok_or_else(|| not_found(format!("payment {payment}")))?;
-            let named: Option<CustomerId> = match customer {
-                Some(code) => Some(
-                    tx.customer_id(entity, code)
-                        .await?
-                        .ok_or_else(|| not_found(format!("customer {code:?}")))?,
-                ),
-                None => None,
-            };
-            let payer = match (paid.customer, named) {
-                (Some(payer), Some(named)) if payer != named => {
-                    return Err(invalid(
-                        "customer",
-                        "the payment belongs to another customer",
-                    ));
-                }
-                (Some(payer), _) => payer,
-                (None, Some(named)) => {
-                    crate::matching::identify_payer(tx, self, payment, named, date).await?;
-                    named
-                }
-                (None, None) => {
-                    return Err(invalid(
-                        "customer",
-                        "the payer is not identified: name the customer",
-                    ));
-                }
-            };
-            let memos = tx.interest_memos(entity).await?;
-            let mut items = tx
-                .open_debit_items(entity, payer, Some(paid.currency))
-                .await?;
-            let claim = |id| match memos.get(&id) {
-                Some(true) => Claim::Costs,
-                Some(false) => Claim::Interest,
-                None => Claim::Principal,
-            };
-            legal_order(&mut items, |item| {
-                (claim(item.id), item.due_date, item.issue_date)
-            });
-            let mut remaining = paid.unapplied;
-            let mut applications = Vec::new();
-            for item in items {
-                if !remaining.is_positive() {
-                    break;
-                }
-                let amount = remaining.min(item.balance)?;
-                let applied = apply_in(
-                    tx,
-                    self,
-                    &ApplyRequest {
-                        source: ApplySource::Payment(payment),
-                        invoice: item.number.clone(),
-                        amount: Some(amount.to_decimal_string()),
-                        date,
-                        discount: DiscountPolicy::Never,
-                    },
-                )
-                .await?;
-                remaining = applied.source_remaining;
-                let settled = match claim(item.id) {
-                    Claim::Costs => "costs",
-                    Claim::Interest => "interest",
-                    Claim::Principal => "principal",
+        let target = |_: &LegalOrderApplied| Target::new("payment", payment);
+        self.write(
+            idempotency_key,
+            "apply_legal_order",
+            target,
+            &text,
+            async |tx| {
+                let entity = self.entity().id;
+                let paid = tx
+                    .payment_by_id(entity, payment)
+                    .await?
+                    .ok_or_else(|| not_found(format!("payment {payment}")))?;
+                let named: Option<CustomerId> = match customer {
+                    Some(code) => Some(
+                        tx.customer_id(entity, code)
+                            .await?
+                            .ok_or_else(|| not_found(format!("customer {code:?}")))?,
+                    ),
+                    None => None,
                 };
-                applications.push((settled.to_string(), applied));
-            }
-            Ok(LegalOrderApplied {
-                payment_id: payment,
-                applications,
-                unapplied: remaining,
-            })
-        })
+                let payer = match (paid.customer, named) {
+                    (Some(payer), Some(named)) if payer != named => {
+                        return Err(invalid(
+                            "customer",
+                            "the payment belongs to another customer",
+                        ));
+                    }
+                    (Some(payer), _) => payer,
+                    (None, Some(named)) => {
+                        crate::matching::identify_payer(tx, self, payment, named, date).await?;
+                        named
+                    }
+                    (None, None) => {
+                        return Err(invalid(
+                            "customer",
+                            "the payer is not identified: name the customer",
+                        ));
+                    }
+                };
+                let memos = tx.interest_memos(entity).await?;
+                let mut items = tx
+                    .open_debit_items(entity, payer, Some(paid.currency))
+                    .await?;
+                let claim = |id| match memos.get(&id) {
+                    Some(true) => Claim::Costs,
+                    Some(false) => Claim::Interest,
+                    None => Claim::Principal,
+                };
+                legal_order(&mut items, |item| {
+                    (claim(item.id), item.due_date, item.issue_date)
+                });
+                let mut remaining = paid.unapplied;
+                let mut applications = Vec::new();
+                for item in items {
+                    if !remaining.is_positive() {
+                        break;
+                    }
+                    let amount = remaining.min(item.balance)?;
+                    let applied = apply_in(
+                        tx,
+                        self,
+                        &ApplyRequest {
+                            source: ApplySource::Payment(payment),
+                            invoice: item.number.clone(),
+                            amount: Some(amount.to_decimal_string()),
+                            date,
+                            discount: DiscountPolicy::Never,
+                        },
+                    )
+                    .await?;
+                    remaining = applied.source_remaining;
+                    let settled = match claim(item.id) {
+                        Claim::Costs => "costs",
+                        Claim::Interest => "interest",
+                        Claim::Principal => "principal",
+                    };
+                    applications.push((settled.to_string(), applied));
+                }
+                Ok(LegalOrderApplied {
+                    payment_id: payment,
+                    applications,
+                    unapplied: remaining,
+                })
+            },
+        )
         .await
     }
 }

@@ -18,7 +18,9 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 use serde::Serialize;
+use serde_json::json;
 
+use settle_core::audit_chain::Target;
 use settle_core::ids::{CustomerId, PaymentId};
 pub use settle_matching::HabitKind;
 use settle_matching::learning::{alias_key, alias_worth_learning, how_cited, payer_keys};
@@ -27,6 +29,7 @@ use settle_matching::{
 };
 use settle_store::{Learned, MatchRuleRow, NewMatchRule, Tx};
 
+use crate::Change;
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
 use crate::matching::{Customers, build_index, to_match};
@@ -310,10 +313,15 @@ impl Settle {
     pub async fn set_rule_enabled(&self, id: i64, enabled: bool) -> ServiceResult<RuleView> {
         let entity = self.entity().id;
         let status = if enabled { ENABLED } else { DISABLED };
+        let before = self.rule(id).await?;
         let mut tx = self.store().begin().await?;
         if !tx.set_rule_status(entity, id, status).await? {
             return Err(not_found(format!("rule {id}")));
         }
+        let change = Change::new("set_rule_status", Target::new("rule", id))
+            .before(&before)
+            .after(&json!({ "status": status }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         self.rule(id).await
     }
@@ -369,6 +377,10 @@ impl Settle {
                 )));
             }
         };
+        let change = Change::new("add_alias", Target::new("rule", id)).after(&json!({
+            "customer": customer, "alias": alias.trim(), "status": rule.status,
+        }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         self.rule(id).await
     }
@@ -413,6 +425,10 @@ impl Settle {
                 )));
             }
         };
+        let change = Change::new("add_habit", Target::new("rule", id)).after(&json!({
+            "customer": customer, "kind": rule.kind, "pattern": rule.pattern, "status": rule.status,
+        }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         self.rule(id).await
     }
@@ -435,6 +451,8 @@ impl Settle {
         }
         let removed = self.rule(id).await?;
         tx.delete_rule(entity, id).await?;
+        let change = Change::new("remove_alias", Target::new("rule", id)).before(&removed);
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(removed)
     }

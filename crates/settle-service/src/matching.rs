@@ -15,8 +15,10 @@ use std::time::Instant;
 
 use jiff::civil::Date;
 use serde::Serialize;
+use serde_json::json;
 
 use settle_core::Money;
+use settle_core::audit_chain::Target;
 use settle_core::dispute::DisputeReason;
 use settle_core::events::{self, DiscountPolicy};
 use settle_core::ids::{CustomerId, PaymentId};
@@ -29,6 +31,7 @@ use settle_matching::{
 };
 use settle_store::{MatchItemRow, NewDispute, NewMatchDecision, PaymentForMatch, Tx};
 
+use crate::Change;
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, not_found};
 use crate::learning::{ENABLED, knowledge, learn_from_application, learn_from_rejection};
@@ -73,7 +76,7 @@ pub struct MatchRunReport {
 }
 
 /// A suggestion a clerk accepted: what was booked and what the matcher learned.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Accepted {
     pub allocations: Vec<Allocation>,
     pub learned: Vec<String>,
@@ -225,8 +228,30 @@ impl Settle {
             )
             .await?;
         }
+        self.record_decision(&mut tx, payment, result, id, decision)
+            .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// One match decision in the audit trail: the engine's choice, by the acting user's run.
+    async fn record_decision(
+        &self,
+        tx: &mut Tx,
+        payment: &PaymentForMatch,
+        result: &MatchResult,
+        id: i64,
+        decision: &str,
+    ) -> ServiceResult<()> {
+        let change = Change::new("match", Target::new("payment", payment.id)).after(&json!({
+            "decision_id": id,
+            "decision": decision,
+            "rule": result.rule,
+            "customer": result.customer,
+            "allocations": result.allocations,
+        }));
+        self.record_change(tx, change).await?;
+        Ok(())
     }
 
     async fn store_decision_alone(
@@ -245,6 +270,8 @@ impl Settle {
             "open",
         )
         .await?;
+        self.record_decision(&mut tx, payment, result, id, decision)
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -303,6 +330,10 @@ impl Settle {
             None => Vec::new(),
         };
         tx.set_decision_status(decision, "accepted", by).await?;
+        let change = Change::new("accept_match", Target::new("match_decision", decision))
+            .before(&json!({ "status": row.status }))
+            .after(&json!({ "status": "accepted", "by": by, "allocations": allocations, "learned": learned }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(Accepted {
             allocations,
@@ -345,6 +376,10 @@ impl Settle {
             _ => Vec::new(),
         };
         tx.set_decision_status(decision, "rejected", by).await?;
+        let change = Change::new("reject_match", Target::new("match_decision", decision))
+            .before(&json!({ "status": row.status }))
+            .after(&json!({ "status": "rejected", "by": by, "learned": learned }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(learned)
     }

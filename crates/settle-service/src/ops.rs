@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use settle_core::audit_chain::Target;
 use settle_core::customer::{Customer, NewCustomer};
 use settle_core::document::{DocumentLine, ItemKind, ItemState, NewDocument};
 use settle_core::events::{self, DiscountPolicy, RefundSource, WriteOffPolicy};
@@ -18,6 +19,7 @@ use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Date, Money};
 use settle_store::Tx;
 
+use crate::approvals::{self, Decided};
 use crate::error::{invalid, not_found};
 use crate::{Outcome, ServiceError, ServiceResult, Settle};
 
@@ -201,8 +203,9 @@ pub struct Unapplied {
 
 // ---- memos, adjustments, write-offs, refunds ----------------------------------------------
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoRequest {
+    #[serde(with = "crate::serde_text")]
     pub kind: ItemKind,
     pub customer: String,
     pub number: Option<String>,
@@ -211,6 +214,7 @@ pub struct MemoRequest {
     /// The tax included in `amount`.
     pub tax: Option<String>,
     pub currency: Option<Currency>,
+    #[serde(with = "crate::serde_text")]
     pub reason: ReasonCode,
     pub date: Date,
     pub due_date: Option<Date>,
@@ -237,26 +241,30 @@ pub struct Adjusted {
     pub balance: Money,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WriteOffRequest {
     pub invoice: String,
     pub amount: Option<String>,
+    #[serde(with = "crate::serde_text")]
     pub reason: ReasonCode,
     pub date: Date,
+    #[serde(with = "crate::serde_text::write_off_policy")]
     pub policy: WriteOffPolicy,
     pub memo: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RefundFrom {
     Payment(PaymentId),
     CreditMemo(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundRequest {
     pub source: RefundFrom,
     pub amount: Option<String>,
+    #[serde(with = "crate::serde_text")]
     pub reason: ReasonCode,
     pub date: Date,
     /// The bank account the refund is paid from.
@@ -281,30 +289,38 @@ impl Settle {
         settle_core::customer::check_customer_code(&customer.code)
             .map_err(|m| invalid("customer_id", format!("{:?} {m}", customer.code)))?;
         let request = format!("{customer:?}");
-        self.write(idempotency_key, "create_customer", &request, async |tx| {
-            let entity = self.entity().id;
-            if tx.customer_by_code(entity, &customer.code).await?.is_some() {
-                return Err(ServiceError::Refused(format!(
-                    "customer {:?} already exists",
-                    customer.code
-                )));
-            }
-            if let Some(parent) = &customer.parent
-                && tx.customer_id(entity, parent).await?.is_none()
-            {
-                return Err(invalid(
-                    "parent",
-                    format!("no customer {parent:?} (the parent must exist first)"),
-                ));
-            }
-            let ids = tx
-                .insert_customers(entity, std::slice::from_ref(&customer), None)
-                .await?;
-            Ok(CustomerCreated {
-                customer_id: ids[0],
-                code: customer.code.clone(),
-            })
-        })
+        let code = customer.code.clone();
+        let target = |_: &CustomerCreated| Target::new("customer", &code);
+        self.write(
+            idempotency_key,
+            "create_customer",
+            target,
+            &request,
+            async |tx| {
+                let entity = self.entity().id;
+                if tx.customer_by_code(entity, &customer.code).await?.is_some() {
+                    return Err(ServiceError::Refused(format!(
+                        "customer {:?} already exists",
+                        customer.code
+                    )));
+                }
+                if let Some(parent) = &customer.parent
+                    && tx.customer_id(entity, parent).await?.is_none()
+                {
+                    return Err(invalid(
+                        "parent",
+                        format!("no customer {parent:?} (the parent must exist first)"),
+                    ));
+                }
+                let ids = tx
+                    .insert_customers(entity, std::slice::from_ref(&customer), None)
+                    .await?;
+                Ok(CustomerCreated {
+                    customer_id: ids[0],
+                    code: customer.code.clone(),
+                })
+            },
+        )
         .await
     }
 
@@ -314,53 +330,60 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<DocumentIssued>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "create_invoice", &text, async |tx| {
-            let entity = self.entity().id;
-            let customer = customer(tx, self, &request.customer).await?;
-            let currency = request.currency.unwrap_or(customer.details.currency);
-            let mut lines = Vec::new();
-            for (description, net, tax) in &request.lines {
-                lines.push(DocumentLine {
-                    description: description.clone(),
-                    net: parse_amount("net", net, currency, SignPolicy::Unsigned)?,
-                    tax: parse_amount("tax", tax, currency, SignPolicy::Unsigned)?,
-                });
-            }
-            let terms = customer.details.terms;
-            let due_date = match request.due_date {
-                Some(due) => due,
-                None => terms
-                    .due_date(request.issue_date)
-                    .map_err(|e| invalid("due_date", e.to_string()))?,
-            };
-            if due_date < request.issue_date {
-                return Err(invalid("due_date", "is before the issue date"));
-            }
-            if tx
-                .item_by_number(entity, Some(ItemKind::Invoice), &request.number)
-                .await?
-                .is_some()
-            {
-                return Err(ServiceError::Refused(format!(
-                    "invoice {:?} already exists",
-                    request.number
-                )));
-            }
-            let document = NewDocument {
-                kind: ItemKind::Invoice,
-                number: request.number.clone(),
-                customer: customer.id,
-                issue_date: request.issue_date,
-                due_date,
-                currency,
-                terms,
-                lines,
-                po_number: request.po_number.clone(),
-                description: request.description.clone(),
-                reason: None,
-            };
-            issue(tx, self, document, None).await
-        })
+        let target = |issued: &DocumentIssued| Target::new("invoice", &issued.number);
+        self.write(
+            idempotency_key,
+            "create_invoice",
+            target,
+            &text,
+            async |tx| {
+                let entity = self.entity().id;
+                let customer = customer(tx, self, &request.customer).await?;
+                let currency = request.currency.unwrap_or(customer.details.currency);
+                let mut lines = Vec::new();
+                for (description, net, tax) in &request.lines {
+                    lines.push(DocumentLine {
+                        description: description.clone(),
+                        net: parse_amount("net", net, currency, SignPolicy::Unsigned)?,
+                        tax: parse_amount("tax", tax, currency, SignPolicy::Unsigned)?,
+                    });
+                }
+                let terms = customer.details.terms;
+                let due_date = match request.due_date {
+                    Some(due) => due,
+                    None => terms
+                        .due_date(request.issue_date)
+                        .map_err(|e| invalid("due_date", e.to_string()))?,
+                };
+                if due_date < request.issue_date {
+                    return Err(invalid("due_date", "is before the issue date"));
+                }
+                if tx
+                    .item_by_number(entity, Some(ItemKind::Invoice), &request.number)
+                    .await?
+                    .is_some()
+                {
+                    return Err(ServiceError::Refused(format!(
+                        "invoice {:?} already exists",
+                        request.number
+                    )));
+                }
+                let document = NewDocument {
+                    kind: ItemKind::Invoice,
+                    number: request.number.clone(),
+                    customer: customer.id,
+                    issue_date: request.issue_date,
+                    due_date,
+                    currency,
+                    terms,
+                    lines,
+                    po_number: request.po_number.clone(),
+                    description: request.description.clone(),
+                    reason: None,
+                };
+                issue(tx, self, document, None).await
+            },
+        )
         .await
     }
 
@@ -377,7 +400,8 @@ impl Settle {
             ));
         }
         let text = format!("{request:?}");
-        self.write(idempotency_key, "post_payment", &text, async |tx| {
+        let target = |posted: &PaymentPosted| Target::new("payment", posted.payment_id);
+        self.write(idempotency_key, "post_payment", target, &text, async |tx| {
             let entity = self.entity().id;
             let payer = match &request.customer {
                 Some(code) => Some(customer(tx, self, code).await?),
@@ -435,7 +459,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Applied>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "apply", &text, async |tx| {
+        let target = |_: &Applied| Target::new("invoice", &request.invoice);
+        self.write(idempotency_key, "apply", target, &text, async |tx| {
             let ApplySource::Payment(payment) = request.source else {
                 return apply_in(tx, self, &request).await;
             };
@@ -466,7 +491,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Unapplied>> {
         let text = format!("{application:?} {date}");
-        self.write(idempotency_key, "unapply", &text, async |tx| {
+        let target = |_: &_| Target::new("application", application);
+        self.write(idempotency_key, "unapply", target, &text, async |tx| {
             unapply_in(tx, self, application, date).await
         })
         .await
@@ -477,10 +503,25 @@ impl Settle {
         &self,
         request: MemoRequest,
         idempotency_key: Option<&str>,
-    ) -> ServiceResult<Outcome<DocumentIssued>> {
+    ) -> ServiceResult<Outcome<Decided<DocumentIssued>>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "issue_memo", &text, async |tx| {
-            issue_memo_in(tx, self, &request).await
+        let target = |decided: &Decided<DocumentIssued>| match decided {
+            Decided::Posted(issued) => Target::new(request.kind.as_str(), &issued.number),
+            Decided::AwaitsApproval(pending) => Target::new("approval", pending.approval_id),
+        };
+        self.write(idempotency_key, "issue_memo", target, &text, async |tx| {
+            if request.kind == ItemKind::CreditMemo {
+                let (total, currency) = memo_total(tx, self, &request).await?;
+                let resolved = MemoRequest {
+                    currency: Some(currency),
+                    ..request.clone()
+                };
+                let held = approvals::ApprovalRequest::CreditMemo(resolved);
+                if let Some(pending) = approvals::hold(tx, self, &held, total).await? {
+                    return Ok(Decided::AwaitsApproval(pending));
+                }
+            }
+            Ok(Decided::Posted(issue_memo_in(tx, self, &request).await?))
         })
         .await
     }
@@ -492,7 +533,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Adjusted>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "adjust", &text, async |tx| {
+        let target = |_: &Adjusted| Target::new("item", &request.item);
+        self.write(idempotency_key, "adjust", target, &text, async |tx| {
             let entity = self.entity().id;
             let target = item(tx, self, None, &request.item).await?;
             let change = parse_amount(
@@ -529,10 +571,22 @@ impl Settle {
         &self,
         request: WriteOffRequest,
         idempotency_key: Option<&str>,
-    ) -> ServiceResult<Outcome<Adjusted>> {
+    ) -> ServiceResult<Outcome<Decided<Adjusted>>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "write_off", &text, async |tx| {
-            write_off_in(tx, self, &request).await
+        let target = |_: &_| Target::new("invoice", &request.invoice);
+        self.write(idempotency_key, "write_off", target, &text, async |tx| {
+            let prepared = prepare_write_off(tx, self, &request).await?;
+            let resolved = WriteOffRequest {
+                amount: Some(prepared.amount.to_decimal_string()),
+                ..request.clone()
+            };
+            let held = approvals::ApprovalRequest::WriteOff(resolved);
+            if let Some(pending) = approvals::hold(tx, self, &held, prepared.amount).await? {
+                return Ok(Decided::AwaitsApproval(pending));
+            }
+            Ok(Decided::Posted(
+                record_write_off(tx, self, &request, prepared).await?,
+            ))
         })
         .await
     }
@@ -542,57 +596,70 @@ impl Settle {
         &self,
         request: RefundRequest,
         idempotency_key: Option<&str>,
-    ) -> ServiceResult<Outcome<Refunded>> {
+    ) -> ServiceResult<Outcome<Decided<Refunded>>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "refund", &text, async |tx| {
-            let entity = self.entity().id;
-            let chart = tx.chart(entity).await?;
-            let (paid, memo_item) = match &request.source {
-                RefundFrom::Payment(id) => (Some(payment(tx, self, *id).await?), None),
-                RefundFrom::CreditMemo(number) => (
-                    None,
-                    Some(item(tx, self, Some(ItemKind::CreditMemo), number).await?),
-                ),
+        let target = |decided: &Decided<Refunded>| match decided {
+            Decided::Posted(refunded) => Target::new("refund", refunded.refund_id),
+            Decided::AwaitsApproval(pending) => Target::new("approval", pending.approval_id),
+        };
+        self.write(idempotency_key, "refund", target, &text, async |tx| {
+            let prepared = prepare_refund(tx, self, &request).await?;
+            let resolved = RefundRequest {
+                amount: Some(prepared.amount.to_decimal_string()),
+                ..request.clone()
             };
-            let (source, currency, customer) = match (&paid, &memo_item) {
-                (Some(p), _) => (RefundSource::Payment(p), p.currency, p.customer),
-                (_, Some(m)) => (RefundSource::Credit(m), m.currency, Some(m.customer)),
-                _ => unreachable!("one source is always loaded"),
-            };
-            let amount = parse_optional("amount", request.amount.as_deref(), currency)?;
-            let (amount, entry) = events::refund(&chart, source, amount, request.date)?;
-            let payout = events::pay_out_refund(
-                &chart,
-                amount,
-                &request.bank_account,
-                request.date,
-                format!("refund paid: {}", request.memo),
-            )?;
-            let entry_id = book(tx, self, entry).await?;
-            let payout_entry_id = book(tx, self, payout).await?;
-            let refund_id = tx
-                .insert_refund(
-                    entity,
-                    customer,
-                    paid.as_ref().map(|p| p.id),
-                    memo_item.as_ref().map(|m| m.id),
-                    amount,
-                    request.reason,
-                    &request.memo,
-                    &request.bank_account,
-                    entry_id,
-                    Some(payout_entry_id),
-                )
-                .await?;
-            Ok(Refunded {
-                refund_id,
-                entry_id,
-                payout_entry_id,
-                amount,
-            })
+            let held = approvals::ApprovalRequest::Refund(resolved);
+            if let Some(pending) = approvals::hold(tx, self, &held, prepared.amount).await? {
+                return Ok(Decided::AwaitsApproval(pending));
+            }
+            Ok(Decided::Posted(
+                record_refund(tx, self, &request, prepared).await?,
+            ))
         })
         .await
     }
+}
+
+/// A memo's customer, total and tax, in the memo's currency (the customer's unless named).
+async fn memo_amounts(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &MemoRequest,
+) -> ServiceResult<(Customer, Money, Money)> {
+    let customer = customer(tx, settle, &request.customer).await?;
+    let currency = request.currency.unwrap_or(customer.details.currency);
+    let total = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
+    let tax =
+        parse_optional("tax", request.tax.as_deref(), currency)?.unwrap_or(Money::zero(currency));
+    if tax > total {
+        return Err(invalid("tax", "is more than the amount it is part of"));
+    }
+    Ok((customer, total, tax))
+}
+
+/// What a credit memo would credit and in which currency, checked as far as it can be before
+/// it is issued, so that a request refused anyway does not wait for a checker first.
+async fn memo_total(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &MemoRequest,
+) -> ServiceResult<(Money, Currency)> {
+    let (_, total, _) = memo_amounts(tx, settle, request).await?;
+    if let Some(number) = &request.number
+        && tx
+            .item_by_number(settle.entity().id, Some(request.kind), number)
+            .await?
+            .is_some()
+    {
+        return Err(ServiceError::Refused(format!(
+            "{} {number:?} already exists",
+            request.kind
+        )));
+    }
+    if let Some(invoice) = &request.apply_to {
+        item(tx, settle, None, invoice).await?;
+    }
+    Ok((total, total.currency()))
 }
 
 /// Issues a memo inside an operation's transaction (a dispute's resolution issues one too).
@@ -614,14 +681,8 @@ pub(crate) async fn issue_memo_in(
         ));
     }
     let entity = settle.entity().id;
-    let customer = customer(tx, settle, &request.customer).await?;
-    let currency = request.currency.unwrap_or(customer.details.currency);
-    let total = parse_amount("amount", &request.amount, currency, SignPolicy::Unsigned)?;
-    let tax =
-        parse_optional("tax", request.tax.as_deref(), currency)?.unwrap_or(Money::zero(currency));
-    if tax > total {
-        return Err(invalid("tax", "is more than the amount it is part of"));
-    }
+    let (customer, total, tax) = memo_amounts(tx, settle, request).await?;
+    let currency = total.currency();
     let item_id = ItemId(tx.allocate_items(1).await?);
     let prefix = if request.kind == ItemKind::CreditMemo {
         "CM"
@@ -686,12 +747,20 @@ pub(crate) async fn issue_memo_in(
     Ok(issued)
 }
 
-/// Writes off inside an operation's transaction (a dispute's resolution writes off too).
-pub(crate) async fn write_off_in(
+/// A write-off as the core decided it, not booked yet.
+struct PreparedWriteOff {
+    target: ItemState,
+    amount: Money,
+    entry: JournalEntry,
+}
+
+/// Loads the invoice (locked) and lets the core decide the write-off: the amount (all that is
+/// open when none is asked for) and its entry.
+async fn prepare_write_off(
     tx: &mut Tx,
     settle: &Settle,
     request: &WriteOffRequest,
-) -> ServiceResult<Adjusted> {
+) -> ServiceResult<PreparedWriteOff> {
     let entity = settle.entity().id;
     let target = item(tx, settle, None, &request.invoice).await?;
     let amount = parse_optional("amount", request.amount.as_deref(), target.currency)?;
@@ -704,6 +773,24 @@ pub(crate) async fn write_off_in(
         request.reason,
         request.date,
     )?;
+    Ok(PreparedWriteOff {
+        target,
+        amount,
+        entry,
+    })
+}
+
+async fn record_write_off(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &WriteOffRequest,
+    prepared: PreparedWriteOff,
+) -> ServiceResult<Adjusted> {
+    let PreparedWriteOff {
+        target,
+        amount,
+        entry,
+    } = prepared;
     let written_off = amount
         .checked_neg()
         .map_err(|e| invalid("amount", e.to_string()))?;
@@ -724,6 +811,113 @@ pub(crate) async fn write_off_in(
         amount,
         balance,
     })
+}
+
+/// Writes off inside an operation's transaction (a dispute's resolution writes off too).
+pub(crate) async fn write_off_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &WriteOffRequest,
+) -> ServiceResult<Adjusted> {
+    let prepared = prepare_write_off(tx, settle, request).await?;
+    record_write_off(tx, settle, request, prepared).await
+}
+
+/// A refund as the core decided it, not booked yet.
+struct PreparedRefund {
+    paid: Option<PaymentState>,
+    memo_item: Option<ItemState>,
+    customer: Option<CustomerId>,
+    amount: Money,
+    entry: JournalEntry,
+    payout: JournalEntry,
+}
+
+/// Loads the refund's source (locked) and lets the core decide the refund and its payout.
+async fn prepare_refund(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &RefundRequest,
+) -> ServiceResult<PreparedRefund> {
+    let entity = settle.entity().id;
+    let chart = tx.chart(entity).await?;
+    let (paid, memo_item) = match &request.source {
+        RefundFrom::Payment(id) => (Some(payment(tx, settle, *id).await?), None),
+        RefundFrom::CreditMemo(number) => (
+            None,
+            Some(item(tx, settle, Some(ItemKind::CreditMemo), number).await?),
+        ),
+    };
+    let (source, currency, customer) = match (&paid, &memo_item) {
+        (Some(p), _) => (RefundSource::Payment(p), p.currency, p.customer),
+        (_, Some(m)) => (RefundSource::Credit(m), m.currency, Some(m.customer)),
+        _ => unreachable!("one source is always loaded"),
+    };
+    let amount = parse_optional("amount", request.amount.as_deref(), currency)?;
+    let (amount, entry) = events::refund(&chart, source, amount, request.date)?;
+    let payout = events::pay_out_refund(
+        &chart,
+        amount,
+        &request.bank_account,
+        request.date,
+        format!("refund paid: {}", request.memo),
+    )?;
+    Ok(PreparedRefund {
+        paid,
+        memo_item,
+        customer,
+        amount,
+        entry,
+        payout,
+    })
+}
+
+async fn record_refund(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &RefundRequest,
+    prepared: PreparedRefund,
+) -> ServiceResult<Refunded> {
+    let PreparedRefund {
+        paid,
+        memo_item,
+        customer,
+        amount,
+        entry,
+        payout,
+    } = prepared;
+    let entry_id = book(tx, settle, entry).await?;
+    let payout_entry_id = book(tx, settle, payout).await?;
+    let refund_id = tx
+        .insert_refund(
+            settle.entity().id,
+            customer,
+            paid.as_ref().map(|p| p.id),
+            memo_item.as_ref().map(|m| m.id),
+            amount,
+            request.reason,
+            &request.memo,
+            &request.bank_account,
+            entry_id,
+            Some(payout_entry_id),
+        )
+        .await?;
+    Ok(Refunded {
+        refund_id,
+        entry_id,
+        payout_entry_id,
+        amount,
+    })
+}
+
+/// Refunds inside an operation's transaction (an approval posts one).
+pub(crate) async fn refund_in(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &RefundRequest,
+) -> ServiceResult<Refunded> {
+    let prepared = prepare_refund(tx, settle, request).await?;
+    record_refund(tx, settle, request, prepared).await
 }
 
 /// Books an adjustment's or write-off's entry and records it with its reason; returns the entry

@@ -22,7 +22,9 @@ use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{Message, SmtpTransport, Transport};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use settle_core::audit_chain::Target;
 use settle_core::contact::{ContactChannel, ContactDirection, NewContactEntry};
 use settle_core::email::{
     Attachment, DunningLetter, LetterItem, OutboxStatus, OutgoingEmail, RetryPolicy,
@@ -32,6 +34,7 @@ use settle_core::ids::CustomerId;
 pub use settle_store::OutboxRow;
 use settle_store::{ClaimedEmail, EmailRouteRow, EntityRow, Tx};
 
+use crate::Change;
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
 use crate::templates::{RenderedEmail, Templates, render_dunning_email};
@@ -397,6 +400,8 @@ impl Settle {
             },
         )
         .await?;
+        self.record_outbox(&mut tx, "queue_email", &row, "", "queued")
+            .await?;
         tx.commit().await?;
         Ok(QueuedEmail {
             outbox_id,
@@ -483,6 +488,8 @@ impl Settle {
             },
         )
         .await?;
+        self.record_outbox(&mut tx, "queue_email", &row, "", "queued")
+            .await?;
         tx.commit().await?;
         Ok(QueuedEmail {
             outbox_id,
@@ -519,6 +526,14 @@ impl Settle {
             OutboxStatus::Queued | OutboxStatus::Failed | OutboxStatus::Bounced => {}
         }
         tx.requeue_email(row.id, Timestamp::now()).await?;
+        self.record_outbox(
+            &mut tx,
+            "retry_email",
+            &row,
+            &row.status.to_string(),
+            "queued",
+        )
+        .await?;
         let row = tx.outbox_row(entity, Some(outbox_id), None).await?;
         tx.commit().await?;
         Ok(row.expect("the row was just read"))
@@ -555,6 +570,14 @@ impl Settle {
                 undelivered_note(customer, &row, &format!("bounced: {reason}"), self.actor());
             tx.insert_contact_entry(entity, &note).await?;
         }
+        self.record_outbox(
+            &mut tx,
+            "bounce_email",
+            &row,
+            &row.status.to_string(),
+            "bounced",
+        )
+        .await?;
         let row = tx.outbox_row(entity, Some(row.id), None).await?;
         tx.commit().await?;
         Ok(row.expect("the row was just read"))
@@ -606,6 +629,14 @@ impl Settle {
                         // back as it was, and the run ends before it fails anything.
                         let mut tx = self.store().begin().await?;
                         tx.release_email_claim(claimed.row.id).await?;
+                        self.record_outbox(
+                            &mut tx,
+                            "release_email",
+                            &claimed.row,
+                            "sending",
+                            "queued",
+                        )
+                        .await?;
                         tx.commit().await?;
                         return Err(ServiceError::Refused(format!(
                             "the SMTP server refused the session: {why}"
@@ -642,6 +673,10 @@ impl Settle {
         let claimed = tx
             .claim_next_email(self.entity().id, now, reclaim_before)
             .await?;
+        if let Some(claimed) = &claimed {
+            self.record_outbox(&mut tx, "claim_email", &claimed.row, "queued", "sending")
+                .await?;
+        }
         tx.commit().await?;
         Ok(claimed)
     }
@@ -685,6 +720,10 @@ impl Settle {
                 ("failed", error)
             }
         };
+        let change = Change::new("send_email", Target::new("email", row.id))
+            .before(&json!({ "status": "sending", "attempts": row.attempts }))
+            .after(&json!({ "status": outcome, "error": error }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(SendOutcome {
             outbox_id: row.id,
@@ -693,6 +732,28 @@ impl Settle {
             attempts: row.attempts,
             error,
         })
+    }
+
+    /// An outbox message's change of state in the audit trail (`from` empty for a new one).
+    async fn record_outbox(
+        &self,
+        tx: &mut Tx,
+        operation: &str,
+        row: &OutboxRow,
+        from: &str,
+        to: &str,
+    ) -> ServiceResult<()> {
+        let mut change = Change::new(operation, Target::new("email", row.id)).after(&json!({
+            "status": to,
+            "message_id": row.message_id,
+            "subject": row.subject,
+            "customer": row.customer,
+        }));
+        if !from.is_empty() {
+            change = change.before(&json!({ "status": from }));
+        }
+        self.record_change(tx, change).await?;
+        Ok(())
     }
 
     async fn fail(&self, tx: &mut Tx, row: &OutboxRow, error: &str) -> ServiceResult<()> {

@@ -5,15 +5,18 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use settle_core::accounts::AccountRole;
 use settle_core::aging::{self, AgingPolicy};
+use settle_core::audit_chain::Target;
 use settle_core::ids::{CustomerId, EntryId};
 use settle_core::money::SignPolicy;
 use settle_core::reason::ReasonCode;
 use settle_core::reserve::{self, LossObservation, LossRate, ReserveComputation, SpecificReserve};
 use settle_core::{Currency, Date, Money};
 
+use crate::Change;
 use crate::close::close_aging_policy;
 use crate::error::{invalid, not_found};
 use crate::ops::{Adjusted, book, record_adjustment};
@@ -92,8 +95,13 @@ impl Settle {
             .map(|(l, r)| format!("{l}={}", reserve::percent_text(*r)))
             .collect();
         let mut tx = self.store().begin().await?;
-        tx.set_setting(self.entity().id, RATES_SETTING, &canonical.join(","))
-            .await?;
+        self.change_setting(
+            &mut tx,
+            "set_reserve_rates",
+            RATES_SETTING,
+            Some(&canonical.join(",")),
+        )
+        .await?;
         tx.commit().await?;
         Ok(rates)
     }
@@ -130,6 +138,14 @@ impl Settle {
                 self.actor(),
             )
             .await?;
+        let change =
+            Change::new("set_specific_reserve", Target::new("customer", customer)).after(&json!({
+                "specific_reserve": id,
+                "amount": amount,
+                "reason": reason,
+                "effective_on": effective_on.to_string(),
+            }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(SpecificReserveSet {
             id,
@@ -303,6 +319,13 @@ impl Settle {
             .await?;
             report.entries[index] = entry_id;
         }
+        let change = Change::new("reserve", Target::new("period", &period.name)).after(&json!({
+            "as_of": as_of.to_string(),
+            "method": report.method.name(),
+            "computations": report.computations,
+            "entries": report.entries,
+        }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         report.booked = true;
         Ok(report)
@@ -351,7 +374,8 @@ impl Settle {
         idempotency_key: Option<&str>,
     ) -> ServiceResult<Outcome<Adjusted>> {
         let text = format!("{request:?}");
-        self.write(idempotency_key, "recover", &text, async |tx| {
+        let target = |_: &Adjusted| Target::new("invoice", &request.invoice);
+        self.write(idempotency_key, "recover", target, &text, async |tx| {
             let entity = self.entity().id;
             let target = tx
                 .item_by_number(

@@ -22,7 +22,9 @@ use futures_util::TryStreamExt;
 use sqlx::any::AnyTypeInfoKind;
 use sqlx::{Any, AnyConnection, Row as _, Transaction, TypeInfo as _, ValueRef as _};
 
-use crate::{Engine, Store, StoreError, StoreResult, schema};
+use settle_core::audit_chain::{ChainHead, ChainSummary};
+
+use crate::{AuditChange, Engine, Store, StoreError, StoreResult, schema};
 
 /// The table that records migrations: written by the restore's own migrations, never copied.
 const MIGRATIONS_TABLE: &str = "schema_migrations";
@@ -343,6 +345,13 @@ pub enum RestoreError {
     },
     #[error("table {table}: a row names a {parent} row that is not there")]
     DanglingReference { table: String, parent: String },
+    /// The books were changed behind Settle's back before the backup was taken, or the file
+    /// was rewritten with fresh checksums: restoring them would pass the tampering on.
+    #[error("entity {entity}: the backup's {broken}")]
+    AuditChain {
+        entity: String,
+        broken: settle_core::audit_chain::ChainBroken,
+    },
 }
 
 impl From<RestoreError> for StoreError {
@@ -545,12 +554,17 @@ impl Restore {
         Ok(())
     }
 
-    /// Migrates the loaded books to this program's schema, checks every reference and commits.
-    pub async fn finish(mut self) -> StoreResult<()> {
-        match self.complete().await {
-            Ok(()) => {
+    /// Migrates the loaded books to this program's schema, checks every reference and every
+    /// entity's audit chain, records `restored` at the end of each chain and commits. Returns
+    /// each entity's code with its chain as committed.
+    pub async fn finish(
+        mut self,
+        restored: &AuditChange,
+    ) -> StoreResult<Vec<(String, ChainSummary)>> {
+        match self.complete(restored).await {
+            Ok(chains) => {
                 let _ = sqlx::Connection::close(self.conn).await;
-                Ok(())
+                Ok(chains)
             }
             Err(error) => {
                 self.abandon().await;
@@ -559,7 +573,10 @@ impl Restore {
         }
     }
 
-    async fn complete(&mut self) -> StoreResult<()> {
+    async fn complete(
+        &mut self,
+        restored: &AuditChange,
+    ) -> StoreResult<Vec<(String, ChainSummary)>> {
         let known = schema::MIGRATIONS.last().map_or(0, |m| m.version);
         match self.engine {
             Engine::Sqlite => {
@@ -597,8 +614,43 @@ impl Restore {
             }
         }
         crate::apply_migrations(&mut self.conn, self.engine, self.version, known).await?;
+        let chains = self.check_and_extend_chains(restored).await?;
         sqlx::raw_sql("COMMIT").execute(&mut self.conn).await?;
-        Ok(())
+        Ok(chains)
+    }
+
+    async fn check_and_extend_chains(
+        &mut self,
+        restored: &AuditChange,
+    ) -> StoreResult<Vec<(String, ChainSummary)>> {
+        let entities = sqlx::query("SELECT id, code FROM entities ORDER BY id")
+            .fetch_all(&mut self.conn)
+            .await?;
+        let mut chains = Vec::with_capacity(entities.len());
+        for row in entities {
+            let (id, code): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+            let entity = settle_core::ids::EntityId(id);
+            if let Err(broken) = crate::audit::check_chain(&mut self.conn, entity).await? {
+                return Err(RestoreError::AuditChain {
+                    entity: code,
+                    broken,
+                }
+                .into());
+            }
+            let record =
+                crate::audit::append(&mut self.conn, self.engine, entity, restored.clone()).await?;
+            chains.push((
+                code,
+                ChainSummary {
+                    rows: record.seq,
+                    head: ChainHead {
+                        seq: record.seq,
+                        hash: record.hash,
+                    },
+                },
+            ));
+        }
+        Ok(chains)
     }
 
     /// Rolls everything back: the target is as it was.

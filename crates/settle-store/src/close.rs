@@ -34,12 +34,28 @@ pub struct PeriodLogRow {
     pub at: String,
 }
 
+/// A user's columns as [`user_from`] reads them (the password hash only as present or not).
+macro_rules! user_columns {
+    () => {
+        "id, name, full_name, role, \
+         CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, \
+         disabled_at"
+    };
+}
+pub(crate) use user_columns;
+const USER_BY_NAME: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE name = $1");
+const USERS_BY_NAME: &str = concat!("SELECT ", user_columns!(), " FROM users ORDER BY name");
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub id: i64,
     pub name: String,
     pub full_name: String,
     pub role: String,
+    /// Whether a password is set (the hash itself never leaves the store but to be checked).
+    pub has_password: bool,
+    /// When the user was disabled: they can then neither sign in nor use their tokens.
+    pub disabled_at: Option<String>,
 }
 
 /// One open item of a frozen aging.
@@ -307,7 +323,7 @@ impl Tx {
     }
 
     pub async fn user(&mut self, name: &str) -> StoreResult<Option<UserRow>> {
-        let row = sqlx::query("SELECT id, name, full_name, role FROM users WHERE name = $1")
+        let row = sqlx::query(USER_BY_NAME)
             .bind(name.to_string())
             .fetch_optional(self.conn())
             .await?;
@@ -454,12 +470,14 @@ impl Tx {
     }
 }
 
-fn user_from(row: &sqlx::any::AnyRow) -> StoreResult<UserRow> {
+pub(crate) fn user_from(row: &sqlx::any::AnyRow) -> StoreResult<UserRow> {
     Ok(UserRow {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         full_name: row.try_get("full_name")?,
         role: row.try_get("role")?,
+        has_password: row.try_get::<i64, _>("has_password")? != 0,
+        disabled_at: row.try_get("disabled_at")?,
     })
 }
 
@@ -670,9 +688,7 @@ impl Store {
     }
 
     pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
-        let rows = sqlx::query("SELECT id, name, full_name, role FROM users ORDER BY name")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(USERS_BY_NAME).fetch_all(self.pool()).await?;
         rows.iter().map(user_from).collect()
     }
 

@@ -7,6 +7,9 @@
 //! (`items.balance_minor`, `payments.unapplied_minor`) are moved in the same transaction as the
 //! postings, from the entry's own deltas, and [`Store::verify`] recomputes them from scratch.
 
+mod access;
+mod approvals;
+mod audit;
 mod backup;
 mod bank;
 mod bulk;
@@ -23,11 +26,13 @@ mod disputes;
 mod documents;
 mod gl;
 mod learning;
+mod listing;
 mod matching;
 mod outbox;
 mod read;
 mod reports;
 pub mod schema;
+mod sessions;
 #[allow(unsafe_code)]
 mod sqlite_native;
 mod tx;
@@ -46,6 +51,9 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use access::TokenRow;
+pub use approvals::{ApprovalLimitRow, ApprovalRow, Decision, NewApproval};
+pub use audit::{AuditChange, AuditFilter};
 pub use backup::{ColumnKind, ColumnShape, Restore, RestoreError, Snapshot, TableShape, Value};
 pub use bank::{BankLineRow, NewBankLine, NewBankStatement};
 pub use close::{
@@ -67,6 +75,9 @@ pub use disputes::{DisputeFilter, DisputeNoteRow, DisputeResolution, DisputeRow,
 pub use documents::{DocumentRows, PreparedWrites};
 pub use gl::{GlBalanceRow, GlImportRow, GlLineRow, NewGlImport};
 pub use learning::{AppliedPaymentRow, Learned, MatchRuleRow, NewMatchRule};
+pub use listing::{
+    CustomerListFilter, CustomerListRow, ItemListRow, PaymentListRow, SuggestionRow,
+};
 pub use matching::{
     ExportRow, MatchDecisionRow, MatchItemRow, NewMatchDecision, PaymentApplication,
     PaymentForMatch,
@@ -78,6 +89,7 @@ pub use read::{
 pub use reports::{
     CashApplicationRow, CashPostingRow, ReceivedPaymentRow, ReconLineRow, StatementRow,
 };
+pub use sessions::SessionRow;
 pub use tx::{ApplicationRecord, EntityRow, IdempotentResponse, ImportRecord, Tx};
 
 /// Which SQL engine a store runs on.
@@ -132,6 +144,10 @@ pub enum StoreError {
     UnknownCustomer { code: String },
     #[error("{0}")]
     Restore(Box<backup::RestoreError>),
+    /// A row that a transaction changes only from one state was found in another: decided
+    /// meanwhile by another transaction.
+    #[error("{what} was decided meanwhile by someone else; nothing was changed")]
+    AlreadyDecided { what: String },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -355,6 +371,12 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Whether the database answers (a health check).
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// The schema version in the database (0 when it has none).

@@ -845,6 +845,125 @@ CREATE INDEX items_dunning ON items (entity_id, due_day, dun_level, dun_on, cust
 CREATE UNIQUE INDEX outbox_statement_once ON outbox (entity_id, source_id) WHERE source = 'statement';
 "#,
     },
+    Migration {
+        version: 16,
+        description: "the audit trail: every change with who, when, from where, what, before and after, hash-chained per entity; the chain's head locked by each append",
+        sql: r#"
+CREATE TABLE audit_heads (
+    entity_id {int} PRIMARY KEY REFERENCES entities (id),
+    seq {int} NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE audit_log (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    seq {int} NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    target_kind TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    before_json TEXT NOT NULL,
+    after_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (entity_id, seq)
+);
+CREATE INDEX audit_log_at ON audit_log (entity_id, at);
+INSERT INTO audit_heads (entity_id, seq, hash)
+    SELECT id, 0, '0000000000000000000000000000000000000000000000000000000000000000' FROM entities;
+"#,
+    },
+    Migration {
+        version: 17,
+        description: "sign-in and maker-checker: users' password hashes and disabling, API tokens kept as SHA-256 of their secret, approval limits per operation and currency, requests waiting for approval",
+        sql: r#"
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+CREATE TABLE api_tokens (
+    id {pk},
+    user_id {int} NOT NULL REFERENCES users (id),
+    name TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    expires_on TEXT,
+    revoked_at TEXT,
+    last_used_at TEXT
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+CREATE TABLE approval_limits (
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    operation TEXT NOT NULL CHECK (operation IN ('credit_memo', 'write_off', 'refund')),
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL CHECK (amount_minor >= 0),
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (entity_id, operation, currency)
+);
+CREATE TABLE approvals (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    operation TEXT NOT NULL CHECK (operation IN ('credit_memo', 'write_off', 'refund')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    request TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    maker TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor {int} NOT NULL,
+    created_at TEXT NOT NULL,
+    checker TEXT,
+    decided_at TEXT,
+    reason TEXT,
+    result TEXT
+);
+CREATE INDEX approvals_status ON approvals (entity_id, status, id);
+"#,
+    },
+    Migration {
+        version: 18,
+        description: "signed-in browser sessions: kept as SHA-256 of the cookie's secret, with the CSRF token that the session's forms carry",
+        sql: r#"
+CREATE TABLE web_sessions (
+    secret_sha256 TEXT NOT NULL PRIMARY KEY,
+    user_id {int} NOT NULL REFERENCES users (id),
+    csrf_token TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+){without_rowid};
+CREATE INDEX web_sessions_user ON web_sessions (user_id);
+"#,
+    },
+];
+
+/// Statements a migration needs in one engine's own words, run after its shared text: trigger
+/// bodies hold semicolons, so each is one whole statement here rather than a part of the
+/// shared text, which is split at semicolons.
+const ENGINE_STATEMENTS: &[(i64, Engine, &[&str])] = &[
+    (
+        16,
+        Engine::Sqlite,
+        &[
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows are never updated'); END",
+            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows are never deleted'); END",
+        ],
+    ),
+    (
+        16,
+        Engine::Postgres,
+        &[
+            "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+             $body$ BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $body$",
+            "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log \
+             FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+        ],
+    ),
 ];
 
 /// The migration's statements in the engine's dialect.
@@ -863,6 +982,12 @@ pub fn statements(migration: &Migration, engine: Engine) -> Vec<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+        .chain(
+            ENGINE_STATEMENTS
+                .iter()
+                .filter(|(version, on, _)| *version == migration.version && *on == engine)
+                .flat_map(|(_, _, statements)| statements.iter().map(|s| s.to_string())),
+        )
         .collect()
 }
 

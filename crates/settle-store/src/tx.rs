@@ -269,6 +269,7 @@ impl Tx {
             self.put_account(id, account).await?;
         }
         self.set_period_lock(id, None).await?;
+        crate::audit::create_head(self.conn(), id).await?;
         Ok(EntityRow {
             id,
             code: code.to_string(),
@@ -339,6 +340,17 @@ impl Tx {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    /// A setting as this transaction sees it (the audit trail records it before a change).
+    pub async fn setting(&mut self, entity: EntityId, key: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE entity_id = $1 AND key = $2")
+                .bind(entity.0)
+                .bind(key.to_string())
+                .fetch_optional(self.conn())
+                .await?,
+        )
     }
 
     pub async fn delete_setting(&mut self, entity: EntityId, key: &str) -> StoreResult<()> {

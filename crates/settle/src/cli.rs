@@ -107,9 +107,16 @@ pub enum Command {
     /// latest closed period, read the close log.
     #[command(subcommand)]
     Period(PeriodCommand),
-    /// Users and their roles.
+    /// Users and their roles, passwords and disabling.
     #[command(subcommand)]
     User(UserCommand),
+    /// API tokens: create one for a user (its secret is shown once), list, revoke.
+    #[command(subcommand)]
+    Token(crate::commands::access::TokenCommand),
+    /// Maker-checker: limits over which credit memos, write-offs and refunds wait for approval;
+    /// the queue; approve or reject.
+    #[command(subcommand)]
+    Approvals(crate::commands::approvals::ApprovalsCommand),
     /// The bad-debt reserve: compute it for a period and book the adjusting entry; configure
     /// the rates; set specific reserves.
     #[command(args_conflicts_with_subcommands = true)]
@@ -125,6 +132,9 @@ pub enum Command {
     /// balance-confirmation requests for a sample of customers.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run the server: the JSON API under /api/v1, the team's web pages, the customer portal
+    /// and the background jobs, until SIGINT or SIGTERM.
+    Serve(ServeArgs),
     /// Late-payment interest: reference rates, the charging policy, presets per customer or
     /// country, and the run that shows (and with --post charges) what overdue invoices owe.
     #[command(subcommand)]
@@ -1044,7 +1054,12 @@ pub struct PeriodLogArgs {
 pub enum UserCommand {
     /// Register a user with a role (admin, manager, clerk, collector, sales, auditor).
     Add(UserAddArgs),
+    /// Set or replace a user's password (read from standard input, at least 12 characters).
+    Password(UserPasswordArgs),
+    /// Users with their roles, whether they have a password, and whether they are disabled.
     List(FormatArgs),
+    /// Disable a user: they can no longer sign in, use their tokens or approve.
+    Disable(UserNameArgs),
 }
 
 #[derive(Debug, Args)]
@@ -1054,6 +1069,23 @@ pub struct UserAddArgs {
     pub role: String,
     #[arg(long, default_value = "")]
     pub full_name: String,
+    /// Read the user's password from standard input (its first line; at least 12 characters).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserPasswordArgs {
+    pub name: String,
+    /// Read the password from standard input (its first line). Required: a password is never
+    /// an argument, where other users of the machine could read it.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserNameArgs {
+    pub name: String,
 }
 
 #[derive(Debug, Args)]
@@ -1139,6 +1171,29 @@ pub enum AuditCommand {
     /// Balance-confirmation requests as of a period end for a sample of customers: a letter
     /// (.txt) and an email (.eml) each, and a register (confirmations.csv).
     Confirmations(ConfirmationArgs),
+    /// Check the entity's hash-chained audit trail from its first row to its head: exit 0 with
+    /// the count and the head hash when intact, 1 with the first broken row when not.
+    Verify(FormatArgs),
+    /// Read or export the audit trail: who changed what, when, from where, before and after.
+    Log(AuditLogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditLogArgs {
+    /// The first UTC day to show (yyyy-mm-dd).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The last UTC day to show (yyyy-mm-dd), inclusive.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only changes by this user.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only this operation (`post_payment`, `import_invoices`, `close_period`, …).
+    #[arg(long)]
+    pub operation: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]
@@ -1760,4 +1815,16 @@ pub struct EscalationCloseArgs {
     pub note: String,
     #[arg(long)]
     pub on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML file of settings (listen, public_url, log_format, secure_cookies,
+    /// session_idle_minutes, [jobs] drop_folder, interval_seconds, matching, dunning,
+    /// smtp_url, smtp_from). The environment (SETTLE_LISTEN, …) overrides it.
+    #[arg(long, env = "SETTLE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where to listen, over the file and the environment (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
 }

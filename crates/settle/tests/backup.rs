@@ -59,6 +59,23 @@ fn backup(db: &Backend, file: &Path) -> serde_json::Value {
     report["tables"].clone()
 }
 
+/// The tables apart from the audit trail, whose chain each restore extends by its own row, and
+/// how many audit rows there are.
+fn books_and_audit_rows(tables: &serde_json::Value) -> (Vec<serde_json::Value>, u64) {
+    let (audit, books): (Vec<_>, Vec<_>) = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .cloned()
+        .partition(|t| t["table"] == "audit_log" || t["table"] == "audit_heads");
+    let rows = audit
+        .iter()
+        .find(|t| t["table"] == "audit_log")
+        .and_then(|t| t["rows"].as_u64())
+        .expect("the backup holds the audit trail");
+    (books, rows)
+}
+
 fn restore(db: &Backend, file: &Path) -> serde_json::Value {
     db.json(&["restore", file.to_str().unwrap()])
 }
@@ -90,10 +107,17 @@ fn demo_books_survive_sqlite_to_postgres_and_back() {
     assert!(report["rows"].as_u64().unwrap() > 0);
     assert_same_books(&expected, &postgres, "restored into PostgreSQL");
     let from_postgres = postgres.dir.join("from-postgres.settle-backup");
+    let (books, audit_rows) = books_and_audit_rows(&tables);
+    let (books_restored, audit_rows_restored) =
+        books_and_audit_rows(&backup(&postgres, &from_postgres));
     assert_eq!(
-        backup(&postgres, &from_postgres),
-        tables,
+        books_restored, books,
         "PostgreSQL's backup has the same rows and checksums"
+    );
+    assert_eq!(
+        audit_rows_restored,
+        audit_rows + 1,
+        "the restore is on record"
     );
 
     // And back: PostgreSQL's backup into a fresh SQLite file.
@@ -101,7 +125,13 @@ fn demo_books_survive_sqlite_to_postgres_and_back() {
     restore(&sqlite, &from_postgres);
     assert_same_books(&expected, &sqlite, "restored from PostgreSQL into SQLite");
     let again = sqlite.dir.join("again.settle-backup");
-    assert_eq!(backup(&sqlite, &again), tables);
+    let (books_again, audit_rows_again) = books_and_audit_rows(&backup(&sqlite, &again));
+    assert_eq!(books_again, books);
+    assert_eq!(
+        audit_rows_again,
+        audit_rows + 2,
+        "both restores are on record"
+    );
     let mode = std::fs::metadata(&sqlite.url).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the SQLite file restore created is private");
 

@@ -284,8 +284,12 @@ fn credit_memos_race_for_one_invoice(db: &Backend) {
         for round in 0..4 {
             let request = credit_memo(&format!("CM-{clerk}-{round}"), 15_00, "INV-0");
             outcomes.push(settle.issue_memo(request, None).await.map(|issued| {
-                let applied = issued.value.application.expect("applied at once");
-                (issued.value.number, applied.amount.minor())
+                let issued = issued
+                    .value
+                    .into_posted()
+                    .expect("no approval limit is set");
+                let applied = issued.application.expect("applied at once");
+                (issued.number, applied.amount.minor())
             }));
         }
         outcomes
@@ -509,7 +513,11 @@ async fn run_client(settle: &Settle, client: usize, plan: &[Step], payments: &[P
                 );
                 match settle.issue_memo(request, None).await {
                     Ok(issued) => {
-                        let applied = issued.value.application.expect("applied at once");
+                        let issued = issued
+                            .value
+                            .into_posted()
+                            .expect("no approval limit is set");
+                        let applied = issued.application.expect("applied at once");
                         *told.memos.entry(*invoice).or_default() += applied.amount.minor();
                     }
                     Err(error) => assert!(expected_refusal(&error), "{error}"),

@@ -5,11 +5,14 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
+use serde_json::json;
+use settle_core::audit_chain::Target;
 use settle_core::contact::{ContactChannel, ContactDirection, NewContactEntry};
 use settle_core::dunning::{AccountFacts, AccountStops, DunningChannel, guard};
 use settle_store::{CollectionAccount, CollectionSettings, ContactLogRow};
 
 use super::dunning::{next_window_opening, policies, policy_of_account, time_zone_of};
+use crate::Change;
 use crate::error::{invalid, not_found};
 use crate::{ServiceResult, Settle};
 
@@ -27,7 +30,7 @@ pub struct ContactRequest {
     pub occurred_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LoggedContact {
     pub id: i64,
     pub customer: String,
@@ -145,12 +148,20 @@ impl Settle {
             .customer_by_code(entity, code)
             .await?
             .ok_or_else(|| not_found(format!("customer {code:?}")))?;
+        let before = tx
+            .collection_account(entity, customer.id)
+            .await?
+            .ok_or_else(|| not_found(format!("customer {code:?}")))?;
         tx.set_collection_settings(entity, customer.id, settings)
             .await?;
         let account = tx
             .collection_account(entity, customer.id)
             .await?
             .ok_or_else(|| not_found(format!("customer {code:?}")))?;
+        let change = Change::new("set_collection_settings", Target::new("customer", code))
+            .before(&CollectionSettingsView::from(&before))
+            .after(&CollectionSettingsView::from(&account));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(CollectionSettingsView::from(&account))
     }
@@ -271,6 +282,15 @@ impl Settle {
         } else {
             0
         };
+        let change = Change::new("log_contact", Target::new("contact", id)).after(&json!({
+            "customer": request.customer,
+            "channel": request.channel.to_string(),
+            "direction": request.direction.to_string(),
+            "subject": request.subject,
+            "outcome": request.outcome,
+            "call_tasks_closed": call_tasks_closed,
+        }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(LoggedContact {
             id,

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use jiff::{Timestamp, tz::TimeZone};
 use serde::Serialize;
+use serde_json::json;
 use settle_core::Currency;
+use settle_core::audit_chain::Target;
 use settle_core::contact::{ContactChannel, ContactDirection, NewContactEntry};
 use settle_core::dunning::{
     AccountFacts, AccountStops, DunnableItem, DunningChannel, DunningPolicy, Outcome,
@@ -19,6 +21,7 @@ use settle_store::{CollectionAccount, NewDunningAction, OpenItemRow, Tx};
 use super::letters::{ChasedItem, dunning_email};
 use super::promises::judge_commitments;
 use super::{CommitmentsReport, currency, day_of, escalation};
+use crate::Change;
 use crate::documents::{Printer, dunning_letter, file_name_part, render_all};
 use crate::error::invalid;
 use crate::outbox::{EmailRoute, email_routes, queue_emails};
@@ -420,6 +423,16 @@ impl Settle {
             to_record,
         )
         .await?;
+        // One row per run, like an import: the actions themselves are in dunning_actions.
+        let change = Change::new("dun", Target::new("dunning_run", as_of)).after(&json!({
+            "accounts_considered": report.accounts_considered,
+            "actions": report.actions.len(),
+            "blocked": report.blocked.len(),
+            "escalations_opened": report.escalations_opened.len(),
+            "promises_kept": report.commitments.promises_kept.len(),
+            "promises_broken": report.commitments.promises_broken.len(),
+        }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(report)
     }

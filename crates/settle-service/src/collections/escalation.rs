@@ -5,12 +5,15 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+use settle_core::audit_chain::Target;
 use settle_core::dunning::{DunningPolicy, major_to_minor, policy_for};
 use settle_core::ids::CustomerId;
 use settle_core::{Currency, Money};
 use settle_store::{CollectionAccount, CustomerExposure, EscalationRow, Tx};
 
 use super::{day_number, money_text};
+use crate::Change;
 use crate::error::{invalid, not_found};
 use crate::{ServiceResult, Settle};
 
@@ -278,6 +281,10 @@ impl Settle {
         {
             return Err(not_found(format!("open escalation {id}")));
         }
+        let change = Change::new("close_escalation", Target::new("escalation", id))
+            .before(&json!({ "status": "open" }))
+            .after(&json!({ "status": "closed", "closed_on": on.to_string(), "note": note }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         self.escalations(false)
             .await?

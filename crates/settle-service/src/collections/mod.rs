@@ -36,9 +36,11 @@ pub struct DunningActionView {
 }
 
 use jiff::civil::Date;
+use settle_core::audit_chain::Target;
 use settle_core::dunning::DunningPolicy;
 use settle_core::{Currency, Money};
 
+use crate::Change;
 use crate::error::invalid;
 use crate::{ServiceResult, Settle};
 
@@ -53,9 +55,19 @@ impl Settle {
     pub async fn put_dunning_policy(&self, json: &str) -> ServiceResult<DunningPolicy> {
         let policy = DunningPolicy::from_json(json).map_err(|e| invalid("dunning policy", e))?;
         let body = serde_json::to_string_pretty(&policy).expect("a policy serialises");
+        let before = self.policy_in_force(&policy.name).await?;
         let mut tx = self.store().begin().await?;
         tx.put_dunning_policy(self.entity().id, &policy.name, &body, self.actor())
             .await?;
+        let mut change = Change::new(
+            "put_dunning_policy",
+            Target::new("dunning_policy", &policy.name),
+        )
+        .after(&policy);
+        if let Some(before) = &before {
+            change = change.before(before);
+        }
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(policy)
     }
@@ -100,12 +112,27 @@ impl Settle {
 
     /// Removes a stored policy; with none left, the standard policy applies again.
     pub async fn delete_dunning_policy(&self, name: &str) -> ServiceResult<()> {
+        let before = self.policy_in_force(name).await?;
         let mut tx = self.store().begin().await?;
         if !tx.delete_dunning_policy(self.entity().id, name).await? {
             return Err(crate::error::not_found(format!("dunning policy {name:?}")));
         }
+        let mut change = Change::new("delete_dunning_policy", Target::new("dunning_policy", name));
+        if let Some(before) = &before {
+            change = change.before(before);
+        }
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The policy of that name as it stands, for the audit trail's `before`.
+    async fn policy_in_force(&self, name: &str) -> ServiceResult<Option<DunningPolicy>> {
+        Ok(self
+            .dunning_policies()
+            .await?
+            .into_iter()
+            .find(|policy| policy.name == name))
     }
 }
 

@@ -3,6 +3,8 @@
 
 use jiff::civil::Date;
 use serde::Serialize;
+use serde_json::json;
+use settle_core::audit_chain::Target;
 use settle_core::contact::{ContactChannel, ContactDirection, NewContactEntry};
 use settle_core::ids::{CustomerId, ItemId};
 use settle_core::money::SignPolicy;
@@ -11,11 +13,12 @@ use settle_core::{Currency, Money};
 use settle_store::{NewPlan, NewPromise, PlanRow, PromiseRow, Tx};
 
 use super::amount_text;
+use crate::Change;
 use crate::error::{invalid, not_found};
 use crate::ops::parse_amount;
 use crate::{ServiceError, ServiceResult, Settle};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PromiseView {
     pub id: i64,
     pub customer: String,
@@ -315,6 +318,8 @@ impl Settle {
             .await?
             .ok_or_else(|| not_found(format!("promise {id}")))?;
         let view = promise_view(&mut tx, self, &row).await?;
+        let change = Change::new("promise", Target::new("promise", id)).after(&view);
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -335,8 +340,13 @@ impl Settle {
         }
         tx.set_promise_status(entity, id, "cancelled", row.paid_minor, Some(on))
             .await?;
+        let before = json!({ "status": row.status, "paid_minor": row.paid_minor });
         let row = tx.promise(entity, id).await?.expect("just updated");
         let view = promise_view(&mut tx, self, &row).await?;
+        let change = Change::new("cancel_promise", Target::new("promise", id))
+            .before(&before)
+            .after(&view);
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -512,6 +522,16 @@ impl Settle {
             },
         )
         .await?;
+        let change = Change::new("create_plan", Target::new("plan", id)).after(&json!({
+            "customer": request.customer,
+            "total": total,
+            "agreed_on": request.agreed_on.to_string(),
+            "instalments": schedule
+                .iter()
+                .map(|i| json!({ "seq": i.seq, "due_on": i.due_on.to_string(), "amount": i.amount }))
+                .collect::<Vec<_>>(),
+        }));
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         let plan = self
             .store()
@@ -545,6 +565,9 @@ impl Settle {
     pub async fn judge_commitments(&self, as_of: Date) -> ServiceResult<CommitmentsReport> {
         let mut tx = self.store().begin().await?;
         let report = judge_commitments(&mut tx, self, as_of, false).await?;
+        let change =
+            Change::new("judge_commitments", Target::new("commitments", as_of)).after(&report);
+        self.record_change(&mut tx, change).await?;
         tx.commit().await?;
         Ok(report)
     }

@@ -189,10 +189,8 @@ impl Settle {
         };
         let mut tx = self.store().begin().await?;
         let name = format!("{PREFIX}{key}");
-        match value {
-            Some(value) => tx.set_setting(self.entity().id, &name, &value).await?,
-            None => tx.delete_setting(self.entity().id, &name).await?,
-        }
+        self.change_setting(&mut tx, "set_company", &name, value.as_deref())
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::Serialize;
+use serde_json::json;
 use settle_core::aging::{AgingPolicy, AgingRow};
+use settle_core::audit_chain::Target;
 use settle_core::customer::Customer;
 use settle_core::document::ItemKind;
 use settle_core::email::{Attachment, OutgoingEmail};
@@ -25,6 +27,7 @@ use settle_documents::model::{
 };
 
 use super::{Printer, file_name_part, render_each};
+use crate::Change;
 use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, invalid, not_found};
 use crate::outbox::{email_route, queue_email};
@@ -280,6 +283,7 @@ impl Settle {
         let mut summary = EmailSummary::default();
         for batch in files.chunks(EMAIL_BATCH) {
             let mut tx = self.store().begin().await?;
+            let mut queued = Vec::new();
             for file in batch {
                 let source_id = format!("{}:{as_of}", file.customer);
                 if tx
@@ -333,7 +337,14 @@ impl Settle {
                     source_id,
                 };
                 queue_email(&mut tx, &entity, email).await?;
+                queued.push(file.customer.clone());
                 summary.queued += 1;
+            }
+            // One row per batch, like an import: the messages themselves are in the outbox.
+            if !queued.is_empty() {
+                let change = Change::new("email_statements", Target::new("statements", as_of))
+                    .after(&json!({ "queued": queued }));
+                self.record_change(&mut tx, change).await?;
             }
             tx.commit().await?;
         }

@@ -8,6 +8,7 @@
 //! end decides where the bytes go.
 
 pub mod csv;
+mod json;
 pub mod reports;
 pub mod table;
 pub mod xlsx;

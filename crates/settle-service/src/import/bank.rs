@@ -262,6 +262,24 @@ impl Settle {
         let rejected = report.count(LineOutcome::Conflict) as i64;
         tx.finish_import(import, read, posted, duplicates, rejected)
             .await?;
+        let counts = serde_json::json!({
+            "format": parsed.format.as_str(),
+            "statements": report.statements.len(),
+            "lines": read,
+            "payments": posted,
+            "duplicates": duplicates,
+            "conflicts": rejected,
+        });
+        super::record_import(
+            self,
+            &mut tx,
+            "bank",
+            import,
+            &file.name,
+            &file.fingerprint,
+            counts,
+        )
+        .await?;
         tx.commit().await?;
         Ok(report)
     }

@@ -40,7 +40,7 @@ const KNOWN: &[&str] = &[
 const REQUIRED: &[&str] = &["customer_id", "name", "currency"];
 
 /// Terms of a customer whose file leaves them empty.
-const DEFAULT_TERMS: PaymentTerms = PaymentTerms::Net { days: 30 };
+pub const DEFAULT_TERMS: PaymentTerms = PaymentTerms::Net { days: 30 };
 
 fn parse_customer(
     columns: &Columns,
@@ -323,7 +323,7 @@ impl Settle {
         }
         report.stored = good.len() as u64;
         report.rejected = errors;
-        super::finish(tx, import, &report).await?;
+        super::finish(self, tx, "customers", import, &report).await?;
         Ok(report)
     }
 }

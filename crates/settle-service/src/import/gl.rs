@@ -535,6 +535,22 @@ impl Settle {
             .await?;
         tx.insert_gl_balances(entity, id, &balance_rows).await?;
         tx.insert_gl_lines(entity, id, &line_rows).await?;
+        let counts = serde_json::json!({
+            "period": period.name,
+            "rows_read": read,
+            "control_rows": report.control_rows,
+            "other_rows": report.other_rows,
+        });
+        super::record_import(
+            self,
+            &mut tx,
+            "gl",
+            id,
+            &file.name,
+            &file.fingerprint,
+            counts,
+        )
+        .await?;
         tx.commit().await?;
         report.import_id = Some(id);
         report.supersedes = supersedes;

@@ -563,7 +563,7 @@ impl Settle {
         }
         errors.sort_by_key(|e| e.line);
         report.rejected = errors;
-        super::finish(tx, import, &report).await?;
+        super::finish(self, tx, "invoices", import, &report).await?;
         Ok(report)
     }
 }

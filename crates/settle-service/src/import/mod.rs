@@ -16,6 +16,7 @@ mod customers;
 pub mod fuzzing;
 pub mod gl;
 mod invoices;
+pub use customers::DEFAULT_TERMS;
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -23,9 +24,12 @@ use std::path::Path;
 
 use csv::StringRecord;
 use serde::Serialize;
+use serde_json::json;
 
+use settle_core::audit_chain::Target;
 use settle_store::Tx;
 
+use crate::Change;
 use crate::error::{RowError, ServiceError, ServiceResult, distinct_rows};
 use crate::{Settle, sha256_hex};
 
@@ -417,16 +421,57 @@ pub(crate) fn row_of<R: Borrow<StringRecord>>(
     Ok((line, row))
 }
 
-/// Records the import's counts and commits everything it stored.
-pub(crate) async fn finish(mut tx: Tx, import: i64, report: &ImportReport) -> ServiceResult<()> {
+/// Records the import's counts, and the import in the audit trail, and commits everything it
+/// stored.
+pub(crate) async fn finish(
+    settle: &Settle,
+    mut tx: Tx,
+    kind: &str,
+    import: i64,
+    report: &ImportReport,
+) -> ServiceResult<()> {
+    let rejected = distinct_rows(&report.rejected) as i64;
     tx.finish_import(
         import,
         report.rows_read as i64,
         report.stored as i64,
         report.duplicates as i64,
-        distinct_rows(&report.rejected) as i64,
+        rejected,
+    )
+    .await?;
+    let counts = json!({
+        "rows_read": report.rows_read,
+        "stored": report.stored,
+        "duplicates": report.duplicates,
+        "rejected": rejected,
+    });
+    record_import(
+        settle,
+        &mut tx,
+        kind,
+        import,
+        &report.file,
+        &report.fingerprint,
+        counts,
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// One audit row per imported file, however many rows it stored: the file's name and SHA-256
+/// say what came in, the counts what it did, and the rows themselves carry the import's id.
+pub(crate) async fn record_import(
+    settle: &Settle,
+    tx: &mut Tx,
+    kind: &str,
+    import: i64,
+    file: &str,
+    sha256: &str,
+    counts: serde_json::Value,
+) -> ServiceResult<()> {
+    let change = Change::new(&format!("import_{kind}"), Target::new("import", import))
+        .after(&json!({ "file": file, "sha256": sha256, "counts": counts }));
+    settle.record_change(tx, change).await?;
     Ok(())
 }

@@ -1,12 +1,15 @@
-//! `settle audit pack` and `settle audit confirmations`.
+//! `settle audit pack`, `settle audit confirmations`, and the audit trail: `settle audit verify`
+//! and `settle audit log`.
 
 use anyhow::{Context, Result, bail};
+use serde_json::json;
 
-use settle_service::Settle;
 use settle_service::audit::Sample;
+use settle_service::{AuditQuery, Settle};
 
 use super::date_or_today;
-use crate::cli::{AuditPackArgs, ConfirmationArgs};
+use crate::cli::{AuditLogArgs, AuditPackArgs, ConfirmationArgs, Format};
+use crate::render;
 
 pub async fn pack(settle: &Settle, args: AuditPackArgs) -> Result<()> {
     let generated_at = jiff::Timestamp::now().to_string();
@@ -90,5 +93,111 @@ pub async fn confirmations(settle: &Settle, args: ConfirmationArgs) -> Result<()
         requests.len(),
         out.display()
     );
+    Ok(())
+}
+
+/// Checks the chain; a broken chain is an error, so the exit code says it to scripts.
+pub async fn verify(settle: &Settle, format: Format) -> Result<()> {
+    let entity = &settle.entity().code;
+    match settle.verify_audit().await? {
+        Ok(summary) => {
+            match format {
+                Format::Json => render::json(&json!({
+                    "entity": entity,
+                    "intact": true,
+                    "rows": summary.rows,
+                    "head_seq": summary.head.seq,
+                    "head_hash": summary.head.hash,
+                }))?,
+                Format::Table | Format::Csv => println!(
+                    "audit trail of {entity} intact: {} rows, head {} (row {})",
+                    summary.rows, summary.head.hash, summary.head.seq
+                ),
+            }
+            Ok(())
+        }
+        Err(broken) => {
+            if format == Format::Json {
+                render::json(&json!({
+                    "entity": entity,
+                    "intact": false,
+                    "first_bad_seq": broken.seq,
+                    "problem": broken.problem,
+                }))?;
+            }
+            bail!("audit trail of {entity}: {broken}")
+        }
+    }
+}
+
+pub async fn log(settle: &Settle, args: AuditLogArgs) -> Result<()> {
+    let day = |name: &str, text: &Option<String>| -> Result<Option<jiff::civil::Date>> {
+        text.as_deref()
+            .map(|t| {
+                t.parse()
+                    .with_context(|| format!("--{name} {t:?} is not a date (expected yyyy-mm-dd)"))
+            })
+            .transpose()
+    };
+    let query = AuditQuery {
+        from: day("from", &args.from)?,
+        to: day("to", &args.to)?,
+        actor: args.actor,
+        operation: args.operation,
+    };
+    let rows = settle.audit_log(&query).await?;
+    match args.format.format {
+        Format::Json => render::json(&rows)?,
+        Format::Csv => {
+            let mut out = render::csv_out();
+            out.write_record([
+                "seq",
+                "at",
+                "actor",
+                "origin",
+                "operation",
+                "target_kind",
+                "target_key",
+                "before",
+                "after",
+                "prev_hash",
+                "hash",
+            ])?;
+            for row in &rows {
+                let seq = row.seq.to_string();
+                let entry = &row.entry;
+                out.write_record([
+                    seq.as_str(),
+                    &entry.at,
+                    &entry.actor,
+                    &entry.origin,
+                    &entry.operation,
+                    &entry.target.kind,
+                    &entry.target.key,
+                    &entry.before,
+                    &entry.after,
+                    &row.prev_hash,
+                    &row.hash,
+                ])?;
+            }
+            out.flush()?;
+        }
+        Format::Table => {
+            let mut table = render::table(&["seq", "at", "actor", "origin", "operation", "target"]);
+            for row in &rows {
+                let entry = &row.entry;
+                table.add_row(vec![
+                    render::num(row.seq.to_string()),
+                    entry.at.clone().into(),
+                    entry.actor.clone().into(),
+                    entry.origin.clone().into(),
+                    entry.operation.clone().into(),
+                    entry.target.to_string().into(),
+                ]);
+            }
+            println!("{table}");
+            println!("{} row(s)", rows.len());
+        }
+    }
     Ok(())
 }

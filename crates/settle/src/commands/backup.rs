@@ -74,7 +74,7 @@ pub async fn backup(db: &str, args: BackupArgs) -> Result<()> {
     Ok(())
 }
 
-pub async fn restore(db: &str, args: RestoreArgs) -> Result<()> {
+pub async fn restore(db: &str, actor: &str, args: RestoreArgs) -> Result<()> {
     if args.check {
         let manifest = backup::check(&args.file)?;
         let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();
@@ -101,13 +101,15 @@ pub async fn restore(db: &str, args: RestoreArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let report = backup::restore(db, &args.file).await.with_context(|| {
-        format!(
-            "cannot restore {} into {}",
-            args.file.display(),
-            settle_service::redact_location(db)
-        )
-    })?;
+    let report = backup::restore(db, &args.file, actor, &super::origin())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot restore {} into {}",
+                args.file.display(),
+                settle_service::redact_location(db)
+            )
+        })?;
     match args.format.format {
         Format::Json => println!(
             "{}",
@@ -117,16 +119,27 @@ pub async fn restore(db: &str, args: RestoreArgs) -> Result<()> {
                 "seconds": report.seconds,
                 "backup_schema_version": report.backup_schema_version,
                 "schema_version": report.schema_version,
+                "audit_chains": report.audit_chains.iter().map(|(entity, chain)| json!({
+                    "entity": entity, "rows": chain.rows, "head_hash": chain.head.hash,
+                })).collect::<Vec<_>>(),
             })
         ),
-        Format::Table | Format::Csv => println!(
-            "restored {} rows from {} (schema version {}, now {}) in {:.2} s",
-            report.rows,
-            args.file.display(),
-            report.backup_schema_version,
-            report.schema_version,
-            report.seconds
-        ),
+        Format::Table | Format::Csv => {
+            println!(
+                "restored {} rows from {} (schema version {}, now {}) in {:.2} s",
+                report.rows,
+                args.file.display(),
+                report.backup_schema_version,
+                report.schema_version,
+                report.seconds
+            );
+            for (entity, chain) in &report.audit_chains {
+                println!(
+                    "audit chain of {entity} intact: {} rows, head {}",
+                    chain.rows, chain.head.hash
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -232,8 +232,13 @@ pub async fn log(settle: &Settle, args: PeriodLogArgs) -> Result<()> {
 }
 
 pub async fn add_user(settle: &Settle, args: UserAddArgs) -> Result<()> {
+    let password = if args.password_stdin {
+        Some(super::access::read_password()?)
+    } else {
+        None
+    };
     let id = settle
-        .add_user(&args.name, &args.full_name, &args.role)
+        .add_user(&args.name, &args.full_name, &args.role, password.as_deref())
         .await?;
     println!("user {} ({}) added with id {id}", args.name, args.role);
     Ok(())
@@ -244,13 +249,20 @@ pub async fn list_users(settle: &Settle, format: Format) -> Result<()> {
     if format == Format::Json {
         let rows: Vec<_> = users
             .iter()
-            .map(|u| json!({"name": u.name, "full_name": u.full_name, "role": u.role}))
+            .map(|u| json!({"name": u.name, "full_name": u.full_name, "role": u.role, "password": u.has_password, "disabled_at": u.disabled_at}))
             .collect();
         return render::json(&rows);
     }
-    let mut table = render::table(&["name", "full name", "role"]);
+    let mut table = render::table(&["name", "full name", "role", "password", "disabled"]);
     for u in users {
-        table.add_row([u.name, u.full_name, u.role]);
+        let password = if u.has_password { "set" } else { "" };
+        table.add_row([
+            u.name,
+            u.full_name,
+            u.role,
+            password.to_string(),
+            u.disabled_at.unwrap_or_default(),
+        ]);
     }
     println!("{table}");
     Ok(())

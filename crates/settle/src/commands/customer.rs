@@ -1,10 +1,10 @@
 //! `settle customer show ID`: the account view.
 
 use anyhow::Result;
-use serde_json::json;
 
 use settle_core::Money;
 use settle_service::Settle;
+use settle_service::listing::AccountView;
 
 use crate::cli::{CustomerShowArgs, Format};
 use crate::render::{self, num};
@@ -29,40 +29,7 @@ pub async fn show(settle: &Settle, args: CustomerShowArgs) -> Result<()> {
         *slot = slot.checked_sub(state.unapplied)?;
     }
     if args.format.format == Format::Json {
-        return render::json(&json!({
-            "customer_id": customer.code,
-            "name": customer.name,
-            "status": customer.status.as_str(),
-            "terms": customer.terms.to_string(),
-            "currency": customer.currency.code(),
-            "credit_limit": customer.credit_limit,
-            "parent": customer.parent,
-            "children": view.children.iter().map(|(code, name)| json!({
-                "customer_id": code, "name": name,
-            })).collect::<Vec<_>>(),
-            "balance": balances.values().collect::<Vec<_>>(),
-            "open_items": view.open_items.iter().map(|i| json!({
-                "number": i.number, "kind": i.kind.as_str(), "issue_date": i.issue_date.to_string(),
-                "due_date": i.due_date.to_string(), "total": i.total, "balance": i.balance,
-            })).collect::<Vec<_>>(),
-            "unapplied_payments": view.unapplied_payments.iter().map(|p| json!({
-                "payment_id": p.state.id, "received_on": p.state.received_on.to_string(),
-                "bank_reference": p.bank_reference, "amount": p.state.amount, "unapplied": p.state.unapplied,
-            })).collect::<Vec<_>>(),
-            "disputes": disputes.iter().map(|d| json!({
-                "dispute_id": d.id, "item": d.item_number, "amount": d.amount, "reason": d.reason,
-                "status": d.status, "opened_on": d.opened_on, "decision_id": d.decision, "note": d.note,
-            })).collect::<Vec<_>>(),
-            "activity": view.activity.iter().map(|a| json!({
-                "date": a.date.to_string(), "entry_id": a.entry, "kind": a.kind.as_str(),
-                "reference": a.reference, "memo": a.memo, "amount": a.amount,
-            })).collect::<Vec<_>>(),
-            "contact_log": view.contact_log.iter().map(|c| json!({
-                "id": c.id, "occurred_at": c.occurred_at, "channel": c.channel.as_str(),
-                "direction": c.direction.as_str(), "subject": c.subject, "body": c.body,
-                "source": c.source, "source_id": c.source_id, "created_by": c.created_by,
-            })).collect::<Vec<_>>(),
-        }));
+        return render::json(&AccountView::new(&view, &disputes)?);
     }
     println!("{} — {}", customer.code, customer.name);
     println!(

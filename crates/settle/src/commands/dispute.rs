@@ -196,27 +196,7 @@ async fn open(settle: &Settle, args: OpenArgs) -> Result<()> {
 }
 
 fn record(d: &Dispute) -> Value {
-    let row = &d.row;
-    json!({
-        "dispute_id": row.id,
-        "customer_id": row.customer_code,
-        "invoice": row.item_number,
-        "line": row.line_no,
-        "amount": row.amount,
-        "reason": d.reason.as_str(),
-        "reason_text": d.reason_text,
-        "status": d.status.as_str(),
-        "active": d.status.is_active(),
-        "owner": row.owner,
-        "opened_on": row.opened_on,
-        "due_on": row.due_on,
-        "resolved_on": row.resolved_on,
-        "resolved_by": row.resolved_by,
-        "credit_memo": row.credit_memo,
-        "replacement": row.replacement,
-        "decision_id": row.decision,
-        "note": row.note,
-    })
+    d.to_json()
 }
 
 async fn list(settle: &Settle, args: ListArgs) -> Result<()> {

@@ -1,7 +1,11 @@
 //! One function per command: turn arguments into a service request, print the result.
 
+// Sign-in: passwords and API tokens.
+pub mod access;
 mod accounts;
 mod aging;
+// Maker-checker approvals.
+pub mod approvals;
 mod audit;
 pub mod backup;
 mod bank;
@@ -27,6 +31,7 @@ mod matching;
 mod outbox;
 mod reports;
 mod rules;
+mod serve;
 mod writes;
 
 use anyhow::{Context, Result, anyhow};
@@ -50,7 +55,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(&cli.db, args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Backup(args) => backup::backup(&cli.db, args).await,
-        Command::Restore(args) => backup::restore(&cli.db, args).await,
+        Command::Restore(args) => {
+            let actor = cli.user.as_deref().unwrap_or(settle_service::SYSTEM_ACTOR);
+            backup::restore(&cli.db, actor, args).await
+        }
+        Command::Serve(args) => serve::run(&cli.db, &cli.entity, args).await,
         command => {
             let settle = Settle::open(&cli.db, &cli.entity).await.with_context(|| {
                 format!("cannot open {}", settle_service::redact_location(&cli.db))
@@ -58,11 +67,28 @@ pub async fn run(cli: Cli) -> Result<()> {
             let settle = match &cli.user {
                 Some(user) => settle.acting_as(user),
                 None => settle,
-            };
+            }
+            .with_origin(&origin());
             let result = dispatch(&settle, command).await;
             settle.close().await;
             result.map_err(|error| name_the_database(error, &cli.db))
         }
+    }
+}
+
+/// Where the audit trail says a change came from: the command line, and the operating
+/// system's user when the environment names one.
+pub(crate) fn origin() -> String {
+    let os_user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    match os_user {
+        Some(user) => format!(
+            "{} {}",
+            settle_service::audit_trail::DEFAULT_ORIGIN,
+            user.trim()
+        ),
+        None => settle_service::audit_trail::DEFAULT_ORIGIN.to_string(),
     }
 }
 
@@ -142,6 +168,10 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Period(PeriodCommand::Log(args)) => close::log(settle, args).await,
         Command::User(UserCommand::Add(args)) => close::add_user(settle, args).await,
         Command::User(UserCommand::List(args)) => close::list_users(settle, args.format).await,
+        Command::User(UserCommand::Password(args)) => access::set_password(settle, args).await,
+        Command::User(UserCommand::Disable(args)) => access::disable_user(settle, args).await,
+        Command::Token(command) => access::token(settle, command).await,
+        Command::Approvals(command) => approvals::run(settle, command).await,
         Command::Reserve(args) => match args.command {
             Some(ReserveCommand::Rates(rates)) => close::rates(settle, rates).await,
             Some(ReserveCommand::Specific(specific)) => close::specific(settle, specific).await,
@@ -150,6 +180,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::Recover(args) => close::recover(settle, args).await,
         Command::Correct(args) => close::correct(settle, args).await,
         Command::Audit(AuditCommand::Pack(args)) => audit::pack(settle, args).await,
+        Command::Audit(AuditCommand::Verify(args)) => audit::verify(settle, args.format).await,
+        Command::Audit(AuditCommand::Log(args)) => audit::log(settle, args).await,
         Command::Audit(AuditCommand::Confirmations(args)) => {
             audit::confirmations(settle, args).await
         }
@@ -208,7 +240,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         | Command::Demo(_)
         | Command::Bench(_)
         | Command::Backup(_)
-        | Command::Restore(_) => {
+        | Command::Restore(_)
+        | Command::Serve(_) => {
             unreachable!("handled before opening")
         }
     }

@@ -9,8 +9,8 @@ use settle_core::events::{DiscountPolicy, WriteOffPolicy};
 use settle_core::ids::{ApplicationId, PaymentId};
 use settle_core::reason::ReasonCode;
 use settle_service::{
-    AdjustRequest, ApplyRequest, ApplySource, MemoRequest, Outcome, PaymentRequest, RefundFrom,
-    RefundRequest, Settle, WriteOffRequest,
+    AdjustRequest, ApplyRequest, ApplySource, Decided, MemoRequest, Outcome, PaymentRequest,
+    RefundFrom, RefundRequest, Settle, WriteOffRequest,
 };
 
 use super::{date_or_today, parse_date};
@@ -30,7 +30,11 @@ fn currency(text: Option<&str>) -> Result<Option<Currency>> {
 }
 
 /// Prints an outcome: JSON for programs, else `line` and a note when it was replayed.
-fn print<T: Serialize>(outcome: &Outcome<T>, write: &WriteArgs, line: String) -> Result<()> {
+pub(super) fn print<T: Serialize>(
+    outcome: &Outcome<T>,
+    write: &WriteArgs,
+    line: String,
+) -> Result<()> {
     if write.format.format == Format::Json {
         return render::json(outcome);
     }
@@ -42,6 +46,24 @@ fn print<T: Serialize>(outcome: &Outcome<T>, write: &WriteArgs, line: String) ->
         );
     }
     Ok(())
+}
+
+/// Prints the outcome of an operation that may wait for approval: `line` of what was posted, or
+/// which approval it waits for.
+fn print_decided<T: Serialize>(
+    outcome: &Outcome<Decided<T>>,
+    write: &WriteArgs,
+    line: impl FnOnce(&T) -> String,
+) -> Result<()> {
+    let text = match &outcome.value {
+        Decided::Posted(value) => line(value),
+        Decided::AwaitsApproval(pending) => format!(
+            "awaits approval {}: {} is over the limit; nothing was posted. A manager or admin \
+             other than {} approves it with `settle approvals approve {}`",
+            pending.approval_id, pending.summary, pending.maker, pending.approval_id
+        ),
+    };
+    print(outcome, write, text)
 }
 
 pub async fn payment(settle: &Settle, args: PaymentArgs) -> Result<()> {
@@ -164,19 +186,20 @@ pub async fn memo(settle: &Settle, args: MemoArgs, credit: bool) -> Result<()> {
     let outcome = settle
         .issue_memo(request, args.write.idempotency_key.as_deref())
         .await?;
-    let issued = &outcome.value;
     let what = if credit { "credit memo" } else { "debit memo" };
-    let mut line = format!(
-        "issued {what} {} for {} (entry {})",
-        issued.number, issued.total, issued.entry_id
-    );
-    if let Some(a) = &issued.application {
-        line.push_str(&format!(
-            "; applied {} to {} ({} still open on it)",
-            a.amount, a.invoice, a.invoice_open
-        ));
-    }
-    print(&outcome, &args.write, line)
+    print_decided(&outcome, &args.write, |issued| {
+        let mut line = format!(
+            "issued {what} {} for {} (entry {})",
+            issued.number, issued.total, issued.entry_id
+        );
+        if let Some(a) = &issued.application {
+            line.push_str(&format!(
+                "; applied {} to {} ({} still open on it)",
+                a.amount, a.invoice, a.invoice_open
+            ));
+        }
+        line
+    })
 }
 
 pub async fn adjust(settle: &Settle, args: AdjustArgs) -> Result<()> {
@@ -215,12 +238,12 @@ pub async fn refund(settle: &Settle, args: RefundArgs) -> Result<()> {
     let outcome = settle
         .refund(request, args.write.idempotency_key.as_deref())
         .await?;
-    let r = &outcome.value;
-    let line = format!(
-        "refund {} of {} booked (entry {}) and paid out (entry {})",
-        r.refund_id, r.amount, r.entry_id, r.payout_entry_id
-    );
-    print(&outcome, &args.write, line)
+    print_decided(&outcome, &args.write, |r| {
+        format!(
+            "refund {} of {} booked (entry {}) and paid out (entry {})",
+            r.refund_id, r.amount, r.entry_id, r.payout_entry_id
+        )
+    })
 }
 
 pub async fn write_off(settle: &Settle, args: WriteOffArgs) -> Result<()> {
@@ -239,12 +262,12 @@ pub async fn write_off(settle: &Settle, args: WriteOffArgs) -> Result<()> {
     let outcome = settle
         .write_off(request, args.write.idempotency_key.as_deref())
         .await?;
-    let w = &outcome.value;
-    let line = format!(
-        "wrote off {} of {} (entry {}); balance now {}",
-        w.amount, w.item, w.entry_id, w.balance
-    );
-    print(&outcome, &args.write, line)
+    print_decided(&outcome, &args.write, |w| {
+        format!(
+            "wrote off {} of {} (entry {}); balance now {}",
+            w.amount, w.item, w.entry_id, w.balance
+        )
+    })
 }
 
 pub async fn add_customer(settle: &Settle, args: CustomerAddArgs) -> Result<()> {

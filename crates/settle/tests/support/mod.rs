@@ -7,7 +7,9 @@
 #![allow(dead_code)]
 
 pub mod child;
+pub mod server;
 pub mod smtp;
+pub mod webdriver;
 
 /// One test per scenario and engine: `sqlite::NAME` and `postgres::NAME` each run `NAME` on a
 /// fresh database of their own. The calling file imports `Backend`.

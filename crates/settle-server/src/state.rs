@@ -1,0 +1,105 @@
+//! What every request shares: the open database, the settings, the metrics, and a short-lived
+//! cache of API tokens already checked.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::SignedDuration;
+
+use settle_core::access::{Role, Scope};
+use settle_service::Settle;
+
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use crate::problem::{ApiResult, Problem};
+
+/// How long a checked token is believed without asking the database again. A revoked token
+/// stops working within this time.
+const TOKEN_CACHE_FOR: Duration = Duration::from_secs(10);
+/// The most tokens the cache holds before it starts afresh.
+const TOKEN_CACHE_SIZE: usize = 10_000;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settle: Settle,
+    config: ServerConfig,
+    metrics: Metrics,
+    started: Instant,
+    tokens: Mutex<HashMap<String, (String, Role, Scope, Instant)>>,
+}
+
+impl AppState {
+    pub fn new(settle: Settle, config: ServerConfig) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                settle,
+                config,
+                metrics: Metrics::default(),
+                started: Instant::now(),
+                tokens: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn settle(&self) -> &Settle {
+        &self.inner.settle
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.inner.started.elapsed()
+    }
+
+    pub fn session_idle(&self) -> SignedDuration {
+        let minutes =
+            i64::try_from(self.inner.config.session_idle_minutes).unwrap_or(i64::MAX / 60);
+        SignedDuration::from_mins(minutes.max(1))
+    }
+
+    /// The user, role and scope of an API token, from the cache or the database.
+    pub async fn token(&self, secret: &str) -> ApiResult<(String, Role, Scope)> {
+        let key = sha256_hex(secret);
+        {
+            let cache = self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((user, role, scope, at)) = cache.get(&key)
+                && at.elapsed() < TOKEN_CACHE_FOR
+            {
+                return Ok((user.clone(), *role, *scope));
+            }
+        }
+        let authenticated = self
+            .inner
+            .settle
+            .authenticate_token(secret)
+            .await
+            .map_err(Problem::from)?;
+        let role = authenticated.role;
+        let entry = (authenticated.user.name.clone(), role, authenticated.scope);
+        let mut cache = self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= TOKEN_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(key, (entry.0.clone(), role, entry.2, Instant::now()));
+        Ok(entry)
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

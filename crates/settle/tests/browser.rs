@@ -1,0 +1,154 @@
+//! The team's pages in a real browser: headless Chromium driven through chromedriver against
+//! the real server on SQLite. A clerk signs in and accepts a suggested match with one key; a
+//! manager records a promise from the account page and approves a write-off the clerk asked
+//! for. Every page must load without a console error or warning.
+//!
+//! `SETTLE_SCREENSHOTS=DIR` keeps a PNG of each main page in DIR (the ones in
+//! `docs/screenshots/` come from there).
+
+#[allow(unused_macros)]
+mod support;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use support::Backend;
+use support::server::Server;
+use support::webdriver::{Browser, ENTER};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn add_user(backend: &Backend, name: &str, role: &str) {
+    let mut child = backend
+        .command(&["user", "add", name, "--role", role, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("settle runs");
+    writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("password written");
+    assert!(
+        child
+            .wait_with_output()
+            .expect("settle ends")
+            .status
+            .success()
+    );
+}
+
+/// Checks the page for console messages and keeps a screenshot of it when asked to.
+fn look_at(browser: &Browser, name: &str) {
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "{name}: console says {errors:?}");
+    if let Some(dir) = std::env::var_os("SETTLE_SCREENSHOTS") {
+        let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+        std::fs::write(&path, browser.screenshot()).expect("the screenshot is written");
+    }
+}
+
+fn sign_in(browser: &Browser, server: &Server, user: &str) {
+    browser.open(&format!("{}/login", server.base));
+    browser.type_into("input[name=user]", user);
+    browser.type_into("input[name=password]", &format!("{PASSWORD}{ENTER}"));
+    browser.wait_for_text("Sign out");
+}
+
+fn sign_out(browser: &Browser) {
+    browser.click("header form button");
+    browser.wait_for_text("Sign in");
+}
+
+#[test]
+fn a_clerk_and_a_manager_work_through_the_pages() {
+    let backend = Backend::sqlite();
+    backend.load_fixture();
+    let bank = Backend::data("bank-matching.bai2");
+    backend.ok(&["import", "bank", bank.to_str().unwrap()]);
+    backend.ok(&["match"]);
+    add_user(&backend, "clara", "clerk");
+    add_user(&backend, "max", "manager");
+    backend.ok(&[
+        "--user",
+        "max",
+        "approvals",
+        "limit",
+        "--operation",
+        "write_off",
+        "--amount",
+        "100.00",
+    ]);
+    let asked = backend.ok(&[
+        "--user",
+        "clara",
+        "write-off",
+        "--invoice",
+        "A-1002",
+        "--reason",
+        "bad_debt",
+        "--date",
+        "2026-07-15",
+    ]);
+    assert!(asked.contains("approval"), "the write-off waits: {asked}");
+    let server = Server::start(&backend, &[]);
+    let browser = Browser::start();
+
+    // Signing in takes the clerk to the dashboard.
+    sign_in(&browser, &server, "clara");
+    let dashboard = browser.wait_for_text("Total A/R USD");
+    assert!(
+        dashboard.to_lowercase().contains("suggestions to review"),
+        "{dashboard}"
+    );
+    look_at(&browser, "dashboard");
+
+    // The workbench: the first suggestion is selected; `a` accepts it.
+    browser.open(&format!("{}/cash", server.base));
+    browser.wait_for_text("Suggested matches (2)");
+    look_at(&browser, "cash-application");
+    browser.press("a");
+    let after = browser.wait_for_text("Applied: A-1003");
+    assert!(after.contains("Suggested matches (1)"), "{after}");
+    look_at(&browser, "cash-application-accepted");
+    sign_out(&browser);
+
+    // The manager records a promise from the account page.
+    sign_in(&browser, &server, "max");
+    browser.open(&format!("{}/customers/ACME", server.base));
+    browser.wait_for_text("Acme Corporation");
+    look_at(&browser, "account");
+    browser.type_into("form[action$='/promises'] input[name=amount]", "500.00");
+    browser.execute(
+        "document.querySelector(\"form[action$='/promises'] input[name=promised_on]\").value = '2099-01-15';",
+    );
+    browser.click("form[action$='/promises'] button");
+    let promised = browser.wait_for_text("recorded: 500.00 USD on 2099-01-15");
+    assert!(promised.contains("Acme Corporation"));
+
+    // … and approves the clerk's write-off, which posts it.
+    browser.open(&format!("{}/approvals", server.base));
+    let queue = browser.wait_for_text("Waiting (1)");
+    assert!(queue.contains("clara"), "{queue}");
+    look_at(&browser, "approvals");
+    browser.execute("window.confirm = function () { return true; };");
+    browser.click("form[action$='/approve'] button");
+    browser.wait_for_text("approved and posted");
+    let account = backend.json(&["customer", "show", "ACME"]);
+    let a1002 = account["open_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["number"] == "A-1002");
+    assert!(!a1002, "the approved write-off closed A-1002: {account}");
+
+    for (path, name, needle) in [
+        ("/worklist", "worklist", "Worklist"),
+        ("/aging", "aging", "TOTAL"),
+        ("/disputes", "disputes", "Disputes"),
+        ("/customers", "customers", "MULL"),
+    ] {
+        browser.open(&format!("{}{path}", server.base));
+        browser.wait_for_text(needle);
+        look_at(&browser, name);
+    }
+    backend.ok(&["verify"]);
+}

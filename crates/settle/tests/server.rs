@@ -1,0 +1,427 @@
+//! The HTTP server end to end: the real binary serving a real database on either engine,
+//! called over loopback like any client would. Idempotent writes, problem details, paging,
+//! the role matrix, browser sign-in with CSRF, and clerks racing for one payment.
+
+#[macro_use]
+mod support;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use serde_json::json;
+
+use support::Backend;
+use support::server::Server;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Adds a user with a password.
+fn add_user(backend: &Backend, name: &str, role: &str) {
+    let mut child = backend
+        .command(&["user", "add", name, "--role", role, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("settle runs");
+    writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("password written");
+    let output = child.wait_with_output().expect("settle finishes");
+    assert!(
+        output.status.success(),
+        "user add {name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A new API token of `scope` for `user`.
+fn token(backend: &Backend, user: &str, scope: &str) -> String {
+    let created = backend.json(&["--user", user, "token", "create", "--scope", scope]);
+    created["secret"].as_str().expect("the secret").to_string()
+}
+
+/// A database with the fixture's customers and invoices, one user per role with a write
+/// token each, and a sales rep's own customer.
+fn team(backend: &Backend) -> Vec<(&'static str, String)> {
+    backend.load_fixture();
+    let roles = ["admin", "manager", "clerk", "collector", "sales", "auditor"];
+    let mut tokens = Vec::new();
+    for role in roles {
+        add_user(backend, role, role);
+        tokens.push((role, token(backend, role, "write")));
+    }
+    tokens
+}
+
+fn token_of<'a>(tokens: &'a [(&str, String)], role: &str) -> &'a str {
+    &tokens.iter().find(|(r, _)| *r == role).expect("a role").1
+}
+
+#[allow(clippy::inconsistent_digit_grouping)]
+fn writes_are_idempotent_and_errors_are_problem_details(backend: &Backend) {
+    let tokens = team(backend);
+    let clerk = token_of(&tokens, "clerk");
+    let server = Server::start(backend, &[]);
+
+    assert_eq!(server.get("/healthz", None).status, 200);
+    let unauthenticated = server.get("/api/v1/customers", None);
+    assert_eq!(unauthenticated.status, 401);
+    assert_eq!(unauthenticated.content_type, "application/problem+json");
+
+    let payment = json!({
+        "customer_id": "ACME", "amount": "500.00", "received_on": "2026-07-01",
+        "method": "wire", "bank_reference": "W-1", "bank_account": "OPERATING",
+    });
+    let first = server.send("POST", "/api/v1/payments", clerk, Some("pay-1"), &payment);
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert!(!first.replayed);
+    let again = server.send("POST", "/api/v1/payments", clerk, Some("pay-1"), &payment);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(again.replayed, "the retry is a replay");
+    assert_eq!(first.json(), again.json(), "the first response, unchanged");
+    let payment_id = first.json()["payment_id"].as_i64().expect("an id");
+
+    // The same key with another request is refused, and posts nothing.
+    let other = json!({
+        "customer_id": "ACME", "amount": "1.00", "method": "wire",
+        "bank_reference": "W-2", "bank_account": "OPERATING",
+    });
+    let reused = server.send("POST", "/api/v1/payments", clerk, Some("pay-1"), &other);
+    assert_eq!(reused.status, 422, "{}", reused.body);
+    assert_eq!(reused.json()["field"], "Idempotency-Key");
+
+    // An application, retried, applies once.
+    let apply = json!({ "payment_id": payment_id, "invoice": "A-1001", "amount": "200.00", "date": "2026-07-01" });
+    let applied = server.send("POST", "/api/v1/applications", clerk, Some("app-1"), &apply);
+    assert_eq!(applied.status, 201, "{}", applied.body);
+    let retried = server.send("POST", "/api/v1/applications", clerk, Some("app-1"), &apply);
+    assert!(retried.replayed);
+    let account = server.get("/api/v1/customers/ACME", Some(clerk)).json();
+    let unapplied = &account["unapplied_payments"][0]["unapplied"]["amount"];
+    assert_eq!(unapplied, "300.00", "applied once: {account}");
+
+    // Bad input: a problem naming the field, and nothing written.
+    let missing = server.send(
+        "POST",
+        "/api/v1/payments",
+        clerk,
+        None,
+        &json!({ "customer_id": "ACME", "method": "wire", "bank_reference": "W-3", "bank_account": "OPERATING" }),
+    );
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    assert_eq!(missing.json()["field"], "amount", "{}", missing.body);
+    let bad_amount = server.send(
+        "POST",
+        "/api/v1/applications",
+        clerk,
+        None,
+        &json!({ "payment_id": payment_id, "invoice": "A-1001", "amount": "12.345" }),
+    );
+    assert_eq!(bad_amount.status, 422, "{}", bad_amount.body);
+    assert_eq!(bad_amount.json()["field"], "amount");
+    let too_much = server.send(
+        "POST",
+        "/api/v1/applications",
+        clerk,
+        None,
+        &json!({ "payment_id": payment_id, "invoice": "A-1002", "amount": "300.01" }),
+    );
+    assert_eq!(too_much.status, 409, "{}", too_much.body);
+    assert!(
+        too_much.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("300.00")
+    );
+    let unknown = server.get("/api/v1/customers/NOBODY", Some(clerk));
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["type"], "/api/v1/problems#not-found");
+
+    // Pages: two at a time, in code order, without repeats.
+    let mut codes = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = server
+            .get(
+                &format!("/api/v1/customers?limit=2&after={after}"),
+                Some(clerk),
+            )
+            .json();
+        for item in page["items"].as_array().unwrap() {
+            codes.push(item["customer_id"].as_str().unwrap().to_string());
+        }
+        match page["next"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break,
+        }
+    }
+    let mut sorted = codes.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(codes, sorted);
+    assert!(codes.len() >= 4, "{codes:?}");
+    let search = server
+        .get("/api/v1/customers?search=m%C3%BCller", Some(clerk))
+        .json();
+    assert_eq!(search["items"][0]["customer_id"], "MULL", "{search}");
+
+    // The OpenAPI document lists what the router serves.
+    let openapi = server.get("/api/v1/openapi.json", None).json();
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert!(openapi["paths"]["/api/v1/applications"]["post"]["requestBody"].is_object());
+
+    // The metrics count what was served, by route pattern.
+    let metrics = server.get("/metrics", None).body;
+    assert!(
+        metrics.contains("settle_http_requests_total{route=\"/api/v1/payments\",method=\"POST\",status=\"201\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("ACME"),
+        "a customer code never becomes a label"
+    );
+    backend.ok(&["verify"]);
+}
+
+/// Every role against every kind of endpoint: what it may do passes the role check (whatever
+/// the business answer), what it may not is refused with 403 before anything happens.
+fn the_role_matrix_holds(backend: &Backend) {
+    let tokens = team(backend);
+    let admin = token_of(&tokens, "admin");
+    let server = Server::start(backend, &[]);
+    // The sales rep's own customer.
+    let own = server.send(
+        "POST",
+        "/api/v1/customers",
+        admin,
+        None,
+        &json!({ "customer_id": "SAMS", "name": "Sam's Shop", "currency": "USD", "sales_rep": "sales" }),
+    );
+    assert_eq!(own.status, 201, "{}", own.body);
+    let read_token = token(backend, "clerk", "read");
+
+    let writes: [(&str, &str, serde_json::Value, &[&str]); 4] = [
+        (
+            "POST",
+            "/api/v1/payments",
+            json!({ "customer_id": "ACME", "amount": "1.00", "method": "wire", "bank_reference": "M-1", "bank_account": "OPERATING" }),
+            &["admin", "manager", "clerk"],
+        ),
+        (
+            "POST",
+            "/api/v1/contacts",
+            json!({ "customer_id": "ACME", "channel": "phone", "subject": "Reminder" }),
+            &["admin", "manager", "collector"],
+        ),
+        (
+            "POST",
+            "/api/v1/promises",
+            json!({ "customer_id": "ACME", "amount": "10.00", "promised_on": "2099-01-01" }),
+            &["admin", "manager", "collector"],
+        ),
+        (
+            "POST",
+            "/api/v1/matching/runs",
+            json!({}),
+            &["admin", "manager", "clerk"],
+        ),
+    ];
+    for (role, secret) in &tokens {
+        for (method, path, body, allowed) in &writes {
+            let reply = server.send(method, path, secret, None, body);
+            if allowed.contains(role) {
+                assert_ne!(reply.status, 403, "{role} {method} {path}: {}", reply.body);
+                assert!(reply.status < 500, "{role} {method} {path}: {}", reply.body);
+            } else {
+                assert_eq!(reply.status, 403, "{role} {method} {path}: {}", reply.body);
+            }
+        }
+        // Reads: everyone reads; sales only its own customers, and none of the ledger-wide reports.
+        let own = server.get("/api/v1/customers/SAMS", Some(secret));
+        assert_eq!(own.status, 200, "{role}: {}", own.body);
+        let other = server.get("/api/v1/customers/ACME", Some(secret));
+        let listed = server.get("/api/v1/customers", Some(secret)).json();
+        let aging = server.get("/api/v1/reports/aging", Some(secret));
+        if *role == "sales" {
+            assert_eq!(
+                other.status, 404,
+                "a sales rep does not see others' customers"
+            );
+            let codes: Vec<&str> = listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["customer_id"].as_str().unwrap())
+                .collect();
+            assert_eq!(codes, ["SAMS"]);
+            assert_eq!(aging.status, 403);
+        } else {
+            assert_eq!(other.status, 200, "{role}");
+            assert_eq!(aging.status, 200, "{role}: {}", aging.body);
+        }
+    }
+    // A read token writes nothing, whatever its user's role.
+    let refused = server.send(
+        "POST",
+        "/api/v1/payments",
+        &read_token,
+        None,
+        &json!({ "customer_id": "ACME", "amount": "1.00", "method": "wire", "bank_reference": "M-9", "bank_account": "OPERATING" }),
+    );
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("read-only"), "{}", refused.body);
+    backend.ok(&["verify"]);
+}
+
+/// Browser sign-in: a wrong password is refused, the right one sets an HttpOnly session
+/// cookie, pages render, and a form without the session's CSRF token changes nothing.
+fn browser_sessions_need_the_csrf_token(backend: &Backend) {
+    team(backend);
+    let server = Server::start(backend, &[]);
+    let home = server.get("/", None);
+    assert_eq!(home.status, 303);
+    assert!(home.location.as_deref().unwrap().starts_with("/login"));
+    let wrong = server.form(
+        "/login",
+        None,
+        &[("user", "collector"), ("password", "nope")],
+    );
+    assert_eq!(wrong.status, 401);
+    let signed_in = server.form(
+        "/login",
+        None,
+        &[
+            ("user", "collector"),
+            ("password", PASSWORD),
+            ("next", "/customers/ACME"),
+        ],
+    );
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert_eq!(signed_in.location.as_deref(), Some("/customers/ACME"));
+    let cookie_header = signed_in.set_cookie.expect("a session cookie");
+    assert!(cookie_header.contains("HttpOnly") && cookie_header.contains("SameSite=Lax"));
+    let cookie = cookie_header.split(';').next().unwrap().to_string();
+
+    let page = server.get_with_cookie("/customers/ACME", &cookie);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Acme Corporation"));
+    let csrf = page
+        .body
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's forms carry the CSRF token")
+        .to_string();
+
+    let forged = server.form(
+        "/customers/ACME/contacts",
+        Some(&cookie),
+        &[
+            ("_csrf", "forged"),
+            ("channel", "phone"),
+            ("subject", "Forged"),
+        ],
+    );
+    assert_eq!(forged.status, 403);
+    let logged = server.form(
+        "/customers/ACME/contacts",
+        Some(&cookie),
+        &[
+            ("_csrf", &csrf),
+            ("channel", "phone"),
+            ("subject", "Asked about A-1001"),
+        ],
+    );
+    assert_eq!(logged.status, 303, "{}", logged.body);
+    let location = logged.location.unwrap_or_default();
+    assert!(location.contains("kind=ok"), "{location}");
+    let page = server.get_with_cookie("/customers/ACME", &cookie);
+    assert!(page.body.contains("Asked about A-1001"));
+    assert!(!page.body.contains("Forged"));
+
+    // Every page of the team's UI renders for a manager.
+    let manager = server.form(
+        "/login",
+        None,
+        &[("user", "manager"), ("password", PASSWORD)],
+    );
+    let manager = manager
+        .set_cookie
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    for path in [
+        "/",
+        "/customers",
+        "/cash",
+        "/worklist",
+        "/aging",
+        "/disputes",
+        "/approvals",
+    ] {
+        let page = server.get_with_cookie(path, &manager);
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert!(page.body.contains("</html>"), "{path}");
+    }
+    // Signing out ends the session on the server, not only in the browser.
+    let out = server.form("/logout", Some(&manager), &[("_csrf", "x")]);
+    assert_eq!(out.status, 403, "sign-out also needs the token");
+}
+
+/// Many clerks apply the same payment's cash at once over HTTP: the payment is never
+/// over-applied, and every clerk is told the truth about their own request.
+#[allow(clippy::inconsistent_digit_grouping)]
+fn parallel_clerks_never_over_apply_a_payment(backend: &Backend) {
+    let tokens = team(backend);
+    let clerk = token_of(&tokens, "clerk").to_string();
+    let server = Server::start(backend, &[]);
+    for n in 0..24 {
+        let invoice = json!({
+            "customer_id": "BETA", "number": format!("P-{n:03}"), "issue_date": "2026-07-01",
+            "lines": [{ "description": "Part", "net": "20.00" }],
+        });
+        let created = server.send("POST", "/api/v1/invoices", &clerk, None, &invoice);
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    let payment = server.send(
+        "POST",
+        "/api/v1/payments",
+        &clerk,
+        None,
+        &json!({ "customer_id": "BETA", "amount": "250.00", "received_on": "2026-07-02", "method": "wire", "bank_reference": "RACE-1", "bank_account": "OPERATING" }),
+    );
+    let payment_id = payment.json()["payment_id"].as_i64().unwrap();
+    let server = &server;
+    let outcomes: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..24)
+            .map(|n| {
+                let clerk = clerk.clone();
+                scope.spawn(move || {
+                    let body = json!({ "payment_id": payment_id, "invoice": format!("P-{n:03}"), "amount": "20.00", "date": "2026-07-02", "discount": false });
+                    server
+                        .send("POST", "/api/v1/applications", &clerk, None, &body)
+                        .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let applied = outcomes.iter().filter(|s| **s == 201).count();
+    assert_eq!(applied, 12, "exactly what fits in 250.00: {outcomes:?}");
+    assert!(
+        outcomes.iter().all(|s| *s == 201 || *s == 409),
+        "the others are refused in words about the money: {outcomes:?}"
+    );
+    let account = server.get("/api/v1/customers/BETA", Some(&clerk)).json();
+    let left = account["unapplied_payments"][0]["unapplied"]["amount"].clone();
+    assert_eq!(left, "10.00", "{account}");
+    backend.ok(&["verify"]);
+}
+
+on_both_engines!(
+    writes_are_idempotent_and_errors_are_problem_details,
+    the_role_matrix_holds,
+    browser_sessions_need_the_csrf_token,
+    parallel_clerks_never_over_apply_a_payment,
+);

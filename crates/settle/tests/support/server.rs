@@ -1,0 +1,199 @@
+//! A running `settle serve` on a free loopback port, and a small HTTP client for it. The
+//! server is stopped (SIGTERM, then waited for) when the handle is dropped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::Backend;
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    agent: ureq::Agent,
+}
+
+/// What came back: the status, the headers that tests look at, and the body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub replayed: bool,
+    pub set_cookie: Option<String>,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl Server {
+    /// Starts the server on the backend's database with extra environment settings.
+    pub fn start(backend: &Backend, env: &[(&str, &str)]) -> Server {
+        let mut command = backend.command(&["serve", "--listen", "127.0.0.1:0"]);
+        command
+            .env("SETTLE_SECURE_COOKIES", "false")
+            .env("RUST_LOG", "info")
+            .env_remove("SETTLE_CONFIG")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("settle serve starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (found, address) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent && let Some(rest) = line.split("address=").nth(1) {
+                    let address = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = found.send(address.to_string());
+                    sent = true;
+                }
+                if std::env::var_os("SETTLE_TEST_SERVER_LOG").is_some() {
+                    eprintln!("server: {line}");
+                }
+            }
+        });
+        let address = address
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server says where it listens");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Server {
+            child,
+            base: format!("http://{address}"),
+            agent,
+        }
+    }
+
+    fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut response = response.expect("the server answers");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let status = response.status().as_u16();
+        let content_type = header("content-type").unwrap_or_default();
+        let replayed = header("idempotent-replayed").is_some();
+        let set_cookie = header("set-cookie");
+        let location = header("location");
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .expect("a readable body");
+        Reply {
+            status,
+            content_type,
+            replayed,
+            set_cookie,
+            location,
+            body,
+        }
+    }
+
+    /// GET with an optional bearer token.
+    pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        Server::reply(request.call())
+    }
+
+    /// GET with a cookie header, as a browser would.
+    pub fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
+        Server::reply(
+            self.agent
+                .get(format!("{}{path}", self.base))
+                .header("Cookie", cookie)
+                .call(),
+        )
+    }
+
+    /// POST (or another method) of a JSON body, with a token and an optional idempotency key.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        key: Option<&str>,
+        body: &serde_json::Value,
+    ) -> Reply {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json");
+        let request = match key {
+            Some(key) => request.header("Idempotency-Key", key),
+            None => request,
+        };
+        let request = request
+            .body(body.to_string())
+            .expect("a well-formed request");
+        Server::reply(self.agent.run(request))
+    }
+
+    /// POST of raw bytes (a bank file).
+    pub fn upload(&self, path: &str, token: &str, bytes: Vec<u8>) -> Reply {
+        Server::reply(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header("Authorization", &format!("Bearer {token}"))
+                .header("Content-Type", "application/octet-stream")
+                .send(&bytes[..]),
+        )
+    }
+
+    /// POST of a form, as a browser would.
+    pub fn form(&self, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        }
+        Server::reply(request.send(body.join("&")))
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        #[allow(unsafe_code)]
+        // SAFETY: `kill` only sends a signal to the child this handle started.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
