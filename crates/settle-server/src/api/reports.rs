@@ -64,14 +64,24 @@ async fn table(state: &AppState, report: &str, as_of: Date) -> ApiResult<Table> 
     })
 }
 
+/// A report over the whole ledger as its JSON table.
+async fn report(
+    state: &AppState,
+    caller: &Caller,
+    query: &AsOf,
+    name: &str,
+) -> ApiResult<Json<serde_json::Value>> {
+    whole_ledger(caller)?;
+    let as_of = query.as_of.unwrap_or_else(today);
+    Ok(Json(table(state, name, as_of).await?.to_json()))
+}
+
 pub async fn aging(
     State(state): State<AppState>,
     caller: Caller,
     Params(query): Params<AsOf>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    whole_ledger(&caller)?;
-    let as_of = query.as_of.unwrap_or_else(today);
-    Ok(Json(table(&state, "aging", as_of).await?.to_json()))
+    report(&state, &caller, &query, "aging").await
 }
 
 pub async fn kpis(
@@ -79,9 +89,7 @@ pub async fn kpis(
     caller: Caller,
     Params(query): Params<AsOf>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    whole_ledger(&caller)?;
-    let as_of = query.as_of.unwrap_or_else(today);
-    Ok(Json(table(&state, "kpis", as_of).await?.to_json()))
+    report(&state, &caller, &query, "kpis").await
 }
 
 pub async fn trial_balance(

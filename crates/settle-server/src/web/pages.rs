@@ -1,7 +1,7 @@
 //! The pages' handlers: read through the service, shape what the template shows, render.
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,28 @@ fn not_for_sales(viewer: &Viewer) -> Result<(), PageError> {
     }
 }
 
+/// A form's action: the session's CSRF token and the permission checked, the work done by the
+/// service, and a redirect to `back` saying what happened (or why not).
+async fn act<T, Fut>(
+    viewer: &Viewer,
+    csrf: &str,
+    permission: Permission,
+    back: &str,
+    work: impl FnOnce() -> Fut + Send + 'static,
+    done: impl FnOnce(T) -> String,
+) -> Result<Response, PageError>
+where
+    Fut: std::future::Future<Output = settle_service::ServiceResult<T>>,
+    T: Send + 'static,
+{
+    viewer.check_csrf(csrf)?;
+    viewer.require(permission)?;
+    Ok(match on_worker(work).await? {
+        Ok(value) => redirect_with(back, "ok", &done(value)),
+        Err(e) => redirect_with(back, "error", &e.to_string()),
+    })
+}
+
 // ---- signing in ---------------------------------------------------------------------------
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,10 +88,15 @@ pub struct LoginForm {
     next: String,
 }
 
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let origin = format!("http {}", client.ip());
     let started = state
         .settle()
-        .sign_in(&form.user, &form.password, "web", state.session_idle())
+        .sign_in(&form.user, &form.password, &origin, state.session_idle())
         .await;
     match started {
         Ok(session) => {
@@ -482,23 +509,24 @@ pub async fn accept(
     Path(decision): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require(Permission::WriteMoney)?;
     let settle = viewer.settle(&state);
     let user = viewer.user.clone();
-    let accepted =
-        on_worker(move || async move { settle.accept_match(decision, &user).await }).await?;
-    Ok(match accepted {
-        Ok(accepted) => {
+    act(
+        &viewer,
+        &form.csrf,
+        Permission::WriteMoney,
+        "/cash",
+        move || async move { settle.accept_match(decision, &user).await },
+        |accepted| {
             let invoices: Vec<String> = accepted
                 .allocations
                 .iter()
                 .map(|a| format!("{} {}", a.number, a.cash.to_decimal_string()))
                 .collect();
-            redirect_with("/cash", "ok", &format!("Applied: {}.", invoices.join(", ")))
-        }
-        Err(e) => redirect_with("/cash", "error", &e.to_string()),
-    })
+            format!("Applied: {}.", invoices.join(", "))
+        },
+    )
+    .await
 }
 
 pub async fn reject(
@@ -507,16 +535,17 @@ pub async fn reject(
     Path(decision): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require(Permission::WriteMoney)?;
     let settle = viewer.settle(&state);
     let user = viewer.user.clone();
-    let rejected =
-        on_worker(move || async move { settle.reject_match(decision, &user).await }).await?;
-    Ok(match rejected {
-        Ok(_) => redirect_with("/cash", "ok", &format!("Suggestion {decision} rejected.")),
-        Err(e) => redirect_with("/cash", "error", &e.to_string()),
-    })
+    act(
+        &viewer,
+        &form.csrf,
+        Permission::WriteMoney,
+        "/cash",
+        move || async move { settle.reject_match(decision, &user).await },
+        |_| format!("Suggestion {decision} rejected."),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -534,8 +563,6 @@ pub async fn apply(
     viewer: Viewer,
     Form(form): Form<ApplyForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require(Permission::WriteMoney)?;
     let request = ApplyRequest {
         source: ApplySource::Payment(PaymentId(form.payment_id)),
         invoice: form.invoice.trim().to_string(),
@@ -544,21 +571,21 @@ pub async fn apply(
         discount: DiscountPolicy::WhenEarned,
     };
     let settle = viewer.settle(&state);
-    let applied = on_worker(move || async move { settle.apply(request, None).await }).await?;
-    Ok(match applied {
-        Ok(outcome) => {
+    act(
+        &viewer,
+        &form.csrf,
+        Permission::WriteMoney,
+        "/cash",
+        move || async move { settle.apply(request, None).await },
+        |outcome| {
             let a = outcome.value;
-            redirect_with(
-                "/cash",
-                "ok",
-                &format!(
-                    "Applied {} to {}; {} still open on it, {} left on payment {}.",
-                    a.amount, a.invoice, a.invoice_open, a.source_remaining, form.payment_id
-                ),
+            format!(
+                "Applied {} to {}; {} still open on it, {} left on payment {}.",
+                a.amount, a.invoice, a.invoice_open, a.source_remaining, form.payment_id
             )
-        }
-        Err(e) => redirect_with("/cash", "error", &e.to_string()),
-    })
+        },
+    )
+    .await
 }
 
 // ---- worklist, aging, disputes ------------------------------------------------------------
@@ -733,18 +760,16 @@ pub async fn approve(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    viewer.require(Permission::Approve)?;
     let settle = viewer.settle(&state);
-    let approved = on_worker(move || async move { settle.approve(id, None).await }).await?;
-    Ok(match approved {
-        Ok(_) => redirect_with(
-            "/approvals",
-            "ok",
-            &format!("Approval {id} approved and posted."),
-        ),
-        Err(e) => redirect_with("/approvals", "error", &e.to_string()),
-    })
+    act(
+        &viewer,
+        &form.csrf,
+        Permission::Approve,
+        "/approvals",
+        move || async move { settle.approve(id, None).await },
+        |_| format!("Approval {id} approved and posted."),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -760,12 +785,16 @@ pub async fn reject_approval(
     Path(id): Path<i64>,
     Form(form): Form<RejectForm>,
 ) -> Result<Response, PageError> {
-    viewer.check_csrf(&form.csrf)?;
     let settle = viewer.settle(&state);
-    let rejected =
-        on_worker(move || async move { settle.reject(id, &form.reason, None).await }).await?;
-    Ok(match rejected {
-        Ok(_) => redirect_with("/approvals", "ok", &format!("Approval {id} rejected.")),
-        Err(e) => redirect_with("/approvals", "error", &e.to_string()),
-    })
+    let reason = form.reason;
+    // A checker rejects, and a maker may withdraw their own request: the service decides who.
+    act(
+        &viewer,
+        &form.csrf,
+        Permission::Read,
+        "/approvals",
+        move || async move { settle.reject(id, &reason, None).await },
+        |_| format!("Approval {id} rejected."),
+    )
+    .await
 }
