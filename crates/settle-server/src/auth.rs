@@ -106,9 +106,8 @@ fn holders(permission: Permission) -> String {
 }
 
 /// A cookie's value from the request's `Cookie` headers.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -152,7 +151,7 @@ impl FromRequestParts<AppState> for Caller {
                 origin,
             });
         }
-        if let Some(secret) = cookie(parts, SESSION_COOKIE) {
+        if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
             let session = state
                 .settle()
                 .session(secret, state.session_idle())

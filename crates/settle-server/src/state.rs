@@ -70,7 +70,7 @@ impl AppState {
 
     /// The user, role and scope of an API token, from the cache or the database.
     pub async fn token(&self, secret: &str) -> ApiResult<(String, Role, Scope)> {
-        let key = sha256_hex(secret);
+        let key = settle_service::sha256_hex(secret.as_bytes());
         {
             let cache = self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((user, role, scope, at)) = cache.get(&key)
@@ -94,12 +94,4 @@ impl AppState {
         cache.insert(key, (entry.0.clone(), role, entry.2, Instant::now()));
         Ok(entry)
     }
-}
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

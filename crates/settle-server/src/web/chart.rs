@@ -9,7 +9,8 @@ const LEFT: f64 = 70.0;
 const BOTTOM: f64 = 30.0;
 const TOP: f64 = 12.0;
 
-fn escape(text: &str) -> String {
+/// Text made safe inside HTML or SVG.
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -103,6 +104,21 @@ pub fn bars(title: &str, labels: &[String], values: &[f64]) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+/// The aging's buckets of its first currency as bars; `None` when nothing is open.
+pub fn aging(aging: &settle_core::aging::AgingReport) -> Option<String> {
+    let row = aging.totals.first()?;
+    let values: Vec<f64> = row
+        .buckets
+        .iter()
+        .map(|m| m.minor() as f64 / 10f64.powi(i32::from(m.currency().exponent())))
+        .collect();
+    Some(bars(
+        &format!("Aging in {}", row.currency.code()),
+        &aging.labels,
+        &values,
+    ))
 }
 
 /// Lines over the same labels, one per series (name, colour, values; `None` is a gap).

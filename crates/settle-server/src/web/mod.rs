@@ -204,7 +204,7 @@ impl FromRequestParts<AppState> for Viewer {
             .extensions
             .get::<OriginalUri>()
             .map_or_else(|| parts.uri.to_string(), |uri| uri.0.to_string());
-        let Some(secret) = cookie(parts, SESSION_COOKIE) else {
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn { next });
         };
         match state.settle().session(secret, state.session_idle()).await? {
@@ -241,16 +241,9 @@ fn render_bare<T: Serialize>(name: &str, context: T) -> Html<String> {
         Ok(html) => Html(html),
         Err(e) => Html(format!(
             "<!doctype html><title>Error</title><p>The page {name} could not be drawn: {}</p>",
-            html_escape(&e.to_string())
+            chart::escape(&e.to_string())
         )),
     }
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A page for the viewer: the page's own values, and what the frame needs (who, the CSRF token

@@ -142,14 +142,7 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
-    let secret = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == SESSION_COOKIE)
-        .map(|(_, value)| value.to_string());
+    let secret = crate::auth::cookie(&headers, SESSION_COOKIE).map(str::to_string);
     if let Some(secret) = secret {
         state.settle().sign_out(&secret).await?;
     }
@@ -225,17 +218,8 @@ pub async fn dashboard(
             }
         })
         .collect();
-    let chart = match aging.report.totals.first() {
-        Some(row) => chart::bars(
-            &format!("Aging in {}", row.currency.code()),
-            &aging.report.labels,
-            &row.buckets
-                .iter()
-                .map(|m| m.minor() as f64 / 10f64.powi(i32::from(m.currency().exponent())))
-                .collect::<Vec<_>>(),
-        ),
-        None => "<p class=\"muted\">Nothing is open.</p>".to_string(),
-    };
+    let chart = chart::aging(&aging.report)
+        .unwrap_or_else(|| "<p class=\"muted\">Nothing is open.</p>".to_string());
     let mut trend = Vec::new();
     for end in month_ends(as_of) {
         let report = settle
@@ -668,17 +652,7 @@ pub async fn aging(
         .map(|(code, name, row)| line(code, name, row))
         .collect();
     lines.extend(aging.report.totals.iter().map(|row| line("TOTAL", "", row)));
-    let chart = match aging.report.totals.first() {
-        Some(row) => chart::bars(
-            &format!("Aging in {}", row.currency.code()),
-            &aging.report.labels,
-            &row.buckets
-                .iter()
-                .map(|m| m.minor() as f64 / 10f64.powi(i32::from(m.currency().exponent())))
-                .collect::<Vec<_>>(),
-        ),
-        None => String::new(),
-    };
+    let chart = chart::aging(&aging.report).unwrap_or_default();
     render(
         "aging.html",
         "aging",
