@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// How long a signed-in browser session lasts without use, in minutes.
     pub session_idle_minutes: u64,
+    /// The longest a kept worklist ranking is shown before it is ranked again, in seconds
+    /// (writes through the server start a new ranking sooner).
+    pub worklist_refresh_seconds: u64,
     pub jobs: JobsConfig,
 }
 
@@ -72,6 +75,7 @@ impl Default for ServerConfig {
             log_format: LogFormat::Text,
             secure_cookies: true,
             session_idle_minutes: 8 * 60,
+            worklist_refresh_seconds: 60,
             jobs: JobsConfig::default(),
         }
     }
@@ -168,6 +172,10 @@ impl ServerConfig {
             self.jobs.smtp_from = Some(from);
         }
         Ok(self)
+    }
+
+    pub fn worklist_refresh(&self) -> Duration {
+        Duration::from_secs(self.worklist_refresh_seconds)
     }
 
     pub fn job_interval(&self) -> Duration {

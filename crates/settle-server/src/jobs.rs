@@ -51,6 +51,7 @@ async fn round(state: &AppState, dunned_on: &mut Option<Date>) {
             .await
             .map(|report| {
                 if report.auto + report.suggested > 0 {
+                    state.written();
                     tracing::info!(
                         applied = report.auto,
                         suggested = report.suggested,
@@ -74,6 +75,7 @@ async fn round(state: &AppState, dunned_on: &mut Option<Date>) {
             .map(|_| ());
         if dunned.is_ok() {
             *dunned_on = Some(today);
+            state.written();
         }
         record(state, "dunning", dunned);
     }

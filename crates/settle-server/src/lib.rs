@@ -10,6 +10,7 @@ mod jobs;
 mod metrics;
 mod openapi;
 mod problem;
+mod ranking;
 mod state;
 mod upload;
 mod web;
@@ -66,6 +67,7 @@ pub async fn serve(settle: Settle, config: ServerConfig) -> Result<(), ServerErr
     let state = AppState::new(settle, config);
     let (stop, stopped) = watch::channel(false);
     let jobs = jobs::spawn(state.clone(), stopped);
+    state.rank_ahead(jiff::Zoned::now().date());
     tracing::info!(address = %local, "listening");
     let served = axum::serve(
         listener,
@@ -128,6 +130,9 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     let response = next.run(request).await;
     let took = started.elapsed();
     let status = response.status().as_u16();
+    if !matches!(method.as_str(), "GET" | "HEAD") && status < 400 {
+        state.written();
+    }
     state
         .metrics()
         .record_request(&route, &method, status, took);

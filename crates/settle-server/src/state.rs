@@ -1,5 +1,5 @@
 //! What every request shares: the open database, the settings, the metrics, and a short-lived
-//! cache of API tokens already checked.
+//! cache of API tokens already checked, and the kept worklist ranking.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,12 +7,14 @@ use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
 
+use settle_core::Date;
 use settle_core::access::{Role, Scope};
-use settle_service::Settle;
+use settle_service::{ServiceResult, Settle};
 
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::problem::{ApiResult, Problem};
+use crate::ranking::{Ranking, RankingCache};
 
 /// How long a checked token is believed without asking the database again. A revoked token
 /// stops working within this time.
@@ -31,6 +33,7 @@ struct Inner {
     metrics: Metrics,
     started: Instant,
     tokens: Mutex<HashMap<String, (String, Role, Scope, Instant)>>,
+    ranking: Arc<RankingCache>,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 started: Instant::now(),
                 tokens: Mutex::new(HashMap::new()),
+                ranking: Arc::default(),
             }),
         }
     }
@@ -56,6 +60,27 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The whole book's worklist as of `as_of`, ranked at most the configured age ago.
+    pub async fn ranking(&self, as_of: Date) -> ServiceResult<Arc<Ranking>> {
+        let max_age = self.inner.config.worklist_refresh();
+        self.inner
+            .ranking
+            .get(&self.inner.settle, as_of, max_age)
+            .await
+    }
+
+    /// Ranks today's worklist in the background, so the first visit finds it ready.
+    pub fn rank_ahead(&self, as_of: Date) {
+        self.inner
+            .ranking
+            .refresh_in_background(self.inner.settle.clone(), as_of);
+    }
+
+    /// A write went through: the worklist may have changed.
+    pub fn written(&self) {
+        self.inner.ranking.invalidate();
     }
 
     pub fn uptime(&self) -> Duration {

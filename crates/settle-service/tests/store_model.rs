@@ -376,7 +376,7 @@ enum Engine {
 /// The server the PostgreSQL runs create their databases on (they fail when it is unreachable).
 fn postgres_admin_url() -> String {
     std::env::var("SETTLE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test?sslmode=disable".to_string())
 }
 
 async fn postgres_admin(sql: String) {
@@ -412,11 +412,13 @@ fn check_on(engine: Engine, ops: Vec<Op>) {
         Engine::Postgres => {
             runtime.block_on(postgres_admin(format!("CREATE DATABASE {database}")));
             let admin = postgres_admin_url();
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(base, _)| base)
-                .to_string();
-            format!("{base}/{database}")
+            let (server, parameters) = admin.split_once('?').unwrap_or((admin.as_str(), ""));
+            let base = server.rsplit_once('/').map_or(server, |(base, _)| base);
+            if parameters.is_empty() {
+                format!("{base}/{database}")
+            } else {
+                format!("{base}/{database}?{parameters}")
+            }
         }
     };
     runtime.block_on(async {

@@ -544,15 +544,10 @@ fn run_steps(db: &Backend, steps: &[Vec<String>], kill_after: Option<Duration>) 
     }
 }
 
-/// The database's URL for the commands and the checks. PostgreSQL goes without TLS: the
-/// local server would otherwise take each connection through a handshake that costs more than
-/// most checks (crash safety does not depend on it).
+/// The database's URL for the commands and the checks (PostgreSQL's goes without TLS, as every
+/// test's does).
 fn url(db: &Backend) -> String {
-    if is_postgres(db) {
-        format!("{}?sslmode=disable", db.url)
-    } else {
-        db.url.clone()
-    }
+    db.url.clone()
 }
 
 /// `settle ARGS…` on the database, run to its end.

@@ -218,7 +218,7 @@ fn a_read_only_database_file_refuses_writes_and_keeps_the_books() {
 /// database.
 fn on_server(sql: &'static str, parameter: &str) -> Vec<i64> {
     let url = std::env::var("SETTLE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test?sslmode=disable".to_string());
     let parameter = parameter.to_string();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

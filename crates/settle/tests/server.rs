@@ -56,6 +56,117 @@ fn token_of<'a>(tokens: &'a [(&str, String)], role: &str) -> &'a str {
     &tokens.iter().find(|(r, _)| *r == role).expect("a role").1
 }
 
+/// Promises and plans through the API, and the worklist the server keeps ranked: a call
+/// logged through the server shows on the next worklist request.
+fn promises_plans_and_the_kept_worklist(backend: &Backend) {
+    let tokens = team(backend);
+    let collector = token_of(&tokens, "collector");
+    let sales = token_of(&tokens, "sales");
+    let server = Server::start(backend, &[]);
+
+    let plan = json!({
+        "customer_id": "ACME", "invoices": ["A-1001", "A-1002"], "instalments": 3,
+        "first_due": "2027-01-15", "grace_days": 5, "note": "agreed on the phone",
+    });
+    let created = server.send("POST", "/api/v1/plans", collector, Some("plan-1"), &plan);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let again = server.send("POST", "/api/v1/plans", collector, Some("plan-1"), &plan);
+    assert!(again.replayed, "{}", again.body);
+    assert_eq!(created.json(), again.json());
+    let created = created.json();
+    let instalments = created["instalments"].as_array().expect("instalments");
+    assert_eq!(instalments.len(), 3, "{created}");
+    assert_eq!(created["total"], "3580.50", "what is open on both invoices");
+    assert_eq!(instalments[0]["due_on"], "2027-01-15");
+    assert_eq!(instalments[2]["due_on"], "2027-03-15");
+    let plans = server.get("/api/v1/plans?customer_id=ACME", Some(collector));
+    assert_eq!(plans.status, 200, "{}", plans.body);
+    assert_eq!(
+        plans.json().as_array().map(Vec::len),
+        Some(1),
+        "one plan, once"
+    );
+    let no_schedule = server.send(
+        "POST",
+        "/api/v1/plans",
+        collector,
+        None,
+        &json!({ "customer_id": "ACME", "invoices": ["A-1003"] }),
+    );
+    assert_eq!(no_schedule.status, 422, "{}", no_schedule.body);
+    assert_eq!(
+        server
+            .get("/api/v1/plans?customer_id=ACME", Some(collector))
+            .json()
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "a refused plan writes nothing"
+    );
+    // A sales rep names one of their own customers.
+    assert_ne!(server.get("/api/v1/plans", Some(sales)).status, 200);
+
+    let promise = json!({ "customer_id": "BETA", "amount": "3333.33", "promised_on": "2027-01-10", "invoices": ["B-2002"] });
+    let promised = server.send(
+        "POST",
+        "/api/v1/promises",
+        collector,
+        Some("promise-1"),
+        &promise,
+    );
+    assert_eq!(promised.status, 201, "{}", promised.body);
+    let id = promised.json()["id"].as_i64().expect("an id");
+    let open = server
+        .get("/api/v1/promises?status=open", Some(collector))
+        .json();
+    assert!(
+        open.as_array()
+            .expect("a list")
+            .iter()
+            .any(|p| p["id"] == id),
+        "{open}"
+    );
+    let cancel = format!("/api/v1/promises/{id}/cancel");
+    let cancelled = server.send("POST", &cancel, collector, Some("cancel-1"), &json!({}));
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.json()["status"], "cancelled");
+    let twice = server.send("POST", &cancel, collector, None, &json!({}));
+    assert_eq!(
+        twice.status, 409,
+        "only an open promise is cancelled: {}",
+        twice.body
+    );
+    let bad_status = server.get("/api/v1/promises?status=maybe", Some(collector));
+    assert_eq!(bad_status.status, 422, "{}", bad_status.body);
+    assert_eq!(bad_status.json()["field"], "status");
+
+    // The kept ranking follows a write made through the server.
+    let worklist = server.get("/api/v1/worklist", Some(collector)).json();
+    let first = &worklist[0];
+    assert!(first["last_contact"].is_null(), "{first}");
+    let customer = first["customer"].as_str().expect("a customer").to_string();
+    let call = json!({ "customer_id": customer, "channel": "phone", "subject": "Reminder call" });
+    let logged = server.send("POST", "/api/v1/contacts", collector, None, &call);
+    assert_eq!(logged.status, 201, "{}", logged.body);
+    let worklist = server.get("/api/v1/worklist", Some(collector)).json();
+    let entry = worklist
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|e| e["customer"] == customer.as_str())
+        .expect("still on the worklist");
+    assert!(!entry["last_contact"].is_null(), "{entry}");
+    let filtered = server
+        .get("/api/v1/worklist?bucket=91%2B", Some(collector))
+        .json();
+    for (n, entry) in filtered.as_array().expect("a list").iter().enumerate() {
+        assert_eq!(entry["bucket"], "91+");
+        assert_eq!(entry["rank"], n + 1, "ranked again within the filter");
+    }
+    let wrong_bucket = server.get("/api/v1/worklist?bucket=old", Some(collector));
+    assert_eq!(wrong_bucket.status, 422, "{}", wrong_bucket.body);
+}
+
 #[allow(clippy::inconsistent_digit_grouping)]
 fn writes_are_idempotent_and_errors_are_problem_details(backend: &Backend) {
     let tokens = team(backend);
@@ -421,6 +532,7 @@ fn parallel_clerks_never_over_apply_a_payment(backend: &Backend) {
 
 on_both_engines!(
     writes_are_idempotent_and_errors_are_problem_details,
+    promises_plans_and_the_kept_worklist,
     the_role_matrix_holds,
     browser_sessions_need_the_csrf_token,
     parallel_clerks_never_over_apply_a_payment,

@@ -123,6 +123,9 @@ async fn books_at_version(db: &Backend, version: i64, tables: &[Table]) {
     })
     .await
     .unwrap();
+    // One transaction for every row: row by row in autocommit, each insert waits for its own
+    // flush to disk, and the books have thousands of rows (the audit trail above all).
+    conn.execute("BEGIN").await.unwrap();
     for table in tables {
         let present = columns(&mut conn, postgres, &table.name).await;
         if present.is_empty() {
@@ -175,6 +178,7 @@ async fn books_at_version(db: &Backend, version: i64, tables: &[Table]) {
             });
         }
     }
+    conn.execute("COMMIT").await.unwrap();
     conn.close().await.unwrap();
 }
 

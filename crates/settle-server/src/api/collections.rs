@@ -10,7 +10,7 @@ use settle_core::contact::{ContactChannel, ContactDirection};
 use settle_core::dispute::{DisputeReason, DisputeStatus};
 use settle_service::collections::contacts::{ContactRequest, LoggedContact};
 use settle_service::collections::promises::{PromiseRequest, PromiseView};
-use settle_service::collections::worklist::{WorklistEntry, WorklistFilter};
+use settle_service::collections::worklist::{WorklistEntry, WorklistFilter, select};
 use settle_service::disputes::{DisputeOpened, DisputeQuery, DisputeRequest};
 
 use super::{Written, parse_field, today};
@@ -48,14 +48,17 @@ pub async fn worklist(
         disputed: None,
         limit: query.limit,
     };
-    let entries = state
-        .settle()
-        .worklist(
-            query.as_of.unwrap_or_else(today),
-            jiff::Timestamp::now(),
-            &filter,
-        )
-        .await?;
+    let today = today();
+    let entries = match query.as_of {
+        // Another day's worklist is ranked for the asking.
+        Some(as_of) if as_of != today => {
+            state
+                .settle()
+                .worklist(as_of, jiff::Timestamp::now(), &filter)
+                .await?
+        }
+        _ => select(&state.ranking(today).await?.entries, &filter)?,
+    };
     Ok(Json(entries))
 }
 

@@ -6,6 +6,7 @@ mod cash;
 mod collections;
 mod customers;
 mod ledger;
+mod plans;
 mod reports;
 
 use axum::Json;
@@ -376,7 +377,62 @@ pub const ENDPOINTS: &[Endpoint] = &[
         query: &[],
         body: collections::PROMISE_FIELDS,
         responds: "the promise",
-        route: || post(collections::promise),
+        route: || get(plans::promises).post(collections::promise),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/promises",
+        summary: "Promises to pay, by status and customer",
+        permission: Permission::Read,
+        query: &[
+            ("status", "open, kept, broken or cancelled"),
+            (
+                "customer_id",
+                "only this customer's (required for the sales role)",
+            ),
+        ],
+        body: &[],
+        responds: "the promises",
+        route: || get(plans::promises).post(collections::promise),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/promises/{promise_id}/cancel",
+        summary: "Cancel an open promise",
+        permission: Permission::Collect,
+        query: &[("date", "the day it is cancelled; default today")],
+        body: &[],
+        responds: "the promise",
+        route: || post(plans::cancel_promise),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/plans",
+        summary: "Payment plans with their instalments",
+        permission: Permission::Read,
+        query: &[
+            (
+                "customer_id",
+                "only this customer's (required for the sales role)",
+            ),
+            (
+                "as_of",
+                "the day instalments are judged late; default today",
+            ),
+        ],
+        body: &[],
+        responds: "the plans",
+        route: || get(plans::plans).post(plans::create_plan),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/plans",
+        summary: "Agree a payment plan: equal monthly instalments or a schedule",
+        permission: Permission::Collect,
+        query: &[],
+        body: plans::PLAN_FIELDS,
+        responds: "the plan and its instalments",
+        route: || get(plans::plans).post(plans::create_plan),
     },
     Endpoint {
         method: "get",

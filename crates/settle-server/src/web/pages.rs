@@ -15,7 +15,7 @@ use settle_core::ids::PaymentId;
 use settle_core::kpi::DaysBasis;
 use settle_service::collections::contacts::ContactRequest;
 use settle_service::collections::promises::PromiseRequest;
-use settle_service::collections::worklist::{BUCKETS, WorklistFilter};
+use settle_service::collections::worklist::{BUCKETS, WorklistFilter, select};
 use settle_service::disputes::DisputeQuery;
 use settle_service::kpis::KpiGrouping;
 use settle_service::listing::CustomerListFilter;
@@ -598,16 +598,19 @@ pub async fn worklist(
         disputed: None,
         limit: Some(100),
     };
-    let entries = state
-        .settle()
-        .worklist(as_of, jiff::Timestamp::now(), &filter)
-        .await?;
+    let ranking = state.ranking(as_of).await?;
+    let entries = select(&ranking.entries, &filter)?;
+    let ranked_at = ranking
+        .ranked_at
+        .to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%H:%M:%S")
+        .to_string();
     render(
         "worklist.html",
         "worklist",
         &viewer,
         &query.flash,
-        serde_json::json!({ "entries": entries, "as_of": as_of.to_string(), "collector": query.collector, "bucket": query.bucket, "buckets": BUCKETS }),
+        serde_json::json!({ "entries": entries, "as_of": as_of.to_string(), "ranked_at": ranked_at, "collector": query.collector, "bucket": query.bucket, "buckets": BUCKETS }),
     )
 }
 

@@ -36,7 +36,7 @@ pub struct PromiseView {
     pub note: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct InstalmentView {
     pub seq: u32,
     pub due_on: Date,
@@ -45,7 +45,7 @@ pub struct InstalmentView {
     pub late: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PlanView {
     pub id: i64,
     pub customer: String,

@@ -26,6 +26,20 @@ pub struct WorklistFilter {
     pub limit: Option<usize>,
 }
 
+impl WorklistFilter {
+    fn passes(&self, collector: &str, segment: &str, disputed: bool, bucket: &str) -> bool {
+        self.collector
+            .as_ref()
+            .is_none_or(|c| c.eq_ignore_ascii_case(collector))
+            && self
+                .segment
+                .as_ref()
+                .is_none_or(|s| s.eq_ignore_ascii_case(segment))
+            && self.disputed.is_none_or(|d| d == disputed)
+            && self.bucket.as_deref().is_none_or(|b| b == bucket)
+    }
+}
+
 pub const BUCKETS: [&str; 5] = ["current", "1-30", "31-60", "61-90", "91+"];
 
 fn bucket_of(days: i64) -> &'static str {
@@ -72,14 +86,33 @@ impl Settle {
         at: Timestamp,
         filter: &WorklistFilter,
     ) -> ServiceResult<Vec<WorklistEntry>> {
-        if let Some(bucket) = &filter.bucket
-            && !BUCKETS.contains(&bucket.as_str())
-        {
-            return Err(invalid(
-                "bucket",
-                format!("{bucket:?} is not one of {}", BUCKETS.join(", ")),
-            ));
+        check_filter(filter)?;
+        let mut entries = self.ranked(as_of, at, filter).await?;
+        if let Some(limit) = filter.limit {
+            entries.truncate(limit);
         }
+        Ok(entries)
+    }
+
+    /// Every account with something past due or a call to make, ranked by score (highest
+    /// first, then by customer code), unfiltered: what a server keeps and [`select`]s from per
+    /// request.
+    pub async fn rank_worklist(
+        &self,
+        as_of: Date,
+        at: Timestamp,
+    ) -> ServiceResult<Vec<WorklistEntry>> {
+        self.ranked(as_of, at, &WorklistFilter::default()).await
+    }
+
+    /// The accounts that pass the filter, ranked; the filter is applied as each account is read
+    /// so that a collector's worklist scores only their accounts.
+    async fn ranked(
+        &self,
+        as_of: Date,
+        at: Timestamp,
+        filter: &WorklistFilter,
+    ) -> ServiceResult<Vec<WorklistEntry>> {
         let entity = self.entity().id;
         let store = self.store();
         let policies = policies(self).await?;
@@ -110,27 +143,18 @@ impl Settle {
             if !past_due_any && call.is_none() {
                 continue;
             }
-            if filter
-                .collector
-                .as_ref()
-                .is_some_and(|c| !c.eq_ignore_ascii_case(&account.collector))
-                || filter
-                    .segment
-                    .as_ref()
-                    .is_some_and(|s| !s.eq_ignore_ascii_case(&account.segment))
-                || filter
-                    .disputed
-                    .is_some_and(|d| d != disputed.contains(&account.id))
-            {
-                continue;
-            }
             let days = totals
                 .iter()
                 .filter_map(|t| t.oldest_past_due_day)
                 .min()
                 .map_or(0, |day| today - day);
             let bucket = bucket_of(days);
-            if filter.bucket.as_deref().is_some_and(|b| b != bucket) {
+            if !filter.passes(
+                &account.collector,
+                &account.segment,
+                disputed.contains(&account.id),
+                bucket,
+            ) {
                 continue;
             }
             let money = money_text;
@@ -216,12 +240,40 @@ impl Settle {
                 .total_cmp(&a.score.total)
                 .then_with(|| a.customer.cmp(&b.customer))
         });
-        if let Some(limit) = filter.limit {
-            entries.truncate(limit);
-        }
         for (index, entry) in entries.iter_mut().enumerate() {
             entry.rank = index + 1;
         }
         Ok(entries)
     }
+}
+
+fn check_filter(filter: &WorklistFilter) -> ServiceResult<()> {
+    if let Some(bucket) = &filter.bucket
+        && !BUCKETS.contains(&bucket.as_str())
+    {
+        return Err(invalid(
+            "bucket",
+            format!("{bucket:?} is not one of {}", BUCKETS.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// The entries of a ranked worklist that pass the filter, in rank order, ranked again from 1
+/// among themselves (a collector's first call is their rank 1).
+pub fn select(
+    ranked: &[WorklistEntry],
+    filter: &WorklistFilter,
+) -> ServiceResult<Vec<WorklistEntry>> {
+    check_filter(filter)?;
+    let mut selected: Vec<WorklistEntry> = ranked
+        .iter()
+        .filter(|e| filter.passes(&e.collector, &e.segment, e.disputed, &e.bucket))
+        .take(filter.limit.unwrap_or(usize::MAX))
+        .cloned()
+        .collect();
+    for (index, entry) in selected.iter_mut().enumerate() {
+        entry.rank = index + 1;
+    }
+    Ok(selected)
 }
