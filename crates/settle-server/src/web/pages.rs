@@ -313,16 +313,36 @@ pub async fn account(
     Path(code): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Page {
-    let view = state.settle().account(&code).await?;
+    let settle = state.settle();
+    let view = settle.account(&code).await?;
     if viewer.is_sales() && view.sales_rep != viewer.user {
         return Err(Problem::not_found("no such customer among yours").into());
     }
+    let today = today();
+    let (credit, promises, plans) = tokio::try_join!(
+        settle.credit_status(&code, today, settle_core::credit::DEFAULT_PAST_DUE_DAYS),
+        settle.promises(None, Some(&code)),
+        settle.plans(today, Some(&code)),
+    )?;
+    let credit = serde_json::json!({
+        "hold": credit.hold,
+        "exposure": credit.exposure,
+        "use_percent": credit.use_permille.map(|p| format!("{}.{}", p / 10, p % 10)),
+        "reasons": credit.reasons.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
+        "last_review": credit.last_review.as_ref().map(|r| r.reviewed_on.clone()),
+    });
     render(
         "account.html",
         "customers",
         &viewer,
         &flash,
-        serde_json::json!({ "a": view, "today": today().to_string() }),
+        serde_json::json!({
+            "a": view,
+            "today": today.to_string(),
+            "credit": credit,
+            "promises": promises,
+            "plans": plans,
+        }),
     )
 }
 
