@@ -136,7 +136,9 @@ pub async fn kpis(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct BucketItemsQuery {
-    bucket: usize,
+    /// Text, because a flattened query reads every value as text.
+    #[serde(default)]
+    bucket: String,
     #[serde(default)]
     customer: String,
     #[serde(default)]
@@ -155,6 +157,12 @@ pub async fn aging_items(
     Query(query): Query<BucketItemsQuery>,
 ) -> Page {
     not_for_sales(&viewer)?;
+    let bucket: usize = query.bucket.parse().map_err(|_| {
+        Problem::bad_request(
+            Some("bucket".into()),
+            format!("{:?} is not a bucket's number (0 is current)", query.bucket),
+        )
+    })?;
     let currency = if query.currency.is_empty() {
         None
     } else {
@@ -170,7 +178,7 @@ pub async fn aging_items(
             &policy,
             today(),
             &BucketQuery {
-                bucket: query.bucket,
+                bucket,
                 customer: (!query.customer.is_empty()).then(|| query.customer.clone()),
                 currency,
                 after: query.after.clone(),
@@ -184,7 +192,7 @@ pub async fn aging_items(
         &viewer,
         &query.flash,
         serde_json::json!({
-            "items": items, "bucket": query.bucket, "customer": query.customer,
+            "items": items, "bucket": bucket, "customer": query.customer,
             "currency": query.currency, "first_page": query.after.is_none(),
         }),
     )
