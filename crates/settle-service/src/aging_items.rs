@@ -111,7 +111,8 @@ impl Settle {
             *total = total.checked_add(balance)?;
         }
         let count = lines.len();
-        let key = |line: &settle_core::aging::AgingDetailLine| (line.item.due_date, line.item.item.0);
+        let key =
+            |line: &settle_core::aging::AgingDetailLine| (line.item.due_date, line.item.item.0);
         lines.sort_by_key(key);
         let rest: Vec<_> = lines
             .into_iter()

@@ -599,9 +599,10 @@ async fn resolve_in(
             let explicit = Resolution::CreditMemo {
                 amount: Some(amount.to_decimal_string()),
             };
-            if let Some(pending) =
-                wait_or_check(tx, settle, approving, &dispute, &explicit, date, note, amount)
-                    .await?
+            if let Some(pending) = wait_or_check(
+                tx, settle, approving, &dispute, &explicit, date, note, amount,
+            )
+            .await?
             {
                 return Ok(Decided::AwaitsApproval(pending));
             }
@@ -644,9 +645,10 @@ async fn resolve_in(
                     item.number
                 )));
             }
-            if let Some(pending) =
-                wait_or_check(tx, settle, approving, &dispute, resolution, date, note, open)
-                    .await?
+            if let Some(pending) = wait_or_check(
+                tx, settle, approving, &dispute, resolution, date, note, open,
+            )
+            .await?
             {
                 return Ok(Decided::AwaitsApproval(pending));
             }
@@ -663,9 +665,10 @@ async fn resolve_in(
         Resolution::WriteOff { direct } => {
             dispute::check_still_open(id, &item.number, row.amount, open, "write off")
                 .map_err(refused)?;
-            if let Some(pending) =
-                wait_or_check(tx, settle, approving, &dispute, resolution, date, note, row.amount)
-                    .await?
+            if let Some(pending) = wait_or_check(
+                tx, settle, approving, &dispute, resolution, date, note, row.amount,
+            )
+            .await?
             {
                 return Ok(Decided::AwaitsApproval(pending));
             }

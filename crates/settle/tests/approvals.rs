@@ -471,7 +471,14 @@ fn dispute_resolutions_over_the_limit_wait_for_approval(db: &Backend) {
     ]);
     let open_dispute = |invoice: &str, amount: &str| -> String {
         let opened = db.json(&[
-            "dispute", "open", invoice, "--amount", amount, "--reason", "pricing", "--date",
+            "dispute",
+            "open",
+            invoice,
+            "--amount",
+            amount,
+            "--reason",
+            "pricing",
+            "--date",
             "2026-06-20",
         ]);
         opened["dispute_id"].as_i64().unwrap().to_string()
@@ -492,7 +499,10 @@ fn dispute_resolutions_over_the_limit_wait_for_approval(db: &Backend) {
         "2026-06-25",
     ]);
     assert_eq!(waiting["operation"], "credit_memo", "{waiting}");
-    assert_eq!(waiting["amount"]["amount"], "300.00", "the figure is explicit");
+    assert_eq!(
+        waiting["amount"]["amount"], "300.00",
+        "the figure is explicit"
+    );
     assert_eq!(waiting["maker"], "ann");
     let approval = waiting["approval_id"].as_i64().unwrap().to_string();
     assert_eq!(balance(db, "ACME", "A-1002"), "2500.50");

@@ -196,7 +196,9 @@ fn a_clerk_and_a_manager_work_through_the_pages() {
     look_at(&browser, "admin-users");
     let users = backend.ok(&["user", "list"]);
     assert!(
-        users.lines().any(|l| l.contains("clara") && l.contains("collector")),
+        users
+            .lines()
+            .any(|l| l.contains("clara") && l.contains("collector")),
         "{users}"
     );
     backend.ok(&["verify"]);

@@ -102,10 +102,22 @@ fn writes_are_idempotent_and_errors_are_problem_details(backend: &Backend) {
     // Opening a dispute, retried, opens one and says the answer is a replay.
     let collector = token_of(&tokens, "collector");
     let dispute = json!({ "invoice": "A-1002", "amount": "300.00", "reason": "pricing", "date": "2026-06-20" });
-    let opened = server.send("POST", "/api/v1/disputes", collector, Some("dsp-1"), &dispute);
+    let opened = server.send(
+        "POST",
+        "/api/v1/disputes",
+        collector,
+        Some("dsp-1"),
+        &dispute,
+    );
     assert_eq!(opened.status, 201, "{}", opened.body);
     assert!(!opened.replayed);
-    let reopened = server.send("POST", "/api/v1/disputes", collector, Some("dsp-1"), &dispute);
+    let reopened = server.send(
+        "POST",
+        "/api/v1/disputes",
+        collector,
+        Some("dsp-1"),
+        &dispute,
+    );
     assert_eq!(reopened.status, 200, "{}", reopened.body);
     assert!(reopened.replayed, "Idempotent-Replayed: true");
     assert_eq!(opened.json(), reopened.json());
@@ -400,16 +412,8 @@ fn the_pages_admit_whom_they_should(server: &Server) {
                 vec![("role", "auditor")],
                 &["admin"],
             ),
-            (
-                "/admin/policies",
-                vec![("json", "not json")],
-                &["admin"],
-            ),
-            (
-                "/admin/policies/nothing-stored/delete",
-                vec![],
-                &["admin"],
-            ),
+            ("/admin/policies", vec![("json", "not json")], &["admin"]),
+            ("/admin/policies/nothing-stored/delete", vec![], &["admin"]),
         ];
         for (path, fields, allowed) in forms {
             let mut fields = fields;
@@ -446,12 +450,19 @@ fn the_pages_admit_whom_they_should(server: &Server) {
         ],
     );
     assert!(
-        added.location.as_deref().unwrap_or_default().contains("kind=ok"),
+        added
+            .location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("kind=ok"),
         "{:?}",
         added.location
     );
     let users = server.get_with_cookie("/admin/users", &cookie).body;
-    assert!(users.contains("newbie") && !users.contains("mallory"), "{users}");
+    assert!(
+        users.contains("newbie") && !users.contains("mallory"),
+        "{users}"
+    );
     session(server, "newbie");
 }
 

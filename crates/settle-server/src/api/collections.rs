@@ -8,10 +8,10 @@ use settle_core::Date;
 use settle_core::access::Permission;
 use settle_core::contact::{ContactChannel, ContactDirection};
 use settle_core::dispute::{DisputeReason, DisputeStatus};
+use settle_service::Decided;
 use settle_service::collections::contacts::{ContactRequest, LoggedContact};
 use settle_service::collections::promises::{PromiseRequest, PromiseView};
 use settle_service::collections::worklist::{WorklistEntry, WorklistFilter};
-use settle_service::Decided;
 use settle_service::disputes::{
     DisputeOpened, DisputeQuery, DisputeRequest, DisputeResolved, Resolution,
 };

@@ -52,11 +52,23 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("disputes.html", include_str!("templates/disputes.html")),
     ("approvals.html", include_str!("templates/approvals.html")),
     ("kpis.html", include_str!("templates/kpis.html")),
-    ("aging_items.html", include_str!("templates/aging_items.html")),
+    (
+        "aging_items.html",
+        include_str!("templates/aging_items.html"),
+    ),
     ("admin_tabs.html", include_str!("templates/admin_tabs.html")),
-    ("admin_users.html", include_str!("templates/admin_users.html")),
-    ("admin_limits.html", include_str!("templates/admin_limits.html")),
-    ("admin_policies.html", include_str!("templates/admin_policies.html")),
+    (
+        "admin_users.html",
+        include_str!("templates/admin_users.html"),
+    ),
+    (
+        "admin_limits.html",
+        include_str!("templates/admin_limits.html"),
+    ),
+    (
+        "admin_policies.html",
+        include_str!("templates/admin_policies.html"),
+    ),
 ];
 
 pub fn router() -> axum::Router<AppState> {
@@ -86,7 +98,10 @@ pub fn router() -> axum::Router<AppState> {
         .route("/admin/users/{name}/disable", post(admin::disable_user))
         .route("/admin/limits", get(admin::limits).post(admin::set_limit))
         .route("/admin/limits/remove", post(admin::remove_limit))
-        .route("/admin/policies", get(admin::policies).post(admin::put_policy))
+        .route(
+            "/admin/policies",
+            get(admin::policies).post(admin::put_policy),
+        )
         .route("/admin/policies/{name}/delete", post(admin::delete_policy))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))

@@ -71,11 +71,13 @@ pub async fn kpis(
         .collect();
     currencies.sort_by(|a, b| a.code().cmp(b.code()));
     currencies.dedup();
+    let functional = settle.entity().functional_currency;
     let currency = if query.currency.is_empty() {
-        currencies
-            .first()
-            .copied()
-            .unwrap_or(settle.entity().functional_currency)
+        if currencies.contains(&functional) {
+            functional
+        } else {
+            currencies.first().copied().unwrap_or(functional)
+        }
     } else {
         Currency::from_code(&query.currency)
             .map_err(|e| Problem::bad_request(Some("currency".into()), e.to_string()))?
@@ -84,12 +86,27 @@ pub async fn kpis(
         .iter()
         .map(|r| r.iter().flatten().find(|k| k.currency == currency))
         .collect();
-    let labels: Vec<String> = ends.iter().map(|d| d.strftime("%b %y").to_string()).collect();
+    // Short labels fit twelve under a chart; the year is named where it starts and at January.
+    let labels: Vec<String> = ends
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let format = if i == 0 || d.month() == 1 {
+                "%b %y"
+            } else {
+                "%b"
+            };
+            d.strftime(format).to_string()
+        })
+        .collect();
     let series = |f: fn(&Kpis) -> Option<f64>| -> Vec<Option<f64>> {
         figures.iter().map(|k| k.and_then(f)).collect()
     };
     let days_chart = chart::lines(
-        &format!("DSO, best-possible DSO and ADD in days, {}", currency.code()),
+        &format!(
+            "DSO, best-possible DSO and ADD in days, {}",
+            currency.code()
+        ),
         &labels,
         &[
             ("DSO", "#1f5fbf", series(|k| k.dso_90)),
@@ -98,7 +115,10 @@ pub async fn kpis(
         ],
     );
     let percent_chart = chart::lines(
-        &format!("CEI, percent current and overdue share, {}", currency.code()),
+        &format!(
+            "CEI, percent current and overdue share, {}",
+            currency.code()
+        ),
         &labels,
         &[
             ("CEI", "#1f5fbf", series(|k| k.cei)),

@@ -6,8 +6,8 @@ use comfy_table::Cell;
 use serde_json::{Value, json};
 
 use settle_core::dispute::{DisputeReason, DisputeStatus};
-use settle_service::{Decided, Settle};
 use settle_service::disputes::{Dispute, DisputeQuery, DisputeRequest, Resolution};
+use settle_service::{Decided, Settle};
 
 use super::{date_or_today, parse_date};
 use crate::render;
