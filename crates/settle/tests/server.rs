@@ -378,6 +378,9 @@ fn session(server: &Server, user: &str) -> (String, String) {
     (cookie, csrf)
 }
 
+/// A form to post: its action, its fields (without the CSRF token) and the roles it admits.
+type FormCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+
 /// The report and administration pages and their forms, for every role: who may is let in
 /// (and a form of theirs does its work), who may not gets 403 and changes nothing.
 fn the_pages_admit_whom_they_should(server: &Server) {
@@ -401,7 +404,7 @@ fn the_pages_admit_whom_they_should(server: &Server) {
                 assert_eq!(page.status, 403, "{role} {path}: {}", page.body);
             }
         }
-        let forms: [(&str, Vec<(&str, &str)>, &[&str]); 4] = [
+        let forms: [FormCase; 4] = [
             (
                 "/admin/limits",
                 vec![("operation", "refund"), ("amount", "900.00")],
