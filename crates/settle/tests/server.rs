@@ -535,6 +535,47 @@ fn browser_sessions_need_the_csrf_token(backend: &Backend) {
     assert!(page.body.contains("Asked about A-1001"));
     assert!(!page.body.contains("Forged"));
 
+    // A dispute resolved from the disputes page over the credit memo limit waits, and the page
+    // says so; nothing is posted.
+    let opened = backend.json(&[
+        "dispute", "open", "A-1003", "--amount", "400.00", "--reason", "damaged",
+    ]);
+    let dispute_id = opened["dispute_id"].as_i64().unwrap().to_string();
+    backend.ok(&[
+        "--user",
+        "manager",
+        "approvals",
+        "limit",
+        "--operation",
+        "credit_memo",
+        "--amount",
+        "250.00",
+    ]);
+    let resolved = server.form(
+        &format!("/disputes/{dispute_id}/resolve"),
+        Some(&cookie),
+        &[
+            ("_csrf", &csrf),
+            ("resolution", "credit_memo"),
+            ("note", "damaged in transit"),
+        ],
+    );
+    assert_eq!(resolved.status, 303, "{}", resolved.body);
+    let location = resolved.location.unwrap_or_default();
+    assert!(
+        location.contains("kind=ok") && location.contains("awaits%20approval"),
+        "{location}"
+    );
+    let shown = backend.json(&["dispute", "show", &dispute_id]);
+    assert_eq!(shown["status"], "open", "{shown}");
+    let disputes = server.get_with_cookie("/disputes", &cookie);
+    assert!(
+        disputes
+            .body
+            .contains(&format!("/disputes/{dispute_id}/resolve")),
+        "a collector resolves from the page"
+    );
+
     // Every page of the team's UI renders for a manager.
     let manager = server.form(
         "/login",
@@ -556,6 +597,10 @@ fn browser_sessions_need_the_csrf_token(backend: &Backend) {
         "/aging",
         "/disputes",
         "/approvals",
+        "/kpis",
+        "/aging/items?bucket=4",
+        "/admin/limits",
+        "/admin/policies",
     ] {
         let page = server.get_with_cookie(path, &manager);
         assert_eq!(page.status, 200, "{path}: {}", page.body);

@@ -255,7 +255,7 @@ pub const DISPUTE_FIELDS: &[(&str, &str, bool, &str)] = &[
         "reason",
         "string",
         true,
-        "pricing, quantity, quality, damaged, not_received, duplicate, tax, deduction, other",
+        "pricing, quantity, damaged, not_received, duplicate_billing, tax, deduction, other",
     ),
     ("line", "integer", false, "the invoice line disputed"),
     ("owner", "string", false, "who works it"),
