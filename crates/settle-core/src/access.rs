@@ -37,11 +37,12 @@ pub enum Permission {
     WriteMoney,
     /// Collections work: the contact log, promises, payment plans, disputes, dunning.
     Collect,
-    /// Approve or reject what waits for a checker (maker-checker).
+    /// Approve or reject what waits for a checker (maker-checker), and set the limits over
+    /// which it waits.
     Approve,
     /// Close and reopen periods, waive checklist items, book the reserve.
     Close,
-    /// Users, tokens, approval limits and settings.
+    /// Users, tokens and settings (dunning policies).
     Administer,
 }
 

@@ -235,6 +235,38 @@ impl Settle {
         }
     }
 
+    /// Gives a user another role; it applies to their open sessions and tokens at once, since
+    /// both read the role on every request.
+    pub async fn set_user_role(&self, name: &str, role: Role) -> ServiceResult<UserRow> {
+        self.write_updating(
+            None,
+            "set_user_role",
+            |_: &_| Target::new("user", name),
+            role.as_str(),
+            async |tx| {
+                let user = tx
+                    .user(name)
+                    .await?
+                    .ok_or_else(|| not_found(format!("user {name:?}")))?;
+                Ok(serde_json::json!({ "role": user.role }))
+            },
+            async |tx| {
+                let user = tx
+                    .user(name)
+                    .await?
+                    .ok_or_else(|| not_found(format!("user {name:?}")))?;
+                tx.set_user_role(user.id, role.as_str()).await?;
+                Ok(serde_json::json!({ "role": role.as_str() }))
+            },
+        )
+        .await?;
+        self.users()
+            .await?
+            .into_iter()
+            .find(|u| u.name == name)
+            .ok_or_else(|| not_found(format!("user {name:?}")))
+    }
+
     /// Disables a user: from now on they cannot sign in, their tokens stop working, and they
     /// cannot approve. Their name stays on everything they did.
     pub async fn disable_user(&self, name: &str) -> ServiceResult<UserRow> {

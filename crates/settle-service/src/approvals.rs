@@ -10,8 +10,10 @@
 //! invoice was paid meanwhile, the posting is refused and the request stays pending. The
 //! request row is locked first and its status is the guard, so two checkers post it once.
 //!
-//! Dispute resolutions and interest runs post through their own operations and do not wait:
-//! they are decisions a manager's process already made.
+//! A dispute resolution that posts a credit memo or a write-off waits like them, under the
+//! limit of the operation it posts ([`Settle::resolve_dispute`]); its approval resolves the
+//! dispute and posts in one transaction. Interest runs do not wait: the rate is a decision a
+//! manager's process already made.
 
 use serde::{Deserialize, Serialize};
 use settle_core::audit_chain::Target;
@@ -23,6 +25,7 @@ use settle_core::approval::{self, ApprovalOperation, ApprovalStatus};
 use settle_core::money::SignPolicy;
 use settle_store::{ApprovalRow, Decision, NewApproval, Tx};
 
+use crate::disputes::{DisputeResolved, ResolutionRequest};
 use crate::error::{invalid, not_found};
 use crate::{
     Adjusted, DocumentIssued, MemoRequest, Outcome, RefundFrom, RefundRequest, Refunded,
@@ -85,6 +88,7 @@ pub enum ApprovalRequest {
     CreditMemo(MemoRequest),
     WriteOff(WriteOffRequest),
     Refund(RefundRequest),
+    DisputeResolution(ResolutionRequest),
 }
 
 /// What an approval posted.
@@ -94,6 +98,7 @@ pub enum Posted {
     CreditMemo(DocumentIssued),
     WriteOff(Adjusted),
     Refund(Refunded),
+    DisputeResolution(DisputeResolved),
 }
 
 impl Posted {
@@ -107,6 +112,7 @@ impl Posted {
             }
             Posted::WriteOff(adjusted) => vec![adjusted.entry_id],
             Posted::Refund(refunded) => vec![refunded.entry_id, refunded.payout_entry_id],
+            Posted::DisputeResolution(resolved) => resolved.entry_id.into_iter().collect(),
         }
     }
 }
@@ -117,6 +123,10 @@ impl ApprovalRequest {
             ApprovalRequest::CreditMemo(_) => ApprovalOperation::CreditMemo,
             ApprovalRequest::WriteOff(_) => ApprovalOperation::WriteOff,
             ApprovalRequest::Refund(_) => ApprovalOperation::Refund,
+            ApprovalRequest::DisputeResolution(request) if request.is_write_off() => {
+                ApprovalOperation::WriteOff
+            }
+            ApprovalRequest::DisputeResolution(_) => ApprovalOperation::CreditMemo,
         }
     }
 
@@ -148,6 +158,7 @@ impl ApprovalRequest {
                     refund.reason, refund.bank_account
                 )
             }
+            ApprovalRequest::DisputeResolution(request) => request.summary(),
         }
     }
 
@@ -163,6 +174,9 @@ impl ApprovalRequest {
             ApprovalRequest::Refund(refund) => {
                 Posted::Refund(crate::ops::refund_in(tx, settle, refund).await?)
             }
+            ApprovalRequest::DisputeResolution(request) => Posted::DisputeResolution(
+                crate::disputes::resolve_approved(tx, settle, request).await?,
+            ),
         })
     }
 }

@@ -6,6 +6,8 @@
 //! disputed amount written off (`written_off`), or nothing posted and the amount collected again
 //! (`reinstated`). The postings go through the same operations as `settle credit-memo` and
 //! `settle write-off`, so closed periods, currencies and balances are checked the same way.
+//! A resolution whose credit memo or write-off exceeds its approval limit posts nothing: it
+//! waits for a checker (`approvals.rs`), and the approval resolves the dispute and posts.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,9 +22,10 @@ use settle_core::money::SignPolicy;
 use settle_core::{Date, Money};
 use settle_store::{DisputeFilter, DisputeNoteRow, DisputeResolution, DisputeRow, NewDispute, Tx};
 
+use crate::approvals::{ApprovalRequest, Decided, hold};
 use crate::error::{invalid, not_found};
 use crate::ops::{issue_memo_in, parse_amount, write_off_in};
-use crate::{MemoRequest, ServiceError, ServiceResult, Settle, WriteOffRequest};
+use crate::{MemoRequest, Outcome, ServiceError, ServiceResult, Settle, WriteOffRequest};
 
 /// A dispute to open on an invoice (or debit memo), or on one of its lines.
 #[derive(Debug, Clone)]
@@ -49,7 +52,8 @@ pub struct DisputeOpened {
 }
 
 /// How to end a dispute.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Resolution {
     /// A credit memo applied to the invoice: the disputed amount, or less.
     CreditMemo { amount: Option<String> },
@@ -63,6 +67,38 @@ pub enum Resolution {
 }
 
 impl Resolution {
+    /// A resolution named by its code (`credit_memo`, `rebill`, `reinstate`, `write_off`)
+    /// with what that kind needs, as forms and the API send it; an empty text is absent.
+    pub fn from_parts(
+        kind: &str,
+        amount: Option<String>,
+        replacement: Option<String>,
+        direct: bool,
+    ) -> ServiceResult<Resolution> {
+        let given = |text: Option<String>| text.filter(|t| !t.trim().is_empty());
+        Ok(match kind {
+            "credit_memo" => Resolution::CreditMemo {
+                amount: given(amount),
+            },
+            "rebill" => Resolution::Rebill {
+                replacement: given(replacement).ok_or_else(|| {
+                    invalid(
+                        "replacement",
+                        "a rebill names the invoice that replaces the disputed one",
+                    )
+                })?,
+            },
+            "reinstate" => Resolution::Reinstate,
+            "write_off" => Resolution::WriteOff { direct },
+            other => {
+                return Err(invalid(
+                    "resolution",
+                    format!("{other:?} is not credit_memo, rebill, reinstate or write_off"),
+                ));
+            }
+        })
+    }
+
     pub fn status(&self) -> DisputeStatus {
         match self {
             Resolution::CreditMemo { .. } => DisputeStatus::Credited,
@@ -71,6 +107,45 @@ impl Resolution {
             Resolution::WriteOff { .. } => DisputeStatus::WrittenOff,
         }
     }
+}
+
+/// A resolution stored to wait for approval, with the figure the checker approves: if the
+/// ledger has moved so that the resolution would post another amount, the approval is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolutionRequest {
+    pub dispute_id: i64,
+    pub invoice: String,
+    pub resolution: Resolution,
+    pub date: Date,
+    pub note: String,
+    pub amount: Money,
+}
+
+impl ResolutionRequest {
+    /// Whether the limit of write-offs or of credit memos applies.
+    pub fn is_write_off(&self) -> bool {
+        matches!(self.resolution, Resolution::WriteOff { .. })
+    }
+
+    pub fn summary(&self) -> String {
+        let how = match &self.resolution {
+            Resolution::CreditMemo { .. } => "a credit memo".to_string(),
+            Resolution::Rebill { replacement } => format!("a rebill as {replacement}"),
+            Resolution::Reinstate => "reinstating".to_string(),
+            Resolution::WriteOff { .. } => "a write-off".to_string(),
+        };
+        format!(
+            "resolution of dispute {} on {} by {how} of {}",
+            self.dispute_id, self.invoice, self.amount
+        )
+    }
+}
+
+/// Whether a resolution may wait for approval, or was approved for a figure.
+#[derive(Debug, Clone, Copy)]
+enum Approving {
+    MayWait,
+    Approved(Money),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,8 +254,12 @@ async fn dispute_state(tx: &mut Tx, settle: &Settle, id: i64) -> ServiceResult<s
 }
 
 impl Settle {
-    /// Opens a dispute on an invoice or debit memo (or one of its lines).
-    pub async fn open_dispute(&self, request: DisputeRequest) -> ServiceResult<DisputeOpened> {
+    /// Opens a dispute on an invoice or debit memo (or one of its lines). Under a request's
+    /// idempotency key, a retry returns the first answer marked as replayed.
+    pub async fn open_dispute(
+        &self,
+        request: DisputeRequest,
+    ) -> ServiceResult<Outcome<DisputeOpened>> {
         if let Some(due) = request.due
             && due < request.date
         {
@@ -264,7 +343,7 @@ impl Settle {
                 },
             )
             .await?;
-        Ok(outcome.value)
+        Ok(outcome)
     }
 
     /// Disputes by the query, by id.
@@ -375,26 +454,94 @@ impl Settle {
         Ok(outcome.value)
     }
 
-    /// Resolves an active dispute and posts what the resolution posts, in one transaction.
+    /// Resolves an active dispute and posts what the resolution posts, in one transaction; a
+    /// credit memo or write-off over its approval limit posts nothing and waits for approval.
     pub async fn resolve_dispute(
         &self,
         id: i64,
         resolution: Resolution,
         date: Date,
         note: &str,
-    ) -> ServiceResult<DisputeResolved> {
+    ) -> ServiceResult<Outcome<Decided<DisputeResolved>>> {
         let text = format!("{id} {resolution:?} {date} {note}");
-        let outcome = self
-            .write_updating(
-                None,
-                "resolve_dispute",
-                |_: &_| Target::new("dispute", id),
-                &text,
-                async |tx| dispute_state(tx, self, id).await,
-                async |tx| resolve_in(tx, self, id, &resolution, date, note).await,
-            )
-            .await?;
-        Ok(outcome.value)
+        self.write_updating(
+            None,
+            "resolve_dispute",
+            |_: &_| Target::new("dispute", id),
+            &text,
+            async |tx| dispute_state(tx, self, id).await,
+            async |tx| resolve_in(tx, self, id, &resolution, date, note, Approving::MayWait).await,
+        )
+        .await
+    }
+}
+
+/// Posts an approved resolution inside the approval's transaction, refusing if the ledger
+/// moved so that it would post another figure than the one approved.
+pub(crate) async fn resolve_approved(
+    tx: &mut Tx,
+    settle: &Settle,
+    request: &ResolutionRequest,
+) -> ServiceResult<DisputeResolved> {
+    let decided = resolve_in(
+        tx,
+        settle,
+        request.dispute_id,
+        &request.resolution,
+        request.date,
+        &request.note,
+        Approving::Approved(request.amount),
+    )
+    .await?;
+    match decided {
+        Decided::Posted(resolved) => Ok(resolved),
+        Decided::AwaitsApproval(_) => Err(ServiceError::Refused(format!(
+            "dispute {}: an approved resolution cannot wait again",
+            request.dispute_id
+        ))),
+    }
+}
+
+/// Stores the resolution to wait for a checker when `amount` exceeds its limit; `None` when it
+/// may post now. An approved one checks that it still posts the approved figure.
+#[allow(clippy::too_many_arguments)]
+async fn wait_or_check(
+    tx: &mut Tx,
+    settle: &Settle,
+    approving: Approving,
+    dispute: &Dispute,
+    resolution: &Resolution,
+    date: Date,
+    note: &str,
+    amount: Money,
+) -> ServiceResult<Option<crate::approvals::PendingApproval>> {
+    let id = dispute.row.id;
+    match approving {
+        Approving::Approved(approved) if approved == amount => Ok(None),
+        Approving::Approved(approved) => Err(ServiceError::Refused(format!(
+            "dispute {id}: it was approved for {approved} but would now post {amount}; reject it and resolve it again"
+        ))),
+        Approving::MayWait => {
+            let request = ApprovalRequest::DisputeResolution(ResolutionRequest {
+                dispute_id: id,
+                invoice: dispute.row.item_number.clone(),
+                resolution: resolution.clone(),
+                date,
+                note: note.to_string(),
+                amount,
+            });
+            let pending = hold(tx, settle, &request, amount).await?;
+            if let Some(pending) = &pending {
+                let body = format!(
+                    "{} awaits approval {}",
+                    resolution.status(),
+                    pending.approval_id
+                );
+                tx.add_dispute_note(settle.entity().id, id, date, settle.actor(), "note", &body)
+                    .await?;
+            }
+            Ok(pending)
+        }
     }
 }
 
@@ -405,7 +552,8 @@ async fn resolve_in(
     resolution: &Resolution,
     date: Date,
     note: &str,
-) -> ServiceResult<DisputeResolved> {
+    approving: Approving,
+) -> ServiceResult<Decided<DisputeResolved>> {
     let entity = settle.entity().id;
     let dispute = locked(tx, settle, id).await?;
     let status = resolution.status();
@@ -448,6 +596,16 @@ async fn resolve_in(
                 .transpose()?;
             let amount = dispute::credit_amount(id, &item.number, row.amount, requested, open)
                 .map_err(refused)?;
+            let explicit = Resolution::CreditMemo {
+                amount: Some(amount.to_decimal_string()),
+            };
+            if let Some(pending) = wait_or_check(
+                tx, settle, approving, &dispute, &explicit, date, note, amount,
+            )
+            .await?
+            {
+                return Ok(Decided::AwaitsApproval(pending));
+            }
             let issued = issue_memo_in(tx, settle, &credit(amount, "credited")).await?;
             resolved.credit_item = Some(issued.item_id);
             resolved.entry = Some(issued.entry_id.0);
@@ -487,6 +645,13 @@ async fn resolve_in(
                     item.number
                 )));
             }
+            if let Some(pending) = wait_or_check(
+                tx, settle, approving, &dispute, resolution, date, note, open,
+            )
+            .await?
+            {
+                return Ok(Decided::AwaitsApproval(pending));
+            }
             let what = format!("rebilled as {replacement}");
             let issued = issue_memo_in(tx, settle, &credit(open, &what)).await?;
             resolved.credit_item = Some(issued.item_id);
@@ -500,6 +665,13 @@ async fn resolve_in(
         Resolution::WriteOff { direct } => {
             dispute::check_still_open(id, &item.number, row.amount, open, "write off")
                 .map_err(refused)?;
+            if let Some(pending) = wait_or_check(
+                tx, settle, approving, &dispute, resolution, date, note, row.amount,
+            )
+            .await?
+            {
+                return Ok(Decided::AwaitsApproval(pending));
+            }
             let adjusted = write_off_in(
                 tx,
                 settle,
@@ -533,7 +705,7 @@ async fn resolve_in(
     }
     tx.add_dispute_note(entity, id, date, settle.actor(), status.as_str(), &body)
         .await?;
-    Ok(DisputeResolved {
+    Ok(Decided::Posted(DisputeResolved {
         dispute_id: id,
         status: status.to_string(),
         invoice: item.number.clone(),
@@ -542,5 +714,5 @@ async fn resolve_in(
         replacement: replacement_number,
         entry_id: resolved.entry.map(EntryId),
         invoice_open: open.checked_sub(posted)?,
-    })
+    }))
 }

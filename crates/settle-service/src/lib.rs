@@ -3,6 +3,7 @@
 //! later) calls these and nothing else; none of them holds business rules.
 
 pub mod access;
+pub mod aging_items;
 pub mod approvals;
 pub mod audit;
 pub mod audit_trail;

@@ -59,6 +59,15 @@ impl Tx {
         Ok(())
     }
 
+    pub async fn set_user_role(&mut self, user_id: i64, role: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+            .bind(role.to_string())
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Disables a user from now on; a user disabled already keeps the first time.
     pub async fn disable_user(&mut self, user_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")

@@ -1060,6 +1060,15 @@ pub enum UserCommand {
     List(FormatArgs),
     /// Disable a user: they can no longer sign in, use their tokens or approve.
     Disable(UserNameArgs),
+    /// Give a user another role; it applies to their sessions and tokens at once.
+    Role(UserRoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserRoleArgs {
+    pub name: String,
+    /// admin, manager, clerk, collector, sales or auditor.
+    pub role: String,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,8 @@
 //! Maker-checker, on both engines: credit memos, write-offs and refunds over their limit wait
 //! and post nothing; a manager or admin other than the maker approves (posting exactly once,
 //! however many checkers press at once) or rejects; an approval that no longer fits the books
-//! is refused and changes nothing.
+//! is refused and changes nothing. Dispute resolutions that post a credit memo or a write-off
+//! wait under the same limits, and their approval resolves the dispute.
 
 #[macro_use]
 mod support;
@@ -15,6 +16,7 @@ on_both_engines!(
     approval_is_refused_when_the_invoice_was_paid_meanwhile,
     credit_memos_and_refunds_wait_and_limits_are_per_currency,
     checkers_pressing_at_once_post_once,
+    dispute_resolutions_over_the_limit_wait_for_approval,
 );
 
 /// The fixture's books with a clerk, two managers and an admin, and a write-off limit of
@@ -450,5 +452,123 @@ fn checkers_pressing_at_once_post_once(db: &Backend) {
     assert_eq!(balance(db, "ACME", "A-1001"), "0.00");
     // One write-off entry: the journal export has a header and two lines per entry here.
     assert_eq!(entries(db), before + 2);
+    db.ok(&["verify"]);
+}
+
+/// A dispute resolved by a credit memo or a write-off over its limit posts nothing and stays
+/// open; the approval resolves it and posts, as the maker's act; a rejection leaves it open.
+fn dispute_resolutions_over_the_limit_wait_for_approval(db: &Backend) {
+    books(db);
+    db.ok(&[
+        "--user",
+        "mia",
+        "approvals",
+        "limit",
+        "--operation",
+        "credit_memo",
+        "--amount",
+        "200.00",
+    ]);
+    let open_dispute = |invoice: &str, amount: &str| -> String {
+        let opened = db.json(&[
+            "dispute",
+            "open",
+            invoice,
+            "--amount",
+            amount,
+            "--reason",
+            "pricing",
+            "--date",
+            "2026-06-20",
+        ]);
+        opened["dispute_id"].as_i64().unwrap().to_string()
+    };
+    let status = |id: &str| db.json(&["dispute", "show", id])["status"].clone();
+
+    // A credit memo of 300.00 is over the 200.00 limit: it waits, and nothing moves.
+    let priced = open_dispute("A-1002", "300.00");
+    let journal = entries(db);
+    let waiting = db.json(&[
+        "--user",
+        "ann",
+        "dispute",
+        "resolve",
+        &priced,
+        "--credit-memo",
+        "--date",
+        "2026-06-25",
+    ]);
+    assert_eq!(waiting["operation"], "credit_memo", "{waiting}");
+    assert_eq!(
+        waiting["amount"]["amount"], "300.00",
+        "the figure is explicit"
+    );
+    assert_eq!(waiting["maker"], "ann");
+    let approval = waiting["approval_id"].as_i64().unwrap().to_string();
+    assert_eq!(balance(db, "ACME", "A-1002"), "2500.50");
+    assert_eq!(entries(db), journal, "nothing was posted");
+    assert_eq!(status(&priced), "open");
+    let shown = db.json(&["approvals", "show", &approval]);
+    assert!(
+        shown["summary"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("dispute {priced} on A-1002")),
+        "{shown}"
+    );
+
+    // Another manager approves: the dispute is credited and the memo posted, as ann's act.
+    let approved = db.ok(&["--user", "mia", "approvals", "approve", &approval]);
+    assert!(approved.contains("credited"), "{approved}");
+    assert_eq!(balance(db, "ACME", "A-1002"), "2200.50");
+    let resolved = db.json(&["dispute", "show", &priced]);
+    assert_eq!(resolved["status"], "credited", "{resolved}");
+    assert_eq!(resolved["resolved_by"], "ann");
+    assert!(resolved["credit_memo"].is_string(), "{resolved}");
+    let again = db.fails(&["--user", "max", "approvals", "approve", &approval]);
+    assert!(again.contains("approved already"), "{again}");
+
+    // A write-off of 600.00 is over the 500.00 limit; rejected, the dispute stays open.
+    let damaged = open_dispute("B-2002", "600.00");
+    let said = db.ok(&[
+        "--user",
+        "ann",
+        "dispute",
+        "resolve",
+        &damaged,
+        "--write-off",
+        "--date",
+        "2026-06-25",
+    ]);
+    assert!(said.contains("awaits approval"), "{said}");
+    let pending = pending_ids(db);
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let shown = db.json(&["approvals", "show", &pending[0].to_string()]);
+    assert_eq!(shown["operation"], "write_off", "{shown}");
+    db.ok(&[
+        "--user",
+        "max",
+        "approvals",
+        "reject",
+        &pending[0].to_string(),
+        "--reason",
+        "collect it",
+    ]);
+    assert_eq!(status(&damaged), "open");
+    assert_eq!(balance(db, "BETA", "B-2002"), "3333.33");
+
+    // Within the limit it posts at once, as before.
+    let small = open_dispute("A-1003", "150.00");
+    let posted = db.json(&[
+        "--user",
+        "ann",
+        "dispute",
+        "resolve",
+        &small,
+        "--credit-memo",
+        "--date",
+        "2026-06-25",
+    ]);
+    assert_eq!(posted["status"], "credited", "{posted}");
     db.ok(&["verify"]);
 }

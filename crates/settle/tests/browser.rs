@@ -1,7 +1,8 @@
 //! The team's pages in a real browser: headless Chromium driven through chromedriver against
 //! the real server on SQLite. A clerk signs in and accepts a suggested match with one key; a
 //! manager records a promise from the account page and approves a write-off the clerk asked
-//! for. Every page must load without a console error or warning.
+//! for, walks the KPI report and the aging's drill-down; an admin changes a user's role. Every
+//! page must load without a console error or warning.
 //!
 //! `SETTLE_SCREENSHOTS=DIR` keeps a PNG of each main page in DIR (the ones in
 //! `docs/screenshots/` come from there).
@@ -67,6 +68,7 @@ fn a_clerk_and_a_manager_work_through_the_pages() {
     backend.ok(&["match"]);
     add_user(&backend, "clara", "clerk");
     add_user(&backend, "max", "manager");
+    add_user(&backend, "ada", "admin");
     backend.ok(&[
         "--user",
         "max",
@@ -150,5 +152,54 @@ fn a_clerk_and_a_manager_work_through_the_pages() {
         browser.wait_for_text(needle);
         look_at(&browser, name);
     }
+
+    // The KPI report: a year of month-ends drawn and tabled, with its exports.
+    browser.open(&format!("{}/kpis", server.base));
+    let kpis = browser.wait_for_text("Best-possible DSO");
+    assert!(kpis.contains("Collection KPIs"), "{kpis}");
+    let charts = browser.execute("return document.querySelectorAll('main svg polyline').length;");
+    assert_eq!(charts, 6, "three lines in each of two charts");
+    let months = browser.execute("return document.querySelectorAll('main tbody tr').length;");
+    assert_eq!(months, 12);
+    look_at(&browser, "kpis");
+
+    // A bucket's total in the aging opens the items behind it, and they add up to it.
+    browser.open(&format!("{}/aging", server.base));
+    browser.wait_for_text("TOTAL");
+    let cell = browser.execute(
+        "var links = Array.prototype.slice.call(document.querySelectorAll(\"a[href*='/aging/items?bucket=']\"));\
+         var total = links.filter(function (a) { return a.href.indexOf('customer=') < 0 && a.href.indexOf('currency=USD') >= 0 && a.textContent.trim() !== '0.00' && a.href.indexOf('bucket=0') < 0; })[0];\
+         return [total.getAttribute('href'), total.textContent.trim()];",
+    );
+    let (href, amount) = (
+        cell[0].as_str().expect("a bucket's link").to_string(),
+        cell[1].as_str().expect("its amount").to_string(),
+    );
+    browser.open(&format!("{}{href}", server.base));
+    browser.wait_for_text("Days past due");
+    let listed = browser.execute("return document.querySelector('[data-total=USD]').textContent;");
+    assert_eq!(listed.as_str(), Some(amount.as_str()), "{href}");
+    look_at(&browser, "aging-items");
+    browser.click("tbody a[data-open]");
+    browser.wait_for_text("Open items");
+    sign_out(&browser);
+
+    // An admin makes the clerk a collector.
+    sign_in(&browser, &server, "ada");
+    browser.open(&format!("{}/admin/users", server.base));
+    browser.wait_for_text("Add a user");
+    browser.execute(
+        "document.querySelector(\"form[action='/admin/users/clara/role'] select\").value = 'collector';",
+    );
+    browser.click("form[action='/admin/users/clara/role'] button");
+    browser.wait_for_text("clara is now collector");
+    look_at(&browser, "admin-users");
+    let users = backend.ok(&["user", "list"]);
+    assert!(
+        users
+            .lines()
+            .any(|l| l.contains("clara") && l.contains("collector")),
+        "{users}"
+    );
     backend.ok(&["verify"]);
 }

@@ -210,6 +210,72 @@ fn writes_are_idempotent_and_errors_are_problem_details(backend: &Backend) {
     let unapplied = &account["unapplied_payments"][0]["unapplied"]["amount"];
     assert_eq!(unapplied, "300.00", "applied once: {account}");
 
+    // Opening a dispute, retried, opens one and says the answer is a replay.
+    let collector = token_of(&tokens, "collector");
+    let dispute = json!({ "invoice": "A-1002", "amount": "300.00", "reason": "pricing", "date": "2026-06-20" });
+    let opened = server.send(
+        "POST",
+        "/api/v1/disputes",
+        collector,
+        Some("dsp-1"),
+        &dispute,
+    );
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    assert!(!opened.replayed);
+    let reopened = server.send(
+        "POST",
+        "/api/v1/disputes",
+        collector,
+        Some("dsp-1"),
+        &dispute,
+    );
+    assert_eq!(reopened.status, 200, "{}", reopened.body);
+    assert!(reopened.replayed, "Idempotent-Replayed: true");
+    assert_eq!(opened.json(), reopened.json());
+    let listed = server.get("/api/v1/disputes", Some(collector)).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "one dispute: {listed}");
+    let dispute_id = opened.json()["dispute_id"].as_i64().unwrap();
+
+    // Its resolution by a credit memo over the limit waits for approval: 202, nothing posted.
+    backend.ok(&[
+        "--user",
+        "manager",
+        "approvals",
+        "limit",
+        "--operation",
+        "credit_memo",
+        "--amount",
+        "100.00",
+    ]);
+    let resolve = format!("/api/v1/disputes/{dispute_id}/resolve");
+    let body = json!({ "resolution": "credit_memo", "date": "2026-06-25" });
+    let waits = server.send("POST", &resolve, collector, Some("res-1"), &body);
+    assert_eq!(waits.status, 202, "{}", waits.body);
+    assert_eq!(waits.json()["amount"]["amount"], "300.00", "{}", waits.body);
+    let retried = server.send("POST", &resolve, collector, Some("res-1"), &body);
+    assert!(retried.replayed);
+    assert_eq!(retried.json(), waits.json());
+    let unknown_kind = server.send(
+        "POST",
+        &resolve,
+        collector,
+        None,
+        &json!({ "resolution": "forgive" }),
+    );
+    assert_eq!(unknown_kind.status, 422, "{}", unknown_kind.body);
+    assert_eq!(unknown_kind.json()["field"], "resolution");
+    let approval = waits.json()["approval_id"].as_i64().unwrap();
+    let shown = backend.json(&["dispute", "show", &dispute_id.to_string()]);
+    assert_eq!(shown["status"], "open", "{shown}");
+    let approved = backend.ok(&[
+        "--user",
+        "admin",
+        "approvals",
+        "approve",
+        &approval.to_string(),
+    ]);
+    assert!(approved.contains("credited"), "{approved}");
+
     // Bad input: a problem naming the field, and nothing written.
     let missing = server.send(
         "POST",
@@ -309,8 +375,20 @@ fn the_role_matrix_holds(backend: &Backend) {
     );
     assert_eq!(own.status, 201, "{}", own.body);
     let read_token = token(backend, "clerk", "read");
+    let dispute = server.send(
+        "POST",
+        "/api/v1/disputes",
+        admin,
+        None,
+        &json!({ "invoice": "A-1001", "amount": "10.00", "reason": "other" }),
+    );
+    assert_eq!(dispute.status, 201, "{}", dispute.body);
+    let resolve = format!(
+        "/api/v1/disputes/{}/resolve",
+        dispute.json()["dispute_id"].as_i64().unwrap()
+    );
 
-    let writes: [(&str, &str, serde_json::Value, &[&str]); 4] = [
+    let writes: [(&str, &str, serde_json::Value, &[&str]); 5] = [
         (
             "POST",
             "/api/v1/payments",
@@ -334,6 +412,12 @@ fn the_role_matrix_holds(backend: &Backend) {
             "/api/v1/matching/runs",
             json!({}),
             &["admin", "manager", "clerk"],
+        ),
+        (
+            "POST",
+            resolve.as_str(),
+            json!({ "resolution": "reinstate" }),
+            &["admin", "manager", "collector"],
         ),
     ];
     for (role, secret) in &tokens {
@@ -370,6 +454,7 @@ fn the_role_matrix_holds(backend: &Backend) {
             assert_eq!(aging.status, 200, "{role}: {}", aging.body);
         }
     }
+    the_pages_admit_whom_they_should(&server);
     // A read token writes nothing, whatever its user's role.
     let refused = server.send(
         "POST",
@@ -381,6 +466,118 @@ fn the_role_matrix_holds(backend: &Backend) {
     assert_eq!(refused.status, 403);
     assert!(refused.body.contains("read-only"), "{}", refused.body);
     backend.ok(&["verify"]);
+}
+
+/// A browser session of `user`: its cookie and its CSRF token.
+fn session(server: &Server, user: &str) -> (String, String) {
+    let signed_in = server.form("/login", None, &[("user", user), ("password", PASSWORD)]);
+    let cookie = signed_in
+        .set_cookie
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = server.get_with_cookie("/customers", &cookie);
+    let csrf = page
+        .body
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's forms carry the CSRF token")
+        .to_string();
+    (cookie, csrf)
+}
+
+/// A form to post: its action, its fields (without the CSRF token) and the roles it admits.
+type FormCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+
+/// The report and administration pages and their forms, for every role: who may is let in
+/// (and a form of theirs does its work), who may not gets 403 and changes nothing.
+fn the_pages_admit_whom_they_should(server: &Server) {
+    let everyone_but_sales: &[&str] = &["admin", "manager", "clerk", "collector", "auditor"];
+    let checkers: &[&str] = &["admin", "manager"];
+    let pages: [(&str, &[&str]); 5] = [
+        ("/kpis", everyone_but_sales),
+        ("/aging/items?bucket=1", everyone_but_sales),
+        ("/admin/users", &["admin"]),
+        ("/admin/limits", checkers),
+        ("/admin/policies", checkers),
+    ];
+    for role in ["admin", "manager", "clerk", "collector", "sales", "auditor"] {
+        let (cookie, csrf) = session(server, role);
+        for (path, allowed) in &pages {
+            let page = server.get_with_cookie(path, &cookie);
+            if allowed.contains(&role) {
+                assert_eq!(page.status, 200, "{role} {path}: {}", page.body);
+                assert!(page.body.contains("</html>"), "{role} {path}");
+            } else {
+                assert_eq!(page.status, 403, "{role} {path}: {}", page.body);
+            }
+        }
+        let forms: [FormCase; 4] = [
+            (
+                "/admin/limits",
+                vec![("operation", "refund"), ("amount", "900.00")],
+                checkers,
+            ),
+            (
+                "/admin/users/auditor/role",
+                vec![("role", "auditor")],
+                &["admin"],
+            ),
+            ("/admin/policies", vec![("json", "not json")], &["admin"]),
+            ("/admin/policies/nothing-stored/delete", vec![], &["admin"]),
+        ];
+        for (path, fields, allowed) in forms {
+            let mut fields = fields;
+            fields.push(("_csrf", &csrf));
+            let reply = server.form(path, Some(&cookie), &fields);
+            if allowed.contains(&role) {
+                assert_eq!(reply.status, 303, "{role} {path}: {}", reply.body);
+            } else {
+                assert_eq!(reply.status, 403, "{role} {path}: {}", reply.body);
+            }
+        }
+    }
+    let (cookie, csrf) = session(server, "admin");
+    let forged = server.form(
+        "/admin/users",
+        Some(&cookie),
+        &[
+            ("_csrf", "forged"),
+            ("name", "mallory"),
+            ("role", "admin"),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(forged.status, 403);
+    let added = server.form(
+        "/admin/users",
+        Some(&cookie),
+        &[
+            ("_csrf", &csrf),
+            ("name", "newbie"),
+            ("full_name", "New Clerk"),
+            ("role", "clerk"),
+            ("password", PASSWORD),
+        ],
+    );
+    assert!(
+        added
+            .location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("kind=ok"),
+        "{:?}",
+        added.location
+    );
+    let users = server.get_with_cookie("/admin/users", &cookie).body;
+    assert!(
+        users.contains("newbie") && !users.contains("mallory"),
+        "{users}"
+    );
+    session(server, "newbie");
 }
 
 /// Browser sign-in: a wrong password is refused, the right one sets an HttpOnly session
@@ -449,6 +646,47 @@ fn browser_sessions_need_the_csrf_token(backend: &Backend) {
     assert!(page.body.contains("Asked about A-1001"));
     assert!(!page.body.contains("Forged"));
 
+    // A dispute resolved from the disputes page over the credit memo limit waits, and the page
+    // says so; nothing is posted.
+    let opened = backend.json(&[
+        "dispute", "open", "A-1003", "--amount", "400.00", "--reason", "damaged",
+    ]);
+    let dispute_id = opened["dispute_id"].as_i64().unwrap().to_string();
+    backend.ok(&[
+        "--user",
+        "manager",
+        "approvals",
+        "limit",
+        "--operation",
+        "credit_memo",
+        "--amount",
+        "250.00",
+    ]);
+    let resolved = server.form(
+        &format!("/disputes/{dispute_id}/resolve"),
+        Some(&cookie),
+        &[
+            ("_csrf", &csrf),
+            ("resolution", "credit_memo"),
+            ("note", "damaged in transit"),
+        ],
+    );
+    assert_eq!(resolved.status, 303, "{}", resolved.body);
+    let location = resolved.location.unwrap_or_default();
+    assert!(
+        location.contains("kind=ok") && location.contains("awaits%20approval"),
+        "{location}"
+    );
+    let shown = backend.json(&["dispute", "show", &dispute_id]);
+    assert_eq!(shown["status"], "open", "{shown}");
+    let disputes = server.get_with_cookie("/disputes", &cookie);
+    assert!(
+        disputes
+            .body
+            .contains(&format!("/disputes/{dispute_id}/resolve")),
+        "a collector resolves from the page"
+    );
+
     // Every page of the team's UI renders for a manager.
     let manager = server.form(
         "/login",
@@ -470,6 +708,10 @@ fn browser_sessions_need_the_csrf_token(backend: &Backend) {
         "/aging",
         "/disputes",
         "/approvals",
+        "/kpis",
+        "/aging/items?bucket=4",
+        "/admin/limits",
+        "/admin/policies",
     ] {
         let page = server.get_with_cookie(path, &manager);
         assert_eq!(page.status, 200, "{path}: {}", page.body);

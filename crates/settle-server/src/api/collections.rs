@@ -1,17 +1,20 @@
 //! Collections: the worklist, the contact log, promises to pay and disputes.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use serde::Deserialize;
 
 use settle_core::Date;
 use settle_core::access::Permission;
 use settle_core::contact::{ContactChannel, ContactDirection};
 use settle_core::dispute::{DisputeReason, DisputeStatus};
+use settle_service::Decided;
 use settle_service::collections::contacts::{ContactRequest, LoggedContact};
 use settle_service::collections::promises::{PromiseRequest, PromiseView};
 use settle_service::collections::worklist::{WorklistEntry, WorklistFilter, select};
-use settle_service::disputes::{DisputeOpened, DisputeQuery, DisputeRequest};
+use settle_service::disputes::{
+    DisputeOpened, DisputeQuery, DisputeRequest, DisputeResolved, Resolution,
+};
 
 use super::{Written, parse_field, today};
 use crate::auth::Caller;
@@ -255,7 +258,7 @@ pub const DISPUTE_FIELDS: &[(&str, &str, bool, &str)] = &[
         "reason",
         "string",
         true,
-        "pricing, quantity, quality, damaged, not_received, duplicate, tax, deduction, other",
+        "pricing, quantity, damaged, not_received, duplicate_billing, tax, deduction, other",
     ),
     ("line", "integer", false, "the invoice line disputed"),
     ("owner", "string", false, "who works it"),
@@ -283,8 +286,69 @@ pub async fn open_dispute(
     };
     let settle = super::acting(&state, &caller, &key);
     let outcome = on_worker(move || async move { settle.open_dispute(request).await }).await??;
-    Ok(Written::created(settle_service::Outcome {
-        value: outcome,
-        replayed: false,
-    }))
+    Ok(Written::created(outcome))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveDispute {
+    pub resolution: String,
+    pub amount: Option<String>,
+    pub replacement: Option<String>,
+    #[serde(default)]
+    pub direct: bool,
+    pub date: Option<Date>,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub const RESOLVE_FIELDS: &[(&str, &str, bool, &str)] = &[
+    (
+        "resolution",
+        "string",
+        true,
+        "credit_memo, rebill, reinstate or write_off",
+    ),
+    (
+        "amount",
+        "string",
+        false,
+        "credit_memo: what to credit (default: the disputed amount)",
+    ),
+    (
+        "replacement",
+        "string",
+        false,
+        "rebill: the invoice that replaces the disputed one",
+    ),
+    (
+        "direct",
+        "boolean",
+        false,
+        "write_off: to expense instead of the allowance",
+    ),
+    ("date", "date", false, "default: today"),
+    ("note", "string", false, ""),
+];
+
+/// 201 with what was posted, or 202 with the approval it waits for.
+pub async fn resolve_dispute(
+    State(state): State<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    Path(dispute_id): Path<i64>,
+    Body(body): Body<ResolveDispute>,
+) -> ApiResult<Written<Decided<DisputeResolved>>> {
+    caller.require(Permission::Collect)?;
+    let resolution =
+        Resolution::from_parts(&body.resolution, body.amount, body.replacement, body.direct)?;
+    let date = body.date.unwrap_or_else(today);
+    let settle = super::acting(&state, &caller, &key);
+    let outcome = on_worker(move || async move {
+        settle
+            .resolve_dispute(dispute_id, resolution, date, &body.note)
+            .await
+    })
+    .await??;
+    Ok(Written::<DisputeResolved>::decided(outcome))
 }

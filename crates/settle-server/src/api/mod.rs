@@ -455,6 +455,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         route: || get(collections::disputes).post(collections::open_dispute),
     },
     Endpoint {
+        method: "post",
+        path: "/api/v1/disputes/{dispute_id}/resolve",
+        summary: "Resolve a dispute; a credit memo or write-off over its limit waits for approval (202)",
+        permission: Permission::Collect,
+        query: &[],
+        body: collections::RESOLVE_FIELDS,
+        responds: "what was posted (201), or the approval it awaits (202)",
+        route: || post(collections::resolve_dispute),
+    },
+    Endpoint {
         method: "get",
         path: "/api/v1/reports/aging",
         summary: "The aging: buckets per customer and in total",

@@ -3,8 +3,11 @@
 //! like the API does; forms post back, carry the session's CSRF token, and redirect to a page
 //! that says what happened (post, redirect, get).
 
+mod admin;
 mod chart;
 mod pages;
+mod reports;
+mod resolutions;
 
 use std::sync::OnceLock;
 
@@ -48,6 +51,24 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("aging.html", include_str!("templates/aging.html")),
     ("disputes.html", include_str!("templates/disputes.html")),
     ("approvals.html", include_str!("templates/approvals.html")),
+    ("kpis.html", include_str!("templates/kpis.html")),
+    (
+        "aging_items.html",
+        include_str!("templates/aging_items.html"),
+    ),
+    ("admin_tabs.html", include_str!("templates/admin_tabs.html")),
+    (
+        "admin_users.html",
+        include_str!("templates/admin_users.html"),
+    ),
+    (
+        "admin_limits.html",
+        include_str!("templates/admin_limits.html"),
+    ),
+    (
+        "admin_policies.html",
+        include_str!("templates/admin_policies.html"),
+    ),
 ];
 
 pub fn router() -> axum::Router<AppState> {
@@ -69,6 +90,19 @@ pub fn router() -> axum::Router<AppState> {
         .route("/approvals", get(pages::approvals))
         .route("/approvals/{id}/approve", post(pages::approve))
         .route("/approvals/{id}/reject", post(pages::reject_approval))
+        .route("/kpis", get(reports::kpis))
+        .route("/aging/items", get(reports::aging_items))
+        .route("/disputes/{id}/resolve", post(resolutions::resolve))
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{name}/role", post(admin::set_role))
+        .route("/admin/users/{name}/disable", post(admin::disable_user))
+        .route("/admin/limits", get(admin::limits).post(admin::set_limit))
+        .route("/admin/limits/remove", post(admin::remove_limit))
+        .route(
+            "/admin/policies",
+            get(admin::policies).post(admin::put_policy),
+        )
+        .route("/admin/policies/{name}/delete", post(admin::delete_policy))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .route("/static/icon.svg", get(icon))
@@ -187,6 +221,7 @@ impl IntoResponse for PageError {
                     minijinja::context! {
                         title => problem.title, detail => problem.detail,
                         user => "", role => "", csrf => "", nav => "", sales => false,
+                        can_approve => false, can_administer => false,
                         flash => "", flash_kind => "",
                     },
                 );
@@ -261,6 +296,7 @@ pub fn render<T: Serialize>(
         can_post => viewer.may(Permission::WriteMoney),
         can_collect => viewer.may(Permission::Collect),
         can_approve => viewer.may(Permission::Approve),
+        can_administer => viewer.may(Permission::Administer),
         flash => &flash.message, flash_kind => &flash.kind,
     };
     let context =

@@ -29,11 +29,11 @@ use crate::worker::on_worker;
 
 type Page = Result<Html<String>, PageError>;
 
-fn today() -> settle_core::Date {
+pub(super) fn today() -> settle_core::Date {
     jiff::Zoned::now().date()
 }
 
-fn not_for_sales(viewer: &Viewer) -> Result<(), PageError> {
+pub(super) fn not_for_sales(viewer: &Viewer) -> Result<(), PageError> {
     if viewer.is_sales() {
         Err(PageError::Problem(Problem::forbidden(
             "this page covers every customer; the sales role sees its own customers only",
@@ -45,7 +45,7 @@ fn not_for_sales(viewer: &Viewer) -> Result<(), PageError> {
 
 /// A form's action: the session's CSRF token and the permission checked, the work done by the
 /// service, and a redirect to `back` saying what happened (or why not).
-async fn act<T, Fut>(
+pub(super) async fn act<T, Fut>(
     viewer: &Viewer,
     csrf: &str,
     permission: Permission,
@@ -172,15 +172,15 @@ struct TrendPoint {
     overdue: String,
 }
 
-fn figure(value: Option<f64>, unit: &str) -> String {
+pub(super) fn figure(value: Option<f64>, unit: &str) -> String {
     value.map_or_else(|| "—".to_string(), |v| format!("{v:.1}{unit}"))
 }
 
-/// The last day of each of the six months up to `as_of`'s, oldest first (`as_of` itself last).
-fn month_ends(as_of: settle_core::Date) -> Vec<settle_core::Date> {
+/// The last day of each of `count` months up to `as_of`'s, oldest first (`as_of` itself last).
+pub(super) fn month_ends(as_of: settle_core::Date, count: usize) -> Vec<settle_core::Date> {
     let mut ends = vec![as_of];
     let mut first = as_of.first_of_month();
-    for _ in 0..5 {
+    for _ in 1..count {
         let end = first.yesterday().unwrap_or(first);
         ends.push(end);
         first = end.first_of_month();
@@ -221,7 +221,7 @@ pub async fn dashboard(
     let chart = chart::aging(&aging.report)
         .unwrap_or_else(|| "<p class=\"muted\">Nothing is open.</p>".to_string());
     let mut trend = Vec::new();
-    for end in month_ends(as_of) {
+    for end in month_ends(as_of, 6) {
         let report = settle
             .kpis(end, DaysBasis::default(), KpiGrouping::Entity)
             .await?;

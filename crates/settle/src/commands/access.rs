@@ -10,7 +10,7 @@ use settle_service::Settle;
 use settle_service::access::{ApiToken, MAX_PASSWORD_BYTES, TokenRequest};
 
 use super::parse_date;
-use crate::cli::{Format, FormatArgs, UserNameArgs, UserPasswordArgs};
+use crate::cli::{Format, FormatArgs, UserNameArgs, UserPasswordArgs, UserRoleArgs};
 use crate::render;
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +87,16 @@ pub async fn disable_user(settle: &Settle, args: UserNameArgs) -> Result<()> {
         user.name,
         user.disabled_at.unwrap_or_default()
     );
+    Ok(())
+}
+
+pub async fn set_role(settle: &Settle, args: UserRoleArgs) -> Result<()> {
+    let role = args
+        .role
+        .parse::<settle_core::access::Role>()
+        .map_err(|e| anyhow!("ROLE: {e}"))?;
+    let user = settle.set_user_role(&args.name, role).await?;
+    println!("user {} is now {}", user.name, user.role);
     Ok(())
 }
 

@@ -185,6 +185,25 @@ async fn list(settle: &Settle, args: ListArgs) -> Result<()> {
     Ok(())
 }
 
+/// What a dispute's resolution posted, in words.
+pub fn resolved_line(resolved: &settle_service::disputes::DisputeResolved) -> String {
+    let posted = match (&resolved.credit_memo, &resolved.replacement) {
+        (Some(memo), Some(new)) => {
+            format!(
+                "credit memo {memo} credits {}; {new} replaces it",
+                resolved.posted
+            )
+        }
+        (Some(memo), None) => format!("credit memo {memo} credits {}", resolved.posted),
+        _ if resolved.posted.is_positive() => format!("{} written off", resolved.posted),
+        _ => "nothing posted; the amount is collected again".to_string(),
+    };
+    format!(
+        "{posted}; {} open on {}",
+        resolved.invoice_open, resolved.invoice
+    )
+}
+
 fn posted_line(posted: &Posted) -> String {
     let entries: Vec<String> = posted.entries().iter().map(|e| e.to_string()).collect();
     let what = match posted {
@@ -196,6 +215,12 @@ fn posted_line(posted: &Posted) -> String {
         Posted::Refund(refunded) => {
             format!("refund {} of {}", refunded.refund_id, refunded.amount)
         }
+        Posted::DisputeResolution(resolved) => format!(
+            "dispute {} {}: {}",
+            resolved.dispute_id,
+            resolved.status,
+            resolved_line(resolved)
+        ),
     };
     format!("{what}, entries {}", entries.join(", "))
 }

@@ -6,8 +6,8 @@ use comfy_table::Cell;
 use serde_json::{Value, json};
 
 use settle_core::dispute::{DisputeReason, DisputeStatus};
-use settle_service::Settle;
 use settle_service::disputes::{Dispute, DisputeQuery, DisputeRequest, Resolution};
+use settle_service::{Decided, Settle};
 
 use super::{date_or_today, parse_date};
 use crate::render;
@@ -179,7 +179,7 @@ async fn open(settle: &Settle, args: OpenArgs) -> Result<()> {
         note: args.note,
         date: date_or_today("--date", args.date.as_deref())?,
     };
-    let opened = settle.open_dispute(request).await?;
+    let opened = settle.open_dispute(request).await?.value;
     if args.format == ListFormat::Json {
         return render::json(&opened);
     }
@@ -328,26 +328,29 @@ async fn resolve(settle: &Settle, args: ResolveArgs) -> Result<()> {
         }
     };
     let date = date_or_today("--date", args.date.as_deref())?;
-    let resolved = settle
+    let decided = settle
         .resolve_dispute(args.id, resolution, date, &args.note)
-        .await?;
+        .await?
+        .value;
     if args.format == ListFormat::Json {
-        return render::json(&resolved);
+        return render::json(&decided);
     }
-    let posted = match (&resolved.credit_memo, &resolved.replacement) {
-        (Some(memo), Some(new)) => {
-            format!(
-                "credit memo {memo} credits {}; {new} replaces it",
-                resolved.posted
-            )
-        }
-        (Some(memo), None) => format!("credit memo {memo} credits {}", resolved.posted),
-        _ if resolved.posted.is_positive() => format!("{} written off", resolved.posted),
-        _ => "nothing posted; the amount is collected again".to_string(),
-    };
-    println!(
-        "dispute {} {}: {posted}; {} open on {}",
-        resolved.dispute_id, resolved.status, resolved.invoice_open, resolved.invoice
-    );
+    match decided {
+        Decided::Posted(resolved) => println!(
+            "dispute {} {}: {}",
+            resolved.dispute_id,
+            resolved.status,
+            super::approvals::resolved_line(&resolved)
+        ),
+        Decided::AwaitsApproval(pending) => println!(
+            "awaits approval {}: {} is over the {} limit; nothing was posted. A manager or \
+             admin other than {} approves it with `settle approvals approve {}`",
+            pending.approval_id,
+            pending.summary,
+            pending.operation.describe(),
+            pending.maker,
+            pending.approval_id
+        ),
+    }
     Ok(())
 }

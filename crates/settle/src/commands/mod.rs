@@ -170,6 +170,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::User(UserCommand::List(args)) => close::list_users(settle, args.format).await,
         Command::User(UserCommand::Password(args)) => access::set_password(settle, args).await,
         Command::User(UserCommand::Disable(args)) => access::disable_user(settle, args).await,
+        Command::User(UserCommand::Role(args)) => access::set_role(settle, args).await,
         Command::Token(command) => access::token(settle, command).await,
         Command::Approvals(command) => approvals::run(settle, command).await,
         Command::Reserve(args) => match args.command {
