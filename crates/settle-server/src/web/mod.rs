@@ -5,6 +5,8 @@
 
 mod chart;
 mod pages;
+mod portal;
+mod portal_links;
 
 use std::sync::OnceLock;
 
@@ -48,6 +50,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("aging.html", include_str!("templates/aging.html")),
     ("disputes.html", include_str!("templates/disputes.html")),
     ("approvals.html", include_str!("templates/approvals.html")),
+    ("portal_link.html", include_str!("templates/portal_link.html")),
 ];
 
 pub fn router() -> axum::Router<AppState> {
@@ -59,6 +62,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/customers/{code}", get(pages::account))
         .route("/customers/{code}/contacts", post(pages::log_contact))
         .route("/customers/{code}/promises", post(pages::promise))
+        .route("/customers/{code}/portal-link", post(portal_links::create))
         .route("/cash", get(pages::cash))
         .route("/cash/apply", post(pages::apply))
         .route("/cash/{decision}/accept", post(pages::accept))
@@ -72,6 +76,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .route("/static/icon.svg", get(icon))
+        .merge(portal::router())
 }
 
 async fn stylesheet() -> Response {
