@@ -34,6 +34,8 @@ pub const DEFAULT_LINK_DAYS: u32 = 30;
 pub const MAX_LINK_DAYS: u32 = 365;
 /// How often a link's last use is written: reading a page must not write on every request.
 const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
+/// How a dispute's note begins when the customer raised it, so every list shows who did.
+pub const RAISED_BY_CUSTOMER: &str = "raised by the customer through the portal";
 /// The most invoices one remittance advice names.
 const MAX_ADVICE_INVOICES: usize = 200;
 /// The longest note a customer may leave on a dispute or an advice.
@@ -504,7 +506,10 @@ impl Settle {
             line: None,
             owner: String::new(),
             due: None,
-            note: request.note.trim().to_string(),
+            note: match request.note.trim() {
+                "" => RAISED_BY_CUSTOMER.to_string(),
+                note => format!("{RAISED_BY_CUSTOMER}: {note}"),
+            },
             date: today(),
         })
         .await

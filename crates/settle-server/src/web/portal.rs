@@ -95,8 +95,11 @@ async fn private(mut response: Response) -> Response {
     );
     headers.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
     headers.insert(
-        "x-frame-options",
-        HeaderValue::from_static("DENY"),
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
     );
     response
 }
