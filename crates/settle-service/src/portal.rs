@@ -194,6 +194,24 @@ fn check_note(field: &str, note: &str) -> ServiceResult<()> {
     Ok(())
 }
 
+/// A link as the audit trail keeps it, locked for the change.
+async fn link_state(
+    tx: &mut settle_store::Tx,
+    entity: settle_core::ids::EntityId,
+    id: i64,
+) -> ServiceResult<serde_json::Value> {
+    let row = tx
+        .portal_link_for_update(entity, id)
+        .await?
+        .ok_or_else(|| not_found(format!("portal link {id}")))?;
+    Ok(serde_json::json!({
+        "customer": row.customer_code,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+        "revoked_by": row.revoked_by,
+    }))
+}
+
 pub(crate) fn advice_view(row: settle_store::AdviceRow) -> AdviceView {
     AdviceView {
         id: row.id,
@@ -332,26 +350,15 @@ impl Settle {
     pub async fn revoke_portal_link(&self, id: i64) -> ServiceResult<PortalLink> {
         self.require_link_maker().await?;
         let entity = self.entity().id;
-        let state = async |tx: &mut settle_store::Tx| {
-            let row = tx
-                .portal_link_for_update(entity, id)
-                .await?
-                .ok_or_else(|| not_found(format!("portal link {id}")))?;
-            Ok(serde_json::json!({
-                "customer": row.customer_code,
-                "expires_at": row.expires_at,
-                "revoked_at": row.revoked_at,
-            }))
-        };
         self.write_updating(
             None,
             "revoke_portal_link",
             |_: &serde_json::Value| Target::new("portal_link", id),
             &id.to_string(),
-            state,
+            async |tx| link_state(tx, entity, id).await,
             async |tx| {
                 tx.revoke_portal_link(id, self.actor()).await?;
-                state(tx).await
+                link_state(tx, entity, id).await
             },
         )
         .await?;

@@ -116,7 +116,7 @@ mod tests {
     use settle_store::AdviceItemRow;
 
     fn usd(minor: i64) -> Money {
-        Money::new(minor, "USD".parse::<Currency>().unwrap())
+        Money::new(minor, Currency::from_code("USD").unwrap())
     }
 
     fn advice(id: i64, customer: i64, total: i64) -> AdviceRow {

@@ -182,7 +182,7 @@ impl IntoResponse for PortalError {
 fn render_page<T: Serialize>(name: &str, values: T) -> Result<Html<String>, PortalError> {
     environment()
         .get_template(name)
-        .and_then(|t| t.render(minijinja::Value::from_serialize(values)))
+        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(values))))
         .map(Html)
         .map_err(|e| {
             tracing::error!(template = name, error = %e, "portal template failed");
