@@ -33,10 +33,10 @@ use settle_store::{MatchItemRow, NewDispute, NewMatchDecision, PaymentForMatch, 
 
 use crate::Change;
 use crate::Settle;
-use crate::remittance_advice;
 use crate::error::{ServiceError, ServiceResult, not_found};
 use crate::learning::{ENABLED, knowledge, learn_from_application, learn_from_rejection};
 use crate::ops::{ApplyRequest, ApplySource, apply_in, book, record_adjustment};
+use crate::remittance_advice;
 
 #[derive(Debug, Clone, Default)]
 pub struct MatchOptions {
@@ -152,7 +152,9 @@ impl Settle {
                 }
                 let mut result = index.match_payment(&given, &options.policy);
                 if let Some(advice) = advice {
-                    result.evidence.insert(0, remittance_advice::evidence(advice));
+                    result
+                        .evidence
+                        .insert(0, remittance_advice::evidence(advice));
                 }
                 (payment, result)
             })

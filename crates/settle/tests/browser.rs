@@ -178,15 +178,22 @@ fn a_customer_works_through_the_portal() {
     // The statement's PDF is a PDF.
     let href = browser.execute("return document.querySelector('a.button').href;");
     let href = href.as_str().expect("the download link").to_string();
-    let (status, content_type, bytes) =
-        server.get_bytes(href.strip_prefix(&server.base).expect("a link of this site"));
+    let (status, content_type, bytes) = server.get_bytes(
+        href.strip_prefix(&server.base)
+            .expect("a link of this site"),
+    );
     assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
     assert!(bytes.starts_with(b"%PDF"));
 
     // Dispute the first line.
     browser.execute("document.querySelector('details.dispute').open = true;");
-    browser.execute("document.querySelector('details.dispute select[name=reason]').value = 'quantity';");
-    browser.type_into("details.dispute textarea[name=note]", "We received 8, not 10.");
+    browser.execute(
+        "document.querySelector('details.dispute select[name=reason]').value = 'quantity';",
+    );
+    browser.type_into(
+        "details.dispute textarea[name=note]",
+        "We received 8, not 10.",
+    );
     browser.click("details.dispute button");
     let disputed = browser.wait_for_text("your dispute of");
     assert!(disputed.contains("A-1001"), "{disputed}");
@@ -208,6 +215,7 @@ fn a_customer_works_through_the_portal() {
     let advised = browser.wait_for_text("we will apply your payment");
     assert!(advised.contains("A-1003, A-1004"), "{advised}");
     assert!(advised.contains("waiting for the payment"), "{advised}");
+    browser.execute("document.getElementById('advice').scrollIntoView();");
     look_at(&browser, "portal-advice");
 
     backend.ok(&["verify"]);

@@ -90,7 +90,9 @@ fn links_are_made_by_the_team_and_end_when_they_should(backend: &Backend) {
 
     // The address is built on the public URL the server is given.
     let output = backend
-        .command(&["--user", "clara", "portal", "link", "BETA", "--format", "json"])
+        .command(&[
+            "--user", "clara", "portal", "link", "BETA", "--format", "json",
+        ])
         .env("SETTLE_PUBLIC_URL", "https://ar.example.com/")
         .output()
         .expect("settle runs");
@@ -145,7 +147,11 @@ fn links_are_made_by_the_team_and_end_when_they_should(backend: &Backend) {
     ] {
         let answer = server.get(path, None);
         assert_eq!(answer.status, status, "{path}");
-        assert!(answer.body.contains("This link is not valid"), "{}", answer.body);
+        assert!(
+            answer.body.contains("This link is not valid"),
+            "{}",
+            answer.body
+        );
         assert!(!answer.body.contains("Acme"), "{}", answer.body);
         let pdf = server.get_bytes(&format!("{path}/statement.pdf"));
         assert_eq!(pdf.0, status);
@@ -159,7 +165,10 @@ fn links_are_made_by_the_team_and_end_when_they_should(backend: &Backend) {
     let (status, content_type, bytes) = server.get_bytes(&format!("{acme}/invoices/A-1001.pdf"));
     assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
     assert!(bytes.starts_with(b"%PDF"));
-    assert_eq!(server.get_bytes(&format!("{acme}/invoices/B-2001.pdf")).0, 404);
+    assert_eq!(
+        server.get_bytes(&format!("{acme}/invoices/B-2001.pdf")).0,
+        404
+    );
     assert_eq!(server.get_bytes(&format!("{acme}/invoices/A-1001")).0, 404);
 
     // A portal secret opens no staff route, by token or by cookie.
@@ -169,7 +178,10 @@ fn links_are_made_by_the_team_and_end_when_they_should(backend: &Backend) {
     let staff = server.get_with_cookie("/customers/ACME", &cookie);
     assert_eq!(staff.status, 303);
     assert!(staff.location.unwrap().starts_with("/login"));
-    assert_eq!(server.get_with_cookie("/api/v1/customers", &cookie).status, 401);
+    assert_eq!(
+        server.get_with_cookie("/api/v1/customers", &cookie).status,
+        401
+    );
 
     let made = audit(backend, "create_portal_link");
     assert_eq!(made.len(), 4, "{made:?}");
@@ -190,17 +202,31 @@ fn the_customer_disputes_promises_and_advises(backend: &Backend) {
     let forged = server.form(
         &format!("{acme}/disputes"),
         None,
-        &[("_csrf", "forged"), ("invoice", "A-1002"), ("reason", "pricing")],
+        &[
+            ("_csrf", "forged"),
+            ("invoice", "A-1002"),
+            ("reason", "pricing"),
+        ],
     );
     assert_eq!(forged.status, 403);
     // Another customer's invoice is as unknown as one that does not exist.
     let foreign = server.form(
         &format!("{acme}/disputes"),
         None,
-        &[("_csrf", &csrf), ("invoice", "B-2001"), ("reason", "pricing")],
+        &[
+            ("_csrf", &csrf),
+            ("invoice", "B-2001"),
+            ("reason", "pricing"),
+        ],
     );
     assert!(!went_well(&foreign), "{foreign:?}");
-    assert!(backend.json(&["dispute", "list"]).as_array().unwrap().is_empty());
+    assert!(
+        backend
+            .json(&["dispute", "list"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     let disputed = server.form(
         &format!("{acme}/disputes"),
@@ -230,7 +256,11 @@ fn the_customer_disputes_promises_and_advises(backend: &Backend) {
     let promised = server.form(
         &format!("{acme}/promises"),
         None,
-        &[("_csrf", &csrf), ("amount", "500.00"), ("promised_on", &promised_on)],
+        &[
+            ("_csrf", &csrf),
+            ("amount", "500.00"),
+            ("promised_on", &promised_on),
+        ],
     );
     assert!(went_well(&promised), "{promised:?}");
     let promises = backend.json(&["promise", "list"]);
@@ -244,14 +274,22 @@ fn the_customer_disputes_promises_and_advises(backend: &Backend) {
     let late = server.form(
         &format!("{acme}/promises"),
         None,
-        &[("_csrf", &csrf), ("amount", "500.00"), ("promised_on", "2020-01-01")],
+        &[
+            ("_csrf", &csrf),
+            ("amount", "500.00"),
+            ("promised_on", "2020-01-01"),
+        ],
     );
     assert!(!went_well(&late));
 
     let too_much = server.form(
         &format!("{acme}/advice"),
         None,
-        &[("_csrf", &csrf), ("invoice", "A-1004"), ("amount:A-1004", "150.01")],
+        &[
+            ("_csrf", &csrf),
+            ("invoice", "A-1004"),
+            ("amount:A-1004", "150.01"),
+        ],
     );
     assert!(!went_well(&too_much), "{too_much:?}");
     let advised = server.form(
@@ -268,7 +306,11 @@ fn the_customer_disputes_promises_and_advises(backend: &Backend) {
     );
     assert!(went_well(&advised), "{advised:?}");
     let page = server.get(&acme, None);
-    assert!(page.body.contains("waiting for the payment"), "{}", page.body);
+    assert!(
+        page.body.contains("waiting for the payment"),
+        "{}",
+        page.body
+    );
 
     // Each write is in the audit trail as the customer's, from the portal.
     for operation in ["open_dispute", "promise", "portal_advice"] {
@@ -293,7 +335,11 @@ fn the_customer_disputes_promises_and_advises(backend: &Backend) {
     let signed_in = server.form(
         "/login",
         None,
-        &[("user", "clara"), ("password", PASSWORD), ("next", "/customers/ACME")],
+        &[
+            ("user", "clara"),
+            ("password", PASSWORD),
+            ("next", "/customers/ACME"),
+        ],
     );
     let cookie = signed_in
         .set_cookie
@@ -325,7 +371,11 @@ fn the_customer_disputes_promises_and_advises(backend: &Backend) {
     let crossed = server.form(
         &format!("{url}/promises"),
         Some(&cookie),
-        &[("_csrf", &staff_csrf), ("amount", "1.00"), ("promised_on", &promised_on)],
+        &[
+            ("_csrf", &staff_csrf),
+            ("amount", "1.00"),
+            ("promised_on", &promised_on),
+        ],
     );
     assert_eq!(crossed.status, 403);
 }
@@ -388,7 +438,8 @@ fn cash_application_uses_the_advice(backend: &Backend) {
     assert!(invoices.iter().any(|(n, _)| *n == "A-1004"));
     let evidence = outcome["evidence"].to_string();
     assert!(
-        evidence.contains("remittance advice from the portal") && evidence.contains("A-1003, A-1004"),
+        evidence.contains("remittance advice from the portal")
+            && evidence.contains("A-1003, A-1004"),
         "{evidence}"
     );
     if decision == "suggest" {
@@ -398,7 +449,10 @@ fn cash_application_uses_the_advice(backend: &Backend) {
     // Applied to its invoices, the advice is used up: the next run does not offer it again.
     let used = audit(backend, "use_remittance_advice");
     assert_eq!(used.len(), 1, "{used:?}");
-    assert!(used[0]["after"].as_str().unwrap().contains("used"), "{used:?}");
+    assert!(
+        used[0]["after"].as_str().unwrap().contains("used"),
+        "{used:?}"
+    );
 }
 
 on_both_engines!(

@@ -50,7 +50,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("aging.html", include_str!("templates/aging.html")),
     ("disputes.html", include_str!("templates/disputes.html")),
     ("approvals.html", include_str!("templates/approvals.html")),
-    ("portal_link.html", include_str!("templates/portal_link.html")),
+    (
+        "portal_link.html",
+        include_str!("templates/portal_link.html"),
+    ),
 ];
 
 pub fn router() -> axum::Router<AppState> {

@@ -23,9 +23,7 @@ use settle_core::dispute::DisputeReason;
 use settle_service::ServiceError;
 use settle_service::disputes::DisputeQuery;
 use settle_service::documents::DocumentData;
-use settle_service::portal::{
-    AdviceLine, AdviceRequest, LinkRefused, PortalAccess, PortalDispute,
-};
+use settle_service::portal::{AdviceLine, AdviceRequest, LinkRefused, PortalAccess, PortalDispute};
 
 use super::{Flash, redirect_with};
 use crate::auth::constant_time_eq;
@@ -33,7 +31,10 @@ use crate::state::AppState;
 use crate::worker::on_worker;
 
 const TEMPLATES: &[(&str, &str)] = &[
-    ("portal_base.html", include_str!("templates/portal_base.html")),
+    (
+        "portal_base.html",
+        include_str!("templates/portal_base.html"),
+    ),
     (
         "portal_statement.html",
         include_str!("templates/portal_statement.html"),
@@ -93,7 +94,10 @@ async fn private(mut response: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    headers.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    headers.insert(
+        "x-robots-tag",
+        HeaderValue::from_static("noindex, nofollow"),
+    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -174,7 +178,11 @@ impl IntoResponse for PortalError {
             "portal_message.html",
             serde_json::json!({ "title": title, "message": message }),
         )
-        .unwrap_or_else(|_| Html(format!("<!doctype html><title>{title}</title><p>{title}</p>")));
+        .unwrap_or_else(|_| {
+            Html(format!(
+                "<!doctype html><title>{title}</title><p>{title}</p>"
+            ))
+        });
         (status, page).into_response()
     }
 }
@@ -278,7 +286,10 @@ fn sections(data: &DocumentData, disputed: &[(String, String)]) -> Vec<Section> 
                             .map(|(_, amount)| amount.clone()),
                         invoice: !due.is_empty(),
                         reference,
-                        description: l["description"].as_str().unwrap_or_default().to_string(),
+                        description: match l["description"].as_str().unwrap_or_default() {
+                            "" if !due.is_empty() => "Invoice".to_string(),
+                            text => text.to_string(),
+                        },
                         due_date: due,
                         days_overdue: l["days_overdue"].as_i64(),
                         amount: text(&l["amount"]),
@@ -464,8 +475,8 @@ pub async fn dispute(
         note: form.note,
         amount: form.amount,
     };
-    let done = on_worker(move || async move { settle.portal_dispute(&access, &request).await })
-        .await?;
+    let done =
+        on_worker(move || async move { settle.portal_dispute(&access, &request).await }).await?;
     Ok(match done {
         Ok(opened) => redirect_with(
             &home(&secret),
@@ -506,12 +517,11 @@ pub async fn promise(
     };
     let settle = state.settle().as_portal_customer(&access, &client);
     let amount = form.amount;
-    let done = on_worker(move || async move {
-        settle
-            .portal_promise(&access, &amount, promised_on)
-            .await
-    })
-    .await?;
+    let done =
+        on_worker(
+            move || async move { settle.portal_promise(&access, &amount, promised_on).await },
+        )
+        .await?;
     Ok(match done {
         Ok(view) => redirect_with(
             &home(&secret),
@@ -635,9 +645,6 @@ mod tests {
             .map(|l| (l.invoice.as_str(), l.amount.as_str()))
             .collect();
         assert_eq!(lines, [("A-1001", "100.00"), ("A-1003", "")]);
-        assert_eq!(
-            request.expected_on,
-            Some(jiff::civil::date(2026, 8, 1))
-        );
+        assert_eq!(request.expected_on, Some(jiff::civil::date(2026, 8, 1)));
     }
 }

@@ -42,7 +42,13 @@ pub async fn create(
         "" => None,
         text => match text.parse::<u32>() {
             Ok(days) => Some(days),
-            Err(_) => return Ok(redirect_with(&back, "error", "days: a whole number of days")),
+            Err(_) => {
+                return Ok(redirect_with(
+                    &back,
+                    "error",
+                    "days: a whole number of days",
+                ));
+            }
         },
     };
     let settle = viewer.settle(&state);
