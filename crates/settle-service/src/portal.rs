@@ -398,9 +398,7 @@ impl Settle {
         }
         let seen: Option<Timestamp> = row.last_used_at.as_deref().and_then(|t| t.parse().ok());
         if seen.is_none_or(|seen| now.duration_since(seen) >= TOUCH_EVERY) {
-            self.store()
-                .touch_portal_link(row.id, &stamp(now))
-                .await?;
+            self.store().touch_portal_link(row.id, &stamp(now)).await?;
         }
         Ok(Ok(PortalAccess {
             link_id: row.id,
@@ -545,9 +543,7 @@ impl Settle {
     /// An invoice of the link's customer, or "not found" (another customer's included).
     async fn own_open_item(&self, access: &PortalAccess, number: &str) -> ServiceResult<()> {
         let mut tx = self.store().begin().await?;
-        let item = tx
-            .item_by_number(self.entity().id, None, number)
-            .await?;
+        let item = tx.item_by_number(self.entity().id, None, number).await?;
         drop(tx);
         match item {
             Some(item) if item.customer == access.customer => Ok(()),

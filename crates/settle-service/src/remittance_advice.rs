@@ -28,10 +28,13 @@ pub(crate) fn advice_for<'a>(
     let in_currency = advices
         .iter()
         .filter(|a| a.status == "open" && a.total.currency() == amount.currency());
+    let account = payment.payer_account.trim();
     let known = payment.customer.or_else(|| {
-        (!payment.payer_account.trim().is_empty())
-            .then(|| payer_accounts.get(payment.payer_account.trim()).copied())
-            .flatten()
+        if account.is_empty() {
+            None
+        } else {
+            payer_accounts.get(account).copied()
+        }
     });
     let only = |candidates: Vec<&'a AdviceRow>| match candidates.as_slice() {
         [one] => Some(*one),
@@ -40,11 +43,8 @@ pub(crate) fn advice_for<'a>(
     match known {
         Some(customer) => {
             let own: Vec<&AdviceRow> = in_currency.filter(|a| a.customer == customer).collect();
-            let exact: Vec<&AdviceRow> = own
-                .iter()
-                .copied()
-                .filter(|a| a.total == amount)
-                .collect();
+            let exact: Vec<&AdviceRow> =
+                own.iter().copied().filter(|a| a.total == amount).collect();
             only(exact).or_else(|| only(own))
         }
         None => only(in_currency.filter(|a| a.total == amount).collect()),
@@ -100,9 +100,12 @@ pub(crate) async fn use_up(
     for advice in advices {
         if advice.items.iter().all(|i| paid.contains(&i.item)) {
             tx.mark_advice_used(advice.id, payment).await?;
-            let change = Change::new("use_remittance_advice", Target::new("remittance_advice", advice.id))
-                .before(&json!({ "status": advice.status }))
-                .after(&json!({ "status": "used", "payment": payment.0 }));
+            let change = Change::new(
+                "use_remittance_advice",
+                Target::new("remittance_advice", advice.id),
+            )
+            .before(&json!({ "status": advice.status }))
+            .after(&json!({ "status": "used", "payment": payment.0 }));
             settle.record_change(tx, change).await?;
         }
     }

@@ -206,8 +206,7 @@ impl Store {
 
     /// Every open remittance advice of the entity, oldest first: what a matching run may use.
     pub async fn open_advices(&self, entity: EntityId) -> StoreResult<Vec<AdviceRow>> {
-        let sql =
-            format!("{ADVICE_SELECT} WHERE entity_id = $1 AND status = 'open' ORDER BY id");
+        let sql = format!("{ADVICE_SELECT} WHERE entity_id = $1 AND status = 'open' ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(entity.0)
             .fetch_all(self.pool())
