@@ -1,5 +1,6 @@
-//! What every request shares: the open database, the settings, the metrics, and a short-lived
-//! cache of API tokens already checked, and the kept worklist ranking.
+//! What every request shares: the open database, the settings, the metrics, a short-lived
+//! cache of API tokens already checked, the kept worklist ranking, and the document printer once
+//! a page has needed it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,8 @@ use jiff::SignedDuration;
 
 use settle_core::Date;
 use settle_core::access::{Role, Scope};
-use settle_service::{ServiceResult, Settle};
+use settle_service::documents::{DocumentOptions, Printer};
+use settle_service::{ServiceError, ServiceResult, Settle};
 
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
@@ -34,6 +36,9 @@ struct Inner {
     started: Instant,
     tokens: Mutex<HashMap<String, (String, Role, Scope, Instant)>>,
     ranking: Arc<RankingCache>,
+    /// Built on first use: loading fonts and templates costs a moment, and most servers print
+    /// nothing until a customer asks for a PDF.
+    printer: tokio::sync::OnceCell<Printer>,
 }
 
 impl AppState {
@@ -46,6 +51,7 @@ impl AppState {
                 started: Instant::now(),
                 tokens: Mutex::new(HashMap::new()),
                 ranking: Arc::default(),
+                printer: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -118,5 +124,21 @@ impl AppState {
         }
         cache.insert(key, (entry.0.clone(), role, entry.2, Instant::now()));
         Ok(entry)
+    }
+
+    /// The document printer with the company's letterhead as it was when first needed, built
+    /// on the blocking pool.
+    pub async fn printer(&self) -> Result<&Printer, ServiceError> {
+        self.inner
+            .printer
+            .get_or_try_init(|| async {
+                let profile = self.inner.settle.company_profile().await?;
+                tokio::task::spawn_blocking(move || {
+                    Printer::new(&DocumentOptions::default(), profile)
+                })
+                .await
+                .map_err(|e| ServiceError::Refused(format!("the printer did not start: {e}")))?
+            })
+            .await
     }
 }

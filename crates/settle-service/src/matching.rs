@@ -36,6 +36,7 @@ use crate::Settle;
 use crate::error::{ServiceError, ServiceResult, not_found};
 use crate::learning::{ENABLED, knowledge, learn_from_application, learn_from_rejection};
 use crate::ops::{ApplyRequest, ApplySource, apply_in, book, record_adjustment};
+use crate::remittance_advice;
 
 #[derive(Debug, Clone, Default)]
 pub struct MatchOptions {
@@ -105,6 +106,7 @@ impl Settle {
         let parents = store.customer_parents(entity).await?;
         let payers = store.known_payer_accounts(entity).await?;
         let payments = store.payments_to_match(entity).await?;
+        let advices = store.open_advices(entity).await?;
         let rules = store.match_rules(entity, None).await?;
         let (aliases, mut learning) = knowledge(&rules, |r| r.status == ENABLED);
         // Payments applied within the duplicate window of the earliest one to match.
@@ -136,10 +138,24 @@ impl Settle {
         let index = build_index(items, &customers, &payers, learning);
         let index_ms = started.elapsed().as_millis();
         let matching = Instant::now();
+        let payer_accounts: HashMap<&str, CustomerId> = payers
+            .iter()
+            .map(|(account, customer)| (account.as_str(), *customer))
+            .collect();
         let results: Vec<(PaymentForMatch, MatchResult)> = payments
             .into_iter()
             .map(|payment| {
-                let result = index.match_payment(&to_match(&payment), &options.policy);
+                let mut given = to_match(&payment);
+                let advice = remittance_advice::advice_for(&payment, &advices, &payer_accounts);
+                if let Some(advice) = advice {
+                    remittance_advice::add_references(&mut given, advice);
+                }
+                let mut result = index.match_payment(&given, &options.policy);
+                if let Some(advice) = advice {
+                    result
+                        .evidence
+                        .insert(0, remittance_advice::evidence(advice));
+                }
                 (payment, result)
             })
             .collect();
@@ -734,6 +750,7 @@ async fn book_allocations(
             .await?;
         }
     }
+    remittance_advice::use_up(tx, settle, payment.id, allocations).await?;
     Ok(())
 }
 

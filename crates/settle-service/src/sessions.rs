@@ -43,7 +43,7 @@ pub(crate) fn random_hex() -> ServiceResult<String> {
 }
 
 /// Timestamps as fixed-width UTC text, so that the database compares them as text correctly.
-fn stamp(at: Timestamp) -> String {
+pub(crate) fn stamp(at: Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

@@ -29,6 +29,7 @@ mod learning;
 mod listing;
 mod matching;
 mod outbox;
+mod portal;
 mod read;
 mod reports;
 pub mod schema;
@@ -83,6 +84,7 @@ pub use matching::{
     PaymentForMatch,
 };
 pub use outbox::{ClaimedEmail, EmailRouteRow, OutboxRow, outbox_time};
+pub use portal::{AdviceItemRow, AdviceRow, NewAdvice, NewPortalLink, PortalLinkRow};
 pub use read::{
     AccountTotals, ActivityLine, CustomerSummary, JournalLine, PaymentRow, VerifyReport,
 };

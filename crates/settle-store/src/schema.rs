@@ -936,6 +936,48 @@ CREATE TABLE web_sessions (
 CREATE INDEX web_sessions_user ON web_sessions (user_id);
 "#,
     },
+    Migration {
+        version: 19,
+        description: "the customer portal: links kept as SHA-256 of their secret, with the CSRF token their forms carry, an expiry and a revocation; remittance advice the customer sends through a link, with the invoices (and amounts) a coming payment covers",
+        sql: r#"
+CREATE TABLE portal_links (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    csrf_token TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_by TEXT,
+    last_used_at TEXT
+);
+CREATE INDEX portal_links_customer ON portal_links (entity_id, customer_id);
+CREATE TABLE remittance_advices (
+    id {pk},
+    entity_id {int} NOT NULL REFERENCES entities (id),
+    customer_id {int} NOT NULL REFERENCES customers (id),
+    link_id {int} NOT NULL REFERENCES portal_links (id),
+    currency TEXT NOT NULL,
+    total_minor {int} NOT NULL CHECK (total_minor > 0),
+    expected_on TEXT,
+    note TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'used')),
+    created_at TEXT NOT NULL,
+    payment_id {int} REFERENCES payments (id),
+    used_at TEXT
+);
+CREATE INDEX remittance_advices_status ON remittance_advices (entity_id, status, customer_id);
+CREATE TABLE remittance_advice_items (
+    advice_id {int} NOT NULL REFERENCES remittance_advices (id),
+    seq {int} NOT NULL,
+    item_id {int} NOT NULL REFERENCES items (id),
+    amount_minor {int} NOT NULL CHECK (amount_minor > 0),
+    PRIMARY KEY (advice_id, seq)
+);
+"#,
+    },
 ];
 
 /// Statements a migration needs in one engine's own words, run after its shared text: trigger

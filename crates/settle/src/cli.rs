@@ -113,6 +113,10 @@ pub enum Command {
     /// API tokens: create one for a user (its secret is shown once), list, revoke.
     #[command(subcommand)]
     Token(crate::commands::access::TokenCommand),
+    /// The customer portal: make a customer's link (its address is shown once), list the
+    /// links, revoke one.
+    #[command(subcommand)]
+    Portal(crate::commands::portal::PortalCommand),
     /// Maker-checker: limits over which credit memos, write-offs and refunds wait for approval;
     /// the queue; approve or reject.
     #[command(subcommand)]

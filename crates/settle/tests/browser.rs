@@ -1,8 +1,9 @@
 //! The team's pages in a real browser: headless Chromium driven through chromedriver against
 //! the real server on SQLite. A clerk signs in and accepts a suggested match with one key; a
 //! manager records a promise from the account page and approves a write-off the clerk asked
-//! for, walks the KPI report and the aging's drill-down; an admin changes a user's role. Every
-//! page must load without a console error or warning.
+//! for, walks the KPI report and the aging's drill-down; an admin changes a user's role. A
+//! customer opens their portal link, downloads the statement, disputes a line, promises a date
+//! and sends remittance advice. Every page must load without a console error or warning.
 //!
 //! `SETTLE_SCREENSHOTS=DIR` keeps a PNG of each main page in DIR (the ones in
 //! `docs/screenshots/` come from there).
@@ -201,5 +202,72 @@ fn a_clerk_and_a_manager_work_through_the_pages() {
             .any(|l| l.contains("clara") && l.contains("collector")),
         "{users}"
     );
+    backend.ok(&["verify"]);
+}
+
+#[test]
+fn a_customer_works_through_the_portal() {
+    let backend = Backend::sqlite();
+    backend.load_fixture();
+    add_user(&backend, "clara", "clerk");
+    let made = backend.json(&["--user", "clara", "portal", "link", "ACME"]);
+    let path = made["url"]
+        .as_str()
+        .and_then(|url| url.strip_prefix("http://127.0.0.1:8080"))
+        .expect("the link's address")
+        .to_string();
+    let server = Server::start(&backend, &[]);
+    let browser = Browser::start();
+
+    // The link opens the customer's statement, and nothing of the team's pages.
+    browser.open(&format!("{}{path}", server.base));
+    let statement = browser.wait_for_text("Statement for Acme Corporation");
+    assert!(statement.contains("A-1001") && statement.contains("Amount due"));
+    assert!(!statement.contains("Worklist") && !statement.contains("Sign out"));
+    look_at(&browser, "portal");
+
+    // The statement's PDF is a PDF.
+    let href = browser.execute("return document.querySelector('a.button').href;");
+    let href = href.as_str().expect("the download link").to_string();
+    let (status, content_type, bytes) = server.get_bytes(
+        href.strip_prefix(&server.base)
+            .expect("a link of this site"),
+    );
+    assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
+    assert!(bytes.starts_with(b"%PDF"));
+
+    // Dispute the first line.
+    browser.execute("document.querySelector('details.dispute').open = true;");
+    browser.execute(
+        "document.querySelector('details.dispute select[name=reason]').value = 'quantity';",
+    );
+    browser.type_into(
+        "details.dispute textarea[name=note]",
+        "We received 8, not 10.",
+    );
+    browser.click("details.dispute button");
+    let disputed = browser.wait_for_text("your dispute of");
+    assert!(disputed.contains("A-1001"), "{disputed}");
+    look_at(&browser, "portal-disputed");
+
+    // Promise a date.
+    browser.type_into("form[action$='/promises'] input[name=amount]", "250.00");
+    browser.execute(
+        "document.querySelector(\"form[action$='/promises'] input[name=promised_on]\").value = '2099-02-01';",
+    );
+    browser.click("form[action$='/promises'] button");
+    browser.wait_for_text("your promise to pay 250.00 USD on 2099-02-01");
+    look_at(&browser, "portal-promised");
+
+    // Send remittance advice for two invoices.
+    browser.click("#advice input[value='A-1003']");
+    browser.click("#advice input[value='A-1004']");
+    browser.click("#advice button");
+    let advised = browser.wait_for_text("we will apply your payment");
+    assert!(advised.contains("A-1003, A-1004"), "{advised}");
+    assert!(advised.contains("waiting for the payment"), "{advised}");
+    browser.execute("document.getElementById('advice').scrollIntoView();");
+    look_at(&browser, "portal-advice");
+
     backend.ok(&["verify"]);
 }

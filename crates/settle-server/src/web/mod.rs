@@ -6,6 +6,8 @@
 mod admin;
 mod chart;
 mod pages;
+mod portal;
+mod portal_links;
 mod reports;
 mod resolutions;
 
@@ -69,6 +71,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "admin_policies.html",
         include_str!("templates/admin_policies.html"),
     ),
+    (
+        "portal_link.html",
+        include_str!("templates/portal_link.html"),
+    ),
 ];
 
 pub fn router() -> axum::Router<AppState> {
@@ -80,6 +86,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/customers/{code}", get(pages::account))
         .route("/customers/{code}/contacts", post(pages::log_contact))
         .route("/customers/{code}/promises", post(pages::promise))
+        .route("/customers/{code}/portal-link", post(portal_links::create))
         .route("/cash", get(pages::cash))
         .route("/cash/apply", post(pages::apply))
         .route("/cash/{decision}/accept", post(pages::accept))
@@ -106,6 +113,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .route("/static/icon.svg", get(icon))
+        .merge(portal::router())
 }
 
 async fn stylesheet() -> Response {

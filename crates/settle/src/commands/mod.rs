@@ -29,6 +29,7 @@ mod interest;
 mod kpis;
 mod matching;
 mod outbox;
+pub mod portal;
 mod reports;
 mod rules;
 mod serve;
@@ -172,6 +173,7 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         Command::User(UserCommand::Disable(args)) => access::disable_user(settle, args).await,
         Command::User(UserCommand::Role(args)) => access::set_role(settle, args).await,
         Command::Token(command) => access::token(settle, command).await,
+        Command::Portal(command) => portal::run(settle, command).await,
         Command::Approvals(command) => approvals::run(settle, command).await,
         Command::Reserve(args) => match args.command {
             Some(ReserveCommand::Rates(rates)) => close::rates(settle, rates).await,

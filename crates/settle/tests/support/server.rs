@@ -113,6 +113,28 @@ impl Server {
         Server::reply(request.call())
     }
 
+    /// GET of a binary answer (a PDF): the status, the content type and the bytes.
+    pub fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .call()
+            .expect("the server answers");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .expect("a readable body");
+        (response.status().as_u16(), content_type, bytes)
+    }
+
     /// GET with a cookie header, as a browser would.
     pub fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
         Server::reply(
