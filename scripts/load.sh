@@ -64,7 +64,7 @@ measure() {
   local label=$1 connections=$2
   shift 2
   local out
-  out=$(wrk -t1 -c"$connections" -d"$DURATION" --latency "$@")
+  out=$(wrk -t1 -c"$connections" -d"$DURATION" --timeout 10s --latency "$@")
   local rate p50 p99 errors
   rate=$(sed -n 's/^Requests\/sec: *//p' <<<"$out")
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
@@ -90,5 +90,5 @@ measure "read API /api/v1/worklist?limit=50" "$CONNECTIONS" \
 # The obvious alternative to a kept ranking: ranking the whole book for each request (another
 # day's worklist is ranked for the asking).
 YESTERDAY=$(date -d yesterday +%F)
-measure "worklist ranked per request (the alternative)" 1 -H "Authorization: Bearer $TOKEN" \
+measure "worklist ranked per request (the alternative)" 1 --timeout 60s -H "Authorization: Bearer $TOKEN" \
   "$BASE/api/v1/worklist?limit=50&as_of=$YESTERDAY"

@@ -36,7 +36,7 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
 
 async fn round(state: &AppState, dunned_on: &mut Option<Date>) {
     let settle = state
-        .settle()
+        .background()
         .clone()
         .acting_as(JOBS_ACTOR)
         .with_origin("server jobs");

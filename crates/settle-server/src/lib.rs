@@ -58,13 +58,19 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves until SIGINT or SIGTERM, then lets requests in flight and the jobs' current round
 /// finish.
-pub async fn serve(settle: Settle, config: ServerConfig) -> Result<(), ServerError> {
+/// Serves `settle` to requests; `background` (the same books on another pool of connections)
+/// runs the jobs and ranks the worklist.
+pub async fn serve(
+    settle: Settle,
+    background: Settle,
+    config: ServerConfig,
+) -> Result<(), ServerError> {
     let address = config.listen;
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|source| ServerError::Listen { address, source })?;
     let local = listener.local_addr().unwrap_or(address);
-    let state = AppState::new(settle, config);
+    let state = AppState::new(settle, background, config);
     let (stop, stopped) = watch::channel(false);
     let jobs = jobs::spawn(state.clone(), stopped);
     state.rank_ahead(jiff::Zoned::now().date());

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use settle_core::Date;
 use settle_service::collections::worklist::WorklistEntry;
-use settle_service::{ServiceResult, Settle};
+use settle_service::{ServiceError, ServiceResult, Settle};
 use tokio::task::JoinHandle;
 
 /// How long a request waits for a ranking started because the kept one was out of date.
@@ -105,7 +105,15 @@ impl RankingCache {
         self.changed.store(false, Ordering::Release);
         let started = Instant::now();
         let ranked_at = Timestamp::now();
-        let entries = settle.rank_worklist(as_of, ranked_at).await?;
+        // Ranking is seconds of CPU on a large book: on a thread of the blocking pool, so that
+        // the runtime's workers go on serving requests meanwhile.
+        let ranker = settle.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let entries = tokio::task::spawn_blocking(move || {
+            runtime.block_on(ranker.rank_worklist(as_of, ranked_at))
+        })
+        .await
+        .map_err(|e| ServiceError::Refused(format!("ranking the worklist stopped: {e}")))??;
         tracing::debug!(
             accounts = entries.len(),
             ms = started.elapsed().as_millis() as u64,

@@ -31,6 +31,7 @@ pub struct AppState {
 
 struct Inner {
     settle: Settle,
+    background: Settle,
     config: ServerConfig,
     metrics: Metrics,
     started: Instant,
@@ -42,10 +43,11 @@ struct Inner {
 }
 
 impl AppState {
-    pub fn new(settle: Settle, config: ServerConfig) -> AppState {
+    pub fn new(settle: Settle, background: Settle, config: ServerConfig) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 settle,
+                background,
                 config,
                 metrics: Metrics::default(),
                 started: Instant::now(),
@@ -58,6 +60,12 @@ impl AppState {
 
     pub fn settle(&self) -> &Settle {
         &self.inner.settle
+    }
+
+    /// What background work (the jobs, the worklist ranking) runs on: the same books on a pool
+    /// of connections of its own, so that it never leaves requests waiting for one.
+    pub fn background(&self) -> &Settle {
+        &self.inner.background
     }
 
     pub fn config(&self) -> &ServerConfig {
@@ -73,7 +81,7 @@ impl AppState {
         let max_age = self.inner.config.worklist_refresh();
         self.inner
             .ranking
-            .get(&self.inner.settle, as_of, max_age)
+            .get(self.background(), as_of, max_age)
             .await
     }
 
@@ -81,7 +89,7 @@ impl AppState {
     pub fn rank_ahead(&self, as_of: Date) {
         self.inner
             .ranking
-            .refresh_in_background(self.inner.settle.clone(), as_of);
+            .refresh_in_background(self.background().clone(), as_of);
     }
 
     /// A write went through: the worklist may have changed.

@@ -300,7 +300,7 @@ impl Settle {
     }
 
     pub(crate) async fn customer_id(&self, code: &str) -> ServiceResult<CustomerId> {
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.store().begin_read().await?;
         let customer = tx
             .customer_by_code(self.entity().id, code)
             .await?

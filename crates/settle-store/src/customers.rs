@@ -56,16 +56,20 @@ impl Store {
         entity: EntityId,
         customer: CustomerId,
     ) -> StoreResult<Vec<(String, String)>> {
-        let rows = sqlx::query(
-            "SELECT code, name FROM customers WHERE entity_id = $1 AND parent_id = $2 ORDER BY code",
-        )
-        .bind(entity.0)
-        .bind(customer.0)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
+        // Sorted here: asked to order by code, SQLite walks every customer of the entity in
+        // code order instead of looking the few children up by parent.
+        let rows =
+            sqlx::query("SELECT code, name FROM customers WHERE entity_id = $1 AND parent_id = $2")
+                .bind(entity.0)
+                .bind(customer.0)
+                .fetch_all(self.pool())
+                .await?;
+        let mut children = rows
+            .iter()
             .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
-            .collect()
+            .collect::<StoreResult<Vec<(String, String)>>>()?;
+        children.sort();
+        Ok(children)
     }
 
     /// A customer's latest contact-log entries, newest first.

@@ -132,19 +132,18 @@ impl Store {
         entity: EntityId,
         customer: CustomerId,
     ) -> StoreResult<Vec<DisputeRow>> {
-        self.disputes(
-            entity,
-            &DisputeFilter {
-                customer: Some(customer),
-                ..DisputeFilter::default()
-            },
-        )
-        .await
-        .map(|rows| {
-            rows.into_iter()
-                .filter(|d| d.status == "open" || d.status == "in_review")
-                .collect()
-        })
+        // Its own query: the general filter's "any customer or this one" cannot use the
+        // customer index, and the account page asks this for every view.
+        let sql = format!(
+            "{DISPUTE_SELECT} WHERE d.entity_id = $1 AND d.customer_id = $2 \
+             AND d.status IN {ACTIVE} ORDER BY d.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(customer.0)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(dispute_row).collect()
     }
 
     /// Disputes by the filter, by id.

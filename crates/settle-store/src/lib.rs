@@ -463,6 +463,16 @@ impl Store {
         Ok(Tx::new(tx, self.engine))
     }
 
+    /// Starts a transaction that only reads: one consistent view of the books without taking
+    /// SQLite's write lock, so pages and reports never wait for a writer (nor make one wait).
+    pub async fn begin_read(&self) -> StoreResult<Tx> {
+        let tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
+            Engine::Postgres => self.pool.begin_with("BEGIN READ ONLY").await?,
+        };
+        Ok(Tx::new(tx, self.engine))
+    }
+
     /// Starts the write transaction of a bulk load. On SQLite it runs on a connection taken
     /// out of the pool with foreign-key enforcement off: every reference a bulk load writes
     /// (its entity, its import, customers it resolved by code) was read or written in the same

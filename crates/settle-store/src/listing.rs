@@ -136,21 +136,43 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> StoreResult<Vec<ItemListRow>> {
-        let rows = sqlx::query(
-            "SELECT i.id, i.number, i.kind, c.code, c.name, i.issue_date, i.due_date, i.currency, \
-                 i.total_minor, i.balance_minor \
-             FROM items i JOIN customers c ON c.id = i.customer_id \
-             WHERE i.entity_id = $1 AND i.id > $2 AND i.balance_minor <> 0 \
-               AND ($3 = '' OR c.code = $3) AND ($4 = '' OR c.sales_rep = $4) \
-             ORDER BY i.id LIMIT $5",
-        )
-        .bind(entity.0)
-        .bind(after)
-        .bind(customer.unwrap_or_default().to_string())
-        .bind(sales_rep.unwrap_or_default().to_string())
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+        // One customer's items are read through the customer's index; "any customer or this
+        // one" in one statement would walk every open item of the book in id order.
+        let rows = match customer {
+            Some(code) => {
+                sqlx::query(
+                    "SELECT i.id, i.number, i.kind, c.code, c.name, i.issue_date, i.due_date, \
+                         i.currency, i.total_minor, i.balance_minor \
+                     FROM customers c JOIN items i ON i.entity_id = c.entity_id AND i.customer_id = c.id \
+                     WHERE c.entity_id = $1 AND c.code = $2 AND ($3 = '' OR c.sales_rep = $3) \
+                       AND i.id > $4 AND i.balance_minor <> 0 \
+                     ORDER BY i.id LIMIT $5",
+                )
+                .bind(entity.0)
+                .bind(code.to_string())
+                .bind(sales_rep.unwrap_or_default().to_string())
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT i.id, i.number, i.kind, c.code, c.name, i.issue_date, i.due_date, \
+                         i.currency, i.total_minor, i.balance_minor \
+                     FROM items i JOIN customers c ON c.id = i.customer_id \
+                     WHERE i.entity_id = $1 AND i.id > $2 AND i.balance_minor <> 0 \
+                       AND ($3 = '' OR c.sales_rep = $3) \
+                     ORDER BY i.id LIMIT $4",
+                )
+                .bind(entity.0)
+                .bind(after)
+                .bind(sales_rep.unwrap_or_default().to_string())
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
         rows.iter()
             .map(|row| {
                 let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;

@@ -319,11 +319,13 @@ pub async fn account(
         return Err(Problem::not_found("no such customer among yours").into());
     }
     let today = today();
-    let (credit, promises, plans) = tokio::try_join!(
-        settle.credit_status(&code, today, settle_core::credit::DEFAULT_PAST_DUE_DAYS),
-        settle.promises(None, Some(&code)),
-        settle.plans(today, Some(&code)),
-    )?;
+    // One after the other: a page holds one pooled connection at a time, so that many pages at
+    // once never wait on each other for connections.
+    let credit = settle
+        .credit_status(&code, today, settle_core::credit::DEFAULT_PAST_DUE_DAYS)
+        .await?;
+    let promises = settle.promises(None, Some(&code)).await?;
+    let plans = settle.plans(today, Some(&code)).await?;
     let credit = serde_json::json!({
         "hold": credit.hold,
         "exposure": credit.exposure,

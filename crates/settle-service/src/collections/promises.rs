@@ -361,15 +361,20 @@ impl Settle {
                 .parse::<PromiseStatus>()
                 .map_err(|e| invalid("status", e.to_string()))?;
         }
-        let mut tx = self.store().begin().await?;
+        // One pooled connection at a time (a page reads this beside other reads), and no
+        // write lock: this only reads.
         let customer = match customer {
-            Some(code) => Some(customer_id(&mut tx, self, code).await?.0),
+            Some(code) => Some(self.customer_id(code).await?),
             None => None,
         };
         let rows = self
             .store()
             .promises(self.entity().id, status, customer)
             .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.store().begin_read().await?;
         let mut views = Vec::with_capacity(rows.len());
         for row in &rows {
             views.push(promise_view(&mut tx, self, row).await?);
@@ -547,12 +552,15 @@ impl Settle {
     }
 
     pub async fn plans(&self, as_of: Date, customer: Option<&str>) -> ServiceResult<Vec<PlanView>> {
-        let mut tx = self.store().begin().await?;
         let customer = match customer {
-            Some(code) => Some(customer_id(&mut tx, self, code).await?.0),
+            Some(code) => Some(self.customer_id(code).await?),
             None => None,
         };
         let rows = self.store().plans(self.entity().id, None, customer).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.store().begin_read().await?;
         let mut views = Vec::with_capacity(rows.len());
         for row in &rows {
             views.push(plan_view(&mut tx, self, row, as_of).await?);

@@ -20,7 +20,13 @@ pub async fn run(db: &str, entity: &str, args: ServeArgs) -> Result<()> {
     let settle = Settle::open(db, entity)
         .await
         .with_context(|| format!("cannot open {}", settle_service::redact_location(db)))?;
-    let served = settle_server::serve(settle.clone(), config).await;
+    // The background work (jobs, worklist ranking) reads whole books: on a pool of its own,
+    // so that it never leaves the requests waiting for a connection.
+    let background = Settle::open(db, entity)
+        .await
+        .with_context(|| format!("cannot open {}", settle_service::redact_location(db)))?;
+    let served = settle_server::serve(settle.clone(), background.clone(), config).await;
+    background.close().await;
     settle.close().await;
     Ok(served?)
 }
