@@ -11,32 +11,9 @@
 #[allow(unused_macros)]
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use support::Backend;
-use support::server::Server;
+use support::server::{PASSWORD, Server, add_user};
 use support::webdriver::{Browser, ENTER};
-
-const PASSWORD: &str = "correct horse battery";
-
-fn add_user(backend: &Backend, name: &str, role: &str) {
-    let mut child = backend
-        .command(&["user", "add", name, "--role", role, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("settle runs");
-    writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("password written");
-    assert!(
-        child
-            .wait_with_output()
-            .expect("settle ends")
-            .status
-            .success()
-    );
-}
 
 /// Checks the page for console messages and keeps a screenshot of it when asked to.
 fn look_at(browser: &Browser, name: &str) {

@@ -6,26 +6,8 @@
 #[macro_use]
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use support::Backend;
-use support::server::{Reply, Server};
-
-const PASSWORD: &str = "correct horse battery";
-
-fn add_user(backend: &Backend, name: &str, role: &str) {
-    let mut child = backend
-        .command(&["user", "add", name, "--role", role, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("settle runs");
-    writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("password written");
-    let output = child.wait_with_output().expect("settle finishes");
-    assert!(output.status.success(), "user add {name}");
-}
+use support::server::{PASSWORD, Reply, Server, add_user};
 
 /// A new portal link for `customer` made by `user`: its id and its address's path.
 fn link(backend: &Backend, user: &str, customer: &str) -> (i64, String) {

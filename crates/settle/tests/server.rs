@@ -5,33 +5,10 @@
 #[macro_use]
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use serde_json::json;
 
 use support::Backend;
-use support::server::Server;
-
-const PASSWORD: &str = "correct horse battery";
-
-/// Adds a user with a password.
-fn add_user(backend: &Backend, name: &str, role: &str) {
-    let mut child = backend
-        .command(&["user", "add", name, "--role", role, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("settle runs");
-    writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("password written");
-    let output = child.wait_with_output().expect("settle finishes");
-    assert!(
-        output.status.success(),
-        "user add {name}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use support::server::{PASSWORD, Server, add_user};
 
 /// A new API token of `scope` for `user`.
 fn token(backend: &Backend, user: &str, scope: &str) -> String {

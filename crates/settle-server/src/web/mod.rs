@@ -30,15 +30,19 @@ use crate::state::AppState;
 /// The templates, each compiled once.
 fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
-    ENVIRONMENT.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .unwrap_or_else(|e| panic!("template {name}: {e}"));
-        }
-        env
-    })
+    ENVIRONMENT.get_or_init(|| compile(TEMPLATES))
+}
+
+/// An environment of templates compiled into the binary, where an undefined variable is an
+/// error rather than an empty string.
+fn compile(templates: &'static [(&'static str, &'static str)]) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, source) in templates {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name}: {e}"));
+    }
+    env
 }
 
 const TEMPLATES: &[(&str, &str)] = &[

@@ -48,15 +48,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// The portal's own templates: nothing of the team's frame or navigation is in them.
 fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
-    ENVIRONMENT.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .unwrap_or_else(|e| panic!("template {name}: {e}"));
-        }
-        env
-    })
+    ENVIRONMENT.get_or_init(|| super::compile(TEMPLATES))
 }
 
 pub fn router() -> axum::Router<AppState> {

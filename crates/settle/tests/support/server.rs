@@ -1,12 +1,33 @@
 //! A running `settle serve` on a free loopback port, and a small HTTP client for it. The
 //! server is stopped (SIGTERM, then waited for) when the handle is dropped.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Backend;
+
+/// The password of every user the tests add.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Adds a user with [`PASSWORD`] through `settle user add`.
+pub fn add_user(backend: &Backend, name: &str, role: &str) {
+    let mut child = backend
+        .command(&["user", "add", name, "--role", role, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("settle runs");
+    writeln!(child.stdin.take().expect("stdin"), "{PASSWORD}").expect("password written");
+    let output = child.wait_with_output().expect("settle finishes");
+    assert!(
+        output.status.success(),
+        "user add {name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
 
 pub struct Server {
     child: Child,
