@@ -243,7 +243,13 @@ fn a_lost_postgres_connection_fails_the_import_and_a_rerun_completes() {
     let db = Backend::postgres();
     setup(&db);
     let before = books(&db);
-    let database = db.url.rsplit('/').next().unwrap().to_string();
+    let database = db
+        .url
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.split('?').next())
+        .unwrap()
+        .to_string();
     let rows = 20_000;
     let invoices = invoice_file(&db, "long.csv", rows);
 
