@@ -260,11 +260,15 @@ impl Settle {
             },
         )
         .await?;
-        self.users()
-            .await?
-            .into_iter()
-            .find(|u| u.name == name)
-            .ok_or_else(|| not_found(format!("user {name:?}")))
+        self.named_user(name).await
+    }
+
+    /// One user as stored now.
+    async fn named_user(&self, name: &str) -> ServiceResult<UserRow> {
+        let mut tx = self.store().begin_read().await?;
+        let user = tx.user(name).await?;
+        tx.commit().await?;
+        user.ok_or_else(|| not_found(format!("user {name:?}")))
     }
 
     /// Disables a user: from now on they cannot sign in, their tokens stop working, and they
@@ -285,11 +289,7 @@ impl Settle {
             },
         )
         .await?;
-        self.users()
-            .await?
-            .into_iter()
-            .find(|u| u.name == name)
-            .ok_or_else(|| not_found(format!("user {name:?}")))
+        self.named_user(name).await
     }
 
     /// Creates an API token for a user; its secret is in the answer and nowhere else.

@@ -296,18 +296,7 @@ impl Tx {
         entity: EntityId,
         id: i64,
     ) -> StoreResult<Option<DisputeRow>> {
-        // PostgreSQL locks no rows of the outer side of a LEFT JOIN: the dispute is locked
-        // alone first.
-        let lock = format!(
-            "SELECT id FROM disputes WHERE entity_id = $1 AND id = $2{}",
-            self.engine.for_update()
-        );
-        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(lock))
-            .bind(entity.0)
-            .bind(id)
-            .fetch_optional(self.conn())
-            .await?;
-        if found.is_none() {
+        if !self.lock_row("disputes", entity, id).await? {
             return Ok(None);
         }
         let sql = format!("{DISPUTE_SELECT} WHERE d.entity_id = $1 AND d.id = $2");

@@ -255,16 +255,7 @@ impl Tx {
         entity: EntityId,
         id: i64,
     ) -> StoreResult<Option<PortalLinkRow>> {
-        let lock = format!(
-            "SELECT id FROM portal_links WHERE entity_id = $1 AND id = $2{}",
-            self.engine.for_update()
-        );
-        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(lock))
-            .bind(entity.0)
-            .bind(id)
-            .fetch_optional(self.conn())
-            .await?;
-        if found.is_none() {
+        if !self.lock_row("portal_links", entity, id).await? {
             return Ok(None);
         }
         let sql = format!("{LINK_SELECT} WHERE l.id = $1");

@@ -192,6 +192,27 @@ impl Tx {
         }
     }
 
+    /// Locks one row of `table` by id for the rest of the transaction; false when the entity has
+    /// no such row. For rows then read through a LEFT JOIN: PostgreSQL locks no rows of a
+    /// join's outer side, so the row is locked alone first.
+    pub(crate) async fn lock_row(
+        &mut self,
+        table: &'static str,
+        entity: EntityId,
+        id: i64,
+    ) -> StoreResult<bool> {
+        let lock = format!(
+            "SELECT id FROM {table} WHERE entity_id = $1 AND id = $2{}",
+            self.engine.for_update()
+        );
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(lock))
+            .bind(entity.0)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(found.is_some())
+    }
+
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         match &mut self.conn {
             TxConnection::Pooled(tx) => tx,
