@@ -37,7 +37,7 @@ impl Serialize for Paper {
 }
 
 /// Who sends the document.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Company {
     pub name: String,
     pub address: Vec<String>,

@@ -10,7 +10,7 @@ use jiff::SignedDuration;
 
 use settle_core::Date;
 use settle_core::access::{Role, Scope};
-use settle_service::documents::{DocumentOptions, Printer};
+use settle_service::documents::{CompanyProfile, DocumentData, DocumentOptions, Printer};
 use settle_service::{ServiceError, ServiceResult, Settle};
 
 use crate::config::ServerConfig;
@@ -37,9 +37,9 @@ struct Inner {
     started: Instant,
     tokens: Mutex<HashMap<String, (String, Role, Scope, Instant)>>,
     ranking: Arc<RankingCache>,
-    /// Built on first use: loading fonts and templates costs a moment, and most servers print
-    /// nothing until a customer asks for a PDF.
-    printer: tokio::sync::OnceCell<Printer>,
+    /// Built on first use (loading fonts and templates costs a moment, and most servers print
+    /// nothing until a customer asks for a PDF), with the letterhead it was built for.
+    printer: tokio::sync::Mutex<Option<(CompanyProfile, Printer)>>,
 }
 
 impl AppState {
@@ -53,7 +53,7 @@ impl AppState {
                 started: Instant::now(),
                 tokens: Mutex::new(HashMap::new()),
                 ranking: Arc::default(),
-                printer: tokio::sync::OnceCell::new(),
+                printer: tokio::sync::Mutex::new(None),
             }),
         }
     }
@@ -134,19 +134,53 @@ impl AppState {
         Ok(entry)
     }
 
-    /// The document printer with the company's letterhead as it was when first needed, built
-    /// on the blocking pool.
-    pub async fn printer(&self) -> Result<&Printer, ServiceError> {
-        self.inner
-            .printer
-            .get_or_try_init(|| async {
-                let profile = self.inner.settle.company_profile().await?;
+    /// A document rendered to PDF by the current printer, on the blocking pool: a document's
+    /// layout is milliseconds of CPU, not I/O, and must not hold up a runtime worker.
+    pub async fn render_pdf(&self, data: DocumentData) -> Result<Vec<u8>, ServiceError> {
+        let printer = self.printer().await?;
+        let rendered = tokio::task::spawn_blocking(move || printer.render(&data))
+            .await
+            .map_err(|e| ServiceError::Refused(format!("rendering stopped: {e}")))??;
+        Ok(rendered.pdf)
+    }
+
+    /// The document printer with the company's letterhead as it is now: the letterhead is
+    /// read for every document, so that an edit shows on the next one without a restart; the
+    /// engine is built again (on the blocking pool) only when the logo changed.
+    pub async fn printer(&self) -> Result<Printer, ServiceError> {
+        let profile = self.inner.settle.company_profile().await?;
+        let mut kept = self.inner.printer.lock().await;
+        let printer = match kept.as_ref() {
+            Some((built_for, printer)) if *built_for == profile => return Ok(printer.clone()),
+            Some((built_for, printer)) if built_for.logo == profile.logo => {
+                printer.with_letterhead(profile.company.clone(), profile.paper)
+            }
+            _ => {
+                let for_engine = profile.clone();
                 tokio::task::spawn_blocking(move || {
-                    Printer::new(&DocumentOptions::default(), profile)
+                    Printer::new(&DocumentOptions::default(), for_engine)
                 })
                 .await
-                .map_err(|e| ServiceError::Refused(format!("the printer did not start: {e}")))?
-            })
-            .await
+                .map_err(|e| ServiceError::Refused(format!("the printer did not start: {e}")))??
+            }
+        };
+        *kept = Some((profile, printer.clone()));
+        Ok(printer)
     }
+}
+
+/// A PDF as an HTTP answer, shown in the browser and saved under `name`.
+pub fn pdf_response(bytes: Vec<u8>, name: &str) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }

@@ -84,18 +84,18 @@ impl Settle {
                 ),
             )
         })?;
-        let customer = match &query.customer {
-            Some(code) => Some(self.customer_id(code).await?),
-            None => None,
-        };
         let after = query.after.as_deref().map(parse_key).transpose()?;
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
-        let detail = self.aging_detail(policy, as_of).await?;
+        // One customer's cell reads that customer's items only; a bucket of every customer
+        // ages the whole book, for its totals and count.
+        let detail = match &query.customer {
+            Some(code) => self.customer_aging_detail(policy, as_of, code).await?,
+            None => self.aging_detail(policy, as_of).await?,
+        };
         let mut lines: Vec<_> = detail
             .lines
             .into_iter()
             .filter(|line| line.bucket == query.bucket)
-            .filter(|line| customer.is_none_or(|c| line.item.customer == c))
             .filter(|line| {
                 query
                     .currency

@@ -545,6 +545,21 @@ async fn wait_or_check(
     }
 }
 
+/// The approval a resolution of dispute `id` waits on, if one does. The dispute's row is locked
+/// by the caller, so two clerks resolving it at once take turns and the second sees the first's
+/// request.
+async fn awaiting_approval(tx: &mut Tx, settle: &Settle, id: i64) -> ServiceResult<Option<i64>> {
+    let pending = tx.pending_approvals(settle.entity().id).await?;
+    Ok(pending.into_iter().find_map(|row| {
+        match serde_json::from_str::<ApprovalRequest>(&row.request) {
+            Ok(ApprovalRequest::DisputeResolution(request)) if request.dispute_id == id => {
+                Some(row.id)
+            }
+            _ => None,
+        }
+    }))
+}
+
 async fn resolve_in(
     tx: &mut Tx,
     settle: &Settle,
@@ -558,6 +573,13 @@ async fn resolve_in(
     let dispute = locked(tx, settle, id).await?;
     let status = resolution.status();
     check_transition(id, dispute.status, status).map_err(refused)?;
+    if matches!(approving, Approving::MayWait)
+        && let Some(waiting) = awaiting_approval(tx, settle, id).await?
+    {
+        return Err(ServiceError::Refused(format!(
+            "dispute {id}: a resolution already awaits approval {waiting}; approve or reject it first"
+        )));
+    }
     let row = &dispute.row;
     let item = tx
         .item_by_id(entity, row.item)

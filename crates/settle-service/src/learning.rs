@@ -300,13 +300,7 @@ impl Settle {
     }
 
     pub(crate) async fn customer_id(&self, code: &str) -> ServiceResult<CustomerId> {
-        let mut tx = self.store().begin_read().await?;
-        let customer = tx
-            .customer_by_code(self.entity().id, code)
-            .await?
-            .ok_or_else(|| not_found(format!("customer {code:?}")))?;
-        tx.commit().await?;
-        Ok(customer.id)
+        Ok(self.customer_by_code(code).await?.id)
     }
 
     /// Switches a rule on (`enabled`) or off (`disabled`).

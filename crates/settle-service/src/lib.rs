@@ -2,6 +2,18 @@
 //! core decide, write what the core decided, commit. Every front end (the CLI now, the HTTP API
 //! later) calls these and nothing else; none of them holds business rules.
 
+/// Independent reads as one `Result` of a tuple: side by side, each on its own pooled
+/// connection, or one after the other when `$settle` reads sequentially.
+macro_rules! independent_reads {
+    ($settle:expr; $($read:expr),+ $(,)?) => {
+        if $settle.sequential_reads() {
+            async { Ok::<_, settle_store::StoreError>(($($read.await?,)+)) }.await
+        } else {
+            tokio::try_join!($($read),+)
+        }
+    };
+}
+
 pub mod access;
 pub mod aging_items;
 pub mod approvals;
@@ -78,6 +90,9 @@ pub struct Settle {
     request_key: Option<String>,
     /// Where changes come from (`cli ann`, `http 10.0.0.7`), for the audit trail.
     origin: String,
+    /// Whether reads of the whole book run one after the other instead of side by side on
+    /// pooled connections (see [`Settle::with_sequential_reads`]).
+    sequential_reads: bool,
 }
 
 /// The result of a write, and whether it was replayed from an earlier request with the same
@@ -151,6 +166,7 @@ impl Settle {
                 actor: SYSTEM_ACTOR.to_string(),
                 request_key: None,
                 origin: audit_trail::DEFAULT_ORIGIN.to_string(),
+                sequential_reads: false,
             },
             report,
         ))
@@ -167,6 +183,7 @@ impl Settle {
             actor: SYSTEM_ACTOR.to_string(),
             request_key: None,
             origin: audit_trail::DEFAULT_ORIGIN.to_string(),
+            sequential_reads: false,
         })
     }
 
@@ -182,6 +199,18 @@ impl Settle {
     pub fn with_idempotency_key(mut self, key: Option<&str>) -> Settle {
         self.request_key = key.map(str::to_string);
         self
+    }
+
+    /// The same database, reading the whole book (the worklist's ranking, a dunning run) one
+    /// query at a time on one core instead of side by side on all of them: for background work
+    /// that must leave the other cores to the requests being served.
+    pub fn with_sequential_reads(mut self) -> Settle {
+        self.sequential_reads = true;
+        self
+    }
+
+    pub(crate) fn sequential_reads(&self) -> bool {
+        self.sequential_reads
     }
 
     pub fn actor(&self) -> &str {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use settle_core::customer::Customer;
+use settle_core::ids::CustomerId;
 use settle_core::{Date, Money};
 pub use settle_store::CustomerListFilter;
 use settle_store::{CustomerSummary, DisputeRow};
@@ -278,17 +280,40 @@ impl AccountView {
 
 impl Settle {
     /// One customer's account with its open disputes, read without taking a write lock.
-    pub async fn account(&self, code: &str) -> ServiceResult<AccountView> {
-        let entity = self.entity().id;
-        let summary = self
-            .store()
-            .customer_summary(entity, code)
+    /// A customer by code, in a read transaction of its own.
+    pub(crate) async fn customer_by_code(&self, code: &str) -> ServiceResult<Customer> {
+        let mut tx = self.store().begin_read().await?;
+        let customer = tx
+            .customer_by_code(self.entity().id, code)
             .await?
             .ok_or_else(|| not_found(format!("customer {code:?}")))?;
-        let disputes = self
+        tx.commit().await?;
+        Ok(customer)
+    }
+
+    /// The sales rep of a customer (empty when it has none): whether a sales user may see it.
+    pub async fn customer_sales_rep(&self, code: &str) -> ServiceResult<String> {
+        Ok(self.customer_by_code(code).await?.details.sales_rep)
+    }
+
+    /// A customer by id, in a read transaction of its own.
+    pub(crate) async fn customer_by_id(&self, id: CustomerId) -> ServiceResult<Customer> {
+        let mut tx = self.store().begin_read().await?;
+        let customer = tx
+            .customer_by_id(self.entity().id, id)
+            .await?
+            .ok_or_else(|| not_found(format!("customer {}", id.0)))?;
+        tx.commit().await?;
+        Ok(customer)
+    }
+
+    pub async fn account(&self, code: &str) -> ServiceResult<AccountView> {
+        let entity = self.entity().id;
+        let (summary, disputes) = self
             .store()
-            .open_disputes(entity, summary.customer.id)
-            .await?;
+            .account_rows(entity, code)
+            .await?
+            .ok_or_else(|| not_found(format!("customer {code:?}")))?;
         AccountView::new(&summary, &disputes)
     }
 

@@ -196,6 +196,30 @@ impl Settle {
         })
     }
 
+    /// One customer's detail aging, its items read through the customer index.
+    pub async fn customer_aging_detail(
+        &self,
+        policy: &AgingPolicy,
+        as_of: Date,
+        code: &str,
+    ) -> ServiceResult<AgingDetail> {
+        let entity = self.entity().id;
+        let customer = self.customer_by_code(code).await?;
+        let items = self
+            .store()
+            .customer_aging_items(entity, customer.id, as_of)
+            .await?;
+        let names = HashMap::from([(
+            customer.id,
+            (customer.details.code.clone(), customer.details.name.clone()),
+        )]);
+        Ok(AgingDetail {
+            labels: policy.bucket_labels(),
+            lines: aging::age_detail(policy, as_of, items),
+            names,
+        })
+    }
+
     pub async fn customer_view(&self, code: &str) -> ServiceResult<CustomerSummary> {
         self.store()
             .customer_summary(self.entity().id, code)

@@ -170,6 +170,19 @@ impl Tx {
         Ok(id)
     }
 
+    /// The requests still waiting for a checker, oldest first, read inside the transaction
+    /// that is about to add one.
+    pub async fn pending_approvals(&mut self, entity: EntityId) -> StoreResult<Vec<ApprovalRow>> {
+        let sql = format!(
+            "SELECT {APPROVAL_COLUMNS} FROM approvals WHERE entity_id = $1 AND status = 'pending' ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(approval_from).collect()
+    }
+
     /// A request, locked for the rest of the transaction: two checkers deciding at once take
     /// turns, and the second sees the first one's decision.
     pub async fn approval_for_update(

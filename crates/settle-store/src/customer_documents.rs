@@ -102,18 +102,48 @@ impl Store {
         entity: EntityId,
         as_of: Date,
     ) -> StoreResult<Vec<UnappliedAsOf>> {
-        let rows = sqlx::query(
+        self.unapplied_as_of_for(entity, None, as_of).await
+    }
+
+    /// One customer's payments with unapplied cash as of `as_of`, read through the customer
+    /// index.
+    pub async fn customer_unapplied_as_of(
+        &self,
+        entity: EntityId,
+        customer: CustomerId,
+        as_of: Date,
+    ) -> StoreResult<Vec<UnappliedAsOf>> {
+        self.unapplied_as_of_for(entity, Some(customer), as_of)
+            .await
+    }
+
+    async fn unapplied_as_of_for(
+        &self,
+        entity: EntityId,
+        customer: Option<CustomerId>,
+        as_of: Date,
+    ) -> StoreResult<Vec<UnappliedAsOf>> {
+        // Two statements rather than "any customer or this one", which no index serves.
+        let of_customer = if customer.is_some() {
+            "m.customer_id = $3"
+        } else {
+            "m.customer_id IS NOT NULL"
+        };
+        let sql = format!(
             "SELECT * FROM (SELECT m.id, m.customer_id, m.currency, m.received_on, m.bank_reference, \
                -(SELECT CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) FROM postings p \
                  WHERE p.payment_id = m.id AND p.posting_date <= $2) AS unapplied \
-             FROM payments m WHERE m.entity_id = $1 AND m.customer_id IS NOT NULL \
+             FROM payments m WHERE m.entity_id = $1 AND {of_customer} \
                AND m.received_on <= $2 AND (m.unapplied_minor <> 0 OR m.last_activity > $2)) as_of \
-             WHERE unapplied > 0 ORDER BY customer_id, received_on, id",
-        )
-        .bind(entity.0)
-        .bind(date_text(as_of))
-        .fetch_all(self.pool())
-        .await?;
+             WHERE unapplied > 0 ORDER BY customer_id, received_on, id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity.0)
+            .bind(date_text(as_of));
+        if let Some(customer) = customer {
+            query = query.bind(customer.0);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;

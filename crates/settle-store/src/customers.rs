@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use settle_core::contact::NewContactEntry;
 use settle_core::ids::{CustomerId, EntityId};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::codec::now;
 use crate::text_column;
@@ -56,20 +56,8 @@ impl Store {
         entity: EntityId,
         customer: CustomerId,
     ) -> StoreResult<Vec<(String, String)>> {
-        // Sorted here: asked to order by code, SQLite walks every customer of the entity in
-        // code order instead of looking the few children up by parent.
-        let rows =
-            sqlx::query("SELECT code, name FROM customers WHERE entity_id = $1 AND parent_id = $2")
-                .bind(entity.0)
-                .bind(customer.0)
-                .fetch_all(self.pool())
-                .await?;
-        let mut children = rows
-            .iter()
-            .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
-            .collect::<StoreResult<Vec<(String, String)>>>()?;
-        children.sort();
-        Ok(children)
+        let mut conn = self.pool().acquire().await?;
+        customer_children_on(&mut conn, entity, customer).await
     }
 
     /// A customer's latest contact-log entries, newest first.
@@ -79,18 +67,51 @@ impl Store {
         customer: CustomerId,
         limit: i64,
     ) -> StoreResult<Vec<ContactLogRow>> {
-        let rows = sqlx::query(
-            "SELECT id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by, outcome, next_step_on \
-             FROM contact_log WHERE entity_id = $1 AND customer_id = $2 \
-             ORDER BY occurred_at DESC, id DESC LIMIT $3",
-        )
-        .bind(entity.0)
-        .bind(customer.0)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(contact_log_row).collect()
+        let mut conn = self.pool().acquire().await?;
+        contact_log_on(&mut conn, entity, customer, limit).await
     }
+}
+
+/// The customers whose parent is `customer`, by code, on a connection the caller holds.
+pub(crate) async fn customer_children_on(
+    conn: &mut AnyConnection,
+    entity: EntityId,
+    customer: CustomerId,
+) -> StoreResult<Vec<(String, String)>> {
+    // Sorted here: asked to order by code, SQLite walks every customer of the entity in
+    // code order instead of looking the few children up by parent.
+    let rows =
+        sqlx::query("SELECT code, name FROM customers WHERE entity_id = $1 AND parent_id = $2")
+            .bind(entity.0)
+            .bind(customer.0)
+            .fetch_all(conn)
+            .await?;
+    let mut children = rows
+        .iter()
+        .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
+        .collect::<StoreResult<Vec<(String, String)>>>()?;
+    children.sort();
+    Ok(children)
+}
+
+/// A customer's latest contact-log entries, newest first, on a connection the caller holds.
+pub(crate) async fn contact_log_on(
+    conn: &mut AnyConnection,
+    entity: EntityId,
+    customer: CustomerId,
+    limit: i64,
+) -> StoreResult<Vec<ContactLogRow>> {
+    let rows = sqlx::query(
+        "SELECT id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by, outcome, next_step_on \
+         FROM contact_log WHERE entity_id = $1 AND customer_id = $2 \
+         ORDER BY occurred_at DESC, id DESC LIMIT $3",
+    )
+    .bind(entity.0)
+    .bind(customer.0)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(contact_log_row).collect()
 }
 
 impl Tx {

@@ -132,18 +132,8 @@ impl Store {
         entity: EntityId,
         customer: CustomerId,
     ) -> StoreResult<Vec<DisputeRow>> {
-        // Its own query: the general filter's "any customer or this one" cannot use the
-        // customer index, and the account page asks this for every view.
-        let sql = format!(
-            "{DISPUTE_SELECT} WHERE d.entity_id = $1 AND d.customer_id = $2 \
-             AND d.status IN {ACTIVE} ORDER BY d.id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(entity.0)
-            .bind(customer.0)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(dispute_row).collect()
+        let mut conn = self.pool().acquire().await?;
+        open_disputes_on(&mut conn, entity, customer).await
     }
 
     /// Disputes by the filter, by id.
@@ -436,4 +426,24 @@ impl Tx {
         .await?;
         Ok(())
     }
+}
+
+/// A customer's active disputes, oldest first, on a connection the caller holds.
+pub(crate) async fn open_disputes_on(
+    conn: &mut sqlx::AnyConnection,
+    entity: EntityId,
+    customer: CustomerId,
+) -> StoreResult<Vec<DisputeRow>> {
+    // Its own query: the general filter's "any customer or this one" cannot use the
+    // customer index, and the account page asks this for every view.
+    let sql = format!(
+        "{DISPUTE_SELECT} WHERE d.entity_id = $1 AND d.customer_id = $2 \
+         AND d.status IN {ACTIVE} ORDER BY d.id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(entity.0)
+        .bind(customer.0)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(dispute_row).collect()
 }

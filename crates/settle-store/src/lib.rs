@@ -338,6 +338,10 @@ impl Store {
                 Engine::Postgres => 8,
             })
             .acquire_timeout(Duration::from_secs(10))
+            // A SQLite connection is a file handle that cannot drop out from under the pool,
+            // so the ping before each use only costs a trip to its worker thread; a server's
+            // connection can be cut, and is tested.
+            .test_before_acquire(engine == Engine::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {

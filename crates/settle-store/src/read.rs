@@ -19,6 +19,8 @@ use settle_core::{Date, Money};
 
 use crate::Engine;
 use crate::codec::{date_text, day_number, money, read_currency, read_date};
+use crate::customers::{contact_log_on, customer_children_on};
+use crate::disputes::{DisputeRow, open_disputes_on};
 use crate::text_column;
 use crate::tx::{
     CUSTOMER_BY_CODE, account_from_row, customer_row, entity_row, item_state, payment_state,
@@ -471,6 +473,32 @@ impl Store {
 
     /// Every open item (debit and credit) with its balance as of a date, for the detail aging.
     pub async fn aging_items(&self, entity: EntityId, as_of: Date) -> StoreResult<Vec<AgingItem>> {
+        self.aging_items_of(entity, None, as_of).await
+    }
+
+    /// One customer's open items (debit and credit) with their balances as of a date, read
+    /// through the customer index: a statement or a portal page for one customer.
+    pub async fn customer_aging_items(
+        &self,
+        entity: EntityId,
+        customer: CustomerId,
+        as_of: Date,
+    ) -> StoreResult<Vec<AgingItem>> {
+        self.aging_items_of(entity, Some(customer), as_of).await
+    }
+
+    async fn aging_items_of(
+        &self,
+        entity: EntityId,
+        customer: Option<CustomerId>,
+        as_of: Date,
+    ) -> StoreResult<Vec<AgingItem>> {
+        // Two statements rather than "any customer or this one", which no index serves.
+        let of_customer = if customer.is_some() {
+            " AND i.customer_id = $4"
+        } else {
+            ""
+        };
         let resummed = "(SELECT CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) FROM postings p \
                         WHERE p.item_id = i.id AND p.posting_date <= $2)";
         let mut items = Vec::new();
@@ -487,14 +515,17 @@ impl Store {
             let sql = format!(
                 "SELECT * FROM (SELECT i.id, i.number, i.kind, i.customer_id, i.currency, i.issue_date, \
                    i.due_date, {balance} AS balance FROM items i \
-                   WHERE i.entity_id = $1 AND {filter} AND i.issue_date <= $2) as_of WHERE balance <> 0"
+                   WHERE i.entity_id = $1 AND {filter} AND i.issue_date <= $2{of_customer}) as_of \
+                 WHERE balance <> 0"
             );
-            let rows = sqlx::query(AssertSqlSafe(sql))
+            let mut query = sqlx::query(AssertSqlSafe(sql))
                 .bind(entity.0)
                 .bind(date_text(as_of))
-                .bind(day_number(as_of))
-                .fetch_all(self.pool())
-                .await?;
+                .bind(day_number(as_of));
+            if let Some(customer) = customer {
+                query = query.bind(customer.0);
+            }
+            let rows = query.fetch_all(self.pool()).await?;
             for row in &rows {
                 let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
                 items.push(AgingItem {
@@ -587,86 +618,33 @@ impl Store {
             .collect()
     }
 
+    /// One customer's summary, read in one transaction so that its parts agree.
     pub async fn customer_summary(
         &self,
         entity: EntityId,
         code: &str,
     ) -> StoreResult<Option<CustomerSummary>> {
-        let Some(row) = sqlx::query(CUSTOMER_BY_CODE)
-            .bind(entity.0)
-            .bind(code.to_string())
-            .fetch_optional(self.pool())
-            .await?
-        else {
+        let mut tx = self.begin_read().await?;
+        let summary = customer_summary_on(tx.conn(), entity, code).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// What an account view shows — the customer's summary and its active disputes — read in
+    /// one transaction on one connection: one snapshot, and one trip to the pool instead of
+    /// one per part.
+    pub async fn account_rows(
+        &self,
+        entity: EntityId,
+        code: &str,
+    ) -> StoreResult<Option<(CustomerSummary, Vec<DisputeRow>)>> {
+        let mut tx = self.begin_read().await?;
+        let Some(summary) = customer_summary_on(tx.conn(), entity, code).await? else {
             return Ok(None);
         };
-        let customer = customer_row(&row)?;
-        let open_items = sqlx::query(
-            "SELECT id, number, kind, customer_id, currency, issue_date, due_date, terms, total_minor, balance_minor \
-             FROM items WHERE entity_id = $1 AND customer_id = $2 AND balance_minor <> 0 ORDER BY due_date, id",
-        )
-        .bind(entity.0)
-        .bind(customer.id.0)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(item_state)
-        .collect::<StoreResult<Vec<_>>>()?;
-        let unapplied_payments = sqlx::query(
-            "SELECT id, customer_id, currency, received_on, amount_minor, unapplied_minor, bank_reference, method \
-             FROM payments WHERE entity_id = $1 AND customer_id = $2 AND unapplied_minor <> 0 ORDER BY received_on, id",
-        )
-        .bind(entity.0)
-        .bind(customer.id.0)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(PaymentRow {
-                state: payment_state(row)?,
-                bank_reference: row.try_get("bank_reference")?,
-                method: row.try_get("method")?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-        let activity = sqlx::query(
-            "SELECT e.id, e.entry_date, e.kind, e.memo, p.currency, CAST(SUM(p.amount_minor) AS BIGINT) AS amount, \
-               MIN(COALESCE(i.number, 'payment ' || CAST(p.payment_id AS TEXT))) AS reference \
-             FROM postings p JOIN journal_entries e ON e.id = p.entry_id \
-             LEFT JOIN items i ON i.id = p.item_id \
-             WHERE p.entity_id = $1 AND (p.item_id IN (SELECT id FROM items WHERE entity_id = $1 AND customer_id = $2) \
-               OR p.payment_id IN (SELECT id FROM payments WHERE entity_id = $1 AND customer_id = $2)) \
-             GROUP BY e.id, e.entry_date, e.kind, e.memo, p.currency ORDER BY e.entry_date, e.id",
-        )
-        .bind(entity.0)
-        .bind(customer.id.0)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|row| {
-            let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
-            Ok(ActivityLine {
-                date: text_column::<Date>(row, "journal_entries", "entry_date")?,
-                entry: EntryId(row.try_get("id")?),
-                kind: text_column(row, "journal_entries", "kind")?,
-                memo: row.try_get("memo")?,
-                reference: row.try_get("reference")?,
-                amount: money(row.try_get("amount")?, currency),
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-        let children = self.customer_children(entity, customer.id).await?;
-        let contact_log = self
-            .contact_log(entity, customer.id, CONTACT_LOG_SHOWN)
-            .await?;
-        Ok(Some(CustomerSummary {
-            customer,
-            open_items,
-            unapplied_payments,
-            activity,
-            children,
-            contact_log,
-        }))
+        let disputes = open_disputes_on(tx.conn(), entity, summary.customer.id).await?;
+        tx.commit().await?;
+        Ok(Some((summary, disputes)))
     }
 
     /// The journal between two dates (inclusive), entry by entry, posting by posting.
@@ -862,4 +840,86 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+/// One customer's summary on a connection the caller holds: the customer, its open items,
+/// unapplied payments, activity, subsidiaries and latest contacts.
+async fn customer_summary_on(
+    conn: &mut AnyConnection,
+    entity: EntityId,
+    code: &str,
+) -> StoreResult<Option<CustomerSummary>> {
+    let Some(row) = sqlx::query(CUSTOMER_BY_CODE)
+        .bind(entity.0)
+        .bind(code.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let customer = customer_row(&row)?;
+    let open_items = sqlx::query(
+        "SELECT id, number, kind, customer_id, currency, issue_date, due_date, terms, total_minor, balance_minor \
+         FROM items WHERE entity_id = $1 AND customer_id = $2 AND balance_minor <> 0 ORDER BY due_date, id",
+    )
+    .bind(entity.0)
+    .bind(customer.id.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(item_state)
+    .collect::<StoreResult<Vec<_>>>()?;
+    let unapplied_payments = sqlx::query(
+        "SELECT id, customer_id, currency, received_on, amount_minor, unapplied_minor, bank_reference, method \
+         FROM payments WHERE entity_id = $1 AND customer_id = $2 AND unapplied_minor <> 0 ORDER BY received_on, id",
+    )
+    .bind(entity.0)
+    .bind(customer.id.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(PaymentRow {
+            state: payment_state(row)?,
+            bank_reference: row.try_get("bank_reference")?,
+            method: row.try_get("method")?,
+        })
+    })
+    .collect::<StoreResult<Vec<_>>>()?;
+    let activity = sqlx::query(
+        "SELECT e.id, e.entry_date, e.kind, e.memo, p.currency, CAST(SUM(p.amount_minor) AS BIGINT) AS amount, \
+           MIN(COALESCE(i.number, 'payment ' || CAST(p.payment_id AS TEXT))) AS reference \
+         FROM postings p JOIN journal_entries e ON e.id = p.entry_id \
+         LEFT JOIN items i ON i.id = p.item_id \
+         WHERE p.entity_id = $1 AND (p.item_id IN (SELECT id FROM items WHERE entity_id = $1 AND customer_id = $2) \
+           OR p.payment_id IN (SELECT id FROM payments WHERE entity_id = $1 AND customer_id = $2)) \
+         GROUP BY e.id, e.entry_date, e.kind, e.memo, p.currency ORDER BY e.entry_date, e.id",
+    )
+    .bind(entity.0)
+    .bind(customer.id.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| {
+        let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
+        Ok(ActivityLine {
+            date: text_column::<Date>(row, "journal_entries", "entry_date")?,
+            entry: EntryId(row.try_get("id")?),
+            kind: text_column(row, "journal_entries", "kind")?,
+            memo: row.try_get("memo")?,
+            reference: row.try_get("reference")?,
+            amount: money(row.try_get("amount")?, currency),
+        })
+    })
+    .collect::<StoreResult<Vec<_>>>()?;
+    let children = customer_children_on(conn, entity, customer.id).await?;
+    let contact_log = contact_log_on(conn, entity, customer.id, CONTACT_LOG_SHOWN).await?;
+    Ok(Some(CustomerSummary {
+        customer,
+        open_items,
+        unapplied_payments,
+        activity,
+        children,
+        contact_log,
+    }))
 }

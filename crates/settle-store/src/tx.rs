@@ -173,6 +173,8 @@ const CUSTOMER_COLUMNS: &[&str] = &[
 /// A customer with its parent's code.
 pub(crate) const CUSTOMER_BY_CODE: &str = "SELECT c.*, p.code AS parent_code FROM customers c \
      LEFT JOIN customers p ON p.id = c.parent_id WHERE c.entity_id = $1 AND c.code = $2";
+const CUSTOMER_BY_ID: &str = "SELECT c.*, p.code AS parent_code FROM customers c \
+     LEFT JOIN customers p ON p.id = c.parent_id WHERE c.entity_id = $1 AND c.id = $2";
 
 impl Tx {
     pub(crate) fn new(tx: Transaction<'static, Any>, engine: Engine) -> Self {
@@ -547,6 +549,19 @@ impl Tx {
         let row = sqlx::query(CUSTOMER_BY_CODE)
             .bind(entity.0)
             .bind(code.to_string())
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|row| customer_row(&row)).transpose()
+    }
+
+    pub async fn customer_by_id(
+        &mut self,
+        entity: EntityId,
+        id: CustomerId,
+    ) -> StoreResult<Option<Customer>> {
+        let row = sqlx::query(CUSTOMER_BY_ID)
+            .bind(entity.0)
+            .bind(id.0)
             .fetch_optional(self.conn())
             .await?;
         row.map(|row| customer_row(&row)).transpose()

@@ -508,6 +508,22 @@ fn dispute_resolutions_over_the_limit_wait_for_approval(db: &Backend) {
     assert_eq!(balance(db, "ACME", "A-1002"), "2500.50");
     assert_eq!(entries(db), journal, "nothing was posted");
     assert_eq!(status(&priced), "open");
+    // While it waits, the dispute takes no second resolution: one decision at a time.
+    let twice = db.fails(&[
+        "--user",
+        "ann",
+        "dispute",
+        "resolve",
+        &priced,
+        "--write-off",
+        "--date",
+        "2026-06-25",
+    ]);
+    assert!(
+        twice.contains(&format!("already awaits approval {approval}")),
+        "{twice}"
+    );
+    assert_eq!(pending_ids(db), vec![approval.parse::<i64>().unwrap()]);
     let shown = db.json(&["approvals", "show", &approval]);
     assert!(
         shown["summary"]

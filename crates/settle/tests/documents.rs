@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use support::Backend;
+use support::{Backend, pdftotext};
 
 on_both_engines!(
     every_statement_shows_its_customers_name_and_the_aging_net_as_amount_due,
@@ -41,22 +41,6 @@ TOKY,東京精密工業株式会社,keiri@tokyo.example,,NET30,,JPY,JP,,東京�
 SEOU,주식회사 한빛상사,ap@hanbit.example,,NET30,,USD,KR,,\"서울특별시 중구 세종대로 110\"
 BIGC,Bigelow & Co. #set [markup] $x$,ap@bigelow.example,,NET30,,USD,US,,\"1 Long Road, Dover, DE\"
 ";
-
-fn pdftotext(path: &Path) -> String {
-    let output = Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(path)
-        .arg("-")
-        .output()
-        .expect("pdftotext runs (the document tests need poppler-utils)");
-    assert!(
-        output.status.success(),
-        "pdftotext {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 text")
-}
 
 /// Pages of a PDF, by `pdfinfo`.
 fn pages(path: &Path) -> usize {
@@ -286,6 +270,23 @@ fn every_statement_shows_its_customers_name_and_the_aging_net_as_amount_due(db: 
         6,
         "and none for the others"
     );
+    // A run for named customers reads only theirs, and says the same.
+    let mut codes: Vec<&str> = aging
+        .keys()
+        .map(|(code, _)| code.as_str())
+        .filter(|code| *code != "TOTAL")
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let named = statements(db, &["--customers", &codes.join(",")]);
+    for code in &codes {
+        let file = format!("statement-{code}-{AS_OF}.pdf");
+        assert_eq!(
+            pdftotext(&named.join(&file)),
+            pdftotext(&out.join(&file)),
+            "{code}'s statement on its own"
+        );
+    }
     let acme = pdftotext(&out.join(format!("statement-ACME-{AS_OF}.pdf")));
     assert!(
         acme.contains("WIRE-77") && acme.contains("-300.00"),

@@ -6,8 +6,8 @@
 #[macro_use]
 mod support;
 
-use support::Backend;
 use support::server::{PASSWORD, Reply, Server, add_user};
+use support::{Backend, pdftotext};
 
 /// A new portal link for `customer` made by `user`: its id and its address's path.
 fn link(backend: &Backend, user: &str, customer: &str) -> (i64, String) {
@@ -144,6 +144,16 @@ fn links_are_made_by_the_team_and_end_when_they_should(backend: &Backend) {
     assert_eq!(status, 200);
     assert_eq!(content_type, "application/pdf");
     assert!(bytes.starts_with(b"%PDF"));
+    // The letterhead is the company's as it is now: an edit shows on the next document.
+    let before = backend.dir.join("portal-statement-before.pdf");
+    std::fs::write(&before, &bytes).expect("write the PDF");
+    assert!(!pdftotext(&before).contains("Renamed Trading Ltd"));
+    backend.ok(&["company", "set", "name", "Renamed Trading Ltd"]);
+    let (status, _, bytes) = server.get_bytes(&format!("{acme}/statement.pdf"));
+    assert_eq!(status, 200);
+    let after = backend.dir.join("portal-statement-after.pdf");
+    std::fs::write(&after, &bytes).expect("write the PDF");
+    assert!(pdftotext(&after).contains("Renamed Trading Ltd"));
     let (status, content_type, bytes) = server.get_bytes(&format!("{acme}/invoices/A-1001.pdf"));
     assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
     assert!(bytes.starts_with(b"%PDF"));

@@ -430,6 +430,34 @@ fn the_role_matrix_holds(backend: &Backend) {
             assert_eq!(other.status, 200, "{role}");
             assert_eq!(aging.status, 200, "{role}: {}", aging.body);
         }
+        // Documents as PDF, by the same rule: a sales rep's own customer's, nobody else's.
+        let pdf = |path: &str| server.get_bytes_with(path, Some(secret));
+        let (status, content_type, bytes) = pdf("/api/v1/customers/SAMS/statement");
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "application/pdf"),
+            "{role}"
+        );
+        assert!(bytes.starts_with(b"%PDF"), "{role}");
+        let others = [
+            "/api/v1/customers/ACME/statement?as_of=2026-07-31",
+            "/api/v1/invoices/A-1001/pdf",
+        ];
+        for path in others {
+            let (status, content_type, bytes) = pdf(path);
+            if *role == "sales" {
+                assert_eq!(status, 404, "{role} {path}");
+            } else {
+                assert_eq!(
+                    status,
+                    200,
+                    "{role} {path}: {}",
+                    String::from_utf8_lossy(&bytes)
+                );
+                assert_eq!(content_type, "application/pdf", "{role} {path}");
+                assert!(bytes.starts_with(b"%PDF"), "{role} {path}");
+            }
+        }
     }
     the_pages_admit_whom_they_should(&server);
     // A read token writes nothing, whatever its user's role.

@@ -214,8 +214,8 @@ pub async fn disputes(
     if let Some(code) = &query.customer_id
         && caller.own_customers_only().is_some()
     {
-        let view = state.settle().account(code).await?;
-        caller.require_customer(&view.sales_rep)?;
+        let sales_rep = state.settle().customer_sales_rep(code).await?;
+        caller.require_customer(&sales_rep)?;
     }
     let query = DisputeQuery {
         status: query

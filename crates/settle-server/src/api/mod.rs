@@ -5,6 +5,7 @@
 mod cash;
 mod collections;
 mod customers;
+mod documents;
 mod ledger;
 mod plans;
 mod reports;
@@ -79,6 +80,30 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &[],
         responds: "the account view",
         route: || get(customers::account),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/customers/{customer_id}/statement",
+        summary: "A customer's statement as PDF, with the aging at its foot",
+        permission: Permission::Read,
+        query: &[
+            ("as_of", "ISO 8601 date; default today"),
+            ("kind", "open-item (default) or balance-forward"),
+            ("from", "the period's first day, for balance-forward"),
+        ],
+        body: &[],
+        responds: "application/pdf",
+        route: || get(documents::statement),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/invoices/{number}/pdf",
+        summary: "An invoice, debit memo or credit memo as PDF",
+        permission: Permission::Read,
+        query: &[],
+        body: &[],
+        responds: "application/pdf",
+        route: || get(documents::invoice),
     },
     Endpoint {
         method: "get",

@@ -38,8 +38,8 @@ async fn check_customer(
             "name one of your customers",
         ));
     };
-    let view = state.settle().account(code).await?;
-    caller.require_customer(&view.sales_rep)
+    let sales_rep = state.settle().customer_sales_rep(code).await?;
+    caller.require_customer(&sales_rep)
 }
 
 pub async fn promises(

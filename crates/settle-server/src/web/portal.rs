@@ -27,7 +27,7 @@ use settle_service::portal::{AdviceLine, AdviceRequest, LinkRefused, PortalAcces
 
 use super::{Flash, redirect_with};
 use crate::auth::constant_time_eq;
-use crate::state::AppState;
+use crate::state::{AppState, pdf_response};
 use crate::worker::on_worker;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -315,7 +315,7 @@ pub async fn statement(
     let access = open(&state, &secret).await?;
     let settle = state.settle();
     let printer = state.printer().await?;
-    let data = settle.portal_statement(printer, &access, today()).await?;
+    let data = settle.portal_statement(&printer, &access, today()).await?;
     let disputes = settle
         .disputes(&DisputeQuery {
             customer: Some(access.customer_code.clone()),
@@ -381,28 +381,6 @@ pub async fn statement(
     Ok(page.into_response())
 }
 
-fn pdf(bytes: Vec<u8>, name: &str) -> Response {
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
-}
-
-/// Renders on the blocking pool: a document's layout is seconds of CPU, not I/O.
-async fn render_pdf(state: &AppState, data: DocumentData) -> Result<Vec<u8>, PortalError> {
-    let printer = state.printer().await?.clone();
-    let rendered = tokio::task::spawn_blocking(move || printer.render(&data))
-        .await
-        .map_err(|e| ServiceError::Refused(format!("rendering stopped: {e}")))??;
-    Ok(rendered.pdf)
-}
-
 pub async fn statement_pdf(
     State(state): State<AppState>,
     Path(secret): Path<String>,
@@ -412,11 +390,14 @@ pub async fn statement_pdf(
     let as_of = today();
     let data = state
         .settle()
-        .portal_statement(printer, &access, as_of)
+        .portal_statement(&printer, &access, as_of)
         .await?;
-    let bytes = render_pdf(&state, data).await?;
+    let bytes = state.render_pdf(data).await?;
     let name = settle_service::documents::file_name_part(&access.customer_code);
-    Ok(pdf(bytes, &format!("statement-{name}-{as_of}.pdf")))
+    Ok(pdf_response(
+        bytes,
+        &format!("statement-{name}-{as_of}.pdf"),
+    ))
 }
 
 pub async fn invoice_pdf(
@@ -433,11 +414,11 @@ pub async fn invoice_pdf(
     let printer = state.printer().await?;
     let data = state
         .settle()
-        .portal_invoice(printer, &access, number)
+        .portal_invoice(&printer, &access, number)
         .await?;
-    let bytes = render_pdf(&state, data).await?;
+    let bytes = state.render_pdf(data).await?;
     let name = settle_service::documents::file_name_part(number);
-    Ok(pdf(bytes, &format!("{name}.pdf")))
+    Ok(pdf_response(bytes, &format!("{name}.pdf")))
 }
 
 #[derive(Debug, Deserialize)]

@@ -207,8 +207,9 @@ impl Settle {
             .checked_sub(jiff::SignedDuration::from_hours(24 * 7))
             .map_err(|e| invalid("at", e.to_string()))?;
         let (week_ago, now) = (week_ago.to_string(), at.to_string());
-        // Independent reads of the whole book, each on its own pooled connection.
-        let (accounts, totals, items, disputed, payments, mut contacts) = tokio::try_join!(
+        // Independent reads of the whole book.
+        let (accounts, totals, items, disputed, payments, mut contacts) = independent_reads!(
+            self;
             store.collection_accounts(entity),
             store.account_totals(entity, as_of),
             store.dunning_candidates(entity, due_by, max_level, rested_by),

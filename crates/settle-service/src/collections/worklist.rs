@@ -119,8 +119,9 @@ impl Settle {
         let half_year = as_of
             .checked_sub(jiff::Span::new().days(180))
             .map_err(|e| invalid("as-of", e.to_string()))?;
-        // Independent reads of the whole book, each on its own pooled connection.
-        let (accounts, totals, last_contacts, broken, disputed, calls) = tokio::try_join!(
+        // Independent reads of the whole book.
+        let (accounts, totals, last_contacts, broken, disputed, calls) = independent_reads!(
+            self;
             store.collection_accounts(entity),
             store.account_totals(entity, as_of),
             store.last_contacts(entity),

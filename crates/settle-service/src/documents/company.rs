@@ -94,7 +94,7 @@ impl Logo {
 const PREFIX: &str = "company.";
 
 /// The letterhead and the default paper.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompanyProfile {
     pub company: Company,
     pub paper: Paper,

@@ -3,7 +3,6 @@
 
 use settle_core::aging::AgingPolicy;
 use settle_core::customer::Customer;
-use settle_core::ids::CustomerId;
 use settle_core::{Date, Money};
 use settle_documents::model::{
     Confirmation, DocumentBody, DocumentData, DunningLetter, Instalment, Invoice, InvoiceLine,
@@ -24,19 +23,6 @@ pub struct ConfirmationRequest {
 }
 
 impl Settle {
-    async fn customer_by_id(&self, id: CustomerId) -> ServiceResult<Customer> {
-        self.store()
-            .all_customers(self.entity().id)
-            .await?
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| not_found(format!("customer {}", id.0)))
-    }
-
-    async fn customer_by_code(&self, code: &str) -> ServiceResult<Customer> {
-        Ok(self.customer_view(code).await?.customer)
-    }
-
     /// An invoice, debit memo or credit memo by number.
     pub async fn invoice_document(
         &self,

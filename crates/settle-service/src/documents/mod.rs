@@ -78,6 +78,17 @@ impl Printer {
         })
     }
 
+    /// The same engine (templates, fonts, logo) under another company's details and paper:
+    /// for a letterhead edited while a server runs, when its logo is unchanged.
+    pub fn with_letterhead(&self, company: Company, paper: Paper) -> Printer {
+        Printer {
+            engine: self.engine.clone(),
+            company,
+            paper,
+            logo: self.logo.clone(),
+        }
+    }
+
     pub fn render(&self, data: &DocumentData) -> ServiceResult<Rendered> {
         Ok(self.engine.render(data)?)
     }

@@ -3,7 +3,8 @@
 //! aging, and the amount due must equal the aging's net or the statement is refused.
 //!
 //! A run reads the whole ledger in a few grouped queries (the aging, the open items, the
-//! unapplied cash, the movements), builds every statement in memory, renders them on every
+//! unapplied cash, the movements) — a run for a few named customers reads only theirs through
+//! the customer index — builds every statement in memory, renders them on every
 //! core with one shared printer, and can queue each to the customer by email with the PDF
 //! attached — once per customer and statement date, however often the run is repeated.
 
@@ -13,7 +14,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 use serde_json::json;
-use settle_core::aging::{AgingPolicy, AgingRow};
+use settle_core::aging::{self, AgingItem, AgingPolicy, AgingReport, AgingRow, OpenCredit};
 use settle_core::audit_chain::Target;
 use settle_core::customer::Customer;
 use settle_core::document::ItemKind;
@@ -33,12 +34,26 @@ use crate::error::{ServiceError, ServiceResult, invalid, not_found};
 use crate::outbox::{email_route, queue_email};
 use crate::templates::{StatementEmail, Templates};
 use settle_documents::Rendered;
+use settle_store::UnappliedAsOf;
 
 /// Statements queued per transaction when emailing.
 const EMAIL_BATCH: usize = 100;
 /// The outbox source of statement emails; with the customer and the date as its id it keeps
 /// a repeated run from queueing a statement twice.
 const EMAIL_SOURCE: &str = "statement";
+
+/// A run for at most this many named customers reads just theirs through the customer
+/// index; a longer list is cheaper in one pass over the whole book.
+const SCOPED_AT_MOST: usize = 50;
+
+/// What a run's statements are built from.
+struct BookAsOf {
+    aging: AgingReport,
+    /// Open items with their balances as of the statement date (open-item statements).
+    items: Vec<AgingItem>,
+    /// Payments' unapplied cash as of the statement date (open-item statements).
+    cash: Vec<UnappliedAsOf>,
+}
 
 /// Which statements to make.
 #[derive(Debug, Clone)]
@@ -104,28 +119,34 @@ impl Settle {
             }
             (StatementKind::OpenItem, _) => None,
         };
-        let aging = self.aging(&request.policy, as_of).await?;
-        let customers = store.all_customers(entity).await?;
+        let scoped = !request.customers.is_empty() && request.customers.len() <= SCOPED_AT_MOST;
+        let customers = if scoped {
+            self.customers_by_code(&request.customers).await?
+        } else {
+            store.all_customers(entity).await?
+        };
         let wanted = select_customers(&customers, &request.customers)?;
+        let book = if scoped {
+            self.customers_book(wanted.keys().copied(), &request.policy, as_of)
+                .await?
+        } else {
+            self.whole_book(&request.policy, as_of, from.is_none())
+                .await?
+        };
         let mut aging_rows: HashMap<(CustomerId, Currency), &AgingRow> = HashMap::new();
-        for row in &aging.report.rows {
+        for row in &book.aging.rows {
             if let Some(customer) = row.customer {
                 aging_rows.insert((customer, row.currency), row);
             }
         }
-        let labels = aging.report.labels.clone();
+        let labels = book.aging.labels.clone();
         let mut sections: BTreeMap<CustomerId, BTreeMap<Currency, StatementSection>> =
             BTreeMap::new();
         match from {
             None => {
-                let (items, cash) = futures_util::future::join(
-                    store.aging_items(entity, as_of),
-                    store.unapplied_as_of(entity, as_of),
-                )
-                .await;
                 let mut lines: BTreeMap<(CustomerId, Currency), Vec<StatementLine>> =
                     BTreeMap::new();
-                for item in items? {
+                for item in book.items {
                     let counted = if item.kind.is_debit() {
                         item.balance.is_positive()
                     } else {
@@ -148,7 +169,7 @@ impl Settle {
                             balance: item.balance,
                         });
                 }
-                for payment in cash? {
+                for payment in book.cash {
                     lines
                         .entry((payment.customer, payment.amount.currency()))
                         .or_default()
@@ -264,6 +285,84 @@ impl Settle {
         }
         statements.sort_by(|a, b| a.letterhead.customer.code.cmp(&b.letterhead.customer.code));
         Ok(StatementRun { as_of, statements })
+    }
+
+    /// Customers by code, in one read transaction; an unknown code is left out (and reported
+    /// by [`select_customers`]).
+    async fn customers_by_code(&self, codes: &[String]) -> ServiceResult<Vec<Customer>> {
+        let entity = self.entity().id;
+        let mut tx = self.store().begin_read().await?;
+        let mut customers = Vec::with_capacity(codes.len());
+        for code in codes {
+            if let Some(customer) = tx.customer_by_code(entity, code).await? {
+                customers.push(customer);
+            }
+        }
+        tx.commit().await?;
+        Ok(customers)
+    }
+
+    /// The aging of every customer and, when the statements list open items, every open item
+    /// and every payment's unapplied cash.
+    async fn whole_book(
+        &self,
+        policy: &AgingPolicy,
+        as_of: Date,
+        with_lines: bool,
+    ) -> ServiceResult<BookAsOf> {
+        let entity = self.entity().id;
+        let store = self.store();
+        let aging = self.aging(policy, as_of).await?.report;
+        if !with_lines {
+            return Ok(BookAsOf {
+                aging,
+                items: Vec::new(),
+                cash: Vec::new(),
+            });
+        }
+        let (items, cash) = futures_util::future::join(
+            store.aging_items(entity, as_of),
+            store.unapplied_as_of(entity, as_of),
+        )
+        .await;
+        Ok(BookAsOf {
+            aging,
+            items: items?,
+            cash: cash?,
+        })
+    }
+
+    /// The same for a few customers: their open items and unapplied cash read through the
+    /// customer index and aged here, so that one customer's statement (the portal's) costs
+    /// what that customer holds, not what the whole book does.
+    async fn customers_book(
+        &self,
+        customers: impl Iterator<Item = CustomerId>,
+        policy: &AgingPolicy,
+        as_of: Date,
+    ) -> ServiceResult<BookAsOf> {
+        let entity = self.entity().id;
+        let store = self.store();
+        let mut items = Vec::new();
+        let mut cash = Vec::new();
+        for customer in customers {
+            items.extend(store.customer_aging_items(entity, customer, as_of).await?);
+            cash.extend(
+                store
+                    .customer_unapplied_as_of(entity, customer, as_of)
+                    .await?,
+            );
+        }
+        let credits: Vec<OpenCredit> = cash
+            .iter()
+            .map(|payment| OpenCredit {
+                customer: payment.customer,
+                amount: payment.amount,
+            })
+            .collect();
+        let aging = aging::age(policy, as_of, items.iter().cloned(), credits)
+            .map_err(|e| ServiceError::Refused(format!("aging out of range: {e}")))?;
+        Ok(BookAsOf { aging, items, cash })
     }
 
     /// Queues each written statement to its customer's billing contacts with the PDF attached

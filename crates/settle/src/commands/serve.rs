@@ -21,10 +21,12 @@ pub async fn run(db: &str, entity: &str, args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot open {}", settle_service::redact_location(db)))?;
     // The background work (jobs, worklist ranking) reads whole books: on a pool of its own,
-    // so that it never leaves the requests waiting for a connection.
+    // so that it never leaves the requests waiting for a connection, and one query at a time,
+    // so that it never takes every core from them.
     let background = Settle::open(db, entity)
         .await
-        .with_context(|| format!("cannot open {}", settle_service::redact_location(db)))?;
+        .with_context(|| format!("cannot open {}", settle_service::redact_location(db)))?
+        .with_sequential_reads();
     let served = settle_server::serve(settle.clone(), background.clone(), config).await;
     background.close().await;
     settle.close().await;

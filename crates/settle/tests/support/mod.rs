@@ -211,3 +211,21 @@ impl Drop for Backend {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A PDF's text as poppler's `pdftotext` reads it, in layout order; a missing `pdftotext`
+/// fails the test.
+pub fn pdftotext(path: &Path) -> String {
+    let output = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (the document tests need poppler-utils)");
+    assert!(
+        output.status.success(),
+        "pdftotext {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 text")
+}

@@ -136,11 +136,16 @@ impl Server {
 
     /// GET of a binary answer (a PDF): the status, the content type and the bytes.
     pub fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let mut response = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .call()
-            .expect("the server answers");
+        self.get_bytes_with(path, None)
+    }
+
+    /// GET of a binary answer with an optional bearer token.
+    pub fn get_bytes_with(&self, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let mut response = request.call().expect("the server answers");
         let content_type = response
             .headers()
             .get("content-type")
