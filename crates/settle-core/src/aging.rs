@@ -112,6 +112,18 @@ impl AgingPolicy {
     }
 }
 
+impl AgingPolicy {
+    /// The basis dates bucket `bucket` holds as of `as_of`: from the first (inclusive; `None`
+    /// for the oldest bucket) until the second (exclusive; `None` for the current bucket). An
+    /// item is in the bucket exactly when [`AgingPolicy::bucket_for_days`] puts it there.
+    pub fn bucket_range(&self, as_of: Date, bucket: usize) -> (Option<Date>, Option<Date>) {
+        let floors = self.bucket_floors(as_of);
+        let from = floors.get(bucket).copied();
+        let until = bucket.checked_sub(1).and_then(|b| floors.get(b).copied());
+        (from, until)
+    }
+}
+
 /// An open item as of the aging date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgingItem {
@@ -349,6 +361,26 @@ impl AgingReport {
 mod tests {
     use super::*;
     use jiff::civil::date;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A basis date falls in a bucket's range exactly when its days past put it in that
+        /// bucket: the drill-down's ranges and the aging's buckets never disagree.
+        #[test]
+        fn bucket_ranges_hold_what_bucket_for_days_puts_there(
+            edges in proptest::collection::btree_set(1u32..400, 0..5),
+            days in -500i64..1000,
+        ) {
+            let policy = AgingPolicy::new(AgingBasis::DueDate, edges.into_iter().collect()).unwrap();
+            let as_of = date(2026, 6, 30);
+            let basis = as_of.checked_sub(jiff::Span::new().days(days)).unwrap();
+            for bucket in 0..policy.bucket_count() {
+                let (from, until) = policy.bucket_range(as_of, bucket);
+                let inside = from.is_none_or(|f| basis >= f) && until.is_none_or(|u| basis < u);
+                prop_assert_eq!(inside, policy.bucket_for_days(days) == bucket, "bucket {}", bucket);
+            }
+        }
+    }
 
     fn usd(minor: i64) -> Money {
         Money::new(minor, Currency::USD)

@@ -1,13 +1,16 @@
 //! The open items behind one cell of the aging: a bucket, for every customer or one, in
 //! pages. The items are aged by the same rule as the aging's detail, so the totals of a
-//! bucket's items are the aging's figures for that bucket.
+//! bucket's items are the aging's figures for that bucket. A bucket of the whole book is
+//! paged and summed by the store over the bucket's range of basis dates; one customer's is
+//! aged here from that customer's items.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use settle_core::aging::AgingPolicy;
+use settle_core::aging::{self, AgingPolicy};
 use settle_core::{Currency, Date, Money};
+use settle_store::BucketRange;
 
 use crate::error::invalid;
 use crate::listing::{DEFAULT_PAGE, MAX_PAGE, Page};
@@ -86,12 +89,85 @@ impl Settle {
         })?;
         let after = query.after.as_deref().map(parse_key).transpose()?;
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
-        // One customer's cell reads that customer's items only; a bucket of every customer
-        // ages the whole book, for its totals and count.
-        let detail = match &query.customer {
-            Some(code) => self.customer_aging_detail(policy, as_of, code).await?,
-            None => self.aging_detail(policy, as_of).await?,
+        let (page, totals, count) = match &query.customer {
+            Some(code) => {
+                self.customer_bucket(policy, as_of, query, code, after, limit)
+                    .await?
+            }
+            None => self.book_bucket(policy, as_of, query, after, limit).await?,
         };
+        Ok(BucketItems {
+            as_of,
+            label,
+            labels,
+            page,
+            totals,
+            count,
+        })
+    }
+
+    /// A bucket of the whole book, paged by the store: the page's items, and the bucket's
+    /// totals and count summed over the range, never the whole book in memory.
+    async fn book_bucket(
+        &self,
+        policy: &AgingPolicy,
+        as_of: Date,
+        query: &BucketQuery,
+        after: Option<SortKey>,
+        limit: usize,
+    ) -> ServiceResult<(Page<BucketItem>, Vec<Money>, usize)> {
+        let entity = self.entity().id;
+        let store = self.store();
+        let (from, until) = policy.bucket_range(as_of, query.bucket);
+        let range = BucketRange {
+            basis: policy.basis(),
+            from,
+            until,
+            currency: query.currency,
+        };
+        let (rows, totals) = futures_util::future::join(
+            store.aging_bucket_page(entity, as_of, &range, after, limit as i64 + 1),
+            store.aging_bucket_totals(entity, as_of, &range),
+        )
+        .await;
+        let rows = rows?;
+        let totals = totals?;
+        let next = (rows.len() > limit).then(|| {
+            let last = &rows[limit - 1].item;
+            key_text((last.due_date, last.item.0))
+        });
+        let items = rows
+            .into_iter()
+            .take(limit)
+            .map(|row| BucketItem {
+                days_past_due: aging::days_past(policy, &row.item, as_of),
+                number: row.item.number,
+                customer_id: row.customer_code,
+                customer_name: row.customer_name,
+                due_date: row.item.due_date,
+                open: row.item.balance,
+            })
+            .collect();
+        let count = totals.iter().map(|t| t.count as usize).sum();
+        Ok((
+            Page { items, next },
+            totals.into_iter().map(|t| t.total).collect(),
+            count,
+        ))
+    }
+
+    /// A bucket of one customer: that customer's items aged here, as the detail aging ages
+    /// them.
+    async fn customer_bucket(
+        &self,
+        policy: &AgingPolicy,
+        as_of: Date,
+        query: &BucketQuery,
+        code: &str,
+        after: Option<SortKey>,
+        limit: usize,
+    ) -> ServiceResult<(Page<BucketItem>, Vec<Money>, usize)> {
+        let detail = self.customer_aging_detail(policy, as_of, code).await?;
         let mut lines: Vec<_> = detail
             .lines
             .into_iter()
@@ -139,14 +215,7 @@ impl Settle {
                 }
             })
             .collect();
-        Ok(BucketItems {
-            as_of,
-            label,
-            labels,
-            page: Page { items, next },
-            totals: totals.into_values().collect(),
-            count,
-        })
+        Ok((Page { items, next }, totals.into_values().collect(), count))
     }
 }
 

@@ -21,6 +21,7 @@ use settle_core::payment::PaymentMethod;
 use settle_core::reason::ReasonCode;
 use settle_core::terms::PaymentTerms;
 use settle_core::{Currency, Money};
+use settle_service::aging_items::BucketQuery;
 use settle_service::{
     AdjustRequest, ApplyRequest, ApplySource, InvoiceRequest, MemoRequest, PaymentRequest,
     RefundFrom, RefundRequest, ServiceError, Settle, WriteOffRequest,
@@ -493,6 +494,49 @@ fn check_on(engine: Engine, ops: Vec<Op>) {
                     detail_total, report_total,
                     "detail and summary as of {as_of}"
                 );
+                // Each bucket's drill-down, paged and summed by the store, holds exactly the
+                // detail's items of that bucket, oldest due first.
+                for bucket in 0..policy.bucket_count() {
+                    let mut wanted: Vec<_> = detail
+                        .lines
+                        .iter()
+                        .filter(|l| l.bucket == bucket)
+                        .map(|l| {
+                            (
+                                l.item.due_date,
+                                l.item.item.0,
+                                l.item.number.clone(),
+                                l.item.balance,
+                            )
+                        })
+                        .collect();
+                    wanted.sort();
+                    let mut pages = Vec::new();
+                    let mut after = None;
+                    loop {
+                        let query = BucketQuery {
+                            bucket,
+                            after: after.clone(),
+                            limit: Some(3),
+                            ..BucketQuery::default()
+                        };
+                        let page = settle
+                            .aging_bucket_items(&policy, as_of, &query)
+                            .await
+                            .unwrap();
+                        assert_eq!(page.count, wanted.len(), "bucket {bucket} as of {as_of}");
+                        let total: i64 = page.totals.iter().map(|t| t.minor()).sum();
+                        let expected: i64 = wanted.iter().map(|w| w.3.minor()).sum();
+                        assert_eq!(total, expected, "bucket {bucket} total as of {as_of}");
+                        pages.extend(page.page.items.into_iter().map(|i| (i.number, i.open)));
+                        match page.page.next {
+                            Some(next) => after = Some(next),
+                            None => break,
+                        }
+                    }
+                    let wanted: Vec<_> = wanted.into_iter().map(|w| (w.2, w.3)).collect();
+                    assert_eq!(pages, wanted, "bucket {bucket} by {basis:?} as of {as_of}");
+                }
             }
         }
         settle.close().await;

@@ -8,6 +8,7 @@
 //! postings, from the entry's own deltas, and [`Store::verify`] recomputes them from scratch.
 
 mod access;
+mod aging_bucket;
 mod approvals;
 mod audit;
 mod backup;
@@ -53,6 +54,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use access::TokenRow;
+pub use aging_bucket::{BucketRange, BucketRow, BucketTotal};
 pub use approvals::{ApprovalLimitRow, ApprovalRow, Decision, NewApproval};
 pub use audit::{AuditChange, AuditFilter};
 pub use backup::{ColumnKind, ColumnShape, Restore, RestoreError, Snapshot, TableShape, Value};
