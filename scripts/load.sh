@@ -7,7 +7,8 @@
 #   scripts/load.sh [DIR]           # DIR keeps the generated ledger between runs
 #
 # Environment: CUSTOMERS, INVOICES (the ledger's size), DURATION (per measurement, wrk's
-# syntax), CONNECTIONS (wrk's open connections), PORT.
+# syntax), CONNECTIONS (wrk's open connections), PORT, REFRESH (seconds between two rankings
+# of the worklist; 10 by default, so that every measurement runs beside a few of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,7 @@ INVOICES=${INVOICES:-1000000}
 DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-8}
 PORT=${PORT:-18080}
+REFRESH=${REFRESH:-10}
 BASE="http://127.0.0.1:$PORT"
 PASSWORD="load-test-password-1"
 
@@ -42,7 +44,7 @@ TOKEN=$("$BIN" --user loadtester token create --scope read --format json |
 
 # No background jobs during the measurements: only the requests load the machine.
 CONFIG="$DIR/load.toml"
-printf 'secure_cookies = false\n[jobs]\nmatching = false\n' >"$CONFIG"
+printf 'secure_cookies = false\nworklist_refresh_seconds = %s\n[jobs]\nmatching = false\n' "$REFRESH" >"$CONFIG"
 RUST_LOG=warn "$BIN" serve --config "$CONFIG" --listen "127.0.0.1:$PORT" 2>"$DIR/serve.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT

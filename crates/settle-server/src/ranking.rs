@@ -17,7 +17,9 @@ use settle_service::collections::worklist::WorklistEntry;
 use settle_service::{ServiceError, ServiceResult, Settle};
 use tokio::task::JoinHandle;
 
-/// How long a request waits for a ranking started because the kept one was out of date.
+/// How long a request waits for a ranking started because the kept one was out of date, when
+/// the last ranking took less than this: a small book's page shows its fresh ranking, while on
+/// a large one no request stalls for a ranking that could not finish in time anyway.
 const FRESH_WAIT: Duration = Duration::from_millis(300);
 
 /// One ranking of the whole book.
@@ -27,6 +29,8 @@ pub struct Ranking {
     pub ranked_at: Timestamp,
     pub entries: Vec<WorklistEntry>,
     made: Instant,
+    /// How long making it took.
+    took: Duration,
 }
 
 #[derive(Default)]
@@ -66,6 +70,7 @@ impl RankingCache {
             // A small book ranks within the wait and the page shows the fresh ranking; a large
             // one is shown as kept while the new ranking finishes.
             if let Some(making) = self.refresh_in_background(settle.clone(), as_of)
+                && kept.took < FRESH_WAIT
                 && let Ok(Ok(Some(fresh))) = tokio::time::timeout(FRESH_WAIT, making).await
             {
                 return Ok(fresh);
@@ -124,6 +129,7 @@ impl RankingCache {
             ranked_at,
             entries,
             made: started,
+            took: started.elapsed(),
         });
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&ranking));
         Ok(ranking)

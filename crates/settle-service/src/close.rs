@@ -25,7 +25,7 @@ pub const ROLES: &[&str] = &["admin", "manager", "clerk", "collector", "sales", 
 /// Roles that may close, reopen and waive.
 const CLOSERS: &[&str] = &["admin", "manager"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checklist {
     pub period: Period,
     /// Closed already (the checklist is then the one recorded at the close).
@@ -40,7 +40,7 @@ impl Checklist {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closed {
     pub period: Period,
     pub lock: Lock,
@@ -51,7 +51,7 @@ pub struct Closed {
     pub checklist: Checklist,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reopened {
     pub period: Period,
     pub lock: Option<Lock>,

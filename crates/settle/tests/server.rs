@@ -777,7 +777,155 @@ fn parallel_clerks_never_over_apply_a_payment(backend: &Backend) {
     backend.ok(&["verify"]);
 }
 
+/// The month-end close through the API: the checklist reads, a blocking item is waived with
+/// its reason, a retried close answers the first close again, a clerk is refused, and a
+/// reopening needs its reason.
+fn the_period_close_runs_through_the_api(backend: &Backend) {
+    let tokens = team(backend);
+    let manager = token_of(&tokens, "manager");
+    let clerk = token_of(&tokens, "clerk");
+    let server = Server::start(backend, &[]);
+
+    // The general ledger's figures for the period: imported once, reconciled, read back.
+    let gl = b"account,currency,balance\n1200,USD,1.00\n".to_vec();
+    let path = "/api/v1/periods/2026-06/gl?file_name=gl.csv";
+    assert_eq!(server.upload(path, clerk, gl.clone()).status, 403);
+    let imported = server.upload(path, manager, gl.clone());
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert!(
+        imported.json()["already_imported"].is_null(),
+        "{}",
+        imported.body
+    );
+    let again = server.upload(path, manager, gl);
+    assert!(
+        again.json()["already_imported"].is_object(),
+        "{}",
+        again.body
+    );
+    let shapeless = server.upload(path, manager, b"account,name\n1200,Receivables\n".to_vec());
+    assert!(
+        shapeless.status >= 400 && shapeless.status < 500,
+        "{}",
+        shapeless.body
+    );
+    assert!(
+        shapeless.content_type.contains("problem+json"),
+        "{}",
+        shapeless.content_type
+    );
+    let reconciled = server.get("/api/v1/periods/2026-06/gl", Some(manager));
+    assert_eq!(reconciled.status, 200, "{}", reconciled.body);
+    assert_eq!(
+        server
+            .get("/api/v1/periods/2026-05/gl", Some(manager))
+            .status,
+        404
+    );
+
+    let checklist = server.get("/api/v1/periods/2026-06/checklist", Some(manager));
+    assert_eq!(checklist.status, 200, "{}", checklist.body);
+    let checklist = checklist.json();
+    let blocking: Vec<String> = checklist["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "failed")
+        .map(|i| i["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(blocking.contains(&"reserve".to_string()), "{checklist}");
+    let sales = server.get(
+        "/api/v1/periods/2026-06/checklist",
+        Some(token_of(&tokens, "sales")),
+    );
+    assert_eq!(sales.status, 403, "{}", sales.body);
+
+    // Blocked without waivers; a waiver without a reason is refused by field.
+    let refused = server.send(
+        "POST",
+        "/api/v1/periods/2026-06/close",
+        manager,
+        None,
+        &json!({ "date": "2026-07-03" }),
+    );
+    assert!(
+        refused.status >= 400 && refused.status < 500,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("reserve"), "{}", refused.body);
+    let no_reason = server.send(
+        "POST",
+        "/api/v1/periods/2026-06/close",
+        manager,
+        None,
+        &json!({ "date": "2026-07-03", "waivers": [{ "item": "reserve", "reason": " " }] }),
+    );
+    assert_eq!(no_reason.status, 422, "{}", no_reason.body);
+    assert!(
+        no_reason.body.contains("waivers[0].reason"),
+        "{}",
+        no_reason.body
+    );
+
+    let waivers: Vec<serde_json::Value> = blocking
+        .iter()
+        .map(|item| json!({ "item": item, "reason": "booked in the GL by hand" }))
+        .collect();
+    let body = json!({ "date": "2026-07-03", "waivers": waivers });
+    let by_clerk = server.send("POST", "/api/v1/periods/2026-06/close", clerk, None, &body);
+    assert_eq!(by_clerk.status, 403, "{}", by_clerk.body);
+    let closed = server.send(
+        "POST",
+        "/api/v1/periods/2026-06/close",
+        manager,
+        Some("close-june"),
+        &body,
+    );
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    let closed = closed.json();
+    assert_eq!(closed["lock"]["through"], "2026-06-30", "{closed}");
+    let again = server.send(
+        "POST",
+        "/api/v1/periods/2026-06/close",
+        manager,
+        Some("close-june"),
+        &body,
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(again.replayed);
+    assert_eq!(again.json()["checksum"], closed["checksum"]);
+
+    // A posting into the closed period is refused; reopening needs a reason.
+    let late = server.send(
+        "POST",
+        "/api/v1/payments",
+        manager,
+        None,
+        &json!({ "customer_id": "ACME", "amount": "1.00", "received_on": "2026-06-15", "method": "wire", "bank_reference": "LATE-1", "bank_account": "OPERATING" }),
+    );
+    assert!(late.status >= 400 && late.status < 500, "{}", late.body);
+    let bare = server.send(
+        "POST",
+        "/api/v1/periods/2026-06/reopen",
+        manager,
+        None,
+        &json!({ "reason": "" }),
+    );
+    assert_eq!(bare.status, 422, "{}", bare.body);
+    let reopened = server.send(
+        "POST",
+        "/api/v1/periods/2026-06/reopen",
+        manager,
+        None,
+        &json!({ "reason": "a late credit note" }),
+    );
+    assert_eq!(reopened.status, 200, "{}", reopened.body);
+    backend.ok(&["verify"]);
+}
+
 on_both_engines!(
+    the_period_close_runs_through_the_api,
     writes_are_idempotent_and_errors_are_problem_details,
     promises_plans_and_the_kept_worklist,
     the_role_matrix_holds,

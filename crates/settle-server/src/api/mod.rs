@@ -7,6 +7,7 @@ mod collections;
 mod customers;
 mod documents;
 mod ledger;
+mod periods;
 mod plans;
 mod reports;
 
@@ -518,6 +519,61 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: &[],
         responds: "the KPI report",
         route: || get(reports::kpis),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/periods/{period}/checklist",
+        summary: "A period's close checklist: what passes, what blocks, what was waived",
+        permission: Permission::Read,
+        query: &[],
+        body: &[],
+        responds: "the checklist",
+        route: || get(periods::checklist),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/periods/{period}/gl",
+        summary: "Import the general ledger's balances or A/R postings for a period (CSV body)",
+        permission: Permission::Close,
+        query: &[("file_name", "the file's name, for the record")],
+        body: &[],
+        responds: "what was read and stored, or the earlier import of the same file",
+        route: || post(periods::import_gl).get(periods::gl_reconciliation),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/periods/{period}/gl",
+        summary: "The subledger reconciled with the general ledger for a period",
+        permission: Permission::Read,
+        query: &[],
+        body: &[],
+        responds: "the reconciliation",
+        route: || post(periods::import_gl).get(periods::gl_reconciliation),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/periods/{period}/close",
+        summary: "Close a period: check it, freeze its aging, lock its dates",
+        permission: Permission::Close,
+        query: &[],
+        body: periods::CLOSE_FIELDS,
+        responds: "the close: lock, frozen aging checksums, checklist",
+        route: || post(periods::close),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/periods/{period}/reopen",
+        summary: "Reopen the latest closed period, with a reason",
+        permission: Permission::Close,
+        query: &[],
+        body: &[(
+            "reason",
+            "string",
+            true,
+            "why it is reopened; kept on record",
+        )],
+        responds: "the period and the lock now",
+        route: || post(periods::reopen),
     },
     Endpoint {
         method: "get",
