@@ -924,7 +924,83 @@ fn the_period_close_runs_through_the_api(backend: &Backend) {
     backend.ok(&["verify"]);
 }
 
+/// Dunning policies through the API: an admin stores, replaces and removes one; a manager
+/// reads them and may not write; a policy that does not read is refused whole.
+fn dunning_policies_through_the_api(backend: &Backend) {
+    let tokens = team(backend);
+    let admin = token_of(&tokens, "admin");
+    let manager = token_of(&tokens, "manager");
+    let server = Server::start(backend, &[]);
+    let policy = json!({
+        "name": "paper",
+        "levels": [
+            { "level": 1, "days": 1, "channel": "letter", "template": "first-reminder" },
+            { "level": 2, "days": 20, "channel": "phone", "template": "call", "min_amount": "100" },
+        ],
+        "grace_days_after_payment": 3,
+    });
+    let path = "/api/v1/dunning-policies";
+    assert_eq!(server.send("PUT", path, manager, None, &policy).status, 403);
+    let stored = server.send("PUT", path, admin, Some("policy-1"), &policy);
+    assert_eq!(stored.status, 200, "{}", stored.body);
+    assert_eq!(
+        stored.json()["min_days_between_levels"],
+        7,
+        "defaults filled in"
+    );
+    let again = server.send("PUT", path, admin, Some("policy-1"), &policy);
+    assert!(again.replayed, "{}", again.body);
+    let listed = server.get(path, Some(manager));
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let names: Vec<String> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.contains(&"paper".to_string()), "{names:?}");
+    let wrong = server.send(
+        "PUT",
+        path,
+        admin,
+        None,
+        &json!({ "name": "bad", "levels": [{ "level": 1, "days": 1, "channel": "pigeon", "template": "x" }] }),
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains("pigeon"), "{}", wrong.body);
+    assert_eq!(
+        server
+            .send(
+                "DELETE",
+                "/api/v1/dunning-policies/paper",
+                manager,
+                None,
+                &json!({})
+            )
+            .status,
+        403
+    );
+    let removed = server.send(
+        "DELETE",
+        "/api/v1/dunning-policies/paper",
+        admin,
+        None,
+        &json!({}),
+    );
+    assert_eq!(removed.status, 204, "{}", removed.body);
+    let gone = server.send(
+        "DELETE",
+        "/api/v1/dunning-policies/paper",
+        admin,
+        None,
+        &json!({}),
+    );
+    assert_eq!(gone.status, 404, "{}", gone.body);
+}
+
 on_both_engines!(
+    dunning_policies_through_the_api,
     the_period_close_runs_through_the_api,
     writes_are_idempotent_and_errors_are_problem_details,
     promises_plans_and_the_kept_worklist,

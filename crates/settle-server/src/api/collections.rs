@@ -8,6 +8,7 @@ use settle_core::Date;
 use settle_core::access::Permission;
 use settle_core::contact::{ContactChannel, ContactDirection};
 use settle_core::dispute::{DisputeReason, DisputeStatus};
+use settle_core::dunning::DunningPolicy;
 use settle_service::Decided;
 use settle_service::collections::contacts::{ContactRequest, LoggedContact};
 use settle_service::collections::promises::{PromiseRequest, PromiseView};
@@ -351,4 +352,46 @@ pub async fn resolve_dispute(
     })
     .await??;
     Ok(Written::<DisputeResolved>::decided(outcome))
+}
+
+/// The dunning policies in force, by name: the same JSON `put_policy` takes.
+pub async fn dunning_policies(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<DunningPolicy>>> {
+    caller.require(Permission::Approve)?;
+    Ok(Json(state.settle().dunning_policies().await?))
+}
+
+/// Stores a dunning policy under its name, replacing one of the same name; the body is the
+/// policy as JSON (levels, grace days, rest days, templates), checked whole before it is kept.
+pub async fn put_dunning_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    Body(policy): Body<serde_json::Value>,
+) -> ApiResult<Written<DunningPolicy>> {
+    caller.require(Permission::Administer)?;
+    let json = policy.to_string();
+    let settle = super::acting(&state, &caller, &key);
+    let outcome = on_worker(move || async move {
+        settle
+            .replayable("put_dunning_policy", &json, async || {
+                settle.put_dunning_policy(&json).await
+            })
+            .await
+    })
+    .await??;
+    Ok(Written::ok(outcome))
+}
+
+pub async fn delete_dunning_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    caller.require(Permission::Administer)?;
+    let settle = caller.settle(&state);
+    on_worker(move || async move { settle.delete_dunning_policy(&name).await }).await??;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
