@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::problem::{ApiResult, Problem};
+
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 pub struct Upload {
@@ -27,6 +29,29 @@ impl Upload {
         let upload = Upload { dir, path };
         settle_service::private_files::write(&upload.path, bytes)?;
         Ok(upload)
+    }
+
+    /// A request's body kept as a file for an import: refused when empty (`what` says what the
+    /// body should have been), named by the client's `file_name` without any directory part,
+    /// or `default`.
+    pub fn of_request(
+        body: &[u8],
+        file_name: Option<&str>,
+        default: &str,
+        what: &str,
+    ) -> ApiResult<Upload> {
+        if body.is_empty() {
+            return Err(Problem::bad_request(
+                None,
+                format!("send {what} as the request body"),
+            ));
+        }
+        let name = file_name
+            .and_then(|n| Path::new(n).file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or(default);
+        Upload::write(name, body)
+            .map_err(|e| Problem::from(settle_service::ServiceError::Refused(e.to_string())))
     }
 
     pub fn path(&self) -> &Path {

@@ -10,6 +10,7 @@ use settle_core::aging::{AgingBasis, AgingItem};
 use settle_core::ids::{CustomerId, EntityId, ItemId};
 use settle_core::{Currency, Date, Money};
 
+use crate::bulk::Query;
 use crate::codec::{date_text, day_number, money, read_currency};
 use crate::{Store, StoreResult, text_column};
 
@@ -66,15 +67,22 @@ fn basis_day(basis: AgingBasis) -> &'static str {
     }
 }
 
-/// The range's binds `$4`, `$5` and `$6`.
-fn range_binds(range: &BucketRange) -> (i64, i64, String) {
+/// `sql` (built on [`bucket_items_sql`]) with its first six binds: the entity, the as-of day
+/// and date, and the range.
+fn bucket_query(sql: String, entity: EntityId, as_of: Date, range: &BucketRange) -> Query {
     let from = range.from.map_or(i64::MIN, day_number);
     let until = range.until.map_or(i64::MAX, day_number);
     let currency = range
         .currency
         .map(|c| c.code().to_string())
         .unwrap_or_default();
-    (from, until, currency)
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(entity.0)
+        .bind(day_number(as_of))
+        .bind(date_text(as_of))
+        .bind(from)
+        .bind(until)
+        .bind(currency)
 }
 
 impl Store {
@@ -87,7 +95,6 @@ impl Store {
         after: Option<(Date, i64)>,
         limit: i64,
     ) -> StoreResult<Vec<BucketRow>> {
-        let (from, until, currency) = range_binds(range);
         let (after_due, after_id) = after.map_or((String::new(), 0), |(d, id)| (date_text(d), id));
         let sql = format!(
             "SELECT b.*, c.code, c.name FROM ({}) b JOIN customers c ON c.id = b.customer_id \
@@ -95,13 +102,7 @@ impl Store {
              ORDER BY b.due_date, b.id LIMIT $9",
             bucket_items_sql(basis_day(range.basis))
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(entity.0)
-            .bind(day_number(as_of))
-            .bind(date_text(as_of))
-            .bind(from)
-            .bind(until)
-            .bind(currency)
+        let rows = bucket_query(sql, entity, as_of, range)
             .bind(after_due)
             .bind(after_id)
             .bind(limit)
@@ -134,19 +135,12 @@ impl Store {
         as_of: Date,
         range: &BucketRange,
     ) -> StoreResult<Vec<BucketTotal>> {
-        let (from, until, currency) = range_binds(range);
         let sql = format!(
             "SELECT currency, COUNT(*) AS n, CAST(SUM(balance) AS BIGINT) AS total FROM ({}) b \
              GROUP BY currency ORDER BY currency",
             bucket_items_sql(basis_day(range.basis))
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(entity.0)
-            .bind(day_number(as_of))
-            .bind(date_text(as_of))
-            .bind(from)
-            .bind(until)
-            .bind(currency)
+        let rows = bucket_query(sql, entity, as_of, range)
             .fetch_all(self.pool())
             .await?;
         rows.iter()

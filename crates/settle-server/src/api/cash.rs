@@ -38,21 +38,12 @@ pub async fn import_bank(
     body: Bytes,
 ) -> ApiResult<Json<BankImportReport>> {
     caller.require(Permission::WriteMoney)?;
-    if body.is_empty() {
-        return Err(Problem::bad_request(
-            None,
-            "send the bank file as the request body",
-        ));
-    }
-    let name = query
-        .file_name
-        .as_deref()
-        .and_then(|n| std::path::Path::new(n).file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("upload")
-        .to_string();
-    let upload = crate::upload::Upload::write(&name, &body)
-        .map_err(|e| Problem::from(settle_service::ServiceError::Refused(e.to_string())))?;
+    let upload = crate::upload::Upload::of_request(
+        &body,
+        query.file_name.as_deref(),
+        "upload",
+        "the bank file",
+    )?;
     let options = BankImportOptions {
         bank_account: query.bank_account,
         column_map: None,

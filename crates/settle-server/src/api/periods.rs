@@ -153,21 +153,12 @@ pub async fn import_gl(
     body: Bytes,
 ) -> ApiResult<Json<GlImportReport>> {
     caller.require(Permission::Close)?;
-    if body.is_empty() {
-        return Err(Problem::bad_request(
-            None,
-            "send the general ledger's CSV as the request body",
-        ));
-    }
-    let name = query
-        .file_name
-        .as_deref()
-        .and_then(|n| std::path::Path::new(n).file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("gl.csv")
-        .to_string();
-    let upload = crate::upload::Upload::write(&name, &body)
-        .map_err(|e| Problem::from(settle_service::ServiceError::Refused(e.to_string())))?;
+    let upload = crate::upload::Upload::of_request(
+        &body,
+        query.file_name.as_deref(),
+        "gl.csv",
+        "the general ledger's CSV",
+    )?;
     let settle = caller.settle(&state);
     let report = on_worker(move || async move {
         let report = settle.import_gl(upload.path(), &period).await;
