@@ -12,6 +12,7 @@ use settle_core::{Currency, Date, Money};
 
 use crate::bulk::Query;
 use crate::codec::{date_text, day_number, money, read_currency};
+use crate::read::basis_day_column;
 use crate::{Store, StoreResult, text_column};
 
 /// Which items one aging cell holds.
@@ -60,13 +61,6 @@ fn bucket_items_sql(basis_day: &str) -> String {
     )
 }
 
-fn basis_day(basis: AgingBasis) -> &'static str {
-    match basis {
-        AgingBasis::DueDate => "due_day",
-        AgingBasis::InvoiceDate => "issue_day",
-    }
-}
-
 /// `sql` (built on [`bucket_items_sql`]) with its first six binds: the entity, the as-of day
 /// and date, and the range.
 fn bucket_query(sql: String, entity: EntityId, as_of: Date, range: &BucketRange) -> Query {
@@ -100,7 +94,7 @@ impl Store {
             "SELECT b.*, c.code, c.name FROM ({}) b JOIN customers c ON c.id = b.customer_id \
              WHERE b.due_date > $7 OR (b.due_date = $7 AND b.id > $8) \
              ORDER BY b.due_date, b.id LIMIT $9",
-            bucket_items_sql(basis_day(range.basis))
+            bucket_items_sql(basis_day_column(range.basis))
         );
         let rows = bucket_query(sql, entity, as_of, range)
             .bind(after_due)
@@ -138,7 +132,7 @@ impl Store {
         let sql = format!(
             "SELECT currency, COUNT(*) AS n, CAST(SUM(balance) AS BIGINT) AS total FROM ({}) b \
              GROUP BY currency ORDER BY currency",
-            bucket_items_sql(basis_day(range.basis))
+            bucket_items_sql(basis_day_column(range.basis))
         );
         let rows = bucket_query(sql, entity, as_of, range)
             .fetch_all(self.pool())

@@ -170,8 +170,9 @@ pub(crate) async fn load_entry(
     Ok(Some(entry))
 }
 
-fn basis_day_column(policy: &AgingPolicy) -> &'static str {
-    match policy.basis() {
+/// The column of an item's basis day under `basis`.
+pub(crate) fn basis_day_column(basis: AgingBasis) -> &'static str {
+    match basis {
         AgingBasis::DueDate => "due_day",
         AgingBasis::InvoiceDate => "issue_day",
     }
@@ -358,7 +359,7 @@ impl Store {
             .map(|f| Bind::Int(day_number(f)))
             .collect();
         let buckets = floors.len() + 1;
-        let basis = basis_day_column(policy);
+        let basis = basis_day_column(policy.basis());
         let head = [Bind::Int(entity.0), Bind::Int(day_number(as_of))];
         let ranges = self
             .customer_ranges(entity, self.read_parallelism())
