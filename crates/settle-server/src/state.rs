@@ -134,10 +134,10 @@ impl AppState {
         Ok(entry)
     }
 
-    /// A document rendered to PDF by the current printer, on the blocking pool: a document's
-    /// layout is milliseconds of CPU, not I/O, and must not hold up a runtime worker.
-    pub async fn render_pdf(&self, data: DocumentData) -> Result<Vec<u8>, ServiceError> {
-        let printer = self.printer().await?;
+    /// A document rendered to PDF by `printer` (the one its data was prepared with), on the
+    /// blocking pool: a document's layout is milliseconds of CPU, not I/O, and must not hold
+    /// up a runtime worker.
+    pub async fn render_pdf(printer: Printer, data: DocumentData) -> Result<Vec<u8>, ServiceError> {
         let rendered = tokio::task::spawn_blocking(move || printer.render(&data))
             .await
             .map_err(|e| ServiceError::Refused(format!("rendering stopped: {e}")))??;

@@ -41,7 +41,7 @@ pub async fn invoice(
             .await?;
         caller.require_customer(&sales_rep)?;
     }
-    let bytes = state.render_pdf(data).await?;
+    let bytes = AppState::render_pdf(printer, data).await?;
     Ok(pdf_response(
         bytes,
         &format!("{}.pdf", file_name_part(&number)),
@@ -87,7 +87,7 @@ pub async fn statement(
         .into_iter()
         .next()
         .ok_or_else(|| Problem::not_found(format!("no statement of {code}")))?;
-    let bytes = state.render_pdf(data).await?;
+    let bytes = AppState::render_pdf(printer, data).await?;
     Ok(pdf_response(
         bytes,
         &format!("statement-{}-{as_of}.pdf", file_name_part(&code)),

@@ -392,7 +392,7 @@ pub async fn statement_pdf(
         .settle()
         .portal_statement(&printer, &access, as_of)
         .await?;
-    let bytes = state.render_pdf(data).await?;
+    let bytes = AppState::render_pdf(printer, data).await?;
     let name = settle_service::documents::file_name_part(&access.customer_code);
     Ok(pdf_response(
         bytes,
@@ -416,7 +416,7 @@ pub async fn invoice_pdf(
         .settle()
         .portal_invoice(&printer, &access, number)
         .await?;
-    let bytes = state.render_pdf(data).await?;
+    let bytes = AppState::render_pdf(printer, data).await?;
     let name = settle_service::documents::file_name_part(number);
     Ok(pdf_response(bytes, &format!("{name}.pdf")))
 }
