@@ -41,27 +41,47 @@ pub struct BucketTotal {
     pub count: i64,
 }
 
-/// The debit items of the bucket with their balances as of `$2`/`$3`, positive ones only:
-/// `$1` entity, `$2` the as-of day number, `$3` the as-of date, `$4`/`$5` the basis-day range
-/// (inclusive, exclusive), `$6` a currency code or ''.
-fn bucket_items_sql(basis_day: &str) -> String {
-    let columns = "i.id, i.number, i.kind, i.customer_id, i.currency, i.issue_date, i.due_date";
+const COLUMNS: &str =
+    "i.id, i.number, i.kind, i.customer_id, i.currency, i.issue_date, i.due_date, i.due_day";
+
+/// The bucket's items whose kept balance is their balance as of the day (nothing posted to
+/// them since): `$1` entity, `$2` the as-of day number, `$4`/`$5` the basis-day range
+/// (inclusive, exclusive), `$6` a currency code or ''; `and` narrows it further. The index
+/// `items_open_by_due` holds every column it filters on, so that a bucket is summed without
+/// reading the items themselves.
+fn kept_part(basis_day: &str, and: &str) -> String {
     format!(
-        "SELECT * FROM ( \
-           SELECT {columns}, i.balance_minor AS balance FROM items i \
-           WHERE i.entity_id = $1 AND i.balance_minor > 0 AND i.is_credit = 0 \
-             AND i.activity_day <= $2 AND i.{basis_day} >= $4 AND i.{basis_day} < $5 \
-           UNION ALL \
-           SELECT {columns}, (SELECT CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) FROM postings p \
-             WHERE p.item_id = i.id AND p.posting_date <= $3) AS balance FROM items i \
-           WHERE i.entity_id = $1 AND i.is_credit = 0 AND i.activity_day > i.issue_day \
-             AND i.activity_day > $2 AND i.issue_day <= $2 \
-             AND i.{basis_day} >= $4 AND i.{basis_day} < $5 \
-         ) as_of WHERE balance > 0 AND ($6 = '' OR currency = $6)"
+        "SELECT {COLUMNS}, i.balance_minor AS balance FROM items i \
+         WHERE i.entity_id = $1 AND i.balance_minor > 0 AND i.is_credit = 0 \
+           AND i.activity_day <= $2 AND i.{basis_day} >= $4 AND i.{basis_day} < $5 \
+           AND ($6 = '' OR i.currency = $6){and}"
     )
 }
 
-/// `sql` (built on [`bucket_items_sql`]) with its first six binds: the entity, the as-of day
+/// The bucket's items posted to after the day, their balance as of it (`$3`, the as-of date)
+/// summed again from their postings; the binds as in [`kept_part`].
+fn resummed_part(basis_day: &str, and: &str) -> String {
+    format!(
+        "SELECT * FROM ( \
+           SELECT {COLUMNS}, (SELECT CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) FROM postings p \
+             WHERE p.item_id = i.id AND p.posting_date <= $3) AS balance FROM items i \
+           WHERE i.entity_id = $1 AND i.is_credit = 0 AND i.activity_day > i.issue_day \
+             AND i.activity_day > $2 AND i.issue_day <= $2 \
+             AND i.{basis_day} >= $4 AND i.{basis_day} < $5 AND ($6 = '' OR i.currency = $6){and} \
+         ) touched WHERE balance > 0"
+    )
+}
+
+/// Every debit item of the bucket with a positive balance as of the day.
+fn bucket_items_sql(basis_day: &str) -> String {
+    format!(
+        "{} UNION ALL {}",
+        kept_part(basis_day, ""),
+        resummed_part(basis_day, "")
+    )
+}
+
+/// `sql` (built on [`kept_part`] and [`resummed_part`]) with its first six binds: the entity, the as-of day
 /// and date, and the range.
 fn bucket_query(sql: String, entity: EntityId, as_of: Date, range: &BucketRange) -> Query {
     let from = range.from.map_or(i64::MIN, day_number);
@@ -89,15 +109,23 @@ impl Store {
         after: Option<(Date, i64)>,
         limit: i64,
     ) -> StoreResult<Vec<BucketRow>> {
-        let (after_due, after_id) = after.map_or((String::new(), 0), |(d, id)| (date_text(d), id));
+        let (after_day, after_id) = after.map_or((i64::MIN, 0), |(d, id)| (day_number(d), id));
+        // Each part is cut at the page's length before the two are merged, so that the kept
+        // part is read in the index's (due day, id) order and stops there: a bucket holding
+        // most of the book costs a page, not the bucket.
+        let basis_day = basis_day_column(range.basis);
+        let after = " AND (i.due_day, i.id) > ($7, $8)";
         let sql = format!(
-            "SELECT b.*, c.code, c.name FROM ({}) b JOIN customers c ON c.id = b.customer_id \
-             WHERE b.due_date > $7 OR (b.due_date = $7 AND b.id > $8) \
-             ORDER BY b.due_date, b.id LIMIT $9",
-            bucket_items_sql(basis_day_column(range.basis))
+            "SELECT b.*, c.code, c.name FROM ( \
+               SELECT * FROM ({} ORDER BY i.due_day, i.id LIMIT $9) kept \
+               UNION ALL SELECT * FROM ({}) touched \
+             ) b JOIN customers c ON c.id = b.customer_id \
+             ORDER BY b.due_day, b.id LIMIT $9",
+            kept_part(basis_day, after),
+            resummed_part(basis_day, after)
         );
         let rows = bucket_query(sql, entity, as_of, range)
-            .bind(after_due)
+            .bind(after_day)
             .bind(after_id)
             .bind(limit)
             .fetch_all(self.pool())

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use settle_core::customer::Customer;
 use settle_core::document::ItemKind;
@@ -17,6 +17,7 @@ use settle_core::ids::{CustomerId, EntityId, EntryId, ItemId, PaymentId};
 use settle_core::journal::EntryKind;
 use settle_core::{Currency, Date, Money};
 
+use crate::bulk::Query;
 use crate::codec::{date_text, money, read_currency};
 use crate::tx::customer_row;
 use crate::{Store, StoreResult, text_column};
@@ -165,24 +166,33 @@ impl Store {
     }
 
     /// What each customer owed per currency at the end of `day`: its items' A/R postings plus
-    /// its payments' unapplied-cash postings up to that day.
+    /// its payments' unapplied-cash postings up to that day. With `only`, that customer's
+    /// alone, read through the customer index rather than over the whole book's postings.
     pub async fn customer_positions(
         &self,
         entity: EntityId,
         day: Date,
+        only: Option<CustomerId>,
     ) -> StoreResult<HashMap<(CustomerId, Currency), Money>> {
-        let rows = sqlx::query(
+        let (items_of, payments_of) = scope(only, "i", "m", 3);
+        let sql = format!(
             "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT) AS amount FROM ( \
-               SELECT i.customer_id, p.currency, p.amount_minor AS amount FROM postings p \
-                 JOIN items i ON i.id = p.item_id WHERE p.entity_id = $1 AND p.posting_date <= $2 \
+               SELECT i.customer_id, p.currency, p.amount_minor AS amount FROM items i \
+                 JOIN postings p ON p.item_id = i.id \
+                 WHERE i.entity_id = $1 AND p.entity_id = $1 AND p.posting_date <= $2{items_of} \
                UNION ALL \
-               SELECT m.customer_id, p.currency, p.amount_minor AS amount FROM postings p \
-                 JOIN payments m ON m.id = p.payment_id \
-                 WHERE p.entity_id = $1 AND p.posting_date <= $2 AND m.customer_id IS NOT NULL \
-             ) moves GROUP BY customer_id, currency",
+               SELECT m.customer_id, p.currency, p.amount_minor AS amount FROM payments m \
+                 JOIN postings p ON p.payment_id = m.id \
+                 WHERE m.entity_id = $1 AND p.entity_id = $1 AND p.posting_date <= $2 \
+                   AND m.customer_id IS NOT NULL{payments_of} \
+             ) moves GROUP BY customer_id, currency"
+        );
+        let rows = bind_scope(
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(entity.0)
+                .bind(date_text(day)),
+            only,
         )
-        .bind(entity.0)
-        .bind(date_text(day))
         .fetch_all(self.pool())
         .await?;
         let mut positions = HashMap::new();
@@ -199,32 +209,40 @@ impl Store {
 
     /// Every entry between two dates (inclusive) that moved what a customer owes, netted per
     /// entry, customer and currency; entries that net to nothing (cash applied to an invoice)
-    /// are left out. By customer, date and entry.
+    /// are left out. By customer, date and entry. With `only`, that customer's alone.
     pub async fn customer_movements(
         &self,
         entity: EntityId,
         from: Date,
         to: Date,
+        only: Option<CustomerId>,
     ) -> StoreResult<Vec<CustomerMovement>> {
-        let rows = sqlx::query(
+        let (items_of, payments_of) = scope(only, "i", "y", 4);
+        let sql = format!(
             "SELECT m.customer_id, e.id, e.entry_date, e.kind, e.memo, m.currency, \
                CAST(SUM(m.amount) AS BIGINT) AS amount, MIN(m.reference) AS reference FROM ( \
                SELECT i.customer_id, p.entry_id, p.currency, p.amount_minor AS amount, i.number AS reference \
-                 FROM postings p JOIN items i ON i.id = p.item_id \
-                 WHERE p.entity_id = $1 AND p.posting_date >= $2 AND p.posting_date <= $3 \
+                 FROM items i JOIN postings p ON p.item_id = i.id \
+                 WHERE i.entity_id = $1 AND p.entity_id = $1 \
+                   AND p.posting_date >= $2 AND p.posting_date <= $3{items_of} \
                UNION ALL \
                SELECT y.customer_id, p.entry_id, p.currency, p.amount_minor AS amount, \
                  CASE WHEN y.bank_reference <> '' THEN y.bank_reference ELSE 'payment ' || CAST(y.id AS TEXT) END AS reference \
-                 FROM postings p JOIN payments y ON y.id = p.payment_id \
-                 WHERE p.entity_id = $1 AND p.posting_date >= $2 AND p.posting_date <= $3 AND y.customer_id IS NOT NULL \
+                 FROM payments y JOIN postings p ON p.payment_id = y.id \
+                 WHERE y.entity_id = $1 AND p.entity_id = $1 AND p.posting_date >= $2 AND p.posting_date <= $3 \
+                   AND y.customer_id IS NOT NULL{payments_of} \
              ) m JOIN journal_entries e ON e.id = m.entry_id \
              GROUP BY m.customer_id, e.id, e.entry_date, e.kind, e.memo, m.currency \
              HAVING CAST(SUM(m.amount) AS BIGINT) <> 0 \
-             ORDER BY m.customer_id, e.entry_date, e.id",
+             ORDER BY m.customer_id, e.entry_date, e.id"
+        );
+        let rows = bind_scope(
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(entity.0)
+                .bind(date_text(from))
+                .bind(date_text(to)),
+            only,
         )
-        .bind(entity.0)
-        .bind(date_text(from))
-        .bind(date_text(to))
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -371,5 +389,30 @@ impl crate::Tx {
         .fetch_optional(self.conn())
         .await?;
         Ok(found.is_some())
+    }
+}
+
+/// The conditions that keep a read to one customer's items and payments (by their aliases),
+/// the customer bound as `$parameter`; empty for the whole book.
+fn scope(
+    only: Option<CustomerId>,
+    items: &str,
+    payments: &str,
+    parameter: usize,
+) -> (String, String) {
+    match only {
+        Some(_) => (
+            format!(" AND {items}.customer_id = ${parameter}"),
+            format!(" AND {payments}.customer_id = ${parameter}"),
+        ),
+        None => (String::new(), String::new()),
+    }
+}
+
+/// Binds the customer [`scope`] named, if any.
+fn bind_scope(query: Query, only: Option<CustomerId>) -> Query {
+    match only {
+        Some(customer) => query.bind(customer.0),
+        None => query,
     }
 }

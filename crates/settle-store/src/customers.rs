@@ -4,9 +4,11 @@ use std::collections::HashMap;
 
 use settle_core::contact::NewContactEntry;
 use settle_core::ids::{CustomerId, EntityId};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
+use crate::account_view::{contact_log_on, customer_children_on};
 use crate::codec::now;
+use crate::columns::Columns;
 use crate::text_column;
 use crate::{Store, StoreResult, Tx};
 
@@ -70,48 +72,6 @@ impl Store {
         let mut conn = self.pool().acquire().await?;
         contact_log_on(&mut conn, entity, customer, limit).await
     }
-}
-
-/// The customers whose parent is `customer`, by code, on a connection the caller holds.
-pub(crate) async fn customer_children_on(
-    conn: &mut AnyConnection,
-    entity: EntityId,
-    customer: CustomerId,
-) -> StoreResult<Vec<(String, String)>> {
-    // Sorted here: asked to order by code, SQLite walks every customer of the entity in
-    // code order instead of looking the few children up by parent.
-    let rows =
-        sqlx::query("SELECT code, name FROM customers WHERE entity_id = $1 AND parent_id = $2")
-            .bind(entity.0)
-            .bind(customer.0)
-            .fetch_all(conn)
-            .await?;
-    let mut children = rows
-        .iter()
-        .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
-        .collect::<StoreResult<Vec<(String, String)>>>()?;
-    children.sort();
-    Ok(children)
-}
-
-/// A customer's latest contact-log entries, newest first, on a connection the caller holds.
-pub(crate) async fn contact_log_on(
-    conn: &mut AnyConnection,
-    entity: EntityId,
-    customer: CustomerId,
-    limit: i64,
-) -> StoreResult<Vec<ContactLogRow>> {
-    let rows = sqlx::query(
-        "SELECT id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by, outcome, next_step_on \
-         FROM contact_log WHERE entity_id = $1 AND customer_id = $2 \
-         ORDER BY occurred_at DESC, id DESC LIMIT $3",
-    )
-    .bind(entity.0)
-    .bind(customer.0)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(contact_log_row).collect()
 }
 
 impl Tx {
@@ -218,19 +178,19 @@ impl Tx {
 }
 
 /// A contact-log entry from a row that has the table's columns under their own names.
-pub(crate) fn contact_log_row(row: &sqlx::any::AnyRow) -> StoreResult<ContactLogRow> {
+pub(crate) fn contact_log_row(row: &impl Columns) -> StoreResult<ContactLogRow> {
     Ok(ContactLogRow {
-        id: row.try_get("id")?,
-        customer: CustomerId(row.try_get("customer_id")?),
-        occurred_at: row.try_get("occurred_at")?,
+        id: row.cell("id")?,
+        customer: CustomerId(row.cell("customer_id")?),
+        occurred_at: row.cell("occurred_at")?,
         channel: text_column(row, "contact_log", "channel")?,
         direction: text_column(row, "contact_log", "direction")?,
-        subject: row.try_get("subject")?,
-        body: row.try_get("body")?,
-        source: row.try_get("source")?,
-        source_id: row.try_get("source_id")?,
-        created_by: row.try_get("created_by")?,
-        outcome: row.try_get("outcome")?,
-        next_step_on: row.try_get("next_step_on")?,
+        subject: row.cell("subject")?,
+        body: row.cell("body")?,
+        source: row.cell("source")?,
+        source_id: row.cell("source_id")?,
+        created_by: row.cell("created_by")?,
+        outcome: row.cell("outcome")?,
+        next_step_on: row.cell("next_step_on")?,
     })
 }

@@ -11,14 +11,16 @@ use settle_core::dispute::{DisputeReason, DisputeStatus};
 use settle_core::ids::{CustomerId, EntityId, ItemId};
 use sqlx::Row;
 
+use crate::account_view::open_disputes_on;
 use crate::codec::{date_text, money, now, read_currency};
+use crate::columns::Columns;
 use crate::{Store, StoreResult, Tx};
 
 const DISPUTE_IDS: &str = "disputes";
 const NOTE_IDS: &str = "dispute_notes";
 
 /// The statuses whose amounts are held out of collection, as SQL.
-const ACTIVE: &str = "('open', 'in_review')";
+pub(crate) const ACTIVE: &str = "('open', 'in_review')";
 
 /// A dispute as stored, with its customer's code and its item's number. `reason` and `status`
 /// are the stored texts (old rows may hold free-text reasons).
@@ -93,35 +95,35 @@ pub struct DisputeResolution {
     pub entry: Option<i64>,
 }
 
-const DISPUTE_SELECT: &str = "SELECT d.id, d.customer_id, c.code, d.item_id, i.number, d.line_no, \
+pub(crate) const DISPUTE_SELECT: &str = "SELECT d.id AS id, d.customer_id, c.code, d.item_id, i.number, d.line_no, \
      d.amount_minor, d.currency, d.reason, d.status, d.owner, d.opened_on, d.due_on, d.resolved_on, \
      d.resolved_by, d.source_decision_id, d.note, cm.number AS credit_number, \
      r.number AS replacement_number, d.resolution_entry_id \
      FROM disputes d JOIN customers c ON c.id = d.customer_id JOIN items i ON i.id = d.item_id \
      LEFT JOIN items cm ON cm.id = d.credit_item_id LEFT JOIN items r ON r.id = d.replacement_item_id";
 
-fn dispute_row(row: &sqlx::any::AnyRow) -> StoreResult<DisputeRow> {
-    let currency = read_currency("disputes", &row.try_get::<String, _>("currency")?)?;
+pub(crate) fn dispute_row(row: &impl Columns) -> StoreResult<DisputeRow> {
+    let currency = read_currency("disputes", &row.cell::<String>("currency")?)?;
     Ok(DisputeRow {
-        id: row.try_get("id")?,
-        customer: CustomerId(row.try_get("customer_id")?),
-        customer_code: row.try_get("code")?,
-        item: ItemId(row.try_get("item_id")?),
-        item_number: row.try_get("number")?,
-        line_no: row.try_get("line_no")?,
-        amount: money(row.try_get("amount_minor")?, currency),
-        reason: row.try_get("reason")?,
-        status: row.try_get("status")?,
-        owner: row.try_get("owner")?,
-        opened_on: row.try_get("opened_on")?,
-        due_on: row.try_get("due_on")?,
-        resolved_on: row.try_get("resolved_on")?,
-        resolved_by: row.try_get("resolved_by")?,
-        decision: row.try_get("source_decision_id")?,
-        note: row.try_get("note")?,
-        credit_memo: row.try_get("credit_number")?,
-        replacement: row.try_get("replacement_number")?,
-        resolution_entry: row.try_get("resolution_entry_id")?,
+        id: row.cell("id")?,
+        customer: CustomerId(row.cell("customer_id")?),
+        customer_code: row.cell("code")?,
+        item: ItemId(row.cell("item_id")?),
+        item_number: row.cell("number")?,
+        line_no: row.cell("line_no")?,
+        amount: money(row.cell("amount_minor")?, currency),
+        reason: row.cell("reason")?,
+        status: row.cell("status")?,
+        owner: row.cell("owner")?,
+        opened_on: row.cell("opened_on")?,
+        due_on: row.cell("due_on")?,
+        resolved_on: row.cell("resolved_on")?,
+        resolved_by: row.cell("resolved_by")?,
+        decision: row.cell("source_decision_id")?,
+        note: row.cell("note")?,
+        credit_memo: row.cell("credit_number")?,
+        replacement: row.cell("replacement_number")?,
+        resolution_entry: row.cell("resolution_entry_id")?,
     })
 }
 
@@ -426,24 +428,4 @@ impl Tx {
         .await?;
         Ok(())
     }
-}
-
-/// A customer's active disputes, oldest first, on a connection the caller holds.
-pub(crate) async fn open_disputes_on(
-    conn: &mut sqlx::AnyConnection,
-    entity: EntityId,
-    customer: CustomerId,
-) -> StoreResult<Vec<DisputeRow>> {
-    // Its own query: the general filter's "any customer or this one" cannot use the
-    // customer index, and the account page asks this for every view.
-    let sql = format!(
-        "{DISPUTE_SELECT} WHERE d.entity_id = $1 AND d.customer_id = $2 \
-         AND d.status IN {ACTIVE} ORDER BY d.id"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(entity.0)
-        .bind(customer.0)
-        .fetch_all(conn)
-        .await?;
-    rows.iter().map(dispute_row).collect()
 }

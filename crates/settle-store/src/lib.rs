@@ -8,6 +8,7 @@
 //! postings, from the entry's own deltas, and [`Store::verify`] recomputes them from scratch.
 
 mod access;
+mod account_view;
 mod aging_bucket;
 mod approvals;
 mod audit;
@@ -17,6 +18,7 @@ mod bulk;
 mod close;
 mod codec;
 mod collections;
+mod columns;
 mod contact_export;
 mod contention;
 mod customer_documents;
@@ -565,15 +567,14 @@ pub fn redact(location: &str) -> String {
 
 /// Reads a text column of a row and parses it, naming the table and column when it does not.
 pub(crate) fn text_column<T: FromStr>(
-    row: &sqlx::any::AnyRow,
+    row: &impl columns::Columns,
     table: &'static str,
     column: &'static str,
 ) -> StoreResult<T>
 where
     T::Err: std::fmt::Display,
 {
-    use sqlx::Row as _;
-    parse_column(table, column, &row.try_get::<String, _>(column)?)
+    parse_column(table, column, &row.cell::<String>(column)?)
 }
 
 /// Parses a stored text column, naming the column when it does not parse.

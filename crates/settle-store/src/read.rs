@@ -18,13 +18,11 @@ use settle_core::journal::{EntryKind, JournalEntry, Posting};
 use settle_core::{Date, Money};
 
 use crate::Engine;
+use crate::account_view::{account_rows_in_one_statement, customer_summary_on, open_disputes_on};
 use crate::codec::{date_text, day_number, money, read_currency, read_date};
-use crate::customers::{contact_log_on, customer_children_on};
-use crate::disputes::{DisputeRow, open_disputes_on};
+use crate::disputes::DisputeRow;
 use crate::text_column;
-use crate::tx::{
-    CUSTOMER_BY_CODE, account_from_row, customer_row, entity_row, item_state, payment_state,
-};
+use crate::tx::{account_from_row, entity_row, payment_state};
 use crate::{EntityRow, Store, StoreError, StoreResult, parse_column};
 
 use settle_core::payment::PaymentState;
@@ -631,10 +629,27 @@ impl Store {
         Ok(summary)
     }
 
-    /// What an account view shows — the customer's summary and its active disputes — read in
-    /// one transaction on one connection: one snapshot, and one trip to the pool instead of
-    /// one per part.
+    /// What an account view shows — the customer's summary and its active disputes — as one
+    /// snapshot: on SQLite in one statement (`account_view.rs` says why), on PostgreSQL part by
+    /// part in one read transaction.
     pub async fn account_rows(
+        &self,
+        entity: EntityId,
+        code: &str,
+    ) -> StoreResult<Option<(CustomerSummary, Vec<DisputeRow>)>> {
+        match self.engine {
+            Engine::Sqlite => {
+                let mut conn = self.pool().acquire().await?;
+                account_rows_in_one_statement(&mut conn, entity, code).await
+            }
+            Engine::Postgres => self.account_rows_by_parts(entity, code).await,
+        }
+    }
+
+    /// [`Store::account_rows`] read part by part in one read transaction, on either engine:
+    /// the form the one-statement read is checked against.
+    #[doc(hidden)]
+    pub async fn account_rows_by_parts(
         &self,
         entity: EntityId,
         code: &str,
@@ -841,86 +856,4 @@ impl Store {
         }
         Ok(report)
     }
-}
-
-/// One customer's summary on a connection the caller holds: the customer, its open items,
-/// unapplied payments, activity, subsidiaries and latest contacts.
-async fn customer_summary_on(
-    conn: &mut AnyConnection,
-    entity: EntityId,
-    code: &str,
-) -> StoreResult<Option<CustomerSummary>> {
-    let Some(row) = sqlx::query(CUSTOMER_BY_CODE)
-        .bind(entity.0)
-        .bind(code.to_string())
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let customer = customer_row(&row)?;
-    let open_items = sqlx::query(
-        "SELECT id, number, kind, customer_id, currency, issue_date, due_date, terms, total_minor, balance_minor \
-         FROM items WHERE entity_id = $1 AND customer_id = $2 AND balance_minor <> 0 ORDER BY due_date, id",
-    )
-    .bind(entity.0)
-    .bind(customer.id.0)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(item_state)
-    .collect::<StoreResult<Vec<_>>>()?;
-    let unapplied_payments = sqlx::query(
-        "SELECT id, customer_id, currency, received_on, amount_minor, unapplied_minor, bank_reference, method \
-         FROM payments WHERE entity_id = $1 AND customer_id = $2 AND unapplied_minor <> 0 ORDER BY received_on, id",
-    )
-    .bind(entity.0)
-    .bind(customer.id.0)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(PaymentRow {
-            state: payment_state(row)?,
-            bank_reference: row.try_get("bank_reference")?,
-            method: row.try_get("method")?,
-        })
-    })
-    .collect::<StoreResult<Vec<_>>>()?;
-    let activity = sqlx::query(
-        "SELECT e.id, e.entry_date, e.kind, e.memo, p.currency, CAST(SUM(p.amount_minor) AS BIGINT) AS amount, \
-           MIN(COALESCE(i.number, 'payment ' || CAST(p.payment_id AS TEXT))) AS reference \
-         FROM postings p JOIN journal_entries e ON e.id = p.entry_id \
-         LEFT JOIN items i ON i.id = p.item_id \
-         WHERE p.entity_id = $1 AND (p.item_id IN (SELECT id FROM items WHERE entity_id = $1 AND customer_id = $2) \
-           OR p.payment_id IN (SELECT id FROM payments WHERE entity_id = $1 AND customer_id = $2)) \
-         GROUP BY e.id, e.entry_date, e.kind, e.memo, p.currency ORDER BY e.entry_date, e.id",
-    )
-    .bind(entity.0)
-    .bind(customer.id.0)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|row| {
-        let currency = read_currency("postings", &row.try_get::<String, _>("currency")?)?;
-        Ok(ActivityLine {
-            date: text_column::<Date>(row, "journal_entries", "entry_date")?,
-            entry: EntryId(row.try_get("id")?),
-            kind: text_column(row, "journal_entries", "kind")?,
-            memo: row.try_get("memo")?,
-            reference: row.try_get("reference")?,
-            amount: money(row.try_get("amount")?, currency),
-        })
-    })
-    .collect::<StoreResult<Vec<_>>>()?;
-    let children = customer_children_on(conn, entity, customer.id).await?;
-    let contact_log = contact_log_on(conn, entity, customer.id, CONTACT_LOG_SHOWN).await?;
-    Ok(Some(CustomerSummary {
-        customer,
-        open_items,
-        unapplied_payments,
-        activity,
-        children,
-        contact_log,
-    }))
 }

@@ -43,6 +43,10 @@ pub const BULK_REBUILT_INDEXES: &[(&str, &str)] = &[
         "items_dunning",
         "CREATE INDEX items_dunning ON items (entity_id, due_day, dun_level, dun_on, customer_id) WHERE balance_minor > 0",
     ),
+    (
+        "items_open_by_due",
+        "CREATE INDEX items_open_by_due ON items (entity_id, due_day, id, is_credit, currency, balance_minor, activity_day, issue_day) WHERE balance_minor > 0",
+    ),
 ];
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -976,6 +980,13 @@ CREATE TABLE remittance_advice_items (
     amount_minor {int} NOT NULL CHECK (amount_minor > 0),
     PRIMARY KEY (advice_id, seq)
 );
+"#,
+    },
+    Migration {
+        version: 20,
+        description: "open items in the order of their due day and id, with what the aging's drill-down filters on: a page of a bucket read in order and cut at its length, a bucket summed from the index alone",
+        sql: r#"
+CREATE INDEX items_open_by_due ON items (entity_id, due_day, id, is_credit, currency, balance_minor, activity_day, issue_day) WHERE balance_minor > 0;
 "#,
     },
 ];

@@ -20,6 +20,7 @@ use settle_core::{Currency, Date, Money};
 
 use crate::bulk::{BulkInsert, Value};
 use crate::codec::{date_text, day_number, money, now, read_currency};
+use crate::columns::Columns;
 use crate::documents::{DocumentRows, PreparedWrites, Writes};
 use crate::text_column;
 use crate::{Engine, StoreError, StoreResult, parse_column};
@@ -80,61 +81,59 @@ pub struct ApplicationRecord {
 const ITEM_COLUMNS: &str = "id, number, kind, customer_id, currency, issue_date, due_date, terms, \
                             total_minor, balance_minor";
 
-pub(crate) fn item_state(row: &sqlx::any::AnyRow) -> StoreResult<ItemState> {
-    let currency = read_currency("items", &row.try_get::<String, _>("currency")?)?;
+pub(crate) fn item_state(row: &impl Columns) -> StoreResult<ItemState> {
+    let currency = read_currency("items", &row.cell::<String>("currency")?)?;
     Ok(ItemState {
-        id: ItemId(row.try_get("id")?),
-        number: row.try_get("number")?,
+        id: ItemId(row.cell("id")?),
+        number: row.cell("number")?,
         kind: text_column(row, "items", "kind")?,
-        customer: CustomerId(row.try_get("customer_id")?),
+        customer: CustomerId(row.cell("customer_id")?),
         currency,
         issue_date: text_column::<Date>(row, "items", "issue_date")?,
         due_date: text_column::<Date>(row, "items", "due_date")?,
         terms: text_column(row, "items", "terms")?,
-        total: money(row.try_get("total_minor")?, currency),
-        balance: money(row.try_get("balance_minor")?, currency),
+        total: money(row.cell("total_minor")?, currency),
+        balance: money(row.cell("balance_minor")?, currency),
     })
 }
 
 const PAYMENT_COLUMNS: &str =
     "id, customer_id, currency, received_on, amount_minor, unapplied_minor";
 
-pub(crate) fn payment_state(row: &sqlx::any::AnyRow) -> StoreResult<PaymentState> {
-    let currency = read_currency("payments", &row.try_get::<String, _>("currency")?)?;
+pub(crate) fn payment_state(row: &impl Columns) -> StoreResult<PaymentState> {
+    let currency = read_currency("payments", &row.cell::<String>("currency")?)?;
     Ok(PaymentState {
-        id: PaymentId(row.try_get("id")?),
-        customer: row
-            .try_get::<Option<i64>, _>("customer_id")?
-            .map(CustomerId),
+        id: PaymentId(row.cell("id")?),
+        customer: row.cell::<Option<i64>>("customer_id")?.map(CustomerId),
         currency,
         received_on: text_column::<Date>(row, "payments", "received_on")?,
-        amount: money(row.try_get("amount_minor")?, currency),
-        unapplied: money(row.try_get("unapplied_minor")?, currency),
+        amount: money(row.cell("amount_minor")?, currency),
+        unapplied: money(row.cell("unapplied_minor")?, currency),
     })
 }
 
-pub(crate) fn customer_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
-    let currency = read_currency("customers", &row.try_get::<String, _>("currency")?)?;
+pub(crate) fn customer_row(row: &impl Columns) -> StoreResult<Customer> {
+    let currency = read_currency("customers", &row.cell::<String>("currency")?)?;
     Ok(Customer {
-        id: CustomerId(row.try_get("id")?),
+        id: CustomerId(row.cell("id")?),
         details: NewCustomer {
-            code: row.try_get("code")?,
-            name: row.try_get("name")?,
-            email: row.try_get("email")?,
-            phone: row.try_get("phone")?,
+            code: row.cell("code")?,
+            name: row.cell("name")?,
+            email: row.cell("email")?,
+            phone: row.cell("phone")?,
             terms: text_column(row, "customers", "terms")?,
             credit_limit: row
-                .try_get::<Option<i64>, _>("credit_limit_minor")?
+                .cell::<Option<i64>>("credit_limit_minor")?
                 .map(|m| money(m, currency)),
             currency,
-            country: row.try_get("country")?,
-            tax_id: row.try_get("tax_id")?,
-            billing_address: row.try_get("billing_address")?,
+            country: row.cell("country")?,
+            tax_id: row.cell("tax_id")?,
+            billing_address: row.cell("billing_address")?,
             risk_class: text_column(row, "customers", "risk_class")?,
-            sales_rep: row.try_get("sales_rep")?,
+            sales_rep: row.cell("sales_rep")?,
             status: text_column(row, "customers", "status")?,
             contacts: Vec::new(),
-            parent: row.try_get("parent_code")?,
+            parent: row.cell("parent_code")?,
         },
     })
 }

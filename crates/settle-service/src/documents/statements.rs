@@ -205,15 +205,33 @@ impl Settle {
                 let before = from
                     .yesterday()
                     .map_err(|e| invalid("from", e.to_string()))?;
-                let (opening, movements) = futures_util::future::join(
-                    store.customer_positions(entity, before),
-                    store.customer_movements(entity, from, as_of),
-                )
-                .await;
-                let opening = opening?;
+                let (opening, movements) = if scoped {
+                    let mut opening = HashMap::new();
+                    let mut movements = Vec::new();
+                    for &customer in wanted.keys() {
+                        opening.extend(
+                            store
+                                .customer_positions(entity, before, Some(customer))
+                                .await?,
+                        );
+                        movements.extend(
+                            store
+                                .customer_movements(entity, from, as_of, Some(customer))
+                                .await?,
+                        );
+                    }
+                    (opening, movements)
+                } else {
+                    let (opening, movements) = futures_util::future::join(
+                        store.customer_positions(entity, before, None),
+                        store.customer_movements(entity, from, as_of, None),
+                    )
+                    .await;
+                    (opening?, movements?)
+                };
                 let mut lines: BTreeMap<(CustomerId, Currency), Vec<StatementLine>> =
                     BTreeMap::new();
-                for movement in movements? {
+                for movement in movements {
                     lines
                         .entry((movement.customer, movement.amount.currency()))
                         .or_default()
