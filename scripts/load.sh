@@ -94,3 +94,16 @@ measure "read API /api/v1/worklist?limit=50" "$CONNECTIONS" \
 YESTERDAY=$(date -d yesterday +%F)
 measure "worklist ranked per request (the alternative)" 1 --timeout 60s -H "Authorization: Bearer $TOKEN" \
   "$BASE/api/v1/worklist?limit=50&as_of=$YESTERDAY"
+
+# The aging's drill-down into each bucket of the whole book: the first page, and the page after
+# it, one request each (the page's own items, the bucket's count and totals).
+for bucket in 0 1 2 3 4; do
+  first=$(curl -fsS -w '\n%{time_total}' -H "Cookie: $COOKIE" "$BASE/aging/items?bucket=$bucket")
+  took=$(tail -n1 <<<"$first")
+  next=$(sed -n 's/.*rel="next" href="\([^"]*\)".*/\1/p' <<<"$first" | sed 's/&amp;/\&/g' | head -n1)
+  second="-"
+  if [ -n "$next" ]; then
+    second=$(curl -fsS -o /dev/null -w '%{time_total}' -H "Cookie: $COOKIE" "$BASE$next")
+  fi
+  echo "aging drill-down, bucket $bucket: first page ${took} s, next page ${second} s"
+done

@@ -20,10 +20,10 @@ use settle_core::ids::{CustomerId, EntityId, EntryId};
 
 use crate::codec::{money, read_currency};
 use crate::columns::{Columns, JsonRow};
-use crate::customers::contact_log_row;
+use crate::customers::{CONTACT_LOG_COLUMNS, contact_log_row};
 use crate::disputes::{DISPUTE_SELECT, dispute_row};
 use crate::read::{ActivityLine, CONTACT_LOG_SHOWN, CustomerSummary, PaymentRow};
-use crate::tx::{CUSTOMER_BY_CODE, customer_row, item_state, payment_state};
+use crate::tx::{CUSTOMER_BY_CODE, CUSTOMER_COLUMNS, customer_row, item_state, payment_state};
 use crate::{ContactLogRow, DisputeRow, StoreError, StoreResult, text_column};
 
 /// Where a part's query names the customer: `$2` read part by part, the customer found by its
@@ -115,22 +115,8 @@ const CHILDREN: Part = Part {
 
 const CONTACT_LOG: Part = Part {
     table: "contact_log",
-    select: "SELECT id, customer_id, occurred_at, channel, direction, subject, body, source, source_id, created_by, outcome, next_step_on \
-             FROM contact_log WHERE entity_id = $1 AND customer_id = {customer}",
-    columns: &[
-        "id",
-        "customer_id",
-        "occurred_at",
-        "channel",
-        "direction",
-        "subject",
-        "body",
-        "source",
-        "source_id",
-        "created_by",
-        "outcome",
-        "next_step_on",
-    ],
+    select: "SELECT * FROM contact_log WHERE entity_id = $1 AND customer_id = {customer}",
+    columns: CONTACT_LOG_COLUMNS,
     order: "occurred_at DESC, id DESC",
     limit: true,
 };
@@ -174,25 +160,6 @@ fn disputes_part() -> Part {
         limit: false,
     }
 }
-
-/// The customer's columns that [`customer_row`] reads.
-const CUSTOMER_COLUMNS: &[&str] = &[
-    "id",
-    "code",
-    "name",
-    "email",
-    "phone",
-    "terms",
-    "credit_limit_minor",
-    "currency",
-    "country",
-    "tax_id",
-    "billing_address",
-    "risk_class",
-    "sales_rep",
-    "status",
-    "parent_code",
-];
 
 impl Part {
     /// The query on its own, with the customer's id as `$2`.
@@ -247,8 +214,8 @@ fn decode_all<R, T>(rows: &[R], decode: impl Fn(&R) -> StoreResult<T>) -> StoreR
     rows.iter().map(decode).collect()
 }
 
-fn json_object(columns: &[&str]) -> String {
-    let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', {c}")).collect();
+fn json_object<'a>(columns: impl IntoIterator<Item = &'a &'a str>) -> String {
+    let pairs: Vec<String> = columns.into_iter().map(|c| format!("'{c}', {c}")).collect();
     format!("json_object({})", pairs.join(", "))
 }
 
@@ -381,7 +348,7 @@ static ONE_STATEMENT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH target AS (SELECT id FROM customers WHERE entity_id = $1 AND code = $2) \
          SELECT (SELECT {} FROM ({CUSTOMER_BY_CODE}) c), {parts}",
-        json_object(CUSTOMER_COLUMNS)
+        json_object(CUSTOMER_COLUMNS.iter().chain(&["parent_code"]))
     )
 });
 

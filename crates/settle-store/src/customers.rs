@@ -74,6 +74,23 @@ impl Store {
     }
 }
 
+/// The contact log's columns, in the order rows are written.
+pub(crate) const CONTACT_LOG_COLUMNS: &[&str] = &[
+    "id",
+    "entity_id",
+    "customer_id",
+    "occurred_at",
+    "channel",
+    "direction",
+    "subject",
+    "body",
+    "source",
+    "source_id",
+    "created_by",
+    "outcome",
+    "next_step_on",
+];
+
 impl Tx {
     /// The bank reference a payment was posted under.
     pub async fn payment_bank_reference(
@@ -100,25 +117,8 @@ impl Tx {
             return Ok(());
         }
         let first = self.allocate("contact_log", entries.len() as i64).await?;
-        let mut rows = crate::bulk::BulkInsert::new(
-            self.engine,
-            "contact_log",
-            &[
-                "id",
-                "entity_id",
-                "customer_id",
-                "occurred_at",
-                "channel",
-                "direction",
-                "subject",
-                "body",
-                "source",
-                "source_id",
-                "created_by",
-                "outcome",
-                "next_step_on",
-            ],
-        );
+        let mut rows =
+            crate::bulk::BulkInsert::new(self.engine, "contact_log", CONTACT_LOG_COLUMNS);
         let stamp = now();
         for (offset, entry) in entries.iter().enumerate() {
             use crate::bulk::Value;

@@ -148,7 +148,7 @@ const ITEM_IDS: &str = "items";
 const PAYMENT_IDS: &str = "payments";
 const ENTRY_IDS: &str = "journal_entries";
 
-const CUSTOMER_COLUMNS: &[&str] = &[
+pub(crate) const CUSTOMER_COLUMNS: &[&str] = &[
     "id",
     "entity_id",
     "code",
