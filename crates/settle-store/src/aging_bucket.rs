@@ -48,11 +48,14 @@ const COLUMNS: &str =
 /// them since): `$1` entity, `$2` the as-of day number, `$4`/`$5` the basis-day range
 /// (inclusive, exclusive), `$6` a currency code or ''; `and` narrows it further. The index
 /// `items_open_by_due` holds every column it filters on, so that a bucket is summed without
-/// reading the items themselves.
+/// reading the items themselves. A positive balance is a debit item's (a credit memo's balance
+/// is never above zero, which `verify` checks), so the item's kind is not asked: the index does
+/// not hold it, and holding it would make it cover, and so win, per-customer queries it cannot
+/// serve by customer.
 fn kept_part(basis_day: &str, and: &str) -> String {
     format!(
         "SELECT {COLUMNS}, i.balance_minor AS balance FROM items i \
-         WHERE i.entity_id = $1 AND i.balance_minor > 0 AND i.is_credit = 0 \
+         WHERE i.entity_id = $1 AND i.balance_minor > 0 \
            AND i.activity_day <= $2 AND i.{basis_day} >= $4 AND i.{basis_day} < $5 \
            AND ($6 = '' OR i.currency = $6){and}"
     )

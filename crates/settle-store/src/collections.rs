@@ -383,7 +383,7 @@ impl Store {
     /// with the level last sent. An item dunned too recently, or at the last level, cannot reach
     /// a new level today, and is left in the database: on a steady day that is most of them.
     /// The level and day are the item's own columns (`dun_level`, `dun_on`), so the run scans
-    /// the partial index `items_dunning` rather than looking each item up in the history.
+    /// the partial index `items_open_by_due` rather than looking each item up in the history.
     pub async fn dunning_candidates(
         &self,
         entity: EntityId,

@@ -40,12 +40,8 @@ pub const BULK_REBUILT_INDEXES: &[(&str, &str)] = &[
         "CREATE INDEX items_open ON items (entity_id, customer_id, currency, due_day, issue_day, balance_minor, activity_day) WHERE balance_minor > 0",
     ),
     (
-        "items_dunning",
-        "CREATE INDEX items_dunning ON items (entity_id, due_day, dun_level, dun_on, customer_id) WHERE balance_minor > 0",
-    ),
-    (
         "items_open_by_due",
-        "CREATE INDEX items_open_by_due ON items (entity_id, due_day, id, is_credit, currency, balance_minor, activity_day, issue_day) WHERE balance_minor > 0",
+        "CREATE INDEX items_open_by_due ON items (entity_id, due_day, id, dun_level, dun_on, customer_id, currency, balance_minor, activity_day, issue_day) WHERE balance_minor > 0",
     ),
 ];
 
@@ -984,9 +980,10 @@ CREATE TABLE remittance_advice_items (
     },
     Migration {
         version: 20,
-        description: "open items in the order of their due day and id, with what the aging's drill-down filters on: a page of a bucket read in order and cut at its length, a bucket summed from the index alone",
+        description: "open items in the order of their due day and id, with what the dunning run and the aging's drill-down filter on, in place of items_dunning: a page of a bucket read in order and cut at its length, a bucket summed from the index alone, the dunning run's candidates found in it as before",
         sql: r#"
-CREATE INDEX items_open_by_due ON items (entity_id, due_day, id, is_credit, currency, balance_minor, activity_day, issue_day) WHERE balance_minor > 0;
+DROP INDEX items_dunning;
+CREATE INDEX items_open_by_due ON items (entity_id, due_day, id, dun_level, dun_on, customer_id, currency, balance_minor, activity_day, issue_day) WHERE balance_minor > 0;
 "#,
     },
 ];
