@@ -201,12 +201,18 @@ impl Part {
         conn: &mut AnyConnection,
         entity: EntityId,
         customer: CustomerId,
-        limit: i64,
+        limit: Option<i64>,
     ) -> StoreResult<Vec<sqlx::any::AnyRow>> {
+        debug_assert_eq!(
+            self.limit,
+            limit.is_some(),
+            "{} is read with its limit",
+            self.table
+        );
         let mut query = sqlx::query(AssertSqlSafe(self.by_itself()))
             .bind(entity.0)
             .bind(customer.0);
-        if self.limit {
+        if let Some(limit) = limit {
             query = query.bind(limit);
         }
         Ok(query.fetch_all(conn).await?)
@@ -263,22 +269,13 @@ pub(crate) async fn customer_summary_on(
     };
     let customer = customer_row(&row)?;
     let id = customer.id;
-    let open_items = decode_all(
-        &ITEMS
-            .fetch_rows(conn, entity, id, CONTACT_LOG_SHOWN)
-            .await?,
-        item_state,
-    )?;
+    let open_items = decode_all(&ITEMS.fetch_rows(conn, entity, id, None).await?, item_state)?;
     let unapplied_payments = decode_all(
-        &PAYMENTS
-            .fetch_rows(conn, entity, id, CONTACT_LOG_SHOWN)
-            .await?,
+        &PAYMENTS.fetch_rows(conn, entity, id, None).await?,
         payment_row,
     )?;
     let activity = decode_all(
-        &ACTIVITY
-            .fetch_rows(conn, entity, id, CONTACT_LOG_SHOWN)
-            .await?,
+        &ACTIVITY.fetch_rows(conn, entity, id, None).await?,
         activity_line,
     )?;
     let children = customer_children_on(conn, entity, id).await?;
@@ -300,7 +297,7 @@ pub(crate) async fn customer_children_on(
     customer: CustomerId,
 ) -> StoreResult<Vec<(String, String)>> {
     let mut children = decode_all(
-        &CHILDREN.fetch_rows(conn, entity, customer, 0).await?,
+        &CHILDREN.fetch_rows(conn, entity, customer, None).await?,
         child,
     )?;
     children.sort();
@@ -317,7 +314,7 @@ pub(crate) async fn contact_log_on(
 ) -> StoreResult<Vec<ContactLogRow>> {
     decode_all(
         &CONTACT_LOG
-            .fetch_rows(conn, entity, customer, limit)
+            .fetch_rows(conn, entity, customer, Some(limit))
             .await?,
         contact_log_row,
     )
@@ -331,7 +328,7 @@ pub(crate) async fn open_disputes_on(
 ) -> StoreResult<Vec<DisputeRow>> {
     decode_all(
         &disputes_part()
-            .fetch_rows(conn, entity, customer, 0)
+            .fetch_rows(conn, entity, customer, None)
             .await?,
         dispute_row,
     )
@@ -371,37 +368,35 @@ pub(crate) async fn account_rows_in_one_statement(
     };
     let customer: Customer = customer_row(&JsonRow {
         table: "customers",
-        object: &parse_object("customers", &customer)?,
+        object: parse_object("customers", &customer)?,
     })?;
-    let list = |index: usize, part: &Part| -> StoreResult<Vec<Map<String, Value>>> {
-        let text: String = row.try_get(index)?;
-        serde_json::from_str(&text).map_err(|e| not_json(part.table, &text, &e))
-    };
-    let items = list(1, &ITEMS)?;
-    let payments = list(2, &PAYMENTS)?;
-    let activity = list(3, &ACTIVITY)?;
-    let children = list(4, &CHILDREN)?;
-    let contacts = list(5, &CONTACT_LOG)?;
-    let disputes_part = disputes_part();
-    let disputes = list(6, &disputes_part)?;
-    let mut children = decode_all(&json_rows(&children, CHILDREN.table), child)?;
+    let mut children = json_list(&row, 4, CHILDREN.table, child)?;
     children.sort();
     let summary = CustomerSummary {
         customer,
-        open_items: decode_all(&json_rows(&items, ITEMS.table), item_state)?,
-        unapplied_payments: decode_all(&json_rows(&payments, PAYMENTS.table), payment_row)?,
-        activity: decode_all(&json_rows(&activity, ACTIVITY.table), activity_line)?,
+        open_items: json_list(&row, 1, ITEMS.table, item_state)?,
+        unapplied_payments: json_list(&row, 2, PAYMENTS.table, payment_row)?,
+        activity: json_list(&row, 3, ACTIVITY.table, activity_line)?,
         children,
-        contact_log: decode_all(&json_rows(&contacts, CONTACT_LOG.table), contact_log_row)?,
+        contact_log: json_list(&row, 5, CONTACT_LOG.table, contact_log_row)?,
     };
-    let disputes = decode_all(&json_rows(&disputes, disputes_part.table), dispute_row)?;
+    let disputes = json_list(&row, 6, disputes_part().table, dispute_row)?;
     Ok(Some((summary, disputes)))
 }
 
-fn json_rows<'a>(objects: &'a [Map<String, Value>], table: &'static str) -> Vec<JsonRow<'a>> {
+/// Column `index` of the one statement's row, a JSON array of `table`'s rows, decoded.
+fn json_list<T>(
+    row: &sqlx::any::AnyRow,
+    index: usize,
+    table: &'static str,
+    decode: impl Fn(&JsonRow) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let text: String = row.try_get(index)?;
+    let objects: Vec<Map<String, Value>> =
+        serde_json::from_str(&text).map_err(|e| not_json(table, &text, &e))?;
     objects
-        .iter()
-        .map(|object| JsonRow { table, object })
+        .into_iter()
+        .map(|object| decode(&JsonRow { table, object }))
         .collect()
 }
 

@@ -27,12 +27,12 @@ impl Columns for AnyRow {
 }
 
 /// One row as a JSON object of its columns, and the table it was read from (for errors).
-pub(crate) struct JsonRow<'a> {
+pub(crate) struct JsonRow {
     pub table: &'static str,
-    pub object: &'a Map<String, Value>,
+    pub object: Map<String, Value>,
 }
 
-impl Columns for JsonRow<'_> {
+impl Columns for JsonRow {
     fn cell<T: Cell>(&self, column: &'static str) -> StoreResult<T> {
         let value = self.object.get(column).unwrap_or(&Value::Null);
         T::from_json(value).ok_or_else(|| StoreError::Corrupt {
@@ -80,7 +80,7 @@ mod tests {
             serde_json::from_str(r#"{"id": 7, "name": "Ærø", "email": null}"#).unwrap();
         let row = JsonRow {
             table: "customers",
-            object: &object,
+            object,
         };
         assert_eq!(row.cell::<i64>("id").unwrap(), 7);
         assert_eq!(row.cell::<String>("name").unwrap(), "Ærø");

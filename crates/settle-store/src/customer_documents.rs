@@ -177,14 +177,13 @@ impl Store {
         let (items_of, payments_of) = scope(only, "i", "m", 3);
         let sql = format!(
             "SELECT customer_id, currency, CAST(SUM(amount) AS BIGINT) AS amount FROM ( \
-               SELECT i.customer_id, p.currency, p.amount_minor AS amount FROM items i \
-                 JOIN postings p ON p.item_id = i.id \
-                 WHERE i.entity_id = $1 AND p.entity_id = $1 AND p.posting_date <= $2{items_of} \
+               SELECT i.customer_id, p.currency, p.amount_minor AS amount FROM postings p \
+                 JOIN items i ON i.id = p.item_id \
+                 WHERE p.entity_id = $1 AND p.posting_date <= $2{items_of} \
                UNION ALL \
-               SELECT m.customer_id, p.currency, p.amount_minor AS amount FROM payments m \
-                 JOIN postings p ON p.payment_id = m.id \
-                 WHERE m.entity_id = $1 AND p.entity_id = $1 AND p.posting_date <= $2 \
-                   AND m.customer_id IS NOT NULL{payments_of} \
+               SELECT m.customer_id, p.currency, p.amount_minor AS amount FROM postings p \
+                 JOIN payments m ON m.id = p.payment_id \
+                 WHERE p.entity_id = $1 AND p.posting_date <= $2 AND m.customer_id IS NOT NULL{payments_of} \
              ) moves GROUP BY customer_id, currency"
         );
         let rows = bind_scope(
@@ -222,14 +221,13 @@ impl Store {
             "SELECT m.customer_id, e.id, e.entry_date, e.kind, e.memo, m.currency, \
                CAST(SUM(m.amount) AS BIGINT) AS amount, MIN(m.reference) AS reference FROM ( \
                SELECT i.customer_id, p.entry_id, p.currency, p.amount_minor AS amount, i.number AS reference \
-                 FROM items i JOIN postings p ON p.item_id = i.id \
-                 WHERE i.entity_id = $1 AND p.entity_id = $1 \
-                   AND p.posting_date >= $2 AND p.posting_date <= $3{items_of} \
+                 FROM postings p JOIN items i ON i.id = p.item_id \
+                 WHERE p.entity_id = $1 AND p.posting_date >= $2 AND p.posting_date <= $3{items_of} \
                UNION ALL \
                SELECT y.customer_id, p.entry_id, p.currency, p.amount_minor AS amount, \
                  CASE WHEN y.bank_reference <> '' THEN y.bank_reference ELSE 'payment ' || CAST(y.id AS TEXT) END AS reference \
-                 FROM payments y JOIN postings p ON p.payment_id = y.id \
-                 WHERE y.entity_id = $1 AND p.entity_id = $1 AND p.posting_date >= $2 AND p.posting_date <= $3 \
+                 FROM postings p JOIN payments y ON y.id = p.payment_id \
+                 WHERE p.entity_id = $1 AND p.posting_date >= $2 AND p.posting_date <= $3 \
                    AND y.customer_id IS NOT NULL{payments_of} \
              ) m JOIN journal_entries e ON e.id = m.entry_id \
              GROUP BY m.customer_id, e.id, e.entry_date, e.kind, e.memo, m.currency \
@@ -393,7 +391,10 @@ impl crate::Tx {
 }
 
 /// The conditions that keep a read to one customer's items and payments (by their aliases),
-/// the customer bound as `$parameter`; empty for the whole book.
+/// the customer bound as `$parameter`; empty for the whole book. The entity is named with the
+/// customer so that SQLite seeks the customer's rows (`items_customer`, `payments_customer`)
+/// and their postings; the whole book is read from the postings, which named here too would
+/// make it drive from the items and take six times as long.
 fn scope(
     only: Option<CustomerId>,
     items: &str,
@@ -402,8 +403,8 @@ fn scope(
 ) -> (String, String) {
     match only {
         Some(_) => (
-            format!(" AND {items}.customer_id = ${parameter}"),
-            format!(" AND {payments}.customer_id = ${parameter}"),
+            format!(" AND {items}.entity_id = $1 AND {items}.customer_id = ${parameter}"),
+            format!(" AND {payments}.entity_id = $1 AND {payments}.customer_id = ${parameter}"),
         ),
         None => (String::new(), String::new()),
     }
