@@ -17,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             system: true,
             dirs: Vec::new(),
         },
+        workers: None,
     })?;
     std::fs::create_dir_all(&out)?;
     for index in 0..sample::NAMES.len() {

@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             system: true,
             dirs: Vec::new(),
         },
+        workers: None,
     })?;
     for name in 0..sample::NAMES.len() {
         engine.render(&sample::statement(name, 45))?;

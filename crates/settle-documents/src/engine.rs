@@ -2,8 +2,8 @@
 //! (from any number of threads) into PDF bytes.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use typst::diag::{Severity, SourceDiagnostic};
 use typst::foundations::Bytes;
@@ -18,6 +18,7 @@ use crate::fonts::{FontSource, FontStore, FontSummary};
 use crate::model::DocumentData;
 use crate::stamp::{self, LabelCache};
 use crate::templates::Templates;
+use crate::workers::{RENDER_STACK_BYTES, Worker, WorkerCommand};
 use crate::world::{DocumentWorld, Shared, file_id};
 use crate::{DocumentError, check};
 
@@ -33,6 +34,9 @@ const EVICT_MAX_AGE: usize = 4;
 pub struct EngineOptions {
     pub templates: Option<Templates>,
     pub fonts: FontSource,
+    /// How to start worker processes for [`Engine::render_each`]: with one, a run on `n`
+    /// threads renders on this process and `n - 1` workers; without, on `n` threads here.
+    pub workers: Option<WorkerCommand>,
 }
 
 /// A rendered document.
@@ -46,6 +50,12 @@ pub struct Rendered {
 pub struct Engine {
     shared: Shared,
     templates: Templates,
+    fonts: FontSource,
+    workers: Option<WorkerCommand>,
+    /// Workers started by an earlier run, kept for the next one (their start-up, the fonts
+    /// indexed and the templates parsed, is paid once per engine).
+    idle_workers: Mutex<Vec<Worker>>,
+    rendered_by_workers: AtomicU64,
     origins: HashMap<FileId, String>,
     rendered: AtomicU64,
     labels_id: FileId,
@@ -84,6 +94,10 @@ impl Engine {
         Ok(Engine {
             shared,
             templates,
+            fonts: options.fonts,
+            workers: options.workers,
+            idle_workers: Mutex::new(Vec::new()),
+            rendered_by_workers: AtomicU64::new(0),
             origins,
             rendered: AtomicU64::new(0),
             labels_id,
@@ -100,13 +114,29 @@ impl Engine {
         self.shared.fonts.summary()
     }
 
+    /// How many documents worker processes have rendered (or refused) for this engine.
+    pub fn rendered_by_workers(&self) -> u64 {
+        self.rendered_by_workers.load(Ordering::Relaxed)
+    }
+
     /// Renders one document into a PDF.
     pub fn render(&self, data: &DocumentData) -> Result<Rendered, DocumentError> {
-        let template = format!("{}.typ", data.template());
+        let json = serde_json::to_vec(data)?;
+        self.render_json(data.template(), &|| data.describe(), json)
+    }
+
+    /// Renders template `NAME.typ` with `json` as its `data.json`; `describe` names the
+    /// document in errors.
+    pub(crate) fn render_json(
+        &self,
+        name: &str,
+        describe: &dyn Fn() -> String,
+        json: Vec<u8>,
+    ) -> Result<Rendered, DocumentError> {
+        let template = format!("{name}.typ");
         let main = file_id(&template)
             .filter(|id| self.shared.sources.contains_key(id))
             .ok_or_else(|| DocumentError::MissingTemplate(template.clone()))?;
-        let json = serde_json::to_vec(data)?;
         let world = DocumentWorld {
             shared: &self.shared,
             main,
@@ -119,13 +149,13 @@ impl Engine {
         let missing = check::missing_glyphs(&document);
         if !missing.is_empty() {
             return Err(DocumentError::MissingGlyphs {
-                document: data.describe(),
+                document: describe(),
                 characters: missing,
             });
         }
         let pdf = typst_pdf::pdf(&document, &PdfOptions::default()).map_err(|errors| {
             DocumentError::Export {
-                document: data.describe(),
+                document: describe(),
                 message: errors
                     .iter()
                     .map(|e| e.message.to_string())
@@ -141,14 +171,35 @@ impl Engine {
         Ok(Rendered { pdf, pages })
     }
 
-    /// Renders `documents` on a pool of `threads` threads and hands each one, with its index,
-    /// to `each` as soon as it is done (in no particular order); stops soon after the first
-    /// error, the rendering's or `each`'s, and returns it.
+    /// Renders `documents` `threads` at a time and hands each one, with its index, to `each`
+    /// as soon as it is done (in no particular order); stops soon after the first error, the
+    /// rendering's or `each`'s, and returns it.
     ///
+    /// With a worker command, one document at a time is rendered here and the others in
+    /// `threads - 1` worker processes (see [`crate::workers`]); else on `threads` threads of
+    /// this process.
+    pub fn render_each<E>(
+        &self,
+        documents: &[DocumentData],
+        threads: usize,
+        each: &(dyn Fn(usize, Result<Rendered, DocumentError>) -> Result<(), E> + Sync),
+    ) -> Result<(), E>
+    where
+        E: From<DocumentError> + Send,
+    {
+        let lanes = threads.max(1).min(documents.len());
+        match &self.workers {
+            Some(command) if lanes > 1 => {
+                self.render_each_with_workers(command, documents, lanes, each)
+            }
+            _ => self.render_each_on_threads(documents, threads, each),
+        }
+    }
+
     /// The pool is rayon's, the one Typst itself lays pages out on: documents side by side
     /// and Typst's own parallel work share the same threads instead of crowding the cores
     /// with twice as many.
-    pub fn render_each<E>(
+    fn render_each_on_threads<E>(
         &self,
         documents: &[DocumentData],
         threads: usize,
@@ -161,6 +212,9 @@ impl Engine {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .thread_name(|i| format!("settle-render-{i}"))
+            // A thread waiting inside Typst's parallel layout takes up other work of the
+            // pool, another whole document among it, on top of its own stack.
+            .stack_size(RENDER_STACK_BYTES)
             .build()
             .map_err(|e| E::from(DocumentError::Threads(e.to_string())))?;
         pool.install(|| {
@@ -169,6 +223,117 @@ impl Engine {
                 .enumerate()
                 .try_for_each(|(index, data)| each(index, self.render(data)))
         })
+    }
+
+    fn render_each_with_workers<E>(
+        &self,
+        command: &WorkerCommand,
+        documents: &[DocumentData],
+        lanes: usize,
+        each: &(dyn Fn(usize, Result<Rendered, DocumentError>) -> Result<(), E> + Sync),
+    ) -> Result<(), E>
+    where
+        E: From<DocumentError> + Send,
+    {
+        let next = AtomicUsize::new(0);
+        let stopped = AtomicBool::new(false);
+        let first_error: Mutex<Option<E>> = Mutex::new(None);
+        let stop = |error: E| {
+            stopped.store(true, Ordering::Relaxed);
+            if let Ok(mut first) = first_error.lock()
+                && first.is_none()
+            {
+                *first = Some(error);
+            }
+        };
+        // The next document nobody has taken, unless the run has stopped.
+        let take = || {
+            if stopped.load(Ordering::Relaxed) {
+                return None;
+            }
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            documents.get(index).map(|data| (index, data))
+        };
+        let worker_lane = || {
+            let mut worker = match self.checkout_worker(command) {
+                Ok(worker) => worker,
+                Err(error) => return stop(E::from(error)),
+            };
+            while let Some((index, data)) = take() {
+                let json = match serde_json::to_vec(data) {
+                    Ok(json) => json,
+                    Err(error) => {
+                        stop(E::from(error.into()));
+                        break;
+                    }
+                };
+                match worker.render(data.template(), &data.describe(), &json) {
+                    Ok(rendered) => {
+                        self.rendered_by_workers.fetch_add(1, Ordering::Relaxed);
+                        if let Err(error) = each(index, rendered) {
+                            stop(error);
+                        }
+                    }
+                    // The worker is gone: its lane ends, and the run with it.
+                    Err(broken) => return stop(E::from(broken)),
+                }
+            }
+            self.checkin_worker(worker);
+        };
+        let own_lane = || {
+            while let Some((index, data)) = take() {
+                if let Err(error) = each(index, self.render(data)) {
+                    stop(error);
+                }
+            }
+        };
+        std::thread::scope(|scope| {
+            let mut lanes_started = Vec::new();
+            for lane in 0..lanes {
+                let builder = std::thread::Builder::new()
+                    .name(format!("settle-render-{lane}"))
+                    .stack_size(RENDER_STACK_BYTES);
+                let started = if lane == 0 {
+                    builder.spawn_scoped(scope, own_lane)
+                } else {
+                    builder.spawn_scoped(scope, worker_lane)
+                };
+                match started {
+                    Ok(handle) => lanes_started.push(handle),
+                    Err(e) => stop(E::from(DocumentError::Threads(e.to_string()))),
+                }
+            }
+            for handle in lanes_started {
+                if handle.join().is_err() {
+                    stop(E::from(DocumentError::Threads(
+                        "a rendering thread panicked".to_string(),
+                    )));
+                }
+            }
+        });
+        match first_error.into_inner() {
+            Ok(Some(error)) => Err(error),
+            _ => Ok(()),
+        }
+    }
+
+    /// An idle worker of an earlier run, or a new one.
+    fn checkout_worker(&self, command: &WorkerCommand) -> Result<Worker, DocumentError> {
+        let idle = self
+            .idle_workers
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.pop());
+        match idle {
+            Some(worker) => Ok(worker),
+            None => Worker::start(command, &self.templates, &self.fonts),
+        }
+    }
+
+    fn checkin_worker(&self, worker: Worker) {
+        if let Ok(mut idle) = self.idle_workers.lock() {
+            idle.push(worker);
+        }
     }
 
     /// The document with its page numbers stamped into the slots its template left for them

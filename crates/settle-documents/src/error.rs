@@ -39,6 +39,9 @@ pub enum DocumentError {
     /// The threads documents are rendered on could not be started.
     #[error("rendering threads: {0}")]
     Threads(String),
+    /// A worker process rendering documents could not be started, or stopped answering.
+    #[error("render worker: {0}")]
+    Worker(String),
     /// Typst laid the document out but could not write the PDF.
     #[error("PDF export of {document}: {message}")]
     Export { document: String, message: String },

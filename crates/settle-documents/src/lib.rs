@@ -18,6 +18,7 @@ pub mod model;
 pub mod sample;
 mod stamp;
 mod templates;
+mod workers;
 mod world;
 
 pub use engine::{Engine, EngineOptions, Rendered};
@@ -25,3 +26,4 @@ pub use error::DocumentError;
 pub use fonts::{BUNDLED_FONTS, FontSource, FontSummary};
 pub use model::DocumentData;
 pub use templates::{BUILTIN_TEMPLATES, Templates};
+pub use workers::{WorkerCommand, serve_stdio};

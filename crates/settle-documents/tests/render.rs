@@ -3,7 +3,9 @@
 //! show is refused rather than printed as empty boxes.
 
 use settle_documents::model::{DocumentBody, Paper};
-use settle_documents::{DocumentError, Engine, EngineOptions, FontSource, Templates, sample};
+use settle_documents::{
+    DocumentError, Engine, EngineOptions, FontSource, Templates, WorkerCommand, sample,
+};
 
 fn engine(templates: Option<Templates>, system: bool) -> Engine {
     Engine::new(EngineOptions {
@@ -12,6 +14,7 @@ fn engine(templates: Option<Templates>, system: bool) -> Engine {
             system,
             dirs: Vec::new(),
         },
+        workers: None,
     })
     .expect("the engine starts")
 }
@@ -126,4 +129,150 @@ fn every_built_in_template_compiles() {
         assert!(Templates::builtin().has(name), "{name}");
     }
     engine.render(&data).expect("statement");
+}
+
+/// The worker program the tests start: this crate's `render_worker` example, which cargo
+/// builds beside the tests. A missing one fails the tests that need it.
+fn worker_command() -> WorkerCommand {
+    let test = std::env::current_exe().expect("the test knows its own path");
+    let profile = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("tests live in target/PROFILE/deps");
+    let program = profile.join("examples").join("render_worker");
+    assert!(
+        program.is_file(),
+        "{} is missing: `cargo test` builds it with the tests",
+        program.display()
+    );
+    WorkerCommand {
+        program,
+        args: Vec::new(),
+    }
+}
+
+fn engine_with_workers(templates: Option<Templates>, workers: WorkerCommand) -> Engine {
+    Engine::new(EngineOptions {
+        templates,
+        fonts: FontSource {
+            system: false,
+            dirs: Vec::new(),
+        },
+        workers: Some(workers),
+    })
+    .expect("the engine starts")
+}
+
+/// Every document of `documents`, rendered `threads` at a time, in order.
+fn render_all(
+    engine: &Engine,
+    documents: &[settle_documents::model::DocumentData],
+    threads: usize,
+) -> Result<Vec<settle_documents::Rendered>, DocumentError> {
+    let done = std::sync::Mutex::new(Vec::new());
+    engine.render_each(documents, threads, &|index, rendered| {
+        done.lock().unwrap().push((index, rendered?));
+        Ok::<(), DocumentError>(())
+    })?;
+    let mut done = done.into_inner().unwrap();
+    done.sort_by_key(|(index, _)| *index);
+    Ok(done.into_iter().map(|(_, rendered)| rendered).collect())
+}
+
+#[test]
+fn worker_processes_render_the_same_pdfs_as_this_process() {
+    let documents: Vec<_> = (0..24)
+        .map(|i| latin_only([0, 1, 2, 6, 7][i % 5] + 8 * i))
+        .collect();
+    let alone = engine(None, false);
+    let engine = engine_with_workers(None, worker_command());
+    // Twice: the second run reuses the workers the first one started.
+    for run in 0..2 {
+        let before = engine.rendered_by_workers();
+        let rendered = render_all(&engine, &documents, 3).expect("renders");
+        let by_workers = engine.rendered_by_workers() - before;
+        assert!(
+            by_workers > 0,
+            "run {run}: the two workers rendered none of the 24"
+        );
+        for (data, rendered) in documents.iter().zip(&rendered) {
+            let here = alone.render(data).expect("renders here");
+            assert_eq!(rendered.pages, here.pages);
+            assert!(
+                rendered.pdf == here.pdf,
+                "{}: the same bytes from a worker as from this process",
+                data.describe()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_broken_template_in_a_worker_is_named_with_its_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("settle-worker-template-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("statement.typ"),
+        "#import \"common.typ\": *\n\n#data.body.no_such_field\n",
+    )
+    .unwrap();
+    let templates = Templates::from_dir(&dir).unwrap();
+    let engine = engine_with_workers(Some(templates), worker_command());
+    let documents: Vec<_> = (0..8).map(|i| latin_only(8 * i)).collect();
+    // Each lane stops at its first document's error; the run reports one of them, and a
+    // worker's reads exactly as this process's would.
+    let error = render_all(&engine, &documents, 2).expect_err("the template is broken");
+    match error {
+        DocumentError::Template {
+            template,
+            line,
+            message,
+            ..
+        } => {
+            assert!(template.ends_with("statement.typ"), "{template}");
+            assert_eq!(line, 3);
+            assert!(message.contains("no_such_field"), "{message}");
+        }
+        other => panic!("expected a template error, got {other}"),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_worker_that_cannot_start_or_does_not_answer_fails_the_run_naming_it() {
+    let documents: Vec<_> = (0..4).map(|i| latin_only(8 * i)).collect();
+    let missing = WorkerCommand {
+        program: "/nonexistent/settle".into(),
+        args: Vec::new(),
+    };
+    let error = render_all(&engine_with_workers(None, missing), &documents, 2)
+        .expect_err("no such program");
+    assert!(
+        matches!(&error, DocumentError::Worker(m) if m.contains("cannot start /nonexistent/settle")),
+        "{error}"
+    );
+    // A program that ends at once, and one that answers nonsense (echoes what it is sent).
+    for program in ["true", "cat"] {
+        let command = WorkerCommand {
+            program: program.into(),
+            args: Vec::new(),
+        };
+        let error = render_all(&engine_with_workers(None, command), &documents, 2)
+            .expect_err("not a worker");
+        assert!(
+            matches!(error, DocumentError::Worker(_)),
+            "{program}: {error}"
+        );
+    }
+    // One lane is this process: one thread needs no worker.
+    let missing = WorkerCommand {
+        program: "/nonexistent/settle".into(),
+        args: Vec::new(),
+    };
+    let engine = engine_with_workers(None, missing);
+    assert_eq!(
+        render_all(&engine, &documents, 1).expect("renders").len(),
+        4
+    );
+    assert_eq!(engine.rendered_by_workers(), 0);
 }

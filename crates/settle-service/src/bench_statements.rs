@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use settle_documents::model::{DocumentBody, DocumentData};
-use settle_documents::{BUNDLED_FONTS, Engine, EngineOptions, FontSource, sample};
+use settle_documents::{BUNDLED_FONTS, Engine, EngineOptions, FontSource, WorkerCommand, sample};
 
 use crate::{ServiceError, ServiceResult};
 
@@ -28,6 +28,8 @@ pub struct StatementBenchOptions {
     pub dir: PathBuf,
     /// Run WeasyPrint too (`python3 -m weasyprint` must import).
     pub weasyprint: bool,
+    /// Render in worker processes, as `settle statements` does.
+    pub workers: Option<WorkerCommand>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -70,13 +72,17 @@ pub fn run(
             system: true,
             dirs: Vec::new(),
         },
+        workers: options.workers.clone(),
     })?;
-    // The first documents parse the templates and every font they need (the CJK fonts are
-    // several megabytes each): timed apart, as the start-up a statement run pays once.
+    // The first documents start the workers, parse the templates and every font they need
+    // (the CJK fonts are several megabytes each): timed apart, as the start-up a statement
+    // run pays once. Each script comes round once per thread, so that every worker most
+    // likely meets each.
     let started = Instant::now();
-    for index in 0..sample::NAMES.len() {
-        engine.render(&sample::statement(1_000_000 + index, LINES_PER_STATEMENT))?;
-    }
+    let warm_up: Vec<DocumentData> = (0..sample::NAMES.len() * options.threads.max(1))
+        .map(|index| sample::statement(1_000_000 + index, LINES_PER_STATEMENT))
+        .collect();
+    render_all(&engine, &warm_up, options.threads)?;
     let mut result = StatementBenchResult {
         statements: options.statements,
         warm_up_seconds: started.elapsed().as_secs_f64(),

@@ -168,6 +168,10 @@ pub enum Command {
     Verify(FormatArgs),
     /// Measure imports and aging on a large generated ledger.
     Bench(BenchArgs),
+    /// Render documents for the `settle` that started this one, over standard input and
+    /// output: the worker processes of a statement run.
+    #[command(hide = true)]
+    RenderWorker,
     /// Customer statements as PDF (open-item or balance-forward, with the aging at the foot),
     /// one per customer with a balance; --email queues them through the outbox.
     Statements(crate::commands::documents::StatementsArgs),

@@ -17,6 +17,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     ignore_file_size_signal();
     let cli = cli::Cli::parse();
+    if matches!(cli.command, cli::Command::RenderWorker) {
+        return match settle_service::documents::serve_render_worker() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // The server answers many clients at once on every core; every other command is one
     // operation at a time.
     let mut builder = if matches!(cli.command, cli::Command::Serve(_)) {

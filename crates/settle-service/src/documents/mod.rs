@@ -19,6 +19,7 @@ use settle_core::customer::Customer;
 pub use settle_documents::model::{Company, DocumentData, Paper, StatementKind};
 use settle_documents::model::{Letterhead, Party};
 use settle_documents::{Engine, EngineOptions, FontSource, Rendered, Templates};
+pub use settle_documents::{WorkerCommand, serve_stdio as serve_render_worker};
 
 pub use company::{COMPANY_KEYS, CompanyProfile, Logo};
 pub use letters::ConfirmationRequest;
@@ -39,6 +40,9 @@ pub struct DocumentOptions {
     /// Leave the system's font folders out (only the bundled Inter and `fonts`).
     pub no_system_fonts: bool,
     pub paper: Option<Paper>,
+    /// How to start worker processes, so that a run on several threads renders in several
+    /// processes (Typst's caches are per process; see `settle_documents::WorkerCommand`).
+    pub workers: Option<WorkerCommand>,
 }
 
 /// Renders documents with one engine and one letterhead.
@@ -69,6 +73,7 @@ impl Printer {
                 system: !options.no_system_fonts,
                 dirs: options.fonts.clone(),
             },
+            workers: options.workers.clone(),
         })?;
         Ok(Printer {
             engine: Arc::new(engine),

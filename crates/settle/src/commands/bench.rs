@@ -184,6 +184,7 @@ fn statements(args: &BenchArgs, count: usize) -> Result<()> {
         threads,
         dir: args.dir.clone(),
         weasyprint,
+        workers: super::documents::render_workers(),
     };
     let log = |line: &str| eprintln!("{line}");
     let result = bench_statements::run(&options, &log)?;

@@ -38,6 +38,7 @@ pub async fn dun(settle: &Settle, args: DunArgs) -> Result<()> {
     let printer = if args.attach_letters {
         let options = settle_service::documents::DocumentOptions {
             templates: args.document_templates.clone(),
+            workers: super::documents::render_workers(),
             ..Default::default()
         };
         Some(settle_service::documents::Printer::new(

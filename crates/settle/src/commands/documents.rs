@@ -11,7 +11,7 @@ use settle_core::aging::{AgingBasis, AgingPolicy};
 use settle_service::Settle;
 use settle_service::documents::{
     COMPANY_KEYS, ConfirmationRequest, DocumentData, DocumentOptions, Paper, Printer,
-    StatementKind, StatementRequest, file_name_part, render_statements,
+    StatementKind, StatementRequest, WorkerCommand, file_name_part, render_statements,
 };
 use settle_service::templates::Templates as EmailTemplates;
 
@@ -184,7 +184,18 @@ fn options(args: &DocumentArgs) -> DocumentOptions {
             PaperArg::A4 => Paper::A4,
             PaperArg::Letter => Paper::UsLetter,
         }),
+        workers: render_workers(),
     }
+}
+
+/// This program started again in render mode: a statement run on several cores renders in
+/// several processes. Without a path to this program, documents render on threads here.
+pub(crate) fn render_workers() -> Option<WorkerCommand> {
+    let program = std::env::current_exe().ok()?;
+    Some(WorkerCommand {
+        program,
+        args: vec!["render-worker".to_string()],
+    })
 }
 
 async fn printer(settle: &Settle, args: &DocumentArgs) -> Result<Printer> {

@@ -61,6 +61,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             backup::restore(&cli.db, actor, args).await
         }
         Command::Serve(args) => serve::run(&cli.db, &cli.entity, args).await,
+        Command::RenderWorker => unreachable!("served before the runtime starts"),
         command => {
             let settle = Settle::open(&cli.db, &cli.entity).await.with_context(|| {
                 format!("cannot open {}", settle_service::redact_location(&cli.db))
@@ -244,7 +245,8 @@ async fn dispatch(settle: &Settle, command: Command) -> Result<()> {
         | Command::Bench(_)
         | Command::Backup(_)
         | Command::Restore(_)
-        | Command::Serve(_) => {
+        | Command::Serve(_)
+        | Command::RenderWorker => {
             unreachable!("handled before opening")
         }
     }
