@@ -39,6 +39,9 @@ pub struct StatementBenchResult {
     pub bytes_per_statement: f64,
     /// Seconds per run, Settle's engine (fonts and templates loaded before the clock starts).
     pub settle_seconds: Vec<f64>,
+    /// With worker processes: seconds per run of the same engine on threads of this process
+    /// alone, each run right after the one with workers, on statements of its own.
+    pub settle_threads_seconds: Vec<f64>,
     /// The start-up before the first run: templates parsed, fonts loaded, one statement in
     /// each script rendered.
     pub warm_up_seconds: f64,
@@ -88,7 +91,36 @@ pub fn run(
         warm_up_seconds: started.elapsed().as_secs_f64(),
         ..StatementBenchResult::default()
     };
+    // The alternative the workers replaced, measured beside them: the same engine on threads.
+    let threads_engine = match options.workers {
+        Some(_) => {
+            let engine = Engine::new(EngineOptions {
+                templates: None,
+                fonts: FontSource {
+                    system: true,
+                    dirs: Vec::new(),
+                },
+                workers: None,
+            })?;
+            render_all(&engine, &warm_up, options.threads)?;
+            Some(engine)
+        }
+        None => None,
+    };
     for run in 0..options.runs {
+        if let Some(engine) = &threads_engine {
+            let statements = batch(options.runs + run + 1);
+            let started = Instant::now();
+            render_all(engine, &statements, options.threads)?;
+            let seconds = started.elapsed().as_secs_f64();
+            log(&format!(
+                "run {}: settle on {} threads in one process, {} statements in {seconds:.2} s",
+                run + 1,
+                options.threads,
+                statements.len()
+            ));
+            result.settle_threads_seconds.push(seconds);
+        }
         let statements = batch(run + 1);
         let started = Instant::now();
         let (pages, bytes) = render_all(&engine, &statements, options.threads)?;

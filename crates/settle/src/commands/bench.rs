@@ -200,11 +200,25 @@ fn statements(args: &BenchArgs, count: usize) -> Result<()> {
         "start-up (templates, fonts, one statement per script): {:.2} s",
         result.warm_up_seconds
     );
+    // Without a path to this program the bench renders on threads alone.
+    let mode = if result.settle_threads_seconds.is_empty() {
+        format!("{threads} threads")
+    } else {
+        format!("{threads} processes")
+    };
     println!(
-        "settle (Typst), median: {settle:.2} s · {:.0} statements/s · {:.0} pages/s",
+        "settle (Typst, {mode}), median: {settle:.2} s · {:.0} statements/s · {:.0} pages/s",
         result.statements as f64 / settle,
         result.statements as f64 * result.pages_per_statement / settle
     );
+    if !result.settle_threads_seconds.is_empty() {
+        let on_threads = median(&result.settle_threads_seconds);
+        println!(
+            "settle on {threads} threads in one process, median: {on_threads:.2} s · {:.0} statements/s · worker processes {:.2}x as fast",
+            result.statements as f64 / on_threads,
+            on_threads / settle
+        );
+    }
     if !result.weasyprint_seconds.is_empty() {
         let weasy = median(&result.weasyprint_seconds);
         println!(
