@@ -29,6 +29,10 @@ const EVICT_EVERY: u64 = 256;
 /// A cached result unused for this many trims is dropped.
 const EVICT_MAX_AGE: usize = 4;
 
+/// What a run does with each document as it is done: its index and the PDF or the error.
+pub type EachRendered<'a, E> =
+    dyn Fn(usize, Result<Rendered, DocumentError>) -> Result<(), E> + Sync + 'a;
+
 /// What the engine is built from.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
@@ -182,7 +186,7 @@ impl Engine {
         &self,
         documents: &[DocumentData],
         threads: usize,
-        each: &(dyn Fn(usize, Result<Rendered, DocumentError>) -> Result<(), E> + Sync),
+        each: &EachRendered<'_, E>,
     ) -> Result<(), E>
     where
         E: From<DocumentError> + Send,
@@ -203,7 +207,7 @@ impl Engine {
         &self,
         documents: &[DocumentData],
         threads: usize,
-        each: &(dyn Fn(usize, Result<Rendered, DocumentError>) -> Result<(), E> + Sync),
+        each: &EachRendered<'_, E>,
     ) -> Result<(), E>
     where
         E: From<DocumentError> + Send,
@@ -230,7 +234,7 @@ impl Engine {
         command: &WorkerCommand,
         documents: &[DocumentData],
         lanes: usize,
-        each: &(dyn Fn(usize, Result<Rendered, DocumentError>) -> Result<(), E> + Sync),
+        each: &EachRendered<'_, E>,
     ) -> Result<(), E>
     where
         E: From<DocumentError> + Send,

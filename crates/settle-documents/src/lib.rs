@@ -21,7 +21,7 @@ mod templates;
 mod workers;
 mod world;
 
-pub use engine::{Engine, EngineOptions, Rendered};
+pub use engine::{EachRendered, Engine, EngineOptions, Rendered};
 pub use error::DocumentError;
 pub use fonts::{BUNDLED_FONTS, FontSource, FontSummary};
 pub use model::DocumentData;

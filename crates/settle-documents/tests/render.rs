@@ -8,13 +8,21 @@ use settle_documents::{
 };
 
 fn engine(templates: Option<Templates>, system: bool) -> Engine {
+    engine_with(templates, system, None)
+}
+
+fn engine_with(
+    templates: Option<Templates>,
+    system: bool,
+    workers: Option<WorkerCommand>,
+) -> Engine {
     Engine::new(EngineOptions {
         templates,
         fonts: FontSource {
             system,
             dirs: Vec::new(),
         },
-        workers: None,
+        workers,
     })
     .expect("the engine starts")
 }
@@ -152,15 +160,7 @@ fn worker_command() -> WorkerCommand {
 }
 
 fn engine_with_workers(templates: Option<Templates>, workers: WorkerCommand) -> Engine {
-    Engine::new(EngineOptions {
-        templates,
-        fonts: FontSource {
-            system: false,
-            dirs: Vec::new(),
-        },
-        workers: Some(workers),
-    })
-    .expect("the engine starts")
+    engine_with(templates, false, Some(workers))
 }
 
 /// Every document of `documents`, rendered `threads` at a time, in order.
