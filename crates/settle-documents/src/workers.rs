@@ -133,7 +133,7 @@ impl Worker {
 
     fn receive(&mut self) -> Result<Reader, DocumentError> {
         match read_frame(&mut self.output) {
-            Ok(Some(bytes)) => Ok(Reader { bytes, at: 0 }),
+            Ok(Some(bytes)) => Ok(Reader::new(bytes)),
             Ok(None) => Err(worker_error("closed its output".to_string())),
             Err(e) => Err(worker_error(format!("cannot read its answer: {e}"))),
         }
@@ -191,10 +191,7 @@ pub fn serve(mut input: impl Read, mut output: impl Write) -> Result<(), Documen
     let Some(setup) = read_frame(&mut input).map_err(io)? else {
         return Ok(());
     };
-    let mut setup = Reader {
-        bytes: setup,
-        at: 0,
-    };
+    let mut setup = Reader::new(setup);
     if setup.bytes()? != GREETING {
         return Err(worker_error(
             "the caller is not a Settle of this version".to_string(),
@@ -206,6 +203,11 @@ pub fn serve(mut input: impl Read, mut output: impl Write) -> Result<(), Documen
         fonts,
         workers: None,
     });
+    let mut answer = |reply: Frame| {
+        write_frame(&mut output, &reply.0)
+            .and_then(|()| output.flush())
+            .map_err(io)
+    };
     let mut reply = Frame::default();
     let engine = match engine {
         Ok(engine) => {
@@ -215,15 +217,13 @@ pub fn serve(mut input: impl Read, mut output: impl Write) -> Result<(), Documen
         Err(error) => {
             reply.u8(FAILED);
             encode_error(&mut reply, &error);
-            write_frame(&mut output, &reply.0).map_err(io)?;
-            output.flush().map_err(io)?;
+            answer(reply)?;
             return Err(error);
         }
     };
-    write_frame(&mut output, &reply.0).map_err(io)?;
-    output.flush().map_err(io)?;
+    answer(reply)?;
     while let Some(job) = read_frame(&mut input).map_err(io)? {
-        let mut job = Reader { bytes: job, at: 0 };
+        let mut job = Reader::new(job);
         let template = job.string()?;
         let describe = job.string()?;
         let json = job.bytes()?.to_vec();
@@ -239,8 +239,7 @@ pub fn serve(mut input: impl Read, mut output: impl Write) -> Result<(), Documen
                 encode_error(&mut reply, &error);
             }
         }
-        write_frame(&mut output, &reply.0).map_err(io)?;
-        output.flush().map_err(io)?;
+        answer(reply)?;
     }
     Ok(())
 }
@@ -448,6 +447,10 @@ struct Reader {
 }
 
 impl Reader {
+    fn new(bytes: Vec<u8>) -> Reader {
+        Reader { bytes, at: 0 }
+    }
+
     fn take(&mut self, length: usize) -> Result<&[u8], DocumentError> {
         let end = self
             .at
@@ -519,10 +522,7 @@ mod tests {
         for error in errors {
             let mut frame = Frame::default();
             encode_error(&mut frame, &error);
-            let mut reader = Reader {
-                bytes: frame.0,
-                at: 0,
-            };
+            let mut reader = Reader::new(frame.0);
             let decoded = decode_error(&mut reader).unwrap();
             assert_eq!(decoded.to_string(), error.to_string());
             assert_eq!(
@@ -537,12 +537,9 @@ mod tests {
         let mut frame = Frame::default();
         frame.str("statement");
         let cut = frame.0[..frame.0.len() - 2].to_vec();
-        let mut reader = Reader { bytes: cut, at: 0 };
+        let mut reader = Reader::new(cut);
         assert!(matches!(reader.string(), Err(DocumentError::Worker(_))));
-        let mut reader = Reader {
-            bytes: vec![0xff, 0xff, 0xff, 0x7f],
-            at: 0,
-        };
+        let mut reader = Reader::new(vec![0xff, 0xff, 0xff, 0x7f]);
         assert!(reader.bytes().is_err());
     }
 
@@ -559,10 +556,7 @@ mod tests {
         };
         let mut frame = Frame::default();
         encode_setup(&mut frame, &templates, &fonts);
-        let mut reader = Reader {
-            bytes: frame.0,
-            at: 0,
-        };
+        let mut reader = Reader::new(frame.0);
         let (decoded, decoded_fonts) = decode_setup(&mut reader).unwrap();
         assert_eq!(decoded, templates);
         assert_eq!(decoded_fonts.system, fonts.system);

@@ -69,14 +69,17 @@ pub fn run(
             .collect()
     };
     let statements = batch(0);
-    let engine = Engine::new(EngineOptions {
-        templates: None,
-        fonts: FontSource {
-            system: true,
-            dirs: Vec::new(),
-        },
-        workers: options.workers.clone(),
-    })?;
+    let engine_with = |workers: Option<WorkerCommand>| {
+        Engine::new(EngineOptions {
+            templates: None,
+            fonts: FontSource {
+                system: true,
+                dirs: Vec::new(),
+            },
+            workers,
+        })
+    };
+    let engine = engine_with(options.workers.clone())?;
     // The first documents start the workers, parse the templates and every font they need
     // (the CJK fonts are several megabytes each): timed apart, as the start-up a statement
     // run pays once. Each script comes round once per thread, so that every worker most
@@ -94,14 +97,7 @@ pub fn run(
     // The alternative the workers replaced, measured beside them: the same engine on threads.
     let threads_engine = match options.workers {
         Some(_) => {
-            let engine = Engine::new(EngineOptions {
-                templates: None,
-                fonts: FontSource {
-                    system: true,
-                    dirs: Vec::new(),
-                },
-                workers: None,
-            })?;
+            let engine = engine_with(None)?;
             render_all(&engine, &warm_up, options.threads)?;
             Some(engine)
         }
