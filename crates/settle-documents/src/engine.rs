@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use typst::diag::{Severity, SourceDiagnostic};
-use typst::foundations::Bytes;
+use typst::foundations::{Bytes, Dict, Str, Value};
 use typst::layout::Frame;
 use typst::syntax::{FileId, Source};
 use typst::utils::LazyHash;
@@ -15,6 +15,7 @@ use typst_layout::PagedDocument;
 use typst_pdf::PdfOptions;
 
 use crate::fonts::{FontSource, FontStore, FontSummary};
+use crate::ledger::{self, RowSetter};
 use crate::model::DocumentData;
 use crate::stamp::{self, LabelCache};
 use crate::templates::Templates;
@@ -64,6 +65,7 @@ pub struct Engine {
     rendered: AtomicU64,
     labels_id: FileId,
     labels: LabelCache,
+    rows: RowSetter,
 }
 
 impl Engine {
@@ -89,7 +91,15 @@ impl Engine {
             }
         }
         let shared = Shared {
-            library: LazyHash::new(Library::default()),
+            library: LazyHash::new(
+                Library::builder()
+                    .with_inputs(Dict::from_iter([(
+                        Str::from(ledger::ROWS_INPUT),
+                        Value::Str(Str::from(ledger::ROWS_STAMPED)),
+                    )]))
+                    .build(),
+            ),
+            typst_rows_library: LazyHash::new(Library::default()),
             book: LazyHash::new(fonts.book.clone()),
             fonts,
             sources,
@@ -106,6 +116,7 @@ impl Engine {
             rendered: AtomicU64::new(0),
             labels_id,
             labels: LabelCache::default(),
+            rows: RowSetter::default(),
         })
     }
 
@@ -137,19 +148,8 @@ impl Engine {
         describe: &dyn Fn() -> String,
         json: Vec<u8>,
     ) -> Result<Rendered, DocumentError> {
-        let template = format!("{name}.typ");
-        let main = file_id(&template)
-            .filter(|id| self.shared.sources.contains_key(id))
-            .ok_or_else(|| DocumentError::MissingTemplate(template.clone()))?;
-        let world = DocumentWorld {
-            shared: &self.shared,
-            main,
-            data: Bytes::new(json),
-        };
-        let document = typst::compile::<PagedDocument>(&world)
-            .output
-            .map_err(|errors| self.diagnostic(&world, &template, &errors))?;
-        let document = self.number_pages(document)?;
+        let typst_rows = ledger::needs_typst_rows(&json);
+        let document = self.lay_out(name, json, typst_rows)?;
         let missing = check::missing_glyphs(&document);
         if !missing.is_empty() {
             return Err(DocumentError::MissingGlyphs {
@@ -173,6 +173,48 @@ impl Engine {
             typst::comemo::evict(EVICT_MAX_AGE);
         }
         Ok(Rendered { pdf, pages })
+    }
+
+    /// Template `NAME.typ` laid out with `json` as its data, ledger rows set and pages
+    /// numbered: by Typst alone when `typst_rows`.
+    fn lay_out(
+        &self,
+        name: &str,
+        json: Vec<u8>,
+        typst_rows: bool,
+    ) -> Result<PagedDocument, DocumentError> {
+        let template = format!("{name}.typ");
+        let main = file_id(&template)
+            .filter(|id| self.shared.sources.contains_key(id))
+            .ok_or_else(|| DocumentError::MissingTemplate(template.clone()))?;
+        let world = DocumentWorld {
+            shared: &self.shared,
+            main,
+            typst_rows,
+            data: Bytes::new(json),
+        };
+        let document = typst::compile::<PagedDocument>(&world)
+            .output
+            .map_err(|errors| self.diagnostic(&world, &template, &errors))?;
+        let document = self.rows.set_rows(document, &world).map_err(|error| {
+            self.diagnostic(
+                &world,
+                &template,
+                &[SourceDiagnostic::error(error.span, error.message)],
+            )
+        })?;
+        self.number_pages(document)
+    }
+
+    /// One document laid out as [`Engine::render`] would, with the ledger rows set by the
+    /// engine or by Typst as asked, for tests that compare the two.
+    #[cfg(test)]
+    pub(crate) fn lay_out_for_test(
+        &self,
+        data: &DocumentData,
+        typst_rows: bool,
+    ) -> Result<PagedDocument, DocumentError> {
+        self.lay_out(data.template(), serde_json::to_vec(data)?, typst_rows)
     }
 
     /// Renders `documents` `threads` at a time and hands each one, with its index, to `each`
@@ -360,6 +402,7 @@ impl Engine {
             shared: &self.shared,
             main: self.labels_id,
             data: stamp::labels_data(pages),
+            typst_rows: false,
         };
         let document = typst::compile::<PagedDocument>(&world)
             .output

@@ -14,6 +14,7 @@ mod check;
 mod engine;
 mod error;
 mod fonts;
+mod ledger;
 pub mod model;
 pub mod sample;
 mod stamp;

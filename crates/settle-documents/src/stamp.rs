@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use typst::foundations::Bytes;
+use typst::foundations::{Bytes, Content};
 use typst::introspection::Tag;
 use typst::layout::{Abs, Frame, FrameItem, Point};
 use typst::model::Document;
@@ -85,15 +85,18 @@ fn find_slot(frame: &Frame, origin: Point) -> Option<Point> {
             let translation = Point::new(group.transform.tx, group.transform.ty);
             find_slot(&group.frame, origin + *position + translation)
         }
-        FrameItem::Tag(Tag::Start(content, _))
-            if content
-                .label()
-                .is_some_and(|label| label.resolve().as_str() == SLOT_LABEL) =>
-        {
+        FrameItem::Tag(Tag::Start(content, _)) if has_label(content, SLOT_LABEL) => {
             Some(origin + *position)
         }
         _ => None,
     })
+}
+
+/// Whether `content` carries the label `name`: how a template marks a slot for the engine.
+pub(crate) fn has_label(content: &Content, name: &str) -> bool {
+    content
+        .label()
+        .is_some_and(|label| label.resolve().as_str() == name)
 }
 
 /// The label pages of the label document, without the tags that tie them to that document.

@@ -30,7 +30,10 @@ pub(crate) static DATA_ID: LazyLock<FileId> =
 
 /// What every document shares, built once per engine.
 pub(crate) struct Shared {
+    /// The library for templates whose ledger rows the engine sets (see [`crate::ledger`]).
     pub library: LazyHash<Library>,
+    /// The library for templates whose ledger rows Typst lays out.
+    pub typst_rows_library: LazyHash<Library>,
     pub book: LazyHash<FontBook>,
     pub fonts: FontStore,
     pub sources: HashMap<FileId, Source>,
@@ -42,11 +45,17 @@ pub(crate) struct DocumentWorld<'a> {
     pub shared: &'a Shared,
     pub main: FileId,
     pub data: Bytes,
+    /// Whether Typst lays out the ledger rows rather than the engine.
+    pub typst_rows: bool,
 }
 
 impl World for DocumentWorld<'_> {
     fn library(&self) -> &LazyHash<Library> {
-        &self.shared.library
+        if self.typst_rows {
+            &self.shared.typst_rows_library
+        } else {
+            &self.shared.library
+        }
     }
 
     fn book(&self) -> &LazyHash<FontBook> {
