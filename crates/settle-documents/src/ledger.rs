@@ -11,6 +11,13 @@
 //! on the line's baseline below the cell's top inset, aligned in the column, cut at the
 //! cell's edge when it does not fit.
 //!
+//! The footer's line naming the document and the customer is set the same way: the footer
+//! holds a slot for it (`<settle-running-line>`, with the geometry and `anchor: "baseline"`,
+//! since an inline slot marks its line's baseline), and the line's text stands once in the
+//! document (`<settle-running-text>`). The footer is then the same on every document of a run,
+//! and Typst's caches serve everything the documents share instead of laying it out again for
+//! each page style that differs.
+//!
 //! Text in a right-to-left script would need the bidirectional algorithm, which this does not
 //! attempt: the engine lets Typst lay out any document whose data holds such text
 //! ([`needs_typst_rows`]). A template without slots is untouched.
@@ -33,12 +40,18 @@ use typst::text::{
 use typst::visualize::{Curve, Paint};
 use typst_layout::{Page, PagedDocument};
 
+use crate::stamp::has_label;
+
 /// The `sys.inputs` key that tells `common.typ` the engine sets ledger rows, and its value.
 pub(crate) const ROWS_INPUT: &str = "settle-ledger-rows";
 pub(crate) const ROWS_STAMPED: &str = "stamped";
 
 /// The label of a row's slot.
 const ROW_LABEL: &str = "settle-ledger-row";
+/// The label of a slot for the document's running line (on every page, in the footer).
+const RUNNING_SLOT_LABEL: &str = "settle-running-line";
+/// The label of the metadata that holds the running line's text, once in the document.
+const RUNNING_TEXT_LABEL: &str = "settle-running-text";
 
 /// Cached shaping results are dropped once there are this many, about 10 MB: a run of
 /// statements shapes the same dates and words again and again, and a new amount on nearly
@@ -111,11 +124,12 @@ impl RowSetter {
         world: &dyn World,
     ) -> Result<PagedDocument, SlotError> {
         let mut selector = FontSelector::new(world);
+        let running = running_text(&document)?;
         let mut pages = Vec::with_capacity(document.pages().len());
         let mut changed = false;
         for page in document.pages() {
             let mut page: Page = page.clone();
-            if let Some(frame) = self.set_in_frame(&page.frame, &mut selector)? {
+            if let Some(frame) = self.set_in_frame(&page.frame, running.as_ref(), &mut selector)? {
                 page.frame = frame;
                 changed = true;
             }
@@ -135,6 +149,7 @@ impl RowSetter {
     fn set_in_frame(
         &self,
         frame: &Frame,
+        running: Option<&Cell>,
         selector: &mut FontSelector<'_>,
     ) -> Result<Option<Frame>, SlotError> {
         let mut items: Option<Vec<(Point, FrameItem)>> = None;
@@ -142,7 +157,7 @@ impl RowSetter {
             let before = || frame.items().take(index).cloned().collect::<Vec<_>>();
             match item {
                 FrameItem::Group(group) => {
-                    if let Some(inner) = self.set_in_frame(&group.frame, selector)? {
+                    if let Some(inner) = self.set_in_frame(&group.frame, running, selector)? {
                         let mut group = group.clone();
                         group.frame = inner;
                         items
@@ -151,11 +166,10 @@ impl RowSetter {
                         continue;
                     }
                 }
-                FrameItem::Tag(Tag::Start(content, _)) if is_slot(content) => {
-                    let row = Row::read(content).map_err(|message| SlotError {
-                        span: content.span(),
-                        message: format!("a <{ROW_LABEL}> slot: {message}"),
-                    })?;
+                FrameItem::Tag(Tag::Start(content, _))
+                    if is_slot(content) || has_label(content, RUNNING_SLOT_LABEL) =>
+                {
+                    let row = Row::read(content, running)?;
                     let items = items.get_or_insert_with(before);
                     items.push((*position, item.clone()));
                     self.set_row(&row, *position, selector, items);
@@ -220,7 +234,10 @@ impl RowSetter {
             }
             let inner = Abs::pt(width - 2.0 * geometry.inset).max(Abs::zero());
             let left = at.x + Abs::pt(x + geometry.inset);
-            let baseline = at.y + Abs::pt(geometry.top) + cap_height;
+            let baseline = match geometry.anchor {
+                Anchor::Top => at.y + Abs::pt(geometry.top) + cap_height,
+                Anchor::Baseline => at.y + Abs::pt(geometry.top),
+            };
             if cell.clip && text_width > inner {
                 // Cut at the cell's edge, as `one-line` does in Typst's table: a box one em
                 // high from the line's top, as wide as the cell inside its inset.
@@ -353,7 +370,32 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn is_slot(content: &Content) -> bool {
-    crate::stamp::has_label(content, ROW_LABEL)
+    has_label(content, ROW_LABEL)
+}
+
+/// The running line's text, when the document has one: the value of the first metadata
+/// labelled `<settle-running-text>`, a cell as a ledger row's.
+fn running_text(document: &PagedDocument) -> Result<Option<Cell>, SlotError> {
+    fn find(frame: &Frame) -> Option<&Content> {
+        frame.items().find_map(|(_, item)| match item {
+            FrameItem::Group(group) => find(&group.frame),
+            FrameItem::Tag(Tag::Start(content, _)) if has_label(content, RUNNING_TEXT_LABEL) => {
+                Some(content)
+            }
+            _ => None,
+        })
+    }
+    let Some(content) = document.pages().iter().find_map(|page| find(&page.frame)) else {
+        return Ok(None);
+    };
+    let cell = content
+        .to_packed::<MetadataElem>()
+        .ok_or_else(|| "the label must be on `metadata(..)`".to_string())
+        .and_then(|metadata| Cell::read(&metadata.value));
+    cell.map(Some).map_err(|message| SlotError {
+        span: content.span(),
+        message: format!("<{RUNNING_TEXT_LABEL}>: {message}"),
+    })
 }
 
 /// Picks fonts by character and instantiates them, remembering both for one document.
@@ -456,6 +498,7 @@ struct Row {
 
 /// A cell's text. A plain string may run past the cell's edge, as in Typst's table; runs are
 /// cut at the edge, as `one-line` cuts them there.
+#[derive(Clone)]
 struct Cell {
     runs: Vec<Run>,
     clip: bool,
@@ -472,8 +515,18 @@ struct Geometry {
     fill: Paint,
     features: Arc<str>,
     lang: Lang,
+    anchor: Anchor,
 }
 
+/// Where a slot stands against its text: at the top of the row (a block-level slot, whose text
+/// sits `top` plus the font's cap height lower), or on the line's baseline (an inline slot).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Anchor {
+    Top,
+    Baseline,
+}
+
+#[derive(Clone)]
 struct Run {
     text: EcoString,
     fill: Option<Paint>,
@@ -482,17 +535,42 @@ struct Run {
 }
 
 impl Row {
-    fn read(content: &Content) -> Result<Row, String> {
-        let metadata = content
-            .to_packed::<MetadataElem>()
-            .ok_or("the label must be on `metadata((geometry: .., cells: ..))`")?;
-        let row = dict(&metadata.value, "the slot's value")?;
-        let geometry = Geometry::read(dict(field(row, "geometry")?, "geometry")?)?;
-        let cells = array(field(row, "cells")?, "cells")?
-            .iter()
-            .map(Cell::read)
-            .collect::<Result<_, _>>()?;
-        Ok(Row { geometry, cells })
+    /// A ledger row's slot, its cells its own; or a running line's slot, whose one cell is the
+    /// document's `running` text.
+    fn read(content: &Content, running: Option<&Cell>) -> Result<Row, SlotError> {
+        let is_running = has_label(content, RUNNING_SLOT_LABEL);
+        let read = || -> Result<Row, String> {
+            let metadata = content.to_packed::<MetadataElem>().ok_or(if is_running {
+                "the label must be on `metadata((geometry: ..))`"
+            } else {
+                "the label must be on `metadata((geometry: .., cells: ..))`"
+            })?;
+            let row = dict(&metadata.value, "the slot's value")?;
+            let geometry = Geometry::read(dict(field(row, "geometry")?, "geometry")?)?;
+            let cells = if is_running {
+                let text = running.ok_or_else(|| {
+                    format!("the document has no <{RUNNING_TEXT_LABEL}> to set in it")
+                })?;
+                vec![text.clone()]
+            } else {
+                array(field(row, "cells")?, "cells")?
+                    .iter()
+                    .map(Cell::read)
+                    .collect::<Result<_, _>>()?
+            };
+            Ok(Row { geometry, cells })
+        };
+        read().map_err(|message| SlotError {
+            span: content.span(),
+            message: format!(
+                "a <{}> slot: {message}",
+                if is_running {
+                    RUNNING_SLOT_LABEL
+                } else {
+                    ROW_LABEL
+                }
+            ),
+        })
     }
 }
 
@@ -526,6 +604,17 @@ impl Geometry {
             lang: match geometry.get("lang") {
                 Ok(Value::Str(code)) => code.as_str().parse().unwrap_or(Lang::ENGLISH),
                 _ => Lang::ENGLISH,
+            },
+            anchor: match geometry.get("anchor") {
+                Err(_) => Anchor::Top,
+                Ok(Value::Str(anchor)) if anchor.as_str() == "top" => Anchor::Top,
+                Ok(Value::Str(anchor)) if anchor.as_str() == "baseline" => Anchor::Baseline,
+                Ok(other) => {
+                    return Err(format!(
+                        "anchor is \"top\" or \"baseline\", not {}",
+                        other.ty().short_name()
+                    ));
+                }
             },
         })
     }
@@ -673,6 +762,7 @@ fn string<'v>(value: &'v Value, what: &str) -> Result<&'v str, String> {
 mod tests {
     use typst::introspection::Tag;
     use typst::layout::{Frame, FrameItem, Point};
+    use typst::text::TextItem;
     use typst_layout::PagedDocument;
 
     use super::{ROW_LABEL, needs_typst_rows};
@@ -701,13 +791,13 @@ mod tests {
         .expect("the engine starts")
     }
 
-    /// Every run of text: page, position of its baseline's start, fill and text.
-    fn texts(document: &PagedDocument) -> Vec<(usize, Point, String, String)> {
+    /// Every run of text, with its page and the position of its baseline's start.
+    fn runs(document: &PagedDocument) -> Vec<(usize, Point, TextItem)> {
         fn walk(
             frame: &Frame,
             origin: Point,
             page: usize,
-            out: &mut Vec<(usize, Point, String, String)>,
+            out: &mut Vec<(usize, Point, TextItem)>,
         ) {
             for (position, item) in frame.items() {
                 match item {
@@ -715,12 +805,7 @@ mod tests {
                         let moved = Point::new(group.transform.tx, group.transform.ty);
                         walk(&group.frame, origin + *position + moved, page, out);
                     }
-                    FrameItem::Text(text) => out.push((
-                        page,
-                        origin + *position,
-                        format!("{:?}", text.fill),
-                        text.text.to_string(),
-                    )),
+                    FrameItem::Text(text) => out.push((page, origin + *position, text.clone())),
                     _ => {}
                 }
             }
@@ -730,6 +815,32 @@ mod tests {
             walk(&laid_out.frame, Point::zero(), page, &mut out);
         }
         out
+    }
+
+    /// Every run of text: page, position of its baseline's start, fill and text.
+    fn texts(document: &PagedDocument) -> Vec<(usize, Point, String, String)> {
+        runs(document)
+            .into_iter()
+            .map(|(page, at, run)| (page, at, format!("{:?}", run.fill), run.text.to_string()))
+            .collect()
+    }
+
+    /// Every glyph: page, position of its origin on the baseline, fill and the text it shows.
+    fn glyphs(document: &PagedDocument) -> Vec<(usize, Point, String, String)> {
+        let mut glyphs = Vec::new();
+        for (page, at, run) in runs(document) {
+            let mut x = at.x;
+            for glyph in &run.glyphs {
+                glyphs.push((
+                    page,
+                    Point::new(x + glyph.x_offset.at(run.size), at.y),
+                    format!("{:?}", run.fill),
+                    run.text[glyph.range()].to_string(),
+                ));
+                x += glyph.x_advance.at(run.size);
+            }
+        }
+        glyphs
     }
 
     fn slots(document: &PagedDocument) -> usize {
@@ -762,9 +873,11 @@ mod tests {
             assert!(slots(&stamped) >= 3, "the engine set the rows");
             assert_eq!(slots(&typst), 0, "Typst set the rows");
             assert_eq!(stamped.pages().len(), typst.pages().len());
-            let stamped = texts(&stamped);
-            let typst = texts(&typst);
-            assert_eq!(stamped.len(), typst.len(), "the same runs of text");
+            // Glyph by glyph: Typst cuts a line into runs where the script changes (Latin,
+            // Cyrillic), the engine where the font does, and the glyphs stand alike either way.
+            let stamped = glyphs(&stamped);
+            let typst = glyphs(&typst);
+            assert_eq!(stamped.len(), typst.len(), "the same glyphs");
             for (page, at, fill, text) in &typst {
                 let twin = stamped.iter().find(|(p, a, f, t)| {
                     p == page
@@ -784,6 +897,86 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_page_names_the_document_and_customer_in_its_footer() {
+        let engine = engine(None);
+        let data = sample::statement(0, 60);
+        let document = engine.lay_out_for_test(&data, false).expect("lays out");
+        assert!(
+            document.pages().len() >= 2,
+            "a statement of two pages or more"
+        );
+        let line = "Statement 2026-10-31 · Société Générale d'Équipement Müller & Søn (C0001)";
+        let texts = texts(&document);
+        for page in 0..document.pages().len() {
+            let on_page: Vec<_> = texts.iter().filter(|(p, ..)| *p == page).collect();
+            assert!(
+                on_page.iter().any(|(_, _, _, t)| t == line),
+                "page {page} has no running line: {:?}",
+                on_page.iter().map(|(.., t)| t).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn a_running_line_too_long_for_the_footer_is_cut_at_its_column() {
+        let engine = engine(None);
+        let mut data = sample::statement(0, 3);
+        data.letterhead.customer.name = "Very Long Customer Name ".repeat(8);
+        let document = engine.lay_out_for_test(&data, false).expect("lays out");
+        fn clipped_widths(frame: &Frame, out: &mut Vec<f64>) {
+            for (_, item) in frame.items() {
+                if let FrameItem::Group(group) = item {
+                    if group.clip.is_some()
+                        && group.frame.items().any(|(_, item)| {
+                            matches!(item, FrameItem::Text(text) if text.text.starts_with("Statement"))
+                        })
+                    {
+                        out.push(group.frame.width().to_pt());
+                    }
+                    clipped_widths(&group.frame, out);
+                }
+            }
+        }
+        let mut widths = Vec::new();
+        clipped_widths(&document.pages()[0].frame, &mut widths);
+        // A4 less the side margins (20 mm and 18 mm) and the page number's 24 mm.
+        let column = (210.0 - 20.0 - 18.0 - 24.0) / 25.4 * 72.0;
+        assert_eq!(widths.len(), 1, "one clipped running line: {widths:?}");
+        assert!(
+            (widths[0] - column).abs() < 0.01,
+            "{} against {column}",
+            widths[0]
+        );
+    }
+
+    /// The template error of rendering a statement with `statement.typ` replaced: its file,
+    /// line and message.
+    fn template_error(statement: &str) -> (String, usize, String) {
+        match engine(Some(statement)).render(&sample::statement(0, 1)) {
+            Err(DocumentError::Template {
+                template,
+                line,
+                message,
+                ..
+            }) => (template, line, message),
+            Err(other) => panic!("expected a template error, got {other}"),
+            Ok(_) => panic!("expected a template error, got a document"),
+        }
+    }
+
+    #[test]
+    fn a_running_line_slot_without_its_text_is_an_error_at_its_line() {
+        let (template, line, message) = template_error(
+            "#import \"common.typ\": *\n\n#metadata((geometry: (x: (0,), width: (100,), align: (\"left\",), inset: 0, top: 0, size: 9, fonts: (\"Inter\",), fill: black))) <settle-running-line>\n",
+        );
+        assert_eq!((template.as_str(), line), ("test statement.typ", 3));
+        assert!(
+            message.contains("settle-running-line") && message.contains("settle-running-text"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -843,26 +1036,13 @@ mod tests {
 
     #[test]
     fn a_slot_without_a_row_is_an_error_at_its_line() {
-        let statement = "#import \"common.typ\": *\n\n#metadata((cells: ())) <settle-ledger-row>\n";
-        let engine = engine(Some(statement));
-        let error = engine
-            .render(&sample::statement(0, 1))
-            .expect_err("no geometry");
-        match error {
-            DocumentError::Template {
-                template,
-                line,
-                message,
-                ..
-            } => {
-                assert_eq!(template, "test statement.typ");
-                assert_eq!(line, 3);
-                assert!(
-                    message.contains(ROW_LABEL) && message.contains("geometry"),
-                    "{message}"
-                );
-            }
-            other => panic!("expected a template error, got {other}"),
-        }
+        let (template, line, message) = template_error(
+            "#import \"common.typ\": *\n\n#metadata((cells: ())) <settle-ledger-row>\n",
+        );
+        assert_eq!((template.as_str(), line), ("test statement.typ", 3));
+        assert!(
+            message.contains(ROW_LABEL) && message.contains("geometry"),
+            "{message}"
+        );
     }
 }
