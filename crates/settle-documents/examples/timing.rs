@@ -1,6 +1,9 @@
 //! Times rendering per sample name, optionally with a templates folder, for the first NAMES
 //! names only and COUNT statements a name (20; over 100, the CPU time of every 100 is shown):
 //! `cargo run --release -p settle-documents --example timing [-- TEMPLATES|- [NAMES [COUNT]]]`.
+//!
+//! It renders on one thread of a rayon pool of one, as each process of a statement run does;
+//! with `SETTLE_TIMING_GLOBAL_POOL=1`, on the main thread beside rayon's global pool instead.
 
 use std::time::Instant;
 #[global_allocator]
@@ -9,6 +12,18 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use settle_documents::{Engine, EngineOptions, FontSource, sample};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::var_os("SETTLE_TIMING_GLOBAL_POOL").is_some() {
+        return time();
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .stack_size(64 << 20)
+        .build()?
+        .install(|| time().map_err(|e| e.to_string()))
+        .map_err(Into::into)
+}
+
+fn time() -> Result<(), Box<dyn std::error::Error>> {
     let names: usize = std::env::args()
         .nth(2)
         .map_or(Ok(sample::NAMES.len()), |n| n.parse())?;

@@ -19,7 +19,7 @@ use crate::ledger::{self, RowSetter};
 use crate::model::DocumentData;
 use crate::stamp::{self, LabelCache};
 use crate::templates::Templates;
-use crate::workers::{RENDER_STACK_BYTES, Worker, WorkerCommand};
+use crate::workers::{RENDER_STACK_BYTES, Worker, WorkerCommand, on_one_render_thread};
 use crate::world::{DocumentWorld, Shared, file_id};
 use crate::{DocumentError, check};
 
@@ -334,20 +334,19 @@ impl Engine {
             }
         };
         std::thread::scope(|scope| {
+            // The other lanes only pass documents to their workers and wait.
             let mut lanes_started = Vec::new();
-            for lane in 0..lanes {
-                let builder = std::thread::Builder::new()
+            for lane in 1..lanes {
+                let started = std::thread::Builder::new()
                     .name(format!("settle-render-{lane}"))
-                    .stack_size(RENDER_STACK_BYTES);
-                let started = if lane == 0 {
-                    builder.spawn_scoped(scope, own_lane)
-                } else {
-                    builder.spawn_scoped(scope, worker_lane)
-                };
+                    .spawn_scoped(scope, worker_lane);
                 match started {
                     Ok(handle) => lanes_started.push(handle),
                     Err(e) => stop(E::from(DocumentError::Threads(e.to_string()))),
                 }
+            }
+            if let Err(error) = on_one_render_thread("settle-render-0", own_lane) {
+                stop(E::from(error));
             }
             for handle in lanes_started {
                 if handle.join().is_err() {

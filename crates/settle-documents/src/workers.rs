@@ -172,17 +172,32 @@ impl Drop for Worker {
 /// them: what `settle render-worker` runs. The documents are laid out on a thread with a
 /// stack large enough for Typst.
 pub fn serve_stdio() -> Result<(), DocumentError> {
-    std::thread::Builder::new()
-        .name("settle-render-worker".to_string())
+    on_one_render_thread("settle-render-worker", || {
+        let input = std::io::stdin().lock();
+        let output = std::io::stdout().lock();
+        serve(BufReader::new(input), BufWriter::new(output))
+    })?
+}
+
+/// Runs `work` on a rayon pool of one thread, with the stack a document is laid out on.
+///
+/// Typst lays pages out with rayon. Called from outside a pool, each of its parallel steps
+/// hands the work to the global pool's threads and back, and those threads then spin a while
+/// waiting for more: CPU that a process rendering one document at a time beside others does not
+/// have to spare. Inside a pool of one, the same steps run in place on the calling thread.
+pub(crate) fn on_one_render_thread<T: Send>(
+    name: &str,
+    work: impl FnOnce() -> T + Send,
+) -> Result<T, DocumentError> {
+    let name = name.to_string();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(move |_| name.clone())
         .stack_size(RENDER_STACK_BYTES)
-        .spawn(|| {
-            let input = std::io::stdin().lock();
-            let output = std::io::stdout().lock();
-            serve(BufReader::new(input), BufWriter::new(output))
-        })
-        .map_err(|e| worker_error(format!("cannot start its thread: {e}")))?
-        .join()
-        .map_err(|_| worker_error("its thread panicked".to_string()))?
+        .build()
+        .map_err(|e| DocumentError::Threads(e.to_string()))?;
+    pool.install(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)))
+        .map_err(|_| DocumentError::Threads("a rendering thread panicked".to_string()))
 }
 
 /// The worker's side of the conversation.
