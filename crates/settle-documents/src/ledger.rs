@@ -418,7 +418,8 @@ impl<'a> FontSelector<'a> {
 
     /// `text` cut where the font that shows it changes: each character in the first of
     /// `families` that has it, else in any font that has it, else in the first family (whose
-    /// `.notdef` the engine's glyph check then reports). Spaces stay with the text before them.
+    /// `.notdef` the engine's glyph check then reports). As in Typst, a space between words of
+    /// another script is the first family's.
     fn segments<'t>(
         &mut self,
         families: &[EcoString],
@@ -429,9 +430,6 @@ impl<'a> FontSelector<'a> {
         let mut start = 0;
         let mut current: Option<usize> = None;
         for (at, c) in text.char_indices() {
-            if c.is_whitespace() && current.is_some() {
-                continue;
-            }
             let font = self.font_for(families, variant, c);
             if let Some(previous) = current.filter(|&previous| previous != font) {
                 segments.push((previous, &text[start..at]));
@@ -894,6 +892,39 @@ mod tests {
                         .iter()
                         .filter(|(_, _, _, t)| t == text)
                         .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn names_in_chinese_japanese_and_korean_stand_where_typst_sets_them() {
+        // The system's CJK font (the document tests need one too; `.ci/run` installs it).
+        let engine = Engine::new(EngineOptions {
+            templates: None,
+            fonts: FontSource {
+                system: true,
+                dirs: Vec::new(),
+            },
+            workers: None,
+        })
+        .expect("the engine starts");
+        for name in 3..=5 {
+            let mut data = sample::statement(name, 4);
+            if let crate::model::DocumentBody::Statement(body) = &mut data.body {
+                body.sections[0].lines[1].description = "東京 delivery 서울".to_string();
+            }
+            let stamped = glyphs(&engine.lay_out_for_test(&data, false).expect("lays out"));
+            let typst = glyphs(&engine.lay_out_for_test(&data, true).expect("lays out"));
+            assert_eq!(stamped.len(), typst.len(), "the same glyphs");
+            for (page, at, _, text) in &typst {
+                assert!(
+                    stamped.iter().any(|(p, a, _, t)| p == page
+                        && t == text
+                        && (a.x - at.x).to_pt().abs() < 0.01
+                        && (a.y - at.y).to_pt().abs() < 0.01),
+                    "{text:?} at {at:?} on page {page} of {} is not where Typst sets it",
+                    sample::NAMES[name]
                 );
             }
         }
