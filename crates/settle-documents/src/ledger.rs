@@ -40,7 +40,7 @@ use typst::text::{
 use typst::visualize::{Curve, Paint};
 use typst_layout::{Page, PagedDocument};
 
-use crate::stamp::has_label;
+use crate::stamp::{find_labelled, has_label};
 
 /// The `sys.inputs` key that tells `common.typ` the engine sets ledger rows, and its value.
 pub(crate) const ROWS_INPUT: &str = "settle-ledger-rows";
@@ -93,9 +93,12 @@ pub(crate) struct RowSetter {
     plans: Mutex<HashMap<PlanKey, Arc<ShapePlan>>>,
 }
 
+/// A variable font's instance depends on the text's size (its optical size axis), and so do
+/// the shaping plan and the shaped advances: the keys hold the size, as the bits of its points.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct ShapeKey {
     font: usize,
+    size: u64,
     features: Arc<str>,
     text: EcoString,
 }
@@ -103,6 +106,7 @@ struct ShapeKey {
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct PlanKey {
     font: usize,
+    size: u64,
     features: Arc<str>,
     script: [u8; 4],
 }
@@ -213,7 +217,7 @@ impl RowSetter {
                     let Some(instance) = selector.instance(font, variant, size) else {
                         continue;
                     };
-                    let shaped = self.shape(font, &instance, &geometry.features, text);
+                    let shaped = self.shape(font, size, &instance, &geometry.features, text);
                     cap_height = cap_height.max(instance.metrics().cap_height.at(size));
                     let item = TextItem {
                         font: instance,
@@ -269,12 +273,14 @@ impl RowSetter {
     fn shape(
         &self,
         font: usize,
+        size: Abs,
         instance: &FontInstance,
         features: &Arc<str>,
         text: &str,
     ) -> Arc<Shaped> {
         let key = ShapeKey {
             font,
+            size: size_bits(size),
             features: features.clone(),
             text: EcoString::from(text),
         };
@@ -286,7 +292,7 @@ impl RowSetter {
         buffer.guess_segment_properties();
         // Typst drops default ignorables too, so that they do not end up in copied text.
         buffer.set_flags(BufferFlags::REMOVE_DEFAULT_IGNORABLES);
-        let plan = self.plan(font, instance, features, &buffer);
+        let plan = self.plan(font, size, instance, features, &buffer);
         let output = rustybuzz::shape_with_plan(instance.rusty(), &plan, buffer);
         let infos = output.glyph_infos();
         let positions = output.glyph_positions();
@@ -325,12 +331,14 @@ impl RowSetter {
     fn plan(
         &self,
         font: usize,
+        size: Abs,
         instance: &FontInstance,
         features: &Arc<str>,
         buffer: &UnicodeBuffer,
     ) -> Arc<ShapePlan> {
         let key = PlanKey {
             font,
+            size: size_bits(size),
             features: features.clone(),
             script: buffer.script().tag().to_bytes(),
         };
@@ -360,6 +368,10 @@ impl RowSetter {
     }
 }
 
+fn size_bits(size: Abs) -> u64 {
+    size.to_pt().to_bits()
+}
+
 fn to_u16(offset: usize) -> u16 {
     u16::try_from(offset).unwrap_or(u16::MAX)
 }
@@ -376,16 +388,9 @@ fn is_slot(content: &Content) -> bool {
 /// The running line's text, when the document has one: the value of the first metadata
 /// labelled `<settle-running-text>`, a cell as a ledger row's.
 fn running_text(document: &PagedDocument) -> Result<Option<Cell>, SlotError> {
-    fn find(frame: &Frame) -> Option<&Content> {
-        frame.items().find_map(|(_, item)| match item {
-            FrameItem::Group(group) => find(&group.frame),
-            FrameItem::Tag(Tag::Start(content, _)) if has_label(content, RUNNING_TEXT_LABEL) => {
-                Some(content)
-            }
-            _ => None,
-        })
-    }
-    let Some(content) = document.pages().iter().find_map(|page| find(&page.frame)) else {
+    let Some(content) = document.pages().iter().find_map(|page| {
+        find_labelled(&page.frame, Point::zero(), RUNNING_TEXT_LABEL).map(|(_, content)| content)
+    }) else {
         return Ok(None);
     };
     let cell = content
@@ -403,7 +408,7 @@ struct FontSelector<'a> {
     world: &'a dyn World,
     by_family: HashMap<(EcoString, FontVariant), Option<usize>>,
     fallback: HashMap<(char, FontVariant), Option<usize>>,
-    instances: HashMap<(usize, FontVariant), Option<FontInstance>>,
+    instances: HashMap<(usize, FontVariant, u64), Option<FontInstance>>,
 }
 
 impl<'a> FontSelector<'a> {
@@ -478,7 +483,7 @@ impl<'a> FontSelector<'a> {
     fn instance(&mut self, font: usize, variant: FontVariant, size: Abs) -> Option<FontInstance> {
         let world = self.world;
         self.instances
-            .entry((font, variant))
+            .entry((font, variant, size_bits(size)))
             .or_insert_with(|| {
                 world
                     .font(font)

@@ -80,13 +80,23 @@ pub(crate) fn slots(document: &PagedDocument) -> Vec<Option<Point>> {
 }
 
 fn find_slot(frame: &Frame, origin: Point) -> Option<Point> {
+    find_labelled(frame, origin, SLOT_LABEL).map(|(at, _)| at)
+}
+
+/// The first element in `frame` (or the frames it holds) labelled `name`, with where it
+/// starts, `frame` standing at `origin`.
+pub(crate) fn find_labelled<'f>(
+    frame: &'f Frame,
+    origin: Point,
+    name: &str,
+) -> Option<(Point, &'f Content)> {
     frame.items().find_map(|(position, item)| match item {
         FrameItem::Group(group) => {
             let translation = Point::new(group.transform.tx, group.transform.ty);
-            find_slot(&group.frame, origin + *position + translation)
+            find_labelled(&group.frame, origin + *position + translation, name)
         }
-        FrameItem::Tag(Tag::Start(content, _)) if has_label(content, SLOT_LABEL) => {
-            Some(origin + *position)
+        FrameItem::Tag(Tag::Start(content, _)) if has_label(content, name) => {
+            Some((origin + *position, content))
         }
         _ => None,
     })
